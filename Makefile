@@ -1,0 +1,50 @@
+# Open Supervisor. `make run` starts the embedded supervisor; `make test` runs
+# every test. Both build or install what they need first (`make tools`).
+SHELL := /usr/bin/env bash -o pipefail
+BIN := $(CURDIR)/bin
+CONTROLLER_GEN := $(BIN)/controller-gen
+export KUBEBUILDER_ASSETS := $(BIN)
+GO_TEST_FLAGS ?= -count=1 -timeout 30m
+
+.PHONY: all
+all: build
+
+.PHONY: tools
+tools: ## Build kube-apiserver, etcd, controller-gen and govc into bin/; install haproxy.
+	@hack/build-tools.sh $(BIN)
+	@command -v haproxy >/dev/null || hack/install-packages.sh haproxy
+
+.PHONY: generate
+generate: tools ## Generate deepcopy code.
+	$(CONTROLLER_GEN) object:headerFile=hack/boilerplate.go.txt paths=./api/...
+
+.PHONY: manifests
+manifests: tools ## Generate CRDs and RBAC into config/.
+	$(CONTROLLER_GEN) crd paths=./api/... output:crd:artifacts:config=config/crd/bases
+	$(CONTROLLER_GEN) rbac:roleName=supervisor-manager paths=./providers/... paths=./controllers/... output:rbac:artifacts:config=config/rbac
+
+.PHONY: build
+build: ## Build the supervisor binary into bin/.
+	go build -o $(BIN)/supervisor .
+
+.PHONY: run
+run: tools build ## Start the embedded supervisor (vcsim, etcd, kube-apiserver, manager).
+	$(BIN)/supervisor --embedded
+
+.PHONY: test
+test: tools lint ## Run every test (unit, integration on envtest + vcsim).
+	go test $(GO_TEST_FLAGS) ./...
+
+.PHONY: bench
+bench: tools ## Run the benchmarks and write bench/RESULTS.md.
+	go test -count=1 -timeout 60m -run '^$$' -bench . -benchtime 1x ./test/bench/... | tee bench/bench.out
+
+.PHONY: lint
+lint: ## gofmt check and go vet.
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './hack/tools/*')); \
+	  if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi
+	go vet ./...
+
+.PHONY: help
+help:
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'

@@ -1,0 +1,21 @@
+// Package api holds the supervisor's API types, one package per group and
+// version; this file registers all of them at once.
+package api
+
+import (
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+
+	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
+	vspherev1 "github.com/open-supervisor/supervisor/api/vsphere/v1alpha1"
+)
+
+// NewScheme returns a scheme with client-go's types and ours.
+func NewScheme() *runtime.Scheme {
+	s := runtime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(s))
+	utilruntime.Must(vmopv1.AddToScheme(s))
+	utilruntime.Must(vspherev1.AddToScheme(s))
+	return s
+}

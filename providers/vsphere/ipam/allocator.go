@@ -1,0 +1,128 @@
+package ipam
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"sort"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	vspherev1 "github.com/open-supervisor/supervisor/api/vsphere/v1alpha1"
+)
+
+// ErrExhausted means every address of the network is allocated.
+var ErrExhausted = errors.New("no free address")
+
+// Allocator records allocations in the Kubernetes API.
+type Allocator struct {
+	// Client writes allocations.
+	Client client.Client
+	// Reader reads allocations uncached, so an allocation made a moment ago
+	// by this or another process is always seen.
+	Reader client.Reader
+}
+
+// Owner is who an address is allocated to.
+type Owner = vspherev1.IPAddressAllocationOwner
+
+// Ensure returns the owner's address on the network, allocating the lowest
+// free one the first time. Repeated calls return the same address.
+func (a *Allocator) Ensure(ctx context.Context, network *vspherev1.WorkloadNetwork, owner Owner) (netip.Addr, error) {
+	ranges, err := ParseRanges(network.Spec.AddressRanges)
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("WorkloadNetwork %s spec.addressRanges: %w", network.Name, err)
+	}
+	if addr, ok, err := a.owned(ctx, network.Name, owner.UID); err != nil || ok {
+		return addr, err
+	}
+
+	var all vspherev1.IPAddressAllocationList
+	if err := a.Reader.List(ctx, &all, client.MatchingLabels{vspherev1.AllocationNetworkLabel: network.Name}); err != nil {
+		return netip.Addr{}, fmt.Errorf("failed to list allocations of network %s: %w", network.Name, err)
+	}
+	taken := map[netip.Addr]bool{}
+	for _, al := range all.Items {
+		if addr, err := netip.ParseAddr(al.Spec.Address); err == nil {
+			taken[addr] = true
+		}
+	}
+	if gw, err := netip.ParseAddr(network.Spec.Gateway); err == nil {
+		taken[gw] = true
+	}
+	for {
+		addr, ok := FirstFree(ranges, func(x netip.Addr) bool { return taken[x] })
+		if !ok {
+			return netip.Addr{}, fmt.Errorf("network %s: %w", network.Name, ErrExhausted)
+		}
+		err := a.Client.Create(ctx, &vspherev1.IPAddressAllocation{
+			ObjectMeta: metav1.ObjectMeta{
+				Name: AllocationName(network.Name, addr),
+				Labels: map[string]string{
+					vspherev1.AllocationNetworkLabel:  network.Name,
+					vspherev1.AllocationOwnerUIDLabel: owner.UID,
+				},
+			},
+			Spec: vspherev1.IPAddressAllocationSpec{Network: network.Name, Address: addr.String(), Owner: owner},
+		})
+		switch {
+		case err == nil:
+			return addr, nil
+		case apierrors.IsAlreadyExists(err):
+			taken[addr] = true // someone else got it first
+		default:
+			return netip.Addr{}, fmt.Errorf("failed to record allocation of %s on network %s: %w", addr, network.Name, err)
+		}
+	}
+}
+
+// owned returns the owner's existing address; if racing reconciles left it
+// more than one, it keeps the lowest and releases the rest.
+func (a *Allocator) owned(ctx context.Context, network, ownerUID string) (netip.Addr, bool, error) {
+	var mine vspherev1.IPAddressAllocationList
+	if err := a.Reader.List(ctx, &mine, client.MatchingLabels{
+		vspherev1.AllocationNetworkLabel:  network,
+		vspherev1.AllocationOwnerUIDLabel: ownerUID,
+	}); err != nil {
+		return netip.Addr{}, false, fmt.Errorf("failed to list allocations of %s: %w", ownerUID, err)
+	}
+	if len(mine.Items) == 0 {
+		return netip.Addr{}, false, nil
+	}
+	sort.Slice(mine.Items, func(i, j int) bool { return mine.Items[i].Name < mine.Items[j].Name })
+	addrs := make([]netip.Addr, len(mine.Items))
+	for i, al := range mine.Items {
+		addrs[i], _ = netip.ParseAddr(al.Spec.Address)
+	}
+	keep := 0
+	for i := range addrs {
+		if addrs[i].Less(addrs[keep]) {
+			keep = i
+		}
+	}
+	for i := range mine.Items {
+		if i != keep {
+			if err := a.Client.Delete(ctx, &mine.Items[i]); client.IgnoreNotFound(err) != nil {
+				return netip.Addr{}, false, fmt.Errorf("failed to release duplicate allocation %s: %w", mine.Items[i].Name, err)
+			}
+		}
+	}
+	return addrs[keep], true, nil
+}
+
+// Release frees every address allocated to the owner.
+func (a *Allocator) Release(ctx context.Context, ownerUID string) error {
+	err := a.Client.DeleteAllOf(ctx, &vspherev1.IPAddressAllocation{}, client.MatchingLabels{vspherev1.AllocationOwnerUIDLabel: ownerUID})
+	if err != nil {
+		return fmt.Errorf("failed to release the addresses of %s: %w", ownerUID, err)
+	}
+	return nil
+}
+
+// AllocationName is the object name recording addr on network.
+func AllocationName(network string, addr netip.Addr) string {
+	return network + "." + addr.String()
+}

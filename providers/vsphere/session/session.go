@@ -1,0 +1,256 @@
+// Package session keeps one authenticated vCenter session per (vCenter, user)
+// for the whole process. A session that vCenter stops honouring (idle expiry,
+// an admin terminating it, a vCenter restart) is logged in again on the next
+// call that fails with NotAuthenticated, and that call is retried once, so
+// callers never see a stale session. TLS is verified against a CA bundle or a
+// pinned thumbprint unless Insecure is set. Passwords never reach a log line:
+// only URLs without user info are logged or returned in errors.
+package session
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"sync"
+	"sync/atomic"
+
+	"github.com/vmware/govmomi/fault"
+	"github.com/vmware/govmomi/session"
+	"github.com/vmware/govmomi/vapi/rest"
+	"github.com/vmware/govmomi/vim25"
+	"github.com/vmware/govmomi/vim25/methods"
+	"github.com/vmware/govmomi/vim25/soap"
+	"github.com/vmware/govmomi/vim25/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+)
+
+// Params says how to reach and authenticate to a vCenter.
+type Params struct {
+	// Server is the vCenter host[:port] or https URL; the /sdk path is added.
+	Server string
+	// Username and Password are the vCenter SSO credentials.
+	Username string
+	Password string
+	// CAFile is a PEM bundle the vCenter certificate must chain to.
+	CAFile string
+	// Thumbprint pins the vCenter certificate's SHA-1 thumbprint instead.
+	Thumbprint string
+	// Insecure skips certificate verification. Only by explicit choice.
+	Insecure bool
+	// UserAgent identifies the supervisor in vCenter's session list.
+	UserAgent string
+}
+
+// URL is the SDK endpoint without credentials.
+func (p Params) URL() (*url.URL, error) {
+	u, err := soap.ParseURL(p.Server)
+	if err != nil {
+		return nil, fmt.Errorf("failed to parse vCenter server %q: %w", p.Server, err)
+	}
+	if u == nil {
+		return nil, errors.New("vCenter server is empty")
+	}
+	u.User = nil
+	return u, nil
+}
+
+func (p Params) key() string {
+	sum := sha256.Sum256([]byte(p.Password))
+	return p.Server + "#" + p.Username + "#" + hex.EncodeToString(sum[:8])
+}
+
+// Stats counts what the process asked of vCenter; benchmarks read it.
+type Stats struct {
+	calls    sync.Map // method name -> *atomic.Int64
+	Sessions atomic.Int64
+}
+
+// Calls returns the number of SOAP calls per method.
+func (s *Stats) Calls() map[string]int64 {
+	out := map[string]int64{}
+	s.calls.Range(func(k, v any) bool { out[k.(string)] = v.(*atomic.Int64).Load(); return true })
+	return out
+}
+
+// TotalCalls returns the number of SOAP calls of every method.
+func (s *Stats) TotalCalls() int64 {
+	var n int64
+	for _, v := range s.Calls() {
+		n += v
+	}
+	return n
+}
+
+func (s *Stats) count(method string) {
+	v, _ := s.calls.LoadOrStore(method, new(atomic.Int64))
+	v.(*atomic.Int64).Add(1)
+}
+
+// Cache holds the sessions of the process.
+type Cache struct {
+	mu       sync.Mutex
+	sessions map[string]*Session
+	// Stats counts calls and logins across all sessions.
+	Stats Stats
+}
+
+// NewCache returns an empty session cache.
+func NewCache() *Cache { return &Cache{sessions: map[string]*Session{}} }
+
+// Session is one authenticated vCenter client that re-logs in on demand.
+type Session struct {
+	// Client is the vim25 client; safe for concurrent use.
+	Client *vim25.Client
+
+	params  Params
+	stats   *Stats
+	loginMu sync.Mutex
+	// generation counts logins, so that concurrent callers that all saw
+	// NotAuthenticated log in only once.
+	generation atomic.Int64
+
+	restMu sync.Mutex
+	rest   *rest.Client
+}
+
+// Get returns the cached session for p, logging in the first time.
+func (c *Cache) Get(ctx context.Context, p Params) (*Session, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s, ok := c.sessions[p.key()]; ok {
+		return s, nil
+	}
+	s, err := newSession(ctx, p, &c.Stats)
+	if err != nil {
+		return nil, err
+	}
+	c.sessions[p.key()] = s
+	return s, nil
+}
+
+// Logout ends every cached session; used on shutdown so that vCenter's
+// session count does not grow with supervisor restarts.
+func (c *Cache) Logout(ctx context.Context) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, s := range c.sessions {
+		if s.rest != nil {
+			_ = s.rest.Logout(ctx)
+		}
+		_ = session.NewManager(s.Client).Logout(ctx)
+		delete(c.sessions, k)
+	}
+}
+
+func newSession(ctx context.Context, p Params, stats *Stats) (*Session, error) {
+	u, err := p.URL()
+	if err != nil {
+		return nil, err
+	}
+	sc := soap.NewClient(u, p.Insecure)
+	if p.CAFile != "" {
+		if err := sc.SetRootCAs(p.CAFile); err != nil {
+			return nil, fmt.Errorf("failed to load vCenter CA bundle %s: %w", p.CAFile, err)
+		}
+	}
+	if p.Thumbprint != "" {
+		sc.SetThumbprint(u.Host, p.Thumbprint)
+	}
+	if p.UserAgent != "" {
+		sc.UserAgent = p.UserAgent
+	}
+	vc, err := vim25.NewClient(ctx, sc)
+	if err != nil {
+		return nil, fmt.Errorf("failed to connect to vCenter %s: %w", u, err)
+	}
+	s := &Session{Client: vc, params: p, stats: stats}
+	vc.RoundTripper = &reloginRoundTripper{next: vc.RoundTripper, session: s}
+	if err := s.login(ctx, s.generation.Load()); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// login logs in unless another caller already did since generation seen.
+func (s *Session) login(ctx context.Context, seen int64) error {
+	s.loginMu.Lock()
+	defer s.loginMu.Unlock()
+	if s.generation.Load() != seen {
+		return nil
+	}
+	u, _ := s.params.URL()
+	log := ctrl.LoggerFrom(ctx).WithValues("vcenter", u.String(), "username", s.params.Username)
+	log.Info("Logging in to vCenter")
+	if err := session.NewManager(s.Client).Login(ctx, url.UserPassword(s.params.Username, s.params.Password)); err != nil {
+		return fmt.Errorf("failed to log in to vCenter %s as %s: %w", u, s.params.Username, err)
+	}
+	s.stats.Sessions.Add(1)
+	s.generation.Add(1)
+	return nil
+}
+
+// reloginRoundTripper counts calls and answers NotAuthenticated with one
+// login and one retry.
+type reloginRoundTripper struct {
+	next    soap.RoundTripper
+	session *Session
+}
+
+func (rt *reloginRoundTripper) RoundTrip(ctx context.Context, req, res soap.HasFault) error {
+	method := methodName(req)
+	rt.session.stats.count(method)
+	seen := rt.session.generation.Load()
+	err := rt.next.RoundTrip(ctx, req, res)
+	if method == "Login" || method == "Logout" || !notAuthenticated(err, res) {
+		return err
+	}
+	ctrl.LoggerFrom(ctx).Info("vCenter session is no longer valid, logging in again", "method", method)
+	if lerr := rt.session.login(ctx, seen); lerr != nil {
+		return lerr
+	}
+	rt.session.stats.count(method)
+	return rt.next.RoundTrip(ctx, req, res)
+}
+
+// notAuthenticated reports whether a call failed for want of a session:
+// either as a fault or, for property retrieval, as NotAuthenticated in every
+// object's missing set (vCenter answers reads that way).
+func notAuthenticated(err error, res soap.HasFault) bool {
+	if err != nil {
+		return fault.Is(err, &types.NotAuthenticated{})
+	}
+	var contents []types.ObjectContent
+	switch r := res.(type) {
+	case *methods.RetrievePropertiesExBody:
+		if r.Res != nil && r.Res.Returnval != nil {
+			contents = r.Res.Returnval.Objects
+		}
+	case *methods.RetrievePropertiesBody:
+		if r.Res != nil {
+			contents = r.Res.Returnval
+		}
+	}
+	for _, oc := range contents {
+		for _, m := range oc.MissingSet {
+			if _, ok := m.Fault.Fault.(*types.NotAuthenticated); ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func methodName(req soap.HasFault) string {
+	name := fmt.Sprintf("%T", req)
+	// "*methods.CloneVM_TaskBody" -> "CloneVM_Task"
+	if i := len("*methods."); len(name) > i {
+		name = name[i:]
+	}
+	if n := len(name) - len("Body"); n > 0 && name[n:] == "Body" {
+		name = name[:n]
+	}
+	return name
+}

@@ -1,0 +1,219 @@
+package virtualmachine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+
+	"github.com/vmware/govmomi/vim25/types"
+	corev1 "k8s.io/api/core/v1"
+	storagev1 "k8s.io/api/storage/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
+	vspherev1 "github.com/open-supervisor/supervisor/api/vsphere/v1alpha1"
+	"github.com/open-supervisor/supervisor/providers/vsphere/inventory"
+)
+
+// StorageClassDatastoreURLParameter is the StorageClass parameter naming the
+// datastore VMs of that class are placed on (vSphere CSI's parameter name).
+const StorageClassDatastoreURLParameter = "datastoreURL"
+
+// inputError is bad or missing input: the VM cannot be created until the user
+// (or the admin) fixes it. It names the condition, the reason and the field.
+type inputError struct {
+	condition string
+	reason    string
+	message   string
+}
+
+func (e *inputError) Error() string { return e.message }
+
+func badInput(condition, reason, format string, args ...any) error {
+	return &inputError{condition: condition, reason: reason, message: fmt.Sprintf(format, args...)}
+}
+
+// createPlan is everything a clone needs, resolved from the object.
+type createPlan struct {
+	class     *vmopv1.VirtualMachineClass
+	imageRef  vmopv1.LocalObjectRef
+	image     *inventory.Image
+	datastore types.ManagedObjectReference
+	network   *vspherev1.WorkloadNetwork // nil when networking is disabled
+	backing   types.BaseVirtualDeviceBackingInfo
+	userdata  []byte
+}
+
+func (r *Reconciler) resolveClass(ctx context.Context, vm *vmopv1.VirtualMachine) (*vmopv1.VirtualMachineClass, error) {
+	if vm.Spec.ClassName == "" {
+		return nil, badInput(vmopv1.VirtualMachineConditionClassReady, "ClassNameMissing", "spec.className is required")
+	}
+	class := &vmopv1.VirtualMachineClass{}
+	err := r.Client.Get(ctx, client.ObjectKey{Namespace: vm.Namespace, Name: vm.Spec.ClassName}, class)
+	if apierrors.IsNotFound(err) {
+		return nil, badInput(vmopv1.VirtualMachineConditionClassReady, "NotFound",
+			"spec.className: VirtualMachineClass %q does not exist in namespace %s", vm.Spec.ClassName, vm.Namespace)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("failed to get VirtualMachineClass %s: %w", vm.Spec.ClassName, err)
+	}
+	if class.Spec.Hardware.Cpus <= 0 || class.Spec.Hardware.Memory.Value() <= 0 {
+		return nil, badInput(vmopv1.VirtualMachineConditionClassReady, "InvalidClass",
+			"spec.className: VirtualMachineClass %q has no CPUs or memory", vm.Spec.ClassName)
+	}
+	return class, nil
+}
+
+func (r *Reconciler) resolveImage(ctx context.Context, vm *vmopv1.VirtualMachine) (vmopv1.LocalObjectRef, *vmopv1.VirtualMachineImageStatus, error) {
+	if vm.Spec.ImageName == "" {
+		return vmopv1.LocalObjectRef{}, nil, badInput(vmopv1.VirtualMachineConditionImageReady, "ImageNameMissing", "spec.imageName is required")
+	}
+	ns := &vmopv1.VirtualMachineImage{}
+	err := r.Client.Get(ctx, client.ObjectKey{Namespace: vm.Namespace, Name: vm.Spec.ImageName}, ns)
+	if err == nil {
+		return vmopv1.LocalObjectRef{APIVersion: vmopv1.GroupVersion.String(), Kind: "VirtualMachineImage", Name: ns.Name}, &ns.Status, nil
+	}
+	if !apierrors.IsNotFound(err) {
+		return vmopv1.LocalObjectRef{}, nil, fmt.Errorf("failed to get VirtualMachineImage %s: %w", vm.Spec.ImageName, err)
+	}
+	cluster := &vmopv1.ClusterVirtualMachineImage{}
+	err = r.Client.Get(ctx, client.ObjectKey{Name: vm.Spec.ImageName}, cluster)
+	if apierrors.IsNotFound(err) {
+		return vmopv1.LocalObjectRef{}, nil, badInput(vmopv1.VirtualMachineConditionImageReady, "NotFound",
+			"spec.imageName: neither VirtualMachineImage nor ClusterVirtualMachineImage %q exists", vm.Spec.ImageName)
+	}
+	if err != nil {
+		return vmopv1.LocalObjectRef{}, nil, fmt.Errorf("failed to get ClusterVirtualMachineImage %s: %w", vm.Spec.ImageName, err)
+	}
+	return vmopv1.LocalObjectRef{APIVersion: vmopv1.GroupVersion.String(), Kind: "ClusterVirtualMachineImage", Name: cluster.Name}, &cluster.Status, nil
+}
+
+func (r *Reconciler) resolveDatastore(ctx context.Context, vm *vmopv1.VirtualMachine) (types.ManagedObjectReference, error) {
+	if vm.Spec.StorageClass == "" {
+		return types.ManagedObjectReference{}, badInput(vmopv1.VirtualMachineConditionStorageReady, "StorageClassMissing", "spec.storageClass is required")
+	}
+	sc := &storagev1.StorageClass{}
+	err := r.Client.Get(ctx, client.ObjectKey{Name: vm.Spec.StorageClass}, sc)
+	if apierrors.IsNotFound(err) {
+		return types.ManagedObjectReference{}, badInput(vmopv1.VirtualMachineConditionStorageReady, "NotFound",
+			"spec.storageClass: StorageClass %q does not exist", vm.Spec.StorageClass)
+	}
+	if err != nil {
+		return types.ManagedObjectReference{}, fmt.Errorf("failed to get StorageClass %s: %w", vm.Spec.StorageClass, err)
+	}
+	url := sc.Parameters[StorageClassDatastoreURLParameter]
+	if url == "" {
+		return types.ManagedObjectReference{}, badInput(vmopv1.VirtualMachineConditionStorageReady, "NoDatastore",
+			"spec.storageClass: StorageClass %q has no %s parameter", sc.Name, StorageClassDatastoreURLParameter)
+	}
+	ds, err := r.Inventory.DatastoreByURL(ctx, url)
+	if errors.Is(err, inventory.ErrNotFound) {
+		return types.ManagedObjectReference{}, badInput(vmopv1.VirtualMachineConditionStorageReady, "DatastoreNotFound",
+			"spec.storageClass: StorageClass %q names datastore %s, which vCenter does not have", sc.Name, url)
+	}
+	return ds, err
+}
+
+func (r *Reconciler) resolveNetwork(ctx context.Context, vm *vmopv1.VirtualMachine) (*vspherev1.WorkloadNetwork, types.BaseVirtualDeviceBackingInfo, error) {
+	if vm.Spec.Network != nil && vm.Spec.Network.Disabled {
+		return nil, nil, nil
+	}
+	name, field := r.DefaultNetwork, "the default network"
+	if vm.Spec.Network != nil && len(vm.Spec.Network.Interfaces) > 0 && vm.Spec.Network.Interfaces[0].Network.Name != "" {
+		name, field = vm.Spec.Network.Interfaces[0].Network.Name, "spec.network.interfaces[0].network.name"
+	}
+	nw := &vspherev1.WorkloadNetwork{}
+	err := r.Client.Get(ctx, client.ObjectKey{Name: name}, nw)
+	if apierrors.IsNotFound(err) {
+		return nil, nil, badInput(vmopv1.VirtualMachineConditionNetworkReady, "NotFound", "%s: WorkloadNetwork %q does not exist", field, name)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("failed to get WorkloadNetwork %s: %w", name, err)
+	}
+	backing, err := r.Inventory.NetworkBacking(ctx, nw.Spec.PortGroup)
+	if errors.Is(err, inventory.ErrNotFound) {
+		return nil, nil, badInput(vmopv1.VirtualMachineConditionNetworkReady, "PortGroupNotFound",
+			"%s: WorkloadNetwork %q uses portgroup %q, which vCenter does not have", field, name, nw.Spec.PortGroup)
+	}
+	return nw, backing, err
+}
+
+func (r *Reconciler) resolveUserData(ctx context.Context, vm *vmopv1.VirtualMachine) ([]byte, error) {
+	if vm.Spec.Bootstrap == nil || vm.Spec.Bootstrap.CloudInit == nil {
+		return nil, nil
+	}
+	ci := vm.Spec.Bootstrap.CloudInit
+	if ci.RawCloudConfig == nil {
+		if len(ci.SSHAuthorizedKeys) > 0 {
+			return sshKeysUserData(ci.SSHAuthorizedKeys), nil
+		}
+		return nil, nil
+	}
+	const field = "spec.bootstrap.cloudInit.rawCloudConfig"
+	secret := &corev1.Secret{}
+	err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: vm.Namespace, Name: ci.RawCloudConfig.Name}, secret)
+	if apierrors.IsNotFound(err) {
+		return nil, badInput(vmopv1.VirtualMachineConditionBootstrapReady, "SecretNotFound", "%s.name: Secret %q does not exist", field, ci.RawCloudConfig.Name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("failed to get bootstrap Secret %s: %w", ci.RawCloudConfig.Name, err)
+	}
+	key := ci.RawCloudConfig.Key
+	if key == "" {
+		key = "user-data"
+	}
+	data, ok := secret.Data[key]
+	if !ok {
+		return nil, badInput(vmopv1.VirtualMachineConditionBootstrapReady, "KeyNotFound", "%s.key: Secret %q has no key %q", field, secret.Name, key)
+	}
+	if err := validateUserData(data); err != nil {
+		return nil, badInput(vmopv1.VirtualMachineConditionBootstrapReady, "InvalidCloudConfig", "%s: the data in Secret %q key %q %v", field, secret.Name, key, err)
+	}
+	if len(ci.SSHAuthorizedKeys) > 0 {
+		return nil, badInput(vmopv1.VirtualMachineConditionBootstrapReady, "Conflict", "spec.bootstrap.cloudInit.sshAuthorizedKeys: may not be set with rawCloudConfig")
+	}
+	return data, nil
+}
+
+// resolveImageContent finds the vCenter VM the image is cloned from.
+func (r *Reconciler) resolveImageContent(ctx context.Context, status *vmopv1.VirtualMachineImageStatus, plan *createPlan, name string) (*inventory.Image, error) {
+	if status.ProviderItemID == "" {
+		return nil, badInput(vmopv1.VirtualMachineConditionImageReady, "NotReady", "spec.imageName: image %q has no content in vCenter yet", name)
+	}
+	switch status.Type {
+	case vmopv1.ImageTypeVM:
+		return r.Inventory.TemplateImage(ctx, status.ProviderItemID)
+	case vmopv1.ImageTypeOVF, "":
+		if plan.network == nil {
+			return nil, badInput(vmopv1.VirtualMachineConditionImageReady, "NoNetwork", "spec.network.disabled: an OVF image needs a network to deploy onto")
+		}
+		n, err := r.Inventory.Network(ctx, plan.network.Spec.PortGroup)
+		if err != nil {
+			return nil, err
+		}
+		return r.Inventory.LibraryImage(ctx, status.ProviderItemID, n, plan.datastore)
+	}
+	return nil, badInput(vmopv1.VirtualMachineConditionImageReady, "UnsupportedType", "spec.imageName: image %q has type %q; OVF and VM are supported", name, status.Type)
+}
+
+// guestNetworkFor builds the guest's interface configuration.
+func guestNetworkFor(vm *vmopv1.VirtualMachine, nw *vspherev1.WorkloadNetwork, addr netip.Addr) *guestNetwork {
+	g := &guestNetwork{
+		Interface:   "eth0",
+		Address:     netip.PrefixFrom(addr, int(nw.Spec.PrefixLength)),
+		Gateway:     nw.Spec.Gateway,
+		Nameservers: nw.Spec.Nameservers,
+	}
+	if s := vm.Spec.Network; s != nil {
+		if len(s.Interfaces) > 0 && s.Interfaces[0].Name != "" {
+			g.Interface = s.Interfaces[0].Name
+		}
+		if len(s.Nameservers) > 0 {
+			g.Nameservers = s.Nameservers
+		}
+		g.Search = s.SearchDomains
+	}
+	return g
+}

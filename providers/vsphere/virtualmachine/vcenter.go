@@ -1,0 +1,320 @@
+package virtualmachine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/vmware/govmomi/fault"
+	"github.com/vmware/govmomi/object"
+	"github.com/vmware/govmomi/property"
+	"github.com/vmware/govmomi/vim25/mo"
+	"github.com/vmware/govmomi/vim25/types"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/cluster-api/util/conditions"
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
+	"github.com/open-supervisor/supervisor/providers/vsphere/ipam"
+	"github.com/open-supervisor/supervisor/providers/vsphere/vmwatch"
+)
+
+// findVM finds the object's VM by instance UUID: in the watch first (free),
+// then by asking vCenter, which also finds a VM outside our folder. With
+// vCenter's answer authoritative, a VM is never cloned while one exists.
+func (r *Reconciler) findVM(ctx context.Context, vm *vmopv1.VirtualMachine) (vmwatch.VM, bool, error) {
+	uuid := string(vm.UID)
+	if found, ok := r.watcher.Get(uuid); ok {
+		return found, true, nil
+	}
+	c := r.Inventory.Session.Client
+	refs, err := object.NewSearchIndex(c).FindAllByUuid(ctx, r.Inventory.Datacenter, uuid, true, ptr.To(true))
+	if err != nil {
+		return vmwatch.VM{}, false, fmt.Errorf("failed to search VMs by instance UUID %s: %w", uuid, err)
+	}
+	if len(refs) == 0 {
+		return vmwatch.VM{}, false, nil
+	}
+	if len(refs) > 1 {
+		ctrl.LoggerFrom(ctx).Error(nil, "More than one VM has this instance UUID; using the first", "count", len(refs))
+	}
+	found, err := vmwatch.Read(ctx, c, refs[0].Reference())
+	return found, err == nil, client404(err)
+}
+
+func client404(err error) error {
+	if err != nil && fault.Is(err, &types.ManagedObjectNotFound{}) {
+		return nil
+	}
+	return err
+}
+
+// createVM resolves the inputs, takes an address and starts the clone.
+// Nothing is created in vCenter until every input checks out.
+func (r *Reconciler) createVM(ctx context.Context, vm *vmopv1.VirtualMachine) (ctrl.Result, error) {
+	log := ctrl.LoggerFrom(ctx)
+	plan := &createPlan{}
+	var err error
+	if plan.class, err = r.resolveClass(ctx, vm); err != nil {
+		return ctrl.Result{}, err
+	}
+	setTrue(vm, vmopv1.VirtualMachineConditionClassReady)
+	imageRef, imageStatus, err := r.resolveImage(ctx, vm)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	plan.imageRef = imageRef
+	if plan.datastore, err = r.resolveDatastore(ctx, vm); err != nil {
+		return ctrl.Result{}, err
+	}
+	setTrue(vm, vmopv1.VirtualMachineConditionStorageReady)
+	if plan.network, plan.backing, err = r.resolveNetwork(ctx, vm); err != nil {
+		return ctrl.Result{}, err
+	}
+	if plan.userdata, err = r.resolveUserData(ctx, vm); err != nil {
+		return ctrl.Result{}, err
+	}
+	setTrue(vm, vmopv1.VirtualMachineConditionBootstrapReady)
+	if plan.image, err = r.resolveImageContent(ctx, imageStatus, plan, vm.Spec.ImageName); err != nil {
+		return ctrl.Result{}, err
+	}
+	setTrue(vm, vmopv1.VirtualMachineConditionImageReady)
+
+	var nw *guestNetwork
+	if plan.network != nil {
+		addr, err := r.IPAM.Ensure(ctx, plan.network, ipam.Owner{Kind: "VirtualMachine", Namespace: vm.Namespace, Name: vm.Name, UID: string(vm.UID)})
+		if errors.Is(err, ipam.ErrExhausted) {
+			return ctrl.Result{}, badInput(vmopv1.VirtualMachineConditionNetworkReady, "NoFreeIP",
+				"spec.network: every address of WorkloadNetwork %q is in use", plan.network.Name)
+		}
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		nw = guestNetworkFor(vm, plan.network, addr)
+	}
+	setTrue(vm, vmopv1.VirtualMachineConditionNetworkReady)
+
+	hostname := vm.Name
+	if vm.Spec.Network != nil && vm.Spec.Network.HostName != "" {
+		hostname = vm.Spec.Network.HostName
+	}
+	metadata, err := renderMetadata(string(vm.UID), hostname, nw)
+	if err != nil {
+		return ctrl.Result{}, fmt.Errorf("failed to render guest metadata: %w", err)
+	}
+	spec, err := r.cloneSpec(ctx, vm, plan, guestinfo(metadata, plan.userdata))
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	folder, err := r.Inventory.NamespaceFolder(ctx, vm.Namespace)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+
+	log.Info("Cloning VM", "image", vm.Spec.ImageName, "class", vm.Spec.ClassName, "ip", addrOf(nw))
+	template := object.NewVirtualMachine(r.Inventory.Session.Client, plan.image.Template)
+	task, err := template.Clone(ctx, folder, vm.Name, *spec)
+	if err != nil {
+		conditions.Set(vm, metav1.Condition{Type: vmopv1.VirtualMachineConditionCreated, Status: metav1.ConditionFalse, Reason: "CloneFailed", Message: err.Error()})
+		r.Recorder.Eventf(vm, nil, corev1.EventTypeWarning, "CloneFailed", "Create", "vCenter refused the clone: %v", err)
+		return ctrl.Result{}, fmt.Errorf("failed to clone VM: %w", err)
+	}
+	// The task is recorded before anything else happens, so the next
+	// reconcile (here or after a restart) waits for it instead of cloning.
+	vm.Status.TaskRef = task.Reference().Value
+	vm.Status.Class = &vmopv1.LocalObjectRef{APIVersion: vmopv1.GroupVersion.String(), Kind: "VirtualMachineClass", Name: plan.class.Name}
+	vm.Status.Image = &plan.imageRef
+	conditions.Set(vm, metav1.Condition{Type: vmopv1.VirtualMachineConditionCreated, Status: metav1.ConditionFalse, Reason: "Cloning", Message: "vCenter is cloning the VM"})
+	r.Recorder.Eventf(vm, nil, corev1.EventTypeNormal, "Cloning", "Create", "Cloning VM from image %s", vm.Spec.ImageName)
+	return ctrl.Result{RequeueAfter: taskPollInterval}, nil
+}
+
+func addrOf(nw *guestNetwork) string {
+	if nw == nil {
+		return ""
+	}
+	return nw.Address.Addr().String()
+}
+
+// cloneSpec sizes, places and networks the clone.
+func (r *Reconciler) cloneSpec(ctx context.Context, vm *vmopv1.VirtualMachine, plan *createPlan, extra []types.BaseOptionValue) (*types.VirtualMachineCloneSpec, error) {
+	cpuRes, memRes, err := r.reservations(ctx, plan.class)
+	if err != nil {
+		return nil, err
+	}
+	memMB := plan.class.Spec.Hardware.Memory.Value() / (1024 * 1024)
+	pool := r.Inventory.Pool.Reference()
+	spec := &types.VirtualMachineCloneSpec{
+		Location: types.VirtualMachineRelocateSpec{Pool: &pool, Datastore: &plan.datastore},
+		Config: &types.VirtualMachineConfigSpec{
+			InstanceUuid:      string(vm.UID),
+			NumCPUs:           int32(plan.class.Spec.Hardware.Cpus),
+			MemoryMB:          memMB,
+			CpuAllocation:     &types.ResourceAllocationInfo{Reservation: ptr.To(cpuRes)},
+			MemoryAllocation:  &types.ResourceAllocationInfo{Reservation: ptr.To(memRes)},
+			ExtraConfig:       extra,
+			VAppConfigRemoved: ptr.To(true), // cloud-init must prefer guestinfo over OVF properties
+		},
+		PowerOn: desiredPowerState(vm) == vmopv1.VirtualMachinePowerStateOn,
+	}
+	if plan.network != nil && plan.image.NIC != nil {
+		nic := plan.image.NIC
+		nic.GetVirtualDevice().Backing = plan.backing
+		spec.Location.DeviceChange = []types.BaseVirtualDeviceConfigSpec{&types.VirtualDeviceConfigSpec{
+			Operation: types.VirtualDeviceConfigSpecOperationEdit,
+			Device:    nic,
+		}}
+	}
+	return spec, nil
+}
+
+// reservations returns the CPU (MHz) and memory (MiB) the class reserves:
+// requests are counted in vCPUs at the slowest host's clock, as vm-operator does.
+func (r *Reconciler) reservations(ctx context.Context, class *vmopv1.VirtualMachineClass) (cpuMhz, memMB int64, err error) {
+	req := class.Spec.Policies.Resources.Requests
+	if !req.Cpu.IsZero() {
+		mhz, err := r.Inventory.MinHostCPUMhz(ctx)
+		if err != nil {
+			return 0, 0, err
+		}
+		cpuMhz = req.Cpu.MilliValue() * mhz / 1000
+	}
+	if !req.Memory.IsZero() {
+		memMB = req.Memory.Value() / (1024 * 1024)
+	}
+	return cpuMhz, memMB, nil
+}
+
+// reconcileInFlightClone looks at a clone the watch has not reported yet.
+func (r *Reconciler) reconcileInFlightClone(ctx context.Context, vm *vmopv1.VirtualMachine) (ctrl.Result, error) {
+	done, taskErr, err := r.taskDone(ctx, vm.Status.TaskRef)
+	if err != nil || !done {
+		return ctrl.Result{RequeueAfter: taskPollInterval}, err
+	}
+	vm.Status.TaskRef = ""
+	if taskErr == nil {
+		// Finished; the next look (the watch's event, or this requeue) finds it.
+		return ctrl.Result{RequeueAfter: taskPollInterval}, nil
+	}
+	if fault.Is(taskErr, &types.DuplicateName{}) {
+		// Not ours (findVM found nothing by UUID): someone else's VM holds the name.
+		msg := fmt.Sprintf("metadata.name: a VM named %q that this object does not own already exists in vCenter folder %s", vm.Name, vm.Namespace)
+		conditions.Set(vm, metav1.Condition{Type: vmopv1.VirtualMachineConditionCreated, Status: metav1.ConditionFalse, Reason: "DuplicateName", Message: msg})
+		r.Recorder.Eventf(vm, nil, corev1.EventTypeWarning, "DuplicateName", "Create", "%s", msg)
+		return ctrl.Result{RequeueAfter: inputRetryInterval}, nil
+	}
+	conditions.Set(vm, metav1.Condition{Type: vmopv1.VirtualMachineConditionCreated, Status: metav1.ConditionFalse, Reason: "CloneFailed", Message: taskErr.Error()})
+	r.Recorder.Eventf(vm, nil, corev1.EventTypeWarning, "CloneFailed", "Create", "vCenter failed to clone the VM: %v", taskErr)
+	return ctrl.Result{}, fmt.Errorf("clone task %s failed: %w", vm.Status.TaskRef, taskErr)
+}
+
+// taskDone reads a task's state once. A task vCenter no longer knows is done.
+func (r *Reconciler) taskDone(ctx context.Context, ref string) (done bool, taskErr error, err error) {
+	var task mo.Task
+	moref := types.ManagedObjectReference{Type: "Task", Value: ref}
+	if err := property.DefaultCollector(r.Inventory.Session.Client).RetrieveOne(ctx, moref, []string{"info"}, &task); err != nil {
+		if fault.Is(err, &types.ManagedObjectNotFound{}) {
+			return true, nil, nil
+		}
+		return false, nil, fmt.Errorf("failed to read task %s: %w", ref, err)
+	}
+	switch task.Info.State {
+	case types.TaskInfoStateSuccess:
+		return true, nil, nil
+	case types.TaskInfoStateError:
+		if task.Info.Error != nil {
+			return true, errors.New(task.Info.Error.LocalizedMessage), nil
+		}
+		return true, errors.New("task failed"), nil
+	}
+	return false, nil, nil
+}
+
+// reconcileExisting fixes reservations and power state and reports status.
+func (r *Reconciler) reconcileExisting(ctx context.Context, vm *vmopv1.VirtualMachine, found vmwatch.VM) (ctrl.Result, error) {
+	log := ctrl.LoggerFrom(ctx)
+	vmobj := object.NewVirtualMachine(r.Inventory.Session.Client, found.Ref)
+
+	if err := r.ensureReservations(ctx, vm, vmobj, found); err != nil {
+		return ctrl.Result{}, err
+	}
+	want := desiredPowerState(vm)
+	if got := powerState(found.PowerState); got != want {
+		log.Info("Changing power state", "from", got, "to", want)
+		var task *object.Task
+		var err error
+		if want == vmopv1.VirtualMachinePowerStateOn {
+			task, err = vmobj.PowerOn(ctx)
+		} else {
+			task, err = vmobj.PowerOff(ctx)
+		}
+		if err == nil {
+			err = task.WaitEx(ctx)
+		}
+		if err != nil && !fault.Is(err, &types.InvalidPowerState{}) {
+			return ctrl.Result{}, fmt.Errorf("failed to power %s VM %s: %w", want, found.Ref.Value, err)
+		}
+		// The watch reports the new state and wakes this object again.
+	}
+	return ctrl.Result{}, r.updateStatus(ctx, vm, found)
+}
+
+// ensureReservations reapplies the class's reservations if vCenter did not
+// take them at clone time.
+func (r *Reconciler) ensureReservations(ctx context.Context, vm *vmopv1.VirtualMachine, vmobj *object.VirtualMachine, found vmwatch.VM) error {
+	if vm.Status.Class == nil {
+		return nil // adopted VM: leave its reservations as they are
+	}
+	class, err := r.resolveClass(ctx, vm)
+	if err != nil {
+		return nil //nolint:nilerr // the class may be gone; the VM keeps what it has
+	}
+	cpu, mem, err := r.reservations(ctx, class)
+	if err != nil {
+		return err
+	}
+	if found.CPUReservation == cpu && found.MemReservation == mem {
+		return nil
+	}
+	ctrl.LoggerFrom(ctx).Info("Setting reservations", "cpuMhz", cpu, "memoryMiB", mem)
+	task, err := vmobj.Reconfigure(ctx, types.VirtualMachineConfigSpec{
+		CpuAllocation:    &types.ResourceAllocationInfo{Reservation: ptr.To(cpu), Limit: ptr.To[int64](-1), Shares: &types.SharesInfo{Level: types.SharesLevelNormal}},
+		MemoryAllocation: &types.ResourceAllocationInfo{Reservation: ptr.To(mem), Limit: ptr.To[int64](-1), Shares: &types.SharesInfo{Level: types.SharesLevelNormal}},
+	})
+	if err == nil {
+		err = task.WaitEx(ctx)
+	}
+	if err != nil {
+		return fmt.Errorf("failed to set reservations on VM %s: %w", found.Ref.Value, err)
+	}
+	r.watcher.Observe(found.InstanceUUID, func(m *mo.VirtualMachine) {
+		m.Config.CpuAllocation = &types.ResourceAllocationInfo{Reservation: ptr.To(cpu)}
+		m.Config.MemoryAllocation = &types.ResourceAllocationInfo{Reservation: ptr.To(mem)}
+	})
+	return nil
+}
+
+// destroy powers the VM off and destroys it; a VM already gone is fine.
+func (r *Reconciler) destroy(ctx context.Context, found vmwatch.VM) error {
+	vmobj := object.NewVirtualMachine(r.Inventory.Session.Client, found.Ref)
+	if found.PowerState == types.VirtualMachinePowerStatePoweredOn {
+		task, err := vmobj.PowerOff(ctx)
+		if err == nil {
+			err = task.WaitEx(ctx)
+		}
+		if err != nil && !fault.Is(err, &types.InvalidPowerState{}) && !fault.Is(err, &types.ManagedObjectNotFound{}) {
+			return fmt.Errorf("failed to power off VM %s: %w", found.Ref.Value, err)
+		}
+	}
+	task, err := vmobj.Destroy(ctx)
+	if err == nil {
+		err = task.WaitEx(ctx)
+	}
+	if err != nil && !fault.Is(err, &types.ManagedObjectNotFound{}) {
+		return fmt.Errorf("failed to destroy VM %s: %w", found.Ref.Value, err)
+	}
+	return nil
+}
+

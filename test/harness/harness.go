@@ -1,0 +1,285 @@
+// Package harness gives integration tests a whole supervisor on one machine:
+// a real kube-apiserver and etcd (shared per test binary, started by Main), a
+// fresh vcsim per test with the vSphere with Tanzu inventory, and managers
+// running the real reconcilers, scoped to a namespace of the test's own so
+// tests share nothing but the API server. Cleanup deletes what the test made,
+// waits for the finalizers, and stops everything.
+package harness
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr"
+	corev1 "k8s.io/api/core/v1"
+	storagev1 "k8s.io/api/storage/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/open-supervisor/supervisor/api"
+	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
+	vspherev1 "github.com/open-supervisor/supervisor/api/vsphere/v1alpha1"
+	"github.com/open-supervisor/supervisor/controllers/namespace"
+	"github.com/open-supervisor/supervisor/providers/vsphere"
+	"github.com/open-supervisor/supervisor/providers/vsphere/catalog"
+	"github.com/open-supervisor/supervisor/providers/vsphere/inventory"
+	"github.com/open-supervisor/supervisor/providers/vsphere/session"
+	"github.com/open-supervisor/supervisor/providers/vsphere/virtualmachine"
+	"github.com/open-supervisor/supervisor/templates"
+	"github.com/open-supervisor/supervisor/test/envtest"
+	"github.com/open-supervisor/supervisor/test/vcsim"
+)
+
+var (
+	env    *envtest.Environment
+	scheme = api.NewScheme()
+	serial atomic.Int64
+)
+
+// Main starts the shared kube-apiserver for a test binary; call it from TestMain.
+func Main(m *testing.M) {
+	if os.Getenv("SUPERVISOR_TEST_LOG") != "" {
+		ctrl.SetLogger(zap.New(zap.UseDevMode(true)))
+	} else {
+		ctrl.SetLogger(logr.Discard())
+	}
+	var err error
+	if env, err = envtest.Start(""); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	_ = env.Stop()
+	os.Exit(code)
+}
+
+// Options tune a test's supervisor.
+type Options struct {
+	// BootDelay is how long simulated guests take to report their IP.
+	BootDelay time.Duration
+	// AddressRanges of the test's workload network; a /24 of loopback when nil.
+	AddressRanges []string
+}
+
+// Harness is one test's supervisor.
+type Harness struct {
+	T testing.TB
+	// Client talks to the API server directly (no cache).
+	Client client.Client
+	// Sim is the test's vCenter.
+	Sim *vcsim.Simulator
+	// Namespace is the test's vSphere Namespace.
+	Namespace string
+	// Network is the test's WorkloadNetwork name.
+	Network      string
+	StorageClass string
+	Image        string
+}
+
+// New starts a vCenter simulator and the test's namespace, network and
+// storage class. Managers are started with StartManager.
+func New(t testing.TB, opts Options) *Harness {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	n := serial.Add(1)
+	h := &Harness{
+		T:            t,
+		Namespace:    fmt.Sprintf("t%d-%s", n, sanitize(t.Name())),
+		Network:      fmt.Sprintf("t%d-workload", n),
+		StorageClass: fmt.Sprintf("t%d-storage", n),
+	}
+	c, err := client.New(env.Config, client.Options{Scheme: scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Client = c
+	sim, err := vcsim.Start(ctx, vcsim.Options{BootDelay: opts.BootDelay})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Sim = sim
+	guestDone := make(chan struct{})
+	go func() { defer close(guestDone); _ = sim.Guest.Start(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		<-guestDone // its long poll must end before the server can close
+		sim.Stop()
+	})
+
+	if opts.AddressRanges == nil {
+		opts.AddressRanges = []string{fmt.Sprintf("127.21.%d.10-127.21.%d.250", n%250, n%250)}
+	}
+	objs := []client.Object{
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: h.Namespace, Labels: map[string]string{namespace.VSphereNamespaceLabel: "true"}}},
+		&vspherev1.WorkloadNetwork{
+			ObjectMeta: metav1.ObjectMeta{Name: h.Network},
+			Spec: vspherev1.WorkloadNetworkSpec{
+				PortGroup: vcsim.WorkloadPortGroup, AddressRanges: opts.AddressRanges, PrefixLength: 16, Gateway: "127.21.0.1",
+			},
+		},
+		&storagev1.StorageClass{
+			ObjectMeta:  metav1.ObjectMeta{Name: h.StorageClass},
+			Provisioner: "csi.vsphere.vmware.com",
+			Parameters:  map[string]string{virtualmachine.StorageClassDatastoreURLParameter: sim.DatastoreURL},
+		},
+	}
+	for _, o := range objs {
+		if err := c.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() {
+		for _, o := range objs[1:] {
+			_ = c.Delete(context.Background(), o)
+		}
+	})
+	return h
+}
+
+// Manager is one running supervisor manager.
+type Manager struct {
+	Provider *vsphere.Provider
+	stop     context.CancelFunc
+	done     chan struct{}
+}
+
+// Stop stops the manager and waits for it to end.
+func (m *Manager) Stop() {
+	m.stop()
+	<-m.done
+}
+
+// StartManager starts a manager with the VM service, the image catalog and
+// the namespace controller, scoped to the test's namespace, with its own
+// vCenter session. It waits until the manager's images are published and
+// the namespace has its classes. Cleanup deletes the test's VMs first (so
+// their VMs and addresses are released) and then stops it.
+func (h *Harness) StartManager(sessions *session.Cache) *Manager {
+	t := h.T
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
+		Scheme:     scheme,
+		Metrics:    metricsserver.Options{BindAddress: "0"},
+		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
+		Cache: cache.Options{
+			DefaultNamespaces: map[string]cache.Config{h.Namespace: {}},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sessions == nil {
+		sessions = session.NewCache()
+	}
+	p, err := vsphere.Setup(ctx, mgr, vsphere.Options{
+		VCenter: session.Params{
+			Server: h.Sim.URL.String(), Username: h.Sim.Username, Password: h.Sim.Password, CAFile: h.Sim.CAFile,
+		},
+		Inventory:      inventory.Config{Datacenter: vcsim.Datacenter, Cluster: vcsim.Cluster},
+		DefaultNetwork: h.Network,
+		ContentLibrary: vcsim.ContentLibrary,
+		Sessions:       sessions,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := (&namespace.Reconciler{Client: mgr.GetClient(), Reader: mgr.GetAPIReader()}).SetupWithManager(mgr); err != nil {
+		t.Fatal(err)
+	}
+	m := &Manager{Provider: p, stop: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(m.done)
+		if err := mgr.Start(ctx); err != nil {
+			t.Errorf("manager: %v", err)
+		}
+	}()
+	t.Cleanup(func() {
+		h.deleteVMs()
+		m.Stop()
+	})
+	// Publish this simulator's images now: images left by an earlier test's
+	// simulator name library items this one does not have.
+	if !mgr.GetCache().WaitForCacheSync(ctx) {
+		t.Fatal("manager cache did not sync")
+	}
+	if err := p.Images.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	h.Image = catalog.ImageName(templates.Releases[0].ImageName())
+	h.Eventually(func() error {
+		var classes vmopv1.VirtualMachineClassList
+		if err := h.Client.List(context.Background(), &classes, client.InNamespace(h.Namespace)); err != nil {
+			return err
+		}
+		if len(classes.Items) < 16 {
+			return fmt.Errorf("%d classes", len(classes.Items))
+		}
+		return nil
+	}, "default classes installed")
+	return m
+}
+
+// deleteVMs deletes the test's VMs and waits for their finalizers, so no VM
+// outlives the test's managers.
+func (h *Harness) deleteVMs() {
+	ctx := context.Background()
+	_ = h.Client.DeleteAllOf(ctx, &vmopv1.VirtualMachine{}, client.InNamespace(h.Namespace))
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		var vms vmopv1.VirtualMachineList
+		if err := h.Client.List(ctx, &vms, client.InNamespace(h.Namespace)); err != nil || len(vms.Items) == 0 {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// Eventually retries f for up to 30 s and fails the test with its last error.
+func (h *Harness) Eventually(f func() error, what string) {
+	h.T.Helper()
+	var err error
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if err = f(); err == nil {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	h.T.Fatalf("timed out waiting for %s: %v", what, err)
+}
+
+// Scheme is the scheme of every harness client.
+func Scheme() *runtime.Scheme { return scheme }
+
+// Config returns the shared API server's admin config.
+func Config() *envtest.Environment { return env }
+
+func sanitize(s string) string {
+	s = strings.ToLower(s)
+	var b strings.Builder
+	for _, r := range s {
+		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
+			b.WriteRune(r)
+		} else {
+			b.WriteRune('-')
+		}
+	}
+	out := strings.Trim(b.String(), "-")
+	if len(out) > 40 {
+		out = out[:40]
+	}
+	return out
+}

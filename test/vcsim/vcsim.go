@@ -1,0 +1,236 @@
+// Package vcsim starts an in-process vCenter simulator (govmomi's vcsim) with
+// the inventory the supervisor expects of a vSphere with Tanzu cluster: one
+// datacenter, one cluster of three hosts, a datastore, a distributed switch
+// with "management" and "workload" portgroups, and a content library holding
+// a node image per shipped Kubernetes release. Every Start builds a new
+// model, so tests share no simulator state. It also runs the simulated guest
+// (guest.go). Used by tests and by the embedded supervisor (`make run`).
+package vcsim
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/vmware/govmomi"
+	"github.com/vmware/govmomi/find"
+	"github.com/vmware/govmomi/object"
+	"github.com/vmware/govmomi/property"
+	"github.com/vmware/govmomi/simulator"
+	"github.com/vmware/govmomi/vapi/library"
+	"github.com/vmware/govmomi/vapi/rest"
+	"github.com/vmware/govmomi/session"
+	"github.com/vmware/govmomi/vim25"
+	"github.com/vmware/govmomi/vim25/mo"
+	"github.com/vmware/govmomi/vim25/soap"
+	"github.com/vmware/govmomi/vim25/types"
+
+	_ "github.com/vmware/govmomi/vapi/simulator" // content library and OVF deploy endpoints
+
+	"github.com/open-supervisor/supervisor/templates"
+)
+
+// Names of the inventory objects.
+const (
+	Datacenter          = "DC0"
+	Cluster             = "DC0_C0"
+	ManagementPortGroup = "management"
+	WorkloadPortGroup   = "workload"
+	ContentLibrary      = "kubernetes"
+	Username            = "administrator@vsphere.local"
+)
+
+// Options tune the simulator.
+type Options struct {
+	// Password for Username; random when empty.
+	Password string
+	// Listen is host:port; 127.0.0.1:0 when empty.
+	Listen string
+	// Releases get a node image each; templates.Releases when nil.
+	Releases []templates.Release
+	// BootDelay is how long the simulated guest takes to report its IP.
+	BootDelay time.Duration
+}
+
+// Simulator is a running vcsim with its inventory.
+type Simulator struct {
+	Model  *simulator.Model
+	Server *simulator.Server
+	// URL is the SDK URL without credentials.
+	URL      *url.URL
+	Username string
+	Password string
+	// CAFile holds the simulator's certificate, to verify TLS against.
+	CAFile string
+	// DatastoreURL is the datastore's summary.url (a StorageClass parameter).
+	DatastoreURL string
+	// Client is an admin client for tests to inspect and poke vCenter with.
+	Client *govmomi.Client
+	// Guest simulates guests reporting their IPs.
+	Guest *Guest
+}
+
+// Start builds the inventory and serves it until Stop.
+func Start(ctx context.Context, opts Options) (*Simulator, error) {
+	if opts.Password == "" {
+		opts.Password = randomPassword()
+	}
+	if opts.Listen == "" {
+		opts.Listen = "127.0.0.1:0"
+	}
+	if opts.Releases == nil {
+		opts.Releases = templates.Releases
+	}
+	m := simulator.VPX()
+	m.Host = 0
+	m.Cluster = 1
+	m.ClusterHost = 3
+	m.Datastore = 1
+	m.Machine = 0
+	m.Portgroup = 1
+	m.Autostart = false
+	if err := m.Create(); err != nil {
+		return nil, fmt.Errorf("failed to create the vcsim model: %w", err)
+	}
+	m.Service.TLS = new(tls.Config)
+	m.Service.RegisterEndpoints = true
+	m.Service.Listen = &url.URL{Host: opts.Listen, User: url.UserPassword(Username, opts.Password)}
+	server := m.Service.NewServer()
+
+	sim := &Simulator{Model: m, Server: server, Username: Username, Password: opts.Password}
+	u := *server.URL
+	u.User = nil
+	sim.URL = &u
+	var err error
+	if sim.CAFile, err = server.CertificateFile(); err != nil {
+		sim.Stop()
+		return nil, fmt.Errorf("failed to write the vcsim certificate: %w", err)
+	}
+	if err := sim.build(ctx, opts); err != nil {
+		sim.Stop()
+		return nil, err
+	}
+	sim.Guest = &Guest{Client: sim.Client.Client, BootDelay: opts.BootDelay}
+	return sim, nil
+}
+
+// Stop shuts the simulator down.
+func (s *Simulator) Stop() {
+	if s.Client != nil {
+		_ = s.Client.Logout(context.Background())
+	}
+	// A long poll (WaitForUpdatesEx) nobody cancelled holds Close forever;
+	// give up waiting for it rather than hang the caller.
+	s.Server.CloseClientConnections()
+	closed := make(chan struct{})
+	go func() { s.Server.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+	}
+	s.Model.Remove()
+}
+
+func (s *Simulator) build(ctx context.Context, opts Options) error {
+	u := *s.URL
+	u.User = url.UserPassword(s.Username, s.Password)
+	sc := soap.NewClient(&u, false)
+	if err := sc.SetRootCAs(s.CAFile); err != nil {
+		return err
+	}
+	c, err := vim25.NewClient(ctx, sc)
+	if err != nil {
+		return fmt.Errorf("failed to connect to vcsim: %w", err)
+	}
+	vc := &govmomi.Client{Client: c, SessionManager: session.NewManager(c)}
+	if err := vc.Login(ctx, u.User); err != nil {
+		return fmt.Errorf("failed to log in to vcsim: %w", err)
+	}
+	s.Client = vc
+
+	finder := find.NewFinder(vc.Client, false)
+	dc, err := finder.Datacenter(ctx, Datacenter)
+	if err != nil {
+		return err
+	}
+	finder.SetDatacenter(dc)
+	dvsRef, err := finder.Network(ctx, "DVS0")
+	if err != nil {
+		return fmt.Errorf("failed to find DVS0: %w", err)
+	}
+	dvs := dvsRef.(*object.DistributedVirtualSwitch)
+	task, err := dvs.AddPortgroup(ctx, []types.DVPortgroupConfigSpec{
+		{Name: ManagementPortGroup, Type: string(types.DistributedVirtualPortgroupPortgroupTypeEarlyBinding), NumPorts: 128},
+		{Name: WorkloadPortGroup, Type: string(types.DistributedVirtualPortgroupPortgroupTypeEarlyBinding), NumPorts: 4096},
+	})
+	if err == nil {
+		err = task.WaitEx(ctx)
+	}
+	if err != nil {
+		return fmt.Errorf("failed to add portgroups: %w", err)
+	}
+
+	ds, err := finder.DefaultDatastore(ctx)
+	if err != nil {
+		return err
+	}
+	var dsmo mo.Datastore
+	if err := property.DefaultCollector(vc.Client).RetrieveOne(ctx, ds.Reference(), []string{"summary.url"}, &dsmo); err != nil {
+		return err
+	}
+	s.DatastoreURL = dsmo.Summary.Url
+	return s.fillLibrary(ctx, ds.Reference().Value, opts.Releases)
+}
+
+// fillLibrary creates the content library with one OVF item per release.
+func (s *Simulator) fillLibrary(ctx context.Context, datastoreID string, releases []templates.Release) error {
+	rc := rest.NewClient(s.Client.Client)
+	if err := rc.Login(ctx, url.UserPassword(s.Username, s.Password)); err != nil {
+		return fmt.Errorf("failed to log in to the vcsim REST API: %w", err)
+	}
+	defer func() { _ = rc.Logout(ctx) }()
+	m := library.NewManager(rc)
+	libID, err := m.CreateLibrary(ctx, library.Library{
+		Name:    ContentLibrary,
+		Type:    "LOCAL",
+		Storage: []library.StorageBacking{{DatastoreID: datastoreID, Type: "DATASTORE"}},
+	})
+	if err != nil {
+		return fmt.Errorf("failed to create content library: %w", err)
+	}
+	for _, r := range releases {
+		if err := uploadOVF(ctx, m, libID, r.ImageName(), r.NodeImageOVF()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func uploadOVF(ctx context.Context, m *library.Manager, libID, name string, ovf []byte) error {
+	itemID, err := m.CreateLibraryItem(ctx, library.Item{Name: name, Type: library.ItemTypeOVF, LibraryID: libID})
+	if err != nil {
+		return fmt.Errorf("failed to create library item %s: %w", name, err)
+	}
+	session, err := m.CreateLibraryItemUpdateSession(ctx, library.Session{LibraryItemID: itemID})
+	if err != nil {
+		return err
+	}
+	info := library.UpdateFile{Name: name + ".ovf", SourceType: "PUSH", Size: int64(len(ovf))}
+	update, err := m.AddLibraryItemFile(ctx, session, info)
+	if err != nil {
+		return err
+	}
+	u, err := url.Parse(update.UploadEndpoint.URI)
+	if err != nil {
+		return err
+	}
+	p := soap.DefaultUpload
+	p.ContentLength = info.Size
+	if err := m.Client.Upload(ctx, bytes.NewReader(ovf), u, &p); err != nil {
+		return fmt.Errorf("failed to upload %s: %w", name, err)
+	}
+	return m.CompleteLibraryItemUpdateSession(ctx, session)
+}
