@@ -54,7 +54,7 @@ type Inventory struct {
 	hostNames  map[types.ManagedObjectReference]string
 	networks   map[string]object.NetworkReference
 	datastores map[string]types.ManagedObjectReference // summary.url -> datastore
-	images     map[string]*Image                      // library item ID -> cached template
+	images     map[string]*Image                       // library item ID -> cached template
 	imageLocks map[string]*sync.Mutex
 	backings   map[string]types.BaseVirtualDeviceBackingInfo
 	cpuMhz     int64

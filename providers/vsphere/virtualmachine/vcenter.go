@@ -317,4 +317,3 @@ func (r *Reconciler) destroy(ctx context.Context, found vmwatch.VM) error {
 	}
 	return nil
 }
-
