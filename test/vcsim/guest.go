@@ -3,12 +3,12 @@ package vcsim
 import (
 	"context"
 	"encoding/base64"
-	"sync"
+	"fmt"
 	"time"
 
 	"github.com/vmware/govmomi/object"
 	"github.com/vmware/govmomi/property"
-	"github.com/vmware/govmomi/view"
+	"github.com/vmware/govmomi/simulator"
 	"github.com/vmware/govmomi/vim25"
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
@@ -20,100 +20,95 @@ import (
 // Guest plays the guest OS of every simulated VM: vcsim VMs run nothing, so
 // when one powers on with cloud-init network metadata in guestinfo, Guest
 // reports the address that metadata configures (after BootDelay), as VMware
-// Tools would once cloud-init has applied it. It writes through vcsim's
+// Tools would once cloud-init has applied it. It learns of power-ons from
+// the simulator's registry (no ContainerView: vcsim can deadlock when many
+// views watch concurrent clones) and writes through vcsim's
 // "SET.guest.ipAddress" extraConfig hook, which vcsim applies and announces
-// to property collectors without storing it.
+// to property collectors.
 type Guest struct {
 	Client    *vim25.Client
 	BootDelay time.Duration
 
-	mu       sync.Mutex
-	reported map[types.ManagedObjectReference]string
+	poweredOn chan types.ManagedObjectReference
 }
 
-// Start follows VMs until ctx ends (manager.Runnable).
+func newGuest(c *vim25.Client, bootDelay time.Duration) *Guest {
+	return &Guest{Client: c, BootDelay: bootDelay, poweredOn: make(chan types.ManagedObjectReference, 16384)}
+}
+
+// Reference names the guest as a registry handler.
+func (g *Guest) Reference() types.ManagedObjectReference {
+	return types.ManagedObjectReference{Type: "OpenSupervisorGuest", Value: "guest"}
+}
+
+// PutObject is called by vcsim for every new object.
+func (g *Guest) PutObject(_ *simulator.Context, obj mo.Reference) {
+	if vm, ok := obj.(*simulator.VirtualMachine); ok && vm.Runtime.PowerState == types.VirtualMachinePowerStatePoweredOn {
+		g.notify(vm.Self)
+	}
+}
+
+// UpdateObject is called by vcsim, under its locks, for every change: it
+// only notes power-ons.
+func (g *Guest) UpdateObject(_ *simulator.Context, obj mo.Reference, changes []types.PropertyChange) {
+	if obj.Reference().Type != "VirtualMachine" {
+		return
+	}
+	for _, c := range changes {
+		if c.Name == "runtime.powerState" && fmt.Sprint(c.Val) == string(types.VirtualMachinePowerStatePoweredOn) {
+			g.notify(obj.Reference())
+		}
+	}
+}
+
+// RemoveObject is called by vcsim for every removed object.
+func (g *Guest) RemoveObject(*simulator.Context, types.ManagedObjectReference) {}
+
+func (g *Guest) notify(ref types.ManagedObjectReference) {
+	select {
+	case g.poweredOn <- ref:
+	default:
+		go func() { g.poweredOn <- ref }()
+	}
+}
+
+// Start boots powered-on VMs until ctx ends (manager.Runnable).
 func (g *Guest) Start(ctx context.Context) error {
 	log := ctrl.LoggerFrom(ctx).WithName("simulated-guest")
-	g.reported = map[types.ManagedObjectReference]string{}
-	for ctx.Err() == nil {
-		if err := g.watch(ctx); err != nil && ctx.Err() == nil {
-			log.Error(err, "Watching simulated VMs failed, starting over")
-			time.Sleep(time.Second)
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case ref := <-g.poweredOn:
+			time.AfterFunc(g.BootDelay, func() {
+				if err := g.boot(ctx, ref); err != nil && ctx.Err() == nil {
+					log.V(4).Info("Simulated guest did not report an IP", "vm", ref.Value, "reason", err.Error())
+				}
+			})
 		}
 	}
-	return nil
 }
 
-func (g *Guest) watch(ctx context.Context) error {
-	v, err := view.NewManager(g.Client).CreateContainerView(ctx, g.Client.ServiceContent.RootFolder, []string{"VirtualMachine"}, true)
-	if err != nil {
+// boot reports the address the VM's metadata configures.
+func (g *Guest) boot(ctx context.Context, ref types.ManagedObjectReference) error {
+	var vm mo.VirtualMachine
+	if err := property.DefaultCollector(g.Client).RetrieveOne(ctx, ref, []string{"config.extraConfig", "guest.ipAddress", "runtime.powerState"}, &vm); err != nil {
 		return err
 	}
-	defer func() { _ = v.Destroy(context.WithoutCancel(ctx)) }()
-	pc, err := property.DefaultCollector(g.Client).Create(ctx)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = pc.Destroy(context.WithoutCancel(ctx)) }()
-	filter := new(property.WaitFilter)
-	filter.Add(v.Reference(), "VirtualMachine", []string{"runtime.powerState", "config.extraConfig", "guest.ipAddress"}, &types.TraversalSpec{
-		Type: "ContainerView", Path: "view",
-	})
-	filter.Spec.ObjectSet[0].Skip = types.NewBool(true)
-	if _, err := pc.CreateFilter(ctx, filter.CreateFilter); err != nil {
-		return err
-	}
-	vms := map[types.ManagedObjectReference]*mo.VirtualMachine{}
-	return pc.WaitForUpdatesEx(ctx, &property.WaitOptions{}, func(updates []types.ObjectUpdate) bool {
-		for _, u := range updates {
-			if u.Kind == types.ObjectUpdateKindLeave {
-				delete(vms, u.Obj)
-				continue
-			}
-			vm, ok := vms[u.Obj]
-			if !ok {
-				vm = &mo.VirtualMachine{}
-				vm.Self = u.Obj
-				vms[u.Obj] = vm
-			}
-			mo.ApplyPropertyChange(vm, u.ChangeSet)
-			g.boot(ctx, vm)
-		}
-		return false
-	})
-}
-
-// boot schedules the IP report for a powered-on VM whose guest has not
-// reported the address its metadata asks for.
-func (g *Guest) boot(ctx context.Context, vm *mo.VirtualMachine) {
-	if vm.Runtime.PowerState != types.VirtualMachinePowerStatePoweredOn || vm.Config == nil {
-		return
+	if vm.Config == nil || vm.Runtime.PowerState != types.VirtualMachinePowerStatePoweredOn {
+		return nil
 	}
 	ip := metadataIP(vm.Config.ExtraConfig)
 	if ip == "" || (vm.Guest != nil && vm.Guest.IpAddress == ip) {
-		return
+		return nil
 	}
-	g.mu.Lock()
-	if g.reported[vm.Self] == ip {
-		g.mu.Unlock()
-		return
-	}
-	g.reported[vm.Self] = ip
-	g.mu.Unlock()
-	ref := vm.Self
-	time.AfterFunc(g.BootDelay, func() {
-		task, err := object.NewVirtualMachine(g.Client, ref).Reconfigure(ctx, types.VirtualMachineConfigSpec{
-			ExtraConfig: []types.BaseOptionValue{&types.OptionValue{Key: "SET.guest.ipAddress", Value: ip}},
-		})
-		if err == nil {
-			err = task.WaitEx(ctx)
-		}
-		if err != nil {
-			g.mu.Lock()
-			delete(g.reported, ref) // the VM may be gone; try again if it is not
-			g.mu.Unlock()
-		}
+	task, err := object.NewVirtualMachine(g.Client, ref).Reconfigure(ctx, types.VirtualMachineConfigSpec{
+		ExtraConfig: []types.BaseOptionValue{&types.OptionValue{Key: "SET.guest.ipAddress", Value: ip}},
 	})
+	if err != nil {
+		return err
+	}
+	return task.WaitEx(ctx)
 }
 
 func metadataIP(extra []types.BaseOptionValue) string {

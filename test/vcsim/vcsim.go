@@ -113,7 +113,8 @@ func Start(ctx context.Context, opts Options) (*Simulator, error) {
 		sim.Stop()
 		return nil, err
 	}
-	sim.Guest = &Guest{Client: sim.Client.Client, BootDelay: opts.BootDelay}
+	sim.Guest = newGuest(sim.Client.Client, opts.BootDelay)
+	m.Map().AddHandler(sim.Guest)
 	return sim, nil
 }
 

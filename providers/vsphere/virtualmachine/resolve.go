@@ -21,6 +21,9 @@ import (
 // datastore VMs of that class are placed on (vSphere CSI's parameter name).
 const StorageClassDatastoreURLParameter = "datastoreURL"
 
+// reasonNoFreeIP marks a VM waiting for an address of its network.
+const reasonNoFreeIP = "NoFreeIP"
+
 // inputError is bad or missing input: the VM cannot be created until the user
 // (or the admin) fixes it. It names the condition, the reason and the field.
 type inputError struct {

@@ -86,7 +86,7 @@ func (r *Reconciler) createVM(ctx context.Context, vm *vmopv1.VirtualMachine) (c
 	if plan.network != nil {
 		addr, err := r.IPAM.Ensure(ctx, plan.network, ipam.Owner{Kind: "VirtualMachine", Namespace: vm.Namespace, Name: vm.Name, UID: string(vm.UID)})
 		if errors.Is(err, ipam.ErrExhausted) {
-			return ctrl.Result{}, badInput(vmopv1.VirtualMachineConditionNetworkReady, "NoFreeIP",
+			return ctrl.Result{}, badInput(vmopv1.VirtualMachineConditionNetworkReady, reasonNoFreeIP,
 				"spec.network: every address of WorkloadNetwork %q is in use", plan.network.Name)
 		}
 		if err != nil {

@@ -15,15 +15,18 @@ import (
 	"k8s.io/klog/v2"
 	"sigs.k8s.io/cluster-api/util/conditions"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
+	vspherev1 "github.com/open-supervisor/supervisor/api/vsphere/v1alpha1"
 	"github.com/open-supervisor/supervisor/providers/vsphere/inventory"
 	"github.com/open-supervisor/supervisor/providers/vsphere/ipam"
 	"github.com/open-supervisor/supervisor/providers/vsphere/vmwatch"
@@ -100,9 +103,33 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, opt
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&vmopv1.VirtualMachine{}).
 		WatchesRawSource(source.TypedChannel(r.changes, byUID)).
+		Watches(&vspherev1.IPAddressAllocation{},
+			handler.EnqueueRequestsFromMapFunc(r.vmsWaitingForAddress),
+			builder.WithPredicates(predicate.Funcs{
+				CreateFunc:  func(event.CreateEvent) bool { return false },
+				UpdateFunc:  func(event.UpdateEvent) bool { return false },
+				GenericFunc: func(event.GenericEvent) bool { return false },
+			})).
 		WithOptions(options).
 		Named("virtualmachine").
 		Complete(r)
+}
+
+// vmsWaitingForAddress maps a released address to the VMs of its network
+// that wait for one, so they get it at once rather than on their next retry.
+func (r *Reconciler) vmsWaitingForAddress(ctx context.Context, o client.Object) []reconcile.Request {
+	var list vmopv1.VirtualMachineList
+	if err := r.Client.List(ctx, &list); err != nil {
+		return nil
+	}
+	var reqs []reconcile.Request
+	for i := range list.Items {
+		c := conditions.Get(&list.Items[i], vmopv1.VirtualMachineConditionNetworkReady)
+		if c != nil && c.Reason == reasonNoFreeIP {
+			reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
+		}
+	}
+	return reqs
 }
 
 // Watcher returns the shared VM watch (for benchmarks and tests).

@@ -1,6 +1,6 @@
 // Package vmwatch keeps the state of every VM under the supervisor's folder
-// current through one PropertyCollector filter over a ContainerView, long
-// polling WaitForUpdatesEx. Reconcilers read VM state from it instead of
+// current through one PropertyCollector (a filter on a ContainerView's
+// membership plus one filter per VM), long polling WaitForUpdatesEx. Reconcilers read VM state from it instead of
 // asking vCenter per VM, and it wakes them when a VM they own changes, so an
 // idle supervisor makes no per-VM calls at all. VMs are keyed by instance
 // UUID, which the VM service sets to the owning object's UID.
@@ -15,6 +15,7 @@ import (
 	"github.com/vmware/govmomi/property"
 	"github.com/vmware/govmomi/view"
 	"github.com/vmware/govmomi/vim25"
+	"github.com/vmware/govmomi/vim25/methods"
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -132,36 +133,78 @@ func (w *Watcher) watch(ctx context.Context) error {
 	}
 	defer func() { _ = pc.Destroy(context.WithoutCancel(ctx)) }()
 
-	filter := new(property.WaitFilter)
-	filter.Add(v.Reference(), "VirtualMachine", watchedProperties, &types.TraversalSpec{
-		Type: "ContainerView",
-		Path: "view",
-		Skip: types.NewBool(false),
-	})
-	filter.Spec.ObjectSet[0].Skip = types.NewBool(true)
-	if _, err := pc.CreateFilter(ctx, filter.CreateFilter); err != nil {
-		return fmt.Errorf("failed to create a property filter: %w", err)
+	// One filter follows the view's membership; each VM gets a filter of its
+	// own when it joins. (A single filter traversing the view would be one
+	// call less per VM, but vcsim deadlocks re-traversing a view while VMs
+	// are being created into it.)
+	if _, err := pc.CreateFilter(ctx, types.CreateFilter{Spec: types.PropertyFilterSpec{
+		ObjectSet: []types.ObjectSpec{{Obj: v.Reference()}},
+		PropSet:   []types.PropertySpec{{Type: "ContainerView", PathSet: []string{"view"}}},
+	}}); err != nil {
+		return fmt.Errorf("failed to create the membership filter: %w", err)
 	}
 
-	// A restart begins from an empty view: VMs that vanished while we were
+	// A restart begins from an empty cache: VMs that vanished while we were
 	// away must not linger.
 	w.mu.Lock()
 	stale := w.vms
 	w.vms = map[types.ManagedObjectReference]*mo.VirtualMachine{}
 	w.byUUID = map[string]types.ManagedObjectReference{}
 	w.mu.Unlock()
-	first := true
+	filters := map[types.ManagedObjectReference]types.ManagedObjectReference{} // vm -> its filter
+	var initial map[types.ManagedObjectReference]bool                           // VMs whose first values are awaited
 
 	return pc.WaitForUpdatesEx(ctx, &property.WaitOptions{}, func(updates []types.ObjectUpdate) bool {
-		changed := w.apply(updates)
-		if first {
-			first = false
-			for ref, vm := range stale {
-				if _, ok := w.vms[ref]; !ok && vm.Config != nil {
-					changed = append(changed, vm.Config.InstanceUuid)
+		var vmUpdates []types.ObjectUpdate
+		for _, u := range updates {
+			if u.Obj != v.Reference() {
+				vmUpdates = append(vmUpdates, u)
+				continue
+			}
+			members := viewMembers(u.ChangeSet)
+			for ref := range members {
+				if _, ok := filters[ref]; ok {
+					continue
+				}
+				f, err := pc.CreateFilter(ctx, types.CreateFilter{Spec: types.PropertyFilterSpec{
+					ObjectSet: []types.ObjectSpec{{Obj: ref}},
+					PropSet:   []types.PropertySpec{{Type: "VirtualMachine", PathSet: watchedProperties}},
+				}})
+				if err == nil {
+					filters[ref] = f.Reference()
 				}
 			}
-			w.once.Do(func() { close(w.synced) })
+			for ref, f := range filters {
+				if !members[ref] {
+					_, _ = methods.DestroyPropertyFilter(ctx, w.client, &types.DestroyPropertyFilter{This: f})
+					delete(filters, ref)
+					vmUpdates = append(vmUpdates, types.ObjectUpdate{Kind: types.ObjectUpdateKindLeave, Obj: ref})
+				}
+			}
+			if initial == nil {
+				initial = map[types.ManagedObjectReference]bool{}
+				for ref := range filters {
+					initial[ref] = true
+				}
+			}
+		}
+		changed := w.apply(vmUpdates)
+		if initial != nil && len(initial) > 0 {
+			for _, u := range vmUpdates {
+				delete(initial, u.Obj)
+			}
+		}
+		if initial != nil && len(initial) == 0 {
+			select {
+			case <-w.synced:
+			default:
+				for ref, vm := range stale {
+					if _, ok := w.vms[ref]; !ok && vm.Config != nil {
+						changed = append(changed, vm.Config.InstanceUuid)
+					}
+				}
+				w.once.Do(func() { close(w.synced) })
+			}
 		}
 		for _, uuid := range changed {
 			if uuid != "" {
@@ -170,6 +213,22 @@ func (w *Watcher) watch(ctx context.Context) error {
 		}
 		return false
 	})
+}
+
+// viewMembers reads the VMs of a ContainerView "view" change.
+func viewMembers(changes []types.PropertyChange) map[types.ManagedObjectReference]bool {
+	out := map[types.ManagedObjectReference]bool{}
+	for _, c := range changes {
+		if c.Name != "view" {
+			continue
+		}
+		if refs, ok := c.Val.(types.ArrayOfManagedObjectReference); ok {
+			for _, r := range refs.ManagedObjectReference {
+				out[r] = true
+			}
+		}
+	}
+	return out
 }
 
 // apply folds updates into the cache and returns the instance UUIDs touched.

@@ -1,0 +1,584 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vmware/govmomi/find"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
+	"github.com/open-supervisor/supervisor/providers/vsphere/session"
+	"github.com/open-supervisor/supervisor/test/harness"
+	"github.com/open-supervisor/supervisor/test/vcsim"
+)
+
+const (
+	benchVMs      = 100
+	benchClass    = "best-effort-xsmall"
+	createWorkers = 16
+	pollInterval  = 50 * time.Millisecond
+	readyTimeout  = 10 * time.Minute
+	deleteTimeout = 5 * time.Minute
+	idleSettle    = 2 * time.Second
+	idleWindow    = 30 * time.Second
+	benchLabel    = "bench.opensupervisor.io/vm-bench"
+	cloudConfig   = "#cloud-config\nruncmd:\n- echo hello\n"
+
+	// Goals of the VM service (from the issue).
+	goalCallsPerVM = 12.0
+	goalSessions   = 1
+
+	sectionStart = "<!-- vm-bench:start -->"
+	sectionEnd   = "<!-- vm-bench:end -->"
+)
+
+// longPollMethods are the shared PropertyCollector long poll of the VM watch:
+// one call per batch of changes to any VM, not per VM.
+var longPollMethods = map[string]bool{"WaitForUpdatesEx": true, "WaitForUpdates": true, "CancelWaitForUpdates": true}
+
+// BenchmarkProvision100VMs creates 100 VirtualMachines at once, waits until
+// every one is powered on with an IP, and measures the vCenter calls and
+// sessions that took, the calls an idle supervisor makes, and the peak RSS.
+// It writes its section of bench/RESULTS.md. One run is a whole scenario, so
+// run it with -benchtime 1x.
+func BenchmarkProvision100VMs(b *testing.B) {
+	if b.N > 1 {
+		b.Logf("b.N = %d: the scenario runs once per benchmark run; use -benchtime 1x", b.N)
+	}
+	b.StopTimer()
+	ctx := context.Background()
+	h := harness.New(b, harness.Options{
+		BootDelay: 0,
+		// 1000 addresses of the workload network's 127.21.0.0/16.
+		AddressRanges: []string{"127.21.200.1-127.21.203.232"},
+	})
+	sessions := session.NewCache()
+	m := h.StartManager(sessions)
+
+	// The VM watch starts with the manager; let its first calls be part of
+	// the start-up, not of provisioning.
+	select {
+	case <-m.Provider.VMs.Watcher().Synced():
+	case <-time.After(time.Minute):
+		b.Fatal("the VM watch did not sync")
+	}
+	time.Sleep(500 * time.Millisecond)
+
+	// Bootstrap Secrets are inputs: create them before the clock starts.
+	names := make([]string, benchVMs)
+	for i := range names {
+		names[i] = fmt.Sprintf("vm-%03d", i)
+		secret := &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Namespace: h.Namespace, Name: names[i] + "-bootstrap", Labels: map[string]string{benchLabel: "true"}},
+			Data:       map[string][]byte{"user-data": []byte(cloudConfig)},
+		}
+		if err := h.Client.Create(ctx, secret); err != nil {
+			b.Fatal(err)
+		}
+	}
+
+	before := snapshot(sessions)
+	b.Logf("before provisioning (manager start-up): %d SOAP calls, %d sessions; %v", before.total, before.sessions, sortedCalls(before.calls))
+
+	// Create every VM as fast as the API server takes them.
+	b.ResetTimer()
+	b.StartTimer()
+	start := time.Now()
+	work := make(chan string)
+	var (
+		wg    sync.WaitGroup
+		errMu sync.Mutex
+		errs  []error
+	)
+	for range createWorkers {
+		wg.Go(func() {
+			for name := range work {
+				if err := h.Client.Create(ctx, newVM(h, name)); err != nil {
+					errMu.Lock()
+					errs = append(errs, fmt.Errorf("create %s: %w", name, err))
+					errMu.Unlock()
+				}
+			}
+		})
+	}
+	for _, name := range names {
+		work <- name
+	}
+	close(work)
+	wg.Wait()
+	created := time.Now()
+	if err := errors.Join(errs...); err != nil {
+		b.Fatal(err)
+	}
+
+	// Wait until all report PoweredOn and an IPv4 address.
+	readyAt := map[string]time.Duration{}
+	ips := map[string]string{}
+	deadline := start.Add(readyTimeout)
+	for {
+		var list vmopv1.VirtualMachineList
+		if err := h.Client.List(ctx, &list, client.InNamespace(h.Namespace)); err != nil {
+			b.Fatal(err)
+		}
+		now := time.Since(start)
+		for i := range list.Items {
+			vm := &list.Items[i]
+			if _, seen := readyAt[vm.Name]; seen || !isReady(vm) {
+				continue
+			}
+			readyAt[vm.Name] = now
+			ips[vm.Name] = vm.Status.Network.PrimaryIP4
+		}
+		if len(readyAt) == benchVMs {
+			break
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("after %s only %d of %d VMs are PoweredOn with an IP; %s (SOAP calls so far: %v)",
+				readyTimeout, len(readyAt), benchVMs, progress(list.Items), sortedCalls(minus(snapshot(sessions).calls, before.calls)))
+		}
+		time.Sleep(pollInterval)
+	}
+	provision := time.Since(start)
+	b.StopTimer()
+	after := snapshot(sessions)
+
+	// Sanity: one VM in vCenter per VirtualMachine, distinct addresses.
+	if n := len(vcenterVMs(b, h)); n != benchVMs {
+		b.Errorf("want %d VMs in the namespace's vCenter folder, got %d", benchVMs, n)
+	}
+	if n := m.Provider.VMs.Watcher().Len(); n != benchVMs {
+		b.Errorf("want the VM watch to follow %d VMs, it follows %d", benchVMs, n)
+	}
+	byIP := map[string]string{}
+	for name, ip := range ips {
+		if other, dup := byIP[ip]; dup {
+			b.Errorf("VMs %s and %s both have %s", other, name, ip)
+		}
+		byIP[ip] = name
+	}
+
+	// Idle: no VM changes, so the only calls should be the shared long poll.
+	time.Sleep(idleSettle)
+	idleBefore := snapshot(sessions)
+	time.Sleep(idleWindow)
+	idleAfter := snapshot(sessions)
+
+	// Delete explicitly: the harness's cleanup waits only 30 s.
+	delStart := time.Now()
+	delBefore := snapshot(sessions)
+	var delErr error
+	if err := h.Client.DeleteAllOf(ctx, &vmopv1.VirtualMachine{}, client.InNamespace(h.Namespace)); err != nil {
+		delErr = err
+	}
+	for delErr == nil {
+		var list vmopv1.VirtualMachineList
+		if err := h.Client.List(ctx, &list, client.InNamespace(h.Namespace)); err != nil {
+			delErr = err
+			break
+		}
+		if len(list.Items) == 0 {
+			break
+		}
+		if time.Since(delStart) > deleteTimeout {
+			delErr = fmt.Errorf("%d of %d VirtualMachines still exist %s after deletion", len(list.Items), benchVMs, deleteTimeout)
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	deletion := time.Since(delStart)
+	delAfter := snapshot(sessions)
+	if delErr == nil {
+		if n := len(vcenterVMs(b, h)); n != 0 {
+			delErr = fmt.Errorf("%d VMs remain in vCenter after their VirtualMachines are gone", n)
+		}
+	}
+	_ = h.Client.DeleteAllOf(ctx, &corev1.Secret{}, client.InNamespace(h.Namespace), client.MatchingLabels{benchLabel: "true"})
+
+	r := result{
+		provision:       provision,
+		createPhase:     created.Sub(start),
+		readyAt:         readyAt,
+		startupCalls:    before.total,
+		startupSessions: before.sessions,
+		calls:           minus(after.calls, before.calls),
+		sessions:        after.sessions,
+		sessionsDuring:  after.sessions - before.sessions,
+		idleCalls:       minus(idleAfter.calls, idleBefore.calls),
+		deletion:        deletion,
+		deleteCalls:     minus(delAfter.calls, delBefore.calls),
+		deleteOK:        delErr == nil,
+		peakRSS:         peakRSS(b),
+	}
+	b.ReportMetric(r.callsPerVM(), "soap-calls/vm")
+	b.ReportMetric(float64(r.sessions), "vc-sessions")
+	b.ReportMetric(float64(r.sessionsDuring), "vc-sessions-provisioning")
+	b.ReportMetric(r.idlePerVMPerMin(), "idle-calls/vm/min")
+	b.ReportMetric(float64(total(r.idleCalls)), "idle-calls/30s")
+	b.ReportMetric(provision.Seconds(), "s-to-all-ready")
+	b.ReportMetric(float64(r.peakRSS)/(1<<20), "peak-rss-MiB")
+	b.Logf("provisioning: %s, %d SOAP calls (%.2f per VM): %v", provision.Round(time.Millisecond), total(r.calls), r.callsPerVM(), sortedCalls(r.calls))
+	b.Logf("idle %s: %d SOAP calls: %v", idleWindow, total(r.idleCalls), sortedCalls(r.idleCalls))
+	b.Logf("deletion: %s, %d SOAP calls: %v", deletion.Round(time.Millisecond), total(r.deleteCalls), sortedCalls(r.deleteCalls))
+
+	path, err := writeSection(r.markdown())
+	if err != nil {
+		b.Error(err)
+	} else {
+		b.Logf("wrote %s", path)
+	}
+	if delErr != nil {
+		b.Error(delErr)
+	}
+}
+
+func newVM(h *harness.Harness, name string) *vmopv1.VirtualMachine {
+	return &vmopv1.VirtualMachine{
+		ObjectMeta: metav1.ObjectMeta{Namespace: h.Namespace, Name: name},
+		Spec: vmopv1.VirtualMachineSpec{
+			ImageName:    h.Image,
+			ClassName:    benchClass,
+			StorageClass: h.StorageClass,
+			Bootstrap: &vmopv1.VirtualMachineBootstrapSpec{CloudInit: &vmopv1.VirtualMachineBootstrapCloudInitSpec{
+				RawCloudConfig: &vmopv1.SecretKeySelector{Name: name + "-bootstrap", Key: "user-data"},
+			}},
+		},
+	}
+}
+
+func isReady(vm *vmopv1.VirtualMachine) bool {
+	return vm.Status.PowerState == vmopv1.VirtualMachinePowerStateOn &&
+		vm.Status.Network != nil && vm.Status.Network.PrimaryIP4 != ""
+}
+
+// progress summarizes VMs that are not ready, for a timeout message.
+func progress(vms []vmopv1.VirtualMachine) string {
+	reasons := map[string]int{}
+	for i := range vms {
+		vm := &vms[i]
+		if isReady(vm) {
+			continue
+		}
+		reason := "no Ready condition"
+		for _, c := range vm.Status.Conditions {
+			if c.Type == vmopv1.VirtualMachineConditionReady {
+				reason = c.Reason + ": " + c.Message
+			}
+		}
+		reasons[fmt.Sprintf("powerState=%q %s", vm.Status.PowerState, reason)]++
+	}
+	var out []string
+	for k, n := range reasons {
+		out = append(out, fmt.Sprintf("%d× %s", n, k))
+	}
+	sort.Strings(out)
+	return fmt.Sprintf("%d VirtualMachines listed; not ready: [%s]", len(vms), strings.Join(out, "; "))
+}
+
+// vcenterVMs lists the VMs in the namespace's folder, through the test's
+// own vCenter client (not counted in the supervisor's stats).
+func vcenterVMs(b *testing.B, h *harness.Harness) []string {
+	b.Helper()
+	ctx := context.Background()
+	finder := find.NewFinder(h.Sim.Client.Client, true)
+	dc, err := finder.Datacenter(ctx, vcsim.Datacenter)
+	if err != nil {
+		b.Fatal(err)
+	}
+	finder.SetDatacenter(dc)
+	list, err := finder.VirtualMachineList(ctx, "/"+vcsim.Datacenter+"/vm/Namespaces/"+h.Namespace+"/*")
+	if err != nil {
+		var nf *find.NotFoundError
+		if errors.As(err, &nf) {
+			return nil
+		}
+		b.Fatal(err)
+	}
+	out := make([]string, 0, len(list))
+	for _, vm := range list {
+		out = append(out, vm.Name())
+	}
+	return out
+}
+
+type callSnapshot struct {
+	total    int64
+	calls    map[string]int64
+	sessions int64
+}
+
+func snapshot(c *session.Cache) callSnapshot {
+	calls := c.Stats.Calls()
+	return callSnapshot{total: total(calls), calls: calls, sessions: c.Stats.Sessions.Load()}
+}
+
+func total(calls map[string]int64) int64 {
+	var n int64
+	for _, v := range calls {
+		n += v
+	}
+	return n
+}
+
+func minus(after, before map[string]int64) map[string]int64 {
+	out := map[string]int64{}
+	for k, v := range after {
+		if d := v - before[k]; d != 0 {
+			out[k] = d
+		}
+	}
+	return out
+}
+
+type methodCount struct {
+	method string
+	n      int64
+}
+
+func (m methodCount) String() string { return fmt.Sprintf("%s=%d", m.method, m.n) }
+
+// sortedCalls orders methods by calls, most first.
+func sortedCalls(calls map[string]int64) []methodCount {
+	out := make([]methodCount, 0, len(calls))
+	for k, v := range calls {
+		out = append(out, methodCount{k, v})
+	}
+	slices.SortFunc(out, func(a, b methodCount) int {
+		if a.n != b.n {
+			return int(b.n - a.n)
+		}
+		return strings.Compare(a.method, b.method)
+	})
+	return out
+}
+
+// peakRSS is the process's VmHWM in bytes.
+func peakRSS(b *testing.B) int64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		b.Logf("no peak RSS: %v", err)
+		return 0
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		if rest, ok := strings.CutPrefix(s.Text(), "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			if err != nil {
+				b.Logf("no peak RSS: %v", err)
+				return 0
+			}
+			return kb << 10
+		}
+	}
+	b.Logf("no VmHWM in /proc/self/status")
+	return 0
+}
+
+type result struct {
+	provision       time.Duration
+	createPhase     time.Duration
+	readyAt         map[string]time.Duration
+	startupCalls    int64
+	startupSessions int64
+	calls           map[string]int64
+	sessions        int64
+	sessionsDuring  int64
+	idleCalls       map[string]int64
+	deletion        time.Duration
+	deleteCalls     map[string]int64
+	deleteOK        bool
+	peakRSS         int64
+}
+
+func (r result) callsPerVM() float64 { return float64(total(r.calls)) / benchVMs }
+
+func (r result) idlePerVMPerMin() float64 {
+	return float64(total(r.idleCalls)) * (float64(time.Minute) / float64(idleWindow)) / benchVMs
+}
+
+// idlePolling is the idle calls that are not the shared long poll.
+func (r result) idlePolling() int64 {
+	var n int64
+	for k, v := range r.idleCalls {
+		if !longPollMethods[k] {
+			n += v
+		}
+	}
+	return n
+}
+
+func (r result) percentile(p float64) time.Duration {
+	ds := make([]time.Duration, 0, len(r.readyAt))
+	for _, d := range r.readyAt {
+		ds = append(ds, d)
+	}
+	slices.Sort(ds)
+	if len(ds) == 0 {
+		return 0
+	}
+	i := int(p*float64(len(ds))+0.5) - 1
+	return ds[max(0, min(i, len(ds)-1))]
+}
+
+func met(ok bool) string {
+	if ok {
+		return "yes"
+	}
+	return "**no**"
+}
+
+func seconds(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
+
+func (r result) markdown() string {
+	var w strings.Builder
+	p := func(format string, args ...any) { fmt.Fprintf(&w, format+"\n", args...) }
+	calls, idle := total(r.calls), total(r.idleCalls)
+	idleOK := r.idlePolling() == 0 && idle < benchVMs
+
+	p("## VM service: %d VirtualMachines on vcsim", benchVMs)
+	p("")
+	p("- Date: %s", time.Now().UTC().Format("2006-01-02 15:04 UTC"))
+	p("- Machine: %d CPUs (runtime.NumCPU), %s/%s, %s%s", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version(), cpuModel())
+	p("- Command: `make bench` (`go test -count=1 -timeout 60m -run '^$' -bench . -benchtime 1x ./test/bench/...`), benchmark `BenchmarkProvision100VMs`")
+	p("- Scenario: real kube-apiserver + etcd, in-process vcsim with guest boot delay 0, the real manager with a fresh session cache; "+
+		"%d VirtualMachines of class `%s`, each with a cloud-init bootstrap Secret (the Secrets are created before the clock starts), "+
+		"created by %d concurrent clients; ready = `status.powerState` PoweredOn and `status.network.primaryIP4` set, polled with a List every %s.",
+		benchVMs, benchClass, createWorkers, pollInterval)
+	p("")
+	p("| Measure | Measured | Goal | Met |")
+	p("|---|---|---|---|")
+	p("| SOAP calls per VM create | %.2f (%d calls for %d VMs) | at most %.0f | %s |", r.callsPerVM(), calls, benchVMs, goalCallsPerVM, met(r.callsPerVM() <= goalCallsPerVM))
+	p("| vCenter sessions opened, whole run | %d | %d | %s |", r.sessions, goalSessions, met(r.sessions == goalSessions))
+	p("| vCenter sessions opened while provisioning | %d | 0 | %s |", r.sessionsDuring, met(r.sessionsDuring == 0))
+	p("| Idle SOAP calls per VM per minute | %.3f (raw: %d calls in %s, %d of them not the shared long poll) | 0 per-VM polling | %s |",
+		r.idlePerVMPerMin(), idle, idleWindow, r.idlePolling(), met(idleOK))
+	p("| Wall time, first create to all %d ready | %s (creates took %s) | – | – |", benchVMs, seconds(r.provision), seconds(r.createPhase))
+	p("| Time to ready per VM, p50 / p95 / max | %s / %s / %s | – | – |", seconds(r.percentile(0.5)), seconds(r.percentile(0.95)), seconds(r.percentile(1)))
+	p("| Peak RSS (VmHWM), whole test process | %.0f MiB | – | – |", float64(r.peakRSS)/(1<<20))
+	p("| Manager start-up before provisioning (image sync, inventory, VM watch) | %d SOAP calls, %d session | – | – |", r.startupCalls, r.startupSessions)
+	delNote := ""
+	if !r.deleteOK {
+		delNote = " (**did not finish**)"
+	}
+	p("| Deleting all %d VMs | %s%s, %.2f SOAP calls per VM | – | – |", benchVMs, seconds(r.deletion), delNote, float64(total(r.deleteCalls))/benchVMs)
+	p("")
+	p("SOAP calls while provisioning, by method:")
+	p("")
+	p("| Method | Calls | Per VM |")
+	p("|---|---|---|")
+	for _, mc := range sortedCalls(r.calls) {
+		p("| %s | %d | %.2f |", mc.method, mc.n, float64(mc.n)/benchVMs)
+	}
+	p("")
+	if idle > 0 {
+		p("SOAP calls in the %s idle window, by method: %s", idleWindow, joinCalls(r.idleCalls))
+	} else {
+		p("No SOAP calls at all in the %s idle window.", idleWindow)
+	}
+	p("")
+	p("SOAP calls while deleting, by method: %s", joinCalls(r.deleteCalls))
+	p("")
+	p("Notes:")
+	p("")
+	p("- Calls are counted by the supervisor's session round tripper (`session.Cache.Stats`), so the simulated guest's and the test's own vCenter calls are not included. "+
+		"The per-VM figure is (calls after all are ready − calls before the first create) / %d and includes the shared PropertyCollector long poll (`WaitForUpdatesEx`), which returns once per batch of changes to any VM.", benchVMs)
+	p("- Idle is measured %s after the last VM became ready, over %s, scaled to a minute; it is met when every idle call is the shared long poll and there are fewer than one per VM.", idleSettle, idleWindow)
+	p("- Peak RSS is the whole test process: the manager, the in-process vcsim and the test client share it (the kube-apiserver and etcd are separate processes and not included).")
+	return w.String()
+}
+
+func joinCalls(calls map[string]int64) string {
+	if len(calls) == 0 {
+		return "none"
+	}
+	var parts []string
+	for _, mc := range sortedCalls(calls) {
+		parts = append(parts, fmt.Sprintf("%s %d", mc.method, mc.n))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return ""
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return ", " + strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
+// writeSection puts section between the vm-bench markers of
+// bench/RESULTS.md, replacing what was there and keeping other sections.
+func writeSection(section string) (string, error) {
+	root, err := repoRoot()
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(root, "bench", "RESULTS.md")
+	block := sectionStart + "\n" + section + sectionEnd + "\n"
+	old, err := os.ReadFile(path)
+	var out string
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		out = "# Benchmark results\n\nWritten by `make bench`; each benchmark replaces only its own section.\n\n" + block
+	case err != nil:
+		return "", err
+	default:
+		s := string(old)
+		i := strings.Index(s, sectionStart)
+		j := strings.Index(s, sectionEnd)
+		if i >= 0 && j > i {
+			rest := strings.TrimPrefix(s[j+len(sectionEnd):], "\n")
+			out = s[:i] + block + rest
+		} else {
+			if s != "" && !strings.HasSuffix(s, "\n") {
+				s += "\n"
+			}
+			if s != "" && !strings.HasSuffix(s, "\n\n") {
+				s += "\n"
+			}
+			out = s + block
+		}
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return "", err
+	}
+	return path, os.WriteFile(path, []byte(out), 0o644)
+}
+
+// repoRoot walks up from this file to the directory with go.mod.
+func repoRoot() (string, error) {
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		return "", errors.New("cannot locate the benchmark's source file")
+	}
+	for dir := filepath.Dir(file); ; {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("no go.mod above %s", file)
+		}
+		dir = parent
+	}
+}

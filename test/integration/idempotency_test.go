@@ -1,0 +1,102 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/vmware/govmomi/simulator"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
+	"github.com/open-supervisor/supervisor/test/harness"
+)
+
+// Two managers reconciling the same objects at once (no leader election)
+// must still make exactly one VM per object.
+func TestTwoManagersMakeOneVMEach(t *testing.T) {
+	h := harness.New(t, harness.Options{})
+	h.StartManager(nil)
+	// The first VM deploys the node image into the image cache. vcsim
+	// deadlocks when one session reads a VM another is still importing, which
+	// a real vCenter does not, so the cache is warmed before the race starts.
+	waitReady(h, newVM(t, h, "warm-up", "best-effort-xsmall"))
+	h.StartManager(nil)
+
+	var vms []*vmopv1.VirtualMachine
+	for i := range 6 {
+		vms = append(vms, newVM(t, h, fmt.Sprintf("dup-%d", i), "best-effort-xsmall"))
+	}
+	ips := map[string]string{}
+	for _, vm := range vms {
+		got := waitReady(h, vm)
+		if n := allVMsWithUUID(t, h, string(got.UID)); n != 1 {
+			t.Errorf("%s: want exactly 1 VM in vCenter, got %d", vm.Name, n)
+		}
+		if n := len(vcVMs(t, h, vm.Name)); n != 1 {
+			t.Errorf("%s: want exactly 1 VM named so, got %d", vm.Name, n)
+		}
+		ip := got.Status.Network.PrimaryIP4
+		if other, dup := ips[ip]; dup {
+			t.Errorf("%s and %s share address %s", vm.Name, other, ip)
+		}
+		ips[ip] = vm.Name
+		if allocs := allocations(t, h, string(got.UID)); len(allocs) != 1 {
+			t.Errorf("%s: want one address allocation, got %d", vm.Name, len(allocs))
+		}
+	}
+}
+
+// A manager stopped while vCenter is still cloning must not clone again when
+// the next one starts: it finds the task in status and the VM by UUID.
+func TestRestartDuringCloneMakesOneVM(t *testing.T) {
+	simulator.TaskDelay.MethodDelay = map[string]int{"CloneVm": 1500, "LockHandoff": 0}
+	t.Cleanup(func() { simulator.TaskDelay.MethodDelay = nil })
+	h := harness.New(t, harness.Options{})
+	first := h.StartManager(nil)
+	ctx := context.Background()
+
+	vm := newVM(t, h, "slow-clone", "best-effort-xsmall")
+	h.Eventually(func() error {
+		got := &vmopv1.VirtualMachine{}
+		if err := h.Client.Get(ctx, client.ObjectKeyFromObject(vm), got); err != nil {
+			return err
+		}
+		if got.Status.TaskRef == "" {
+			return fmt.Errorf("clone not started")
+		}
+		return nil
+	}, "the clone task recorded in status")
+	first.Stop() // crash in the middle of the clone
+
+	h.StartManager(nil)
+	got := waitReady(h, vm)
+	if n := allVMsWithUUID(t, h, string(got.UID)); n != 1 {
+		t.Fatalf("want exactly 1 VM after a restart mid-clone, got %d", n)
+	}
+	if got.Status.TaskRef != "" {
+		t.Errorf("status.taskRef should be cleared once the VM exists, got %q", got.Status.TaskRef)
+	}
+}
+
+// A restart after the VM exists adopts it: no clone, same address.
+func TestRestartKeepsVMAndAddress(t *testing.T) {
+	h := harness.New(t, harness.Options{})
+	first := h.StartManager(nil)
+	before := waitReady(h, newVM(t, h, "survivor", "best-effort-xsmall"))
+	first.Stop()
+
+	second := h.StartManager(nil)
+	calls := second.Provider.Sessions.Stats.Calls()
+	after := waitReady(h, before)
+	if n := allVMsWithUUID(t, h, string(after.UID)); n != 1 {
+		t.Fatalf("want the same single VM, got %d", n)
+	}
+	if after.Status.Network.PrimaryIP4 != before.Status.Network.PrimaryIP4 || after.Status.UniqueID != before.Status.UniqueID {
+		t.Errorf("restart changed the VM: %s/%s -> %s/%s", before.Status.UniqueID, before.Status.Network.PrimaryIP4,
+			after.Status.UniqueID, after.Status.Network.PrimaryIP4)
+	}
+	if n := calls["CloneVM_Task"]; n != 0 {
+		t.Errorf("a restart must not clone, saw %d CloneVM_Task calls", n)
+	}
+}
