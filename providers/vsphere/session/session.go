@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"reflect"
 	"sync"
 	"sync/atomic"
 
@@ -212,7 +213,14 @@ func (rt *reloginRoundTripper) RoundTrip(ctx context.Context, req, res soap.HasF
 		return lerr
 	}
 	rt.session.stats.count(method)
-	return rt.next.RoundTrip(ctx, req, res)
+	// The first answer was decoded into res; decode the retry into a fresh
+	// value so its fault does not linger.
+	fresh := reflect.New(reflect.TypeOf(res).Elem()).Interface().(soap.HasFault)
+	if err := rt.next.RoundTrip(ctx, req, fresh); err != nil {
+		return err
+	}
+	reflect.ValueOf(res).Elem().Set(reflect.ValueOf(fresh).Elem())
+	return nil
 }
 
 // notAuthenticated reports whether a call failed for want of a session:

@@ -152,15 +152,17 @@ func (w *Watcher) watch(ctx context.Context) error {
 	w.byUUID = map[string]types.ManagedObjectReference{}
 	w.mu.Unlock()
 	filters := map[types.ManagedObjectReference]types.ManagedObjectReference{} // vm -> its filter
-	var initial map[types.ManagedObjectReference]bool                           // VMs whose first values are awaited
 
 	return pc.WaitForUpdatesEx(ctx, &property.WaitOptions{}, func(updates []types.ObjectUpdate) bool {
 		var vmUpdates []types.ObjectUpdate
+		var joined []types.ManagedObjectReference
+		membership := false
 		for _, u := range updates {
 			if u.Obj != v.Reference() {
 				vmUpdates = append(vmUpdates, u)
 				continue
 			}
+			membership = true
 			members := viewMembers(u.ChangeSet)
 			for ref := range members {
 				if _, ok := filters[ref]; ok {
@@ -172,6 +174,7 @@ func (w *Watcher) watch(ctx context.Context) error {
 				}})
 				if err == nil {
 					filters[ref] = f.Reference()
+					joined = append(joined, ref)
 				}
 			}
 			for ref, f := range filters {
@@ -181,20 +184,17 @@ func (w *Watcher) watch(ctx context.Context) error {
 					vmUpdates = append(vmUpdates, types.ObjectUpdate{Kind: types.ObjectUpdateKindLeave, Obj: ref})
 				}
 			}
-			if initial == nil {
-				initial = map[types.ManagedObjectReference]bool{}
-				for ref := range filters {
-					initial[ref] = true
-				}
-			}
 		}
 		changed := w.apply(vmUpdates)
-		if initial != nil && len(initial) > 0 {
-			for _, u := range vmUpdates {
-				delete(initial, u.Obj)
+		// Read the joiners' current values at once (one call for all of
+		// them) rather than wait for their filters' first report.
+		if len(joined) > 0 {
+			var vms []mo.VirtualMachine
+			if err := property.DefaultCollector(w.client).Retrieve(ctx, joined, watchedProperties, &vms); err == nil {
+				changed = append(changed, w.put(vms)...)
 			}
 		}
-		if initial != nil && len(initial) == 0 {
+		if membership {
 			select {
 			case <-w.synced:
 			default:
@@ -213,6 +213,22 @@ func (w *Watcher) watch(ctx context.Context) error {
 		}
 		return false
 	})
+}
+
+// put stores VMs read in full and returns their instance UUIDs.
+func (w *Watcher) put(vms []mo.VirtualMachine) []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var changed []string
+	for i := range vms {
+		vm := vms[i]
+		w.vms[vm.Self] = &vm
+		if vm.Config != nil && vm.Config.InstanceUuid != "" {
+			w.byUUID[vm.Config.InstanceUuid] = vm.Self
+			changed = append(changed, vm.Config.InstanceUuid)
+		}
+	}
+	return changed
 }
 
 // viewMembers reads the VMs of a ContainerView "view" change.
