@@ -77,9 +77,13 @@ func TestBadInputCreatesNothing(t *testing.T) {
 		}, vmopv1.VirtualMachineConditionNetworkReady, "NotFound", "spec.network.interfaces[0].network.name"},
 		{"malformed-bootstrap", func(_ *vmopv1.VirtualMachine, s *corev1.Secret) { s.Data["user-data"] = []byte("hello: [unclosed") },
 			vmopv1.VirtualMachineConditionBootstrapReady, "InvalidCloudConfig", "spec.bootstrap.cloudInit.rawCloudConfig"},
-		{"bad-cloud-config-yaml", func(_ *vmopv1.VirtualMachine, s *corev1.Secret) { s.Data["user-data"] = []byte("#cloud-config\nruncmd: [unclosed\n") },
+		{"bad-cloud-config-yaml", func(_ *vmopv1.VirtualMachine, s *corev1.Secret) {
+			s.Data["user-data"] = []byte("#cloud-config\nruncmd: [unclosed\n")
+		},
 			vmopv1.VirtualMachineConditionBootstrapReady, "InvalidCloudConfig", "spec.bootstrap.cloudInit.rawCloudConfig"},
-		{"missing-secret-key", func(vm *vmopv1.VirtualMachine, _ *corev1.Secret) { vm.Spec.Bootstrap.CloudInit.RawCloudConfig.Key = "value" },
+		{"missing-secret-key", func(vm *vmopv1.VirtualMachine, _ *corev1.Secret) {
+			vm.Spec.Bootstrap.CloudInit.RawCloudConfig.Key = "value"
+		},
 			vmopv1.VirtualMachineConditionBootstrapReady, "KeyNotFound", "spec.bootstrap.cloudInit.rawCloudConfig.key"},
 	}
 	for _, tc := range cases {
