@@ -1,0 +1,108 @@
+package session_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha1"
+	"crypto/tls"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/go-logr/logr/funcr"
+	"github.com/vmware/govmomi/simulator"
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	"github.com/open-supervisor/supervisor/providers/vsphere/session"
+)
+
+func startVCSim(t *testing.T) (*simulator.Server, string) {
+	t.Helper()
+	m := simulator.VPX()
+	if err := m.Create(); err != nil {
+		t.Fatal(err)
+	}
+	m.Service.TLS = new(tls.Config)
+	s := m.Service.NewServer()
+	t.Cleanup(func() { s.Close(); m.Remove() })
+	ca, err := s.CertificateFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, ca
+}
+
+func params(s *simulator.Server) session.Params {
+	u := *s.URL
+	u.User = nil
+	pw, _ := s.URL.User.Password()
+	return session.Params{Server: u.String(), Username: s.URL.User.Username(), Password: pw}
+}
+
+func TestTLSIsVerified(t *testing.T) {
+	s, ca := startVCSim(t)
+	ctx := context.Background()
+
+	if _, err := session.NewCache().Get(ctx, params(s)); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Fatalf("an unknown certificate must be refused unless --vc-insecure is set, got %v", err)
+	}
+
+	p := params(s)
+	p.CAFile = ca
+	if _, err := session.NewCache().Get(ctx, p); err != nil {
+		t.Fatalf("the simulator's CA must be accepted: %v", err)
+	}
+
+	p = params(s)
+	p.Thumbprint = thumbprint(s)
+	if _, err := session.NewCache().Get(ctx, p); err != nil {
+		t.Fatalf("a pinned thumbprint must be accepted: %v", err)
+	}
+
+	p = params(s)
+	p.Insecure = true
+	if _, err := session.NewCache().Get(ctx, p); err != nil {
+		t.Fatalf("insecure must connect: %v", err)
+	}
+}
+
+func TestOneSessionPerUserAndNoPasswordInLogs(t *testing.T) {
+	s, ca := startVCSim(t)
+	var logs bytes.Buffer
+	ctx := ctrl.LoggerInto(context.Background(), funcr.New(func(prefix, args string) {
+		fmt.Fprintln(&logs, prefix, args)
+	}, funcr.Options{Verbosity: 10}))
+
+	cache := session.NewCache()
+	p := params(s)
+	p.CAFile = ca
+	a, err := cache.Get(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := cache.Get(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a != b || cache.Stats.Sessions.Load() != 1 {
+		t.Fatalf("want one cached session, got %d logins", cache.Stats.Sessions.Load())
+	}
+	if logs.Len() == 0 {
+		t.Fatal("expected a login log line")
+	}
+	if strings.Contains(logs.String(), p.Password) {
+		t.Fatalf("the password reached the logs:\n%s", logs.String())
+	}
+}
+
+func thumbprint(s *simulator.Server) string {
+	sum := sha1.Sum(s.TLS.Certificates[0].Certificate[0])
+	var b strings.Builder
+	for i, x := range sum {
+		if i > 0 {
+			b.WriteByte(':')
+		}
+		fmt.Fprintf(&b, "%02X", x)
+	}
+	return b.String()
+}
