@@ -37,6 +37,7 @@ test: tools lint ## Run every test (unit, integration on envtest + vcsim).
 
 .PHONY: bench
 bench: tools ## Run the benchmarks and write bench/RESULTS.md.
+	mkdir -p bench
 	go test -count=1 -timeout 60m -run '^$$' -bench . -benchtime 1x ./test/bench/... | tee bench/bench.out
 
 .PHONY: lint

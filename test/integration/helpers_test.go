@@ -25,6 +25,12 @@ const cloudConfig = "#cloud-config\nruncmd:\n- echo hello\n"
 // newVM returns a VirtualMachine with a bootstrap Secret, both created.
 func newVM(t *testing.T, h *harness.Harness, name, class string) *vmopv1.VirtualMachine {
 	t.Helper()
+	return newVMFromImage(t, h, name, class, h.Image)
+}
+
+// newVMFromImage is newVM with a given image.
+func newVMFromImage(t *testing.T, h *harness.Harness, name, class, image string) *vmopv1.VirtualMachine {
+	t.Helper()
 	ctx := context.Background()
 	secret := &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Namespace: h.Namespace, Name: name + "-bootstrap"},
@@ -36,7 +42,7 @@ func newVM(t *testing.T, h *harness.Harness, name, class string) *vmopv1.Virtual
 	vm := &vmopv1.VirtualMachine{
 		ObjectMeta: metav1.ObjectMeta{Namespace: h.Namespace, Name: name},
 		Spec: vmopv1.VirtualMachineSpec{
-			ImageName:    h.Image,
+			ImageName:    image,
 			ClassName:    class,
 			StorageClass: h.StorageClass,
 			Bootstrap: &vmopv1.VirtualMachineBootstrapSpec{CloudInit: &vmopv1.VirtualMachineBootstrapCloudInitSpec{
