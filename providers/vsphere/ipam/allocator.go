@@ -1,3 +1,8 @@
+// Package ipam hands out static IPv4 addresses of a WorkloadNetwork to VMs.
+// Each address handed out is an IPAddressAllocation object named after the
+// network and the address, so the API server's name uniqueness keeps two
+// owners (or two supervisors) from ever getting the same address, and a
+// restarted supervisor knows every allocation without rebuilding anything.
 package ipam
 
 import (
@@ -12,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	vspherev1 "github.com/open-supervisor/supervisor/api/vsphere/v1alpha1"
+	"github.com/open-supervisor/supervisor/internal/iprange"
 )
 
 // ErrExhausted means every address of the network is allocated.
@@ -32,7 +38,7 @@ type Owner = vspherev1.IPAddressAllocationOwner
 // Ensure returns the owner's address on the network, allocating the lowest
 // free one the first time. Repeated calls return the same address.
 func (a *Allocator) Ensure(ctx context.Context, network *vspherev1.WorkloadNetwork, owner Owner) (netip.Addr, error) {
-	ranges, err := ParseRanges(network.Spec.AddressRanges)
+	ranges, err := iprange.ParseAll(network.Spec.AddressRanges)
 	if err != nil {
 		return netip.Addr{}, fmt.Errorf("WorkloadNetwork %s spec.addressRanges: %w", network.Name, err)
 	}
@@ -54,7 +60,7 @@ func (a *Allocator) Ensure(ctx context.Context, network *vspherev1.WorkloadNetwo
 		taken[gw] = true
 	}
 	for {
-		addr, ok := FirstFree(ranges, func(x netip.Addr) bool { return taken[x] })
+		addr, ok := iprange.FirstFree(ranges, func(x netip.Addr) bool { return taken[x] })
 		if !ok {
 			return netip.Addr{}, fmt.Errorf("network %s: %w", network.Name, ErrExhausted)
 		}

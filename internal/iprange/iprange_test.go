@@ -1,4 +1,4 @@
-package ipam
+package iprange
 
 import (
 	"net/netip"
@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-func TestParseRange(t *testing.T) {
+func TestParse(t *testing.T) {
 	cases := []struct {
 		in          string
 		first, last string
@@ -25,7 +25,7 @@ func TestParseRange(t *testing.T) {
 		{in: "banana", err: "neither an IPv4 CIDR"},
 	}
 	for _, tc := range cases {
-		r, err := ParseRange(tc.in)
+		r, err := Parse(tc.in)
 		if tc.err != "" {
 			if err == nil || !strings.Contains(err.Error(), tc.err) {
 				t.Errorf("%q: want error containing %q, got %v", tc.in, tc.err, err)
@@ -42,18 +42,18 @@ func TestParseRange(t *testing.T) {
 	}
 }
 
-func TestParseRangesRejectsOverlap(t *testing.T) {
-	if _, err := ParseRanges([]string{"10.0.0.0/24", "10.0.0.200-10.0.1.5"}); err == nil || !strings.Contains(err.Error(), "overlaps") {
+func TestParseAllRejectsOverlap(t *testing.T) {
+	if _, err := ParseAll([]string{"10.0.0.0/24", "10.0.0.200-10.0.1.5"}); err == nil || !strings.Contains(err.Error(), "overlaps") {
 		t.Fatalf("want an overlap error, got %v", err)
 	}
-	if _, err := ParseRanges([]string{"10.0.0.1-10.0.0.9", "10.0.0.10-10.0.0.20"}); err != nil {
+	if _, err := ParseAll([]string{"10.0.0.1-10.0.0.9", "10.0.0.10-10.0.0.20"}); err != nil {
 		t.Fatalf("adjacent ranges must be accepted: %v", err)
 	}
 }
 
 // Allocation steps on one set of ranges, in order, as a restart would see them.
 func TestFirstFree(t *testing.T) {
-	ranges, err := ParseRanges([]string{"10.0.0.1-10.0.0.2", "10.0.1.7-10.0.1.7"})
+	ranges, err := ParseAll([]string{"10.0.0.1-10.0.0.2", "10.0.1.7-10.0.1.7"})
 	if err != nil {
 		t.Fatal(err)
 	}

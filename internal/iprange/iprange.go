@@ -1,9 +1,7 @@
-// Package ipam hands out static IPv4 addresses of a WorkloadNetwork to VMs.
-// Each address handed out is an IPAddressAllocation object named after the
-// network and the address, so the API server's name uniqueness keeps two
-// owners (or two supervisors) from ever getting the same address, and a
-// restarted supervisor knows every allocation without rebuilding anything.
-package ipam
+// Package iprange parses and walks IPv4 address ranges as admins write them
+// (CIDRs or start-end ranges). It is pure and shared by the workload-network
+// IPAM (providers/vsphere/ipam) and the VIP allocator (lbapi).
+package iprange
 
 import (
 	"fmt"
@@ -16,10 +14,10 @@ type Range struct {
 	First, Last netip.Addr
 }
 
-// ParseRange parses a CIDR ("10.0.0.0/24": every address but the network and
+// Parse parses a CIDR ("10.0.0.0/24": every address but the network and
 // broadcast addresses, for prefixes shorter than /31) or an inclusive range
 // ("10.0.0.10-10.0.0.20").
-func ParseRange(s string) (Range, error) {
+func Parse(s string) (Range, error) {
 	s = strings.TrimSpace(s)
 	if first, last, ok := strings.Cut(s, "-"); ok {
 		a, err := netip.ParseAddr(strings.TrimSpace(first))
@@ -48,11 +46,11 @@ func ParseRange(s string) (Range, error) {
 	return Range{First: first, Last: last}, nil
 }
 
-// ParseRanges parses every range and rejects overlaps.
-func ParseRanges(specs []string) ([]Range, error) {
+// ParseAll parses every range and rejects overlaps.
+func ParseAll(specs []string) ([]Range, error) {
 	out := make([]Range, 0, len(specs))
 	for i, s := range specs {
-		r, err := ParseRange(s)
+		r, err := Parse(s)
 		if err != nil {
 			return nil, err
 		}
