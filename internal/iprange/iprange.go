@@ -97,3 +97,6 @@ func lastAddr(p netip.Prefix) netip.Addr {
 func be32(a [4]byte) uint32 {
 	return uint32(a[0])<<24 | uint32(a[1])<<16 | uint32(a[2])<<8 | uint32(a[3])
 }
+
+// LastOf returns the last address of a prefix.
+func LastOf(p netip.Prefix) netip.Addr { return lastAddr(p.Masked()) }

@@ -1,0 +1,8 @@
+// Package v1alpha1 holds the lbapi.opensupervisor.io kinds: LoadBalancer, one
+// HAProxy load balancer as the Workload Management enable spec describes it
+// (provider HA_PROXY, Data Plane API servers, credentials, CA chain, VIP
+// ranges), and the state lbapi reports about it.
+//
+// +kubebuilder:object:generate=true
+// +groupName=lbapi.opensupervisor.io
+package v1alpha1
