@@ -24,10 +24,10 @@ var (
 
 // Allocator maps Services (by key, e.g. "VirtualMachineService/ns/name") to VIPs.
 type Allocator struct {
-	ranges  []iprange.Range
-	byKey   map[string]netip.Addr // service key -> VIP
-	byVIP   map[netip.Addr]string // VIP -> service key
-	size    int
+	ranges []iprange.Range
+	byKey  map[string]netip.Addr // service key -> VIP
+	byVIP  map[netip.Addr]string // VIP -> service key
+	size   int
 }
 
 // New returns an allocator over ranges; the slice is not modified.
