@@ -1,6 +1,7 @@
 // Package vmwatch keeps the state of every VM under the supervisor's folder
 // current through one PropertyCollector (a filter on a ContainerView's
-// membership plus one filter per VM), long polling WaitForUpdatesEx. Reconcilers read VM state from it instead of
+// membership, and one on the VMs through a ListView), long polling
+// WaitForUpdatesEx. Reconcilers read VM state from it instead of
 // asking vCenter per VM, and it wakes them when a VM they own changes, so an
 // idle supervisor makes no per-VM calls at all. VMs are keyed by instance
 // UUID, which the VM service sets to the owning object's UID.
@@ -15,7 +16,6 @@ import (
 	"github.com/vmware/govmomi/property"
 	"github.com/vmware/govmomi/view"
 	"github.com/vmware/govmomi/vim25"
-	"github.com/vmware/govmomi/vim25/methods"
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -133,15 +133,30 @@ func (w *Watcher) watch(ctx context.Context) error {
 	}
 	defer func() { _ = pc.Destroy(context.WithoutCancel(ctx)) }()
 
-	// One filter follows the view's membership; each VM gets a filter of its
-	// own when it joins. (A single filter traversing the view would be one
-	// call less per VM, but vcsim deadlocks re-traversing a view while VMs
-	// are being created into it.)
+	// One filter follows the container view's membership; a second follows
+	// the VMs through a ListView that this loop alone changes, between polls.
+	// (Traversing the container view directly is one filter less, but vcsim
+	// deadlocks re-traversing a view while VMs are being created into it.)
 	if _, err := pc.CreateFilter(ctx, types.CreateFilter{Spec: types.PropertyFilterSpec{
 		ObjectSet: []types.ObjectSpec{{Obj: v.Reference()}},
 		PropSet:   []types.PropertySpec{{Type: "ContainerView", PathSet: []string{"view"}}},
 	}}); err != nil {
 		return fmt.Errorf("failed to create the membership filter: %w", err)
+	}
+	lv, err := view.NewManager(w.client).CreateListView(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("failed to create a list view: %w", err)
+	}
+	defer func() { _ = lv.Destroy(context.WithoutCancel(ctx)) }()
+	if _, err := pc.CreateFilter(ctx, types.CreateFilter{Spec: types.PropertyFilterSpec{
+		ObjectSet: []types.ObjectSpec{{
+			Obj:       lv.Reference(),
+			Skip:      types.NewBool(true),
+			SelectSet: []types.BaseSelectionSpec{&types.TraversalSpec{Type: "ListView", Path: "view"}},
+		}},
+		PropSet: []types.PropertySpec{{Type: "VirtualMachine", PathSet: watchedProperties}},
+	}}); err != nil {
+		return fmt.Errorf("failed to create the VM filter: %w", err)
 	}
 
 	// A restart begins from an empty cache: VMs that vanished while we were
@@ -151,11 +166,11 @@ func (w *Watcher) watch(ctx context.Context) error {
 	w.vms = map[types.ManagedObjectReference]*mo.VirtualMachine{}
 	w.byUUID = map[string]types.ManagedObjectReference{}
 	w.mu.Unlock()
-	filters := map[types.ManagedObjectReference]types.ManagedObjectReference{} // vm -> its filter
+	listed := map[types.ManagedObjectReference]bool{}
 
 	return pc.WaitForUpdatesEx(ctx, &property.WaitOptions{}, func(updates []types.ObjectUpdate) bool {
 		var vmUpdates []types.ObjectUpdate
-		var joined []types.ManagedObjectReference
+		var joined, left []types.ManagedObjectReference
 		membership := false
 		for _, u := range updates {
 			if u.Obj != v.Reference() {
@@ -165,25 +180,24 @@ func (w *Watcher) watch(ctx context.Context) error {
 			membership = true
 			members := viewMembers(u.ChangeSet)
 			for ref := range members {
-				if _, ok := filters[ref]; ok {
-					continue
-				}
-				f, err := pc.CreateFilter(ctx, types.CreateFilter{Spec: types.PropertyFilterSpec{
-					ObjectSet: []types.ObjectSpec{{Obj: ref}},
-					PropSet:   []types.PropertySpec{{Type: "VirtualMachine", PathSet: watchedProperties}},
-				}})
-				if err == nil {
-					filters[ref] = f.Reference()
+				if !listed[ref] {
+					listed[ref] = true
 					joined = append(joined, ref)
 				}
 			}
-			for ref, f := range filters {
+			for ref := range listed {
 				if !members[ref] {
-					_, _ = methods.DestroyPropertyFilter(ctx, w.client, &types.DestroyPropertyFilter{This: f})
-					delete(filters, ref)
+					delete(listed, ref)
+					left = append(left, ref)
 					vmUpdates = append(vmUpdates, types.ObjectUpdate{Kind: types.ObjectUpdateKindLeave, Obj: ref})
 				}
 			}
+		}
+		if len(joined) > 0 {
+			_, _ = lv.Add(ctx, joined)
+		}
+		if len(left) > 0 {
+			_, _ = lv.Remove(ctx, left)
 		}
 		changed := w.apply(vmUpdates)
 		// Read the joiners' current values at once (one call for all of
