@@ -98,7 +98,11 @@ func Start(ctx context.Context, opts Options) (*Appliance, error) {
 	a.conf = conf
 
 	a.haproxy = exec.Command(opts.HAProxyBin, "-W", "-S", filepath.Join(opts.Dir, "master.sock"), "-f", a.cfgPath)
-	a.haproxy.Stdout, a.haproxy.Stderr = os.Stderr, os.Stderr
+	logFile, err := os.Create(filepath.Join(opts.Dir, "haproxy.log"))
+	if err != nil {
+		return nil, err
+	}
+	a.haproxy.Stdout, a.haproxy.Stderr = logFile, logFile
 	a.haproxy.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := a.haproxy.Start(); err != nil {
 		return nil, fmt.Errorf("failed to start haproxy: %w", err)

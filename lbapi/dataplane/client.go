@@ -1,0 +1,258 @@
+// Package dataplane is a client for the HAProxy Data Plane API, v3 and v2
+// (detected from the server), for the calls lbapi makes: version,
+// transactions, frontends, binds, backends and servers. Payloads are
+// client-native's models, whose JSON is the API's. Basic auth; TLS verified
+// against the configured CA unless explicitly insecure.
+package dataplane
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/haproxytech/client-native/v6/models"
+)
+
+var (
+	// ErrConflict is a 409: the version moved on, or the object exists.
+	ErrConflict = errors.New("conflict")
+	// ErrOutdated is a 406: the transaction began from an older version.
+	ErrOutdated = errors.New("transaction outdated")
+	// ErrNotFound is a 404.
+	ErrNotFound = errors.New("not found")
+)
+
+// Client talks to one Data Plane API server.
+type Client struct {
+	// BaseURL is scheme://host:port.
+	BaseURL string
+	// HTTP carries the TLS configuration.
+	HTTP               *http.Client
+	Username, Password string
+	// APIVersion is "v3" or "v2"; Detect sets it.
+	APIVersion string
+}
+
+// Detect finds which major version the server speaks.
+func (c *Client) Detect(ctx context.Context) (string, error) {
+	for _, v := range []string{"v3", "v2"} {
+		code, _, err := c.raw(ctx, http.MethodGet, "/"+v+"/info", nil, nil)
+		if err != nil {
+			return "", err
+		}
+		if code == http.StatusOK {
+			c.APIVersion = v
+			return v, nil
+		}
+		if code == http.StatusUnauthorized {
+			return "", fmt.Errorf("data plane API at %s refused the credentials of %s", c.BaseURL, c.Username)
+		}
+	}
+	return "", fmt.Errorf("data plane API at %s answers neither /v3/info nor /v2/info", c.BaseURL)
+}
+
+// Version returns the configuration version.
+func (c *Client) Version(ctx context.Context) (int64, error) {
+	var v int64
+	err := c.call(ctx, http.MethodGet, "/configuration/version", nil, nil, &v)
+	return v, err
+}
+
+// StartTransaction opens a transaction on version.
+func (c *Client) StartTransaction(ctx context.Context, version int64) (string, error) {
+	var t models.Transaction
+	err := c.call(ctx, http.MethodPost, "/transactions", url.Values{"version": {strconv.FormatInt(version, 10)}}, nil, &t)
+	return t.ID, err
+}
+
+// Commit commits a transaction; the reload is scheduled by the server.
+func (c *Client) Commit(ctx context.Context, id string) error {
+	return c.call(ctx, http.MethodPut, "/transactions/"+id, nil, nil, nil)
+}
+
+// DeleteTransaction drops a transaction.
+func (c *Client) DeleteTransaction(ctx context.Context, id string) error {
+	return c.call(ctx, http.MethodDelete, "/transactions/"+id, nil, nil, nil)
+}
+
+// Frontends lists frontends.
+func (c *Client) Frontends(ctx context.Context, tid string) (models.Frontends, error) {
+	var out models.Frontends
+	return out, c.list(ctx, "/configuration/frontends", "", "", tid, &out)
+}
+
+// Backends lists backends.
+func (c *Client) Backends(ctx context.Context, tid string) (models.Backends, error) {
+	var out models.Backends
+	return out, c.list(ctx, "/configuration/backends", "", "", tid, &out)
+}
+
+// Binds lists a frontend's binds.
+func (c *Client) Binds(ctx context.Context, frontend, tid string) (models.Binds, error) {
+	var out models.Binds
+	return out, c.list(ctx, c.childPath("frontends", frontend, "binds"), "frontend", frontend, tid, &out)
+}
+
+// Servers lists a backend's servers.
+func (c *Client) Servers(ctx context.Context, backend, tid string) (models.Servers, error) {
+	var out models.Servers
+	return out, c.list(ctx, c.childPath("backends", backend, "servers"), "backend", backend, tid, &out)
+}
+
+// CreateFrontend, CreateBackend, CreateBind and CreateServer add objects in a transaction.
+func (c *Client) CreateFrontend(ctx context.Context, f *models.Frontend, tid string) error {
+	return c.call(ctx, http.MethodPost, "/configuration/frontends", tx(tid), f, nil)
+}
+
+// CreateBackend adds a backend in a transaction.
+func (c *Client) CreateBackend(ctx context.Context, b *models.Backend, tid string) error {
+	return c.call(ctx, http.MethodPost, "/configuration/backends", tx(tid), b, nil)
+}
+
+// CreateBind adds a bind to a frontend in a transaction.
+func (c *Client) CreateBind(ctx context.Context, frontend string, b *models.Bind, tid string) error {
+	return c.call(ctx, http.MethodPost, c.childPath("frontends", frontend, "binds"), c.parent(tx(tid), "frontend", frontend), b, nil)
+}
+
+// CreateServer adds a server to a backend in a transaction.
+func (c *Client) CreateServer(ctx context.Context, backend string, s *models.Server, tid string) error {
+	return c.call(ctx, http.MethodPost, c.childPath("backends", backend, "servers"), c.parent(tx(tid), "backend", backend), s, nil)
+}
+
+// DeleteFrontend, DeleteBackend and DeleteServer remove objects in a transaction.
+func (c *Client) DeleteFrontend(ctx context.Context, name, tid string) error {
+	return c.call(ctx, http.MethodDelete, "/configuration/frontends/"+name, tx(tid), nil, nil)
+}
+
+// DeleteBackend removes a backend in a transaction.
+func (c *Client) DeleteBackend(ctx context.Context, name, tid string) error {
+	return c.call(ctx, http.MethodDelete, "/configuration/backends/"+name, tx(tid), nil, nil)
+}
+
+// DeleteServer removes a backend's server in a transaction.
+func (c *Client) DeleteServer(ctx context.Context, backend, name, tid string) error {
+	return c.call(ctx, http.MethodDelete, c.childPath("backends", backend, "servers")+"/"+name, c.parent(tx(tid), "backend", backend), nil, nil)
+}
+
+// childPath is /configuration/<kind>/<parent>/<child> in v3 and
+// /configuration/<child> (with ?<kind>=<parent>) in v2.
+func (c *Client) childPath(kind, parent, child string) string {
+	if c.APIVersion == "v2" {
+		return "/configuration/" + child
+	}
+	return "/configuration/" + kind + "/" + parent + "/" + child
+}
+
+func (c *Client) parent(q url.Values, kind, name string) url.Values {
+	if c.APIVersion == "v2" {
+		q.Set(kind, name)
+	}
+	return q
+}
+
+func tx(tid string) url.Values { return url.Values{"transaction_id": {tid}} }
+
+// list decodes a list: a plain array in v3, {"data": [...]} in v2.
+func (c *Client) list(ctx context.Context, path, parentKind, parent, tid string, out any) error {
+	q := url.Values{}
+	if tid != "" {
+		q.Set("transaction_id", tid)
+	}
+	if parentKind != "" {
+		q = c.parent(q, parentKind, parent)
+	}
+	if c.APIVersion != "v2" {
+		return c.call(ctx, http.MethodGet, path, q, nil, out)
+	}
+	var wrapped struct {
+		Data json.RawMessage `json:"data"`
+	}
+	if err := c.call(ctx, http.MethodGet, path, q, nil, &wrapped); err != nil {
+		return err
+	}
+	return json.Unmarshal(wrapped.Data, out)
+}
+
+func (c *Client) call(ctx context.Context, method, path string, q url.Values, body, out any) error {
+	if c.APIVersion == "" {
+		if _, err := c.Detect(ctx); err != nil {
+			return err
+		}
+	}
+	full := "/" + c.APIVersion + "/services/haproxy" + path
+	code, data, err := c.raw(ctx, method, full, q, body)
+	if err != nil {
+		return err
+	}
+	if code >= 300 {
+		msg := strings.TrimSpace(string(data))
+		var apiErr struct {
+			Message string `json:"message"`
+		}
+		if json.Unmarshal(data, &apiErr) == nil && apiErr.Message != "" {
+			msg = apiErr.Message
+		}
+		err := fmt.Errorf("%s %s: %d %s", method, full, code, msg)
+		switch code {
+		case http.StatusConflict:
+			return fmt.Errorf("%w: %w", ErrConflict, err)
+		case http.StatusNotAcceptable:
+			return fmt.Errorf("%w: %w", ErrOutdated, err)
+		case http.StatusNotFound:
+			return fmt.Errorf("%w: %w", ErrNotFound, err)
+		}
+		return err
+	}
+	if out != nil && len(data) > 0 {
+		if err := json.Unmarshal(data, out); err != nil {
+			return fmt.Errorf("%s %s: undecodable answer: %w", method, full, err)
+		}
+	}
+	return nil
+}
+
+func (c *Client) raw(ctx context.Context, method, path string, q url.Values, body any) (int, []byte, error) {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return 0, nil, err
+		}
+		rd = bytes.NewReader(b)
+	}
+	u := c.BaseURL + path
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	if err != nil {
+		return 0, nil, err
+	}
+	req.SetBasicAuth(c.Username, c.Password)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	hc := c.HTTP
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	res, err := hc.Do(req)
+	if err != nil {
+		return 0, nil, fmt.Errorf("data plane API %s unreachable: %w", c.BaseURL, err)
+	}
+	defer res.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(res.Body, 16<<20))
+	return res.StatusCode, data, err
+}
+
+// DeleteBind removes a frontend's bind in a transaction.
+func (c *Client) DeleteBind(ctx context.Context, frontend, name, tid string) error {
+	return c.call(ctx, http.MethodDelete, c.childPath("frontends", frontend, "binds")+"/"+name, c.parent(tx(tid), "frontend", frontend), nil, nil)
+}

@@ -1,0 +1,210 @@
+package haproxy_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"net/netip"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/haproxytech/client-native/v6/models"
+
+	"github.com/open-supervisor/supervisor/lbapi/appliance"
+	"github.com/open-supervisor/supervisor/lbapi/dataplane"
+	"github.com/open-supervisor/supervisor/lbapi/haproxy"
+)
+
+func startAppliance(t *testing.T) (*appliance.Appliance, *dataplane.Client) {
+	t.Helper()
+	a, err := appliance.Start(context.Background(), appliance.Options{
+		Dir: t.TempDir(), Username: "lbapi", Password: "pw", ReloadDelay: 200 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.Stop)
+	return a, &dataplane.Client{BaseURL: a.URL, Username: "lbapi", Password: "pw"}
+}
+
+// backend listens on a free loopback port and answers with its tag.
+func backend(t *testing.T, tag string) (netip.Addr, int32) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			fmt.Fprintf(c, "%s\n", tag)
+			c.Close()
+		}
+	}()
+	ap := ln.Addr().(*net.TCPAddr).AddrPort()
+	return ap.Addr(), int32(ap.Port())
+}
+
+func freePort(t *testing.T) int32 {
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	defer ln.Close()
+	return int32(ln.Addr().(*net.TCPAddr).Port)
+}
+
+// answers collects which backends a VIP reaches over n connections.
+func answers(vip netip.Addr, port int32, n int) map[string]bool {
+	seen := map[string]bool{}
+	for range n {
+		c, err := net.DialTimeout("tcp", netip.AddrPortFrom(vip, uint16(port)).String(), time.Second)
+		if err != nil {
+			continue
+		}
+		_ = c.SetDeadline(time.Now().Add(time.Second))
+		line, _ := bufio.NewReader(c).ReadString('\n')
+		c.Close()
+		if line != "" {
+			seen[strings.TrimSpace(line)] = true
+		}
+	}
+	return seen
+}
+
+func waitFor(t *testing.T, what string, f func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !f() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestApplyServesVIPsAndLeavesOthersAlone(t *testing.T) {
+	a, c := startAppliance(t)
+	ctx := context.Background()
+
+	// An object lbapi does not own.
+	v, _ := c.Version(ctx)
+	tid, _ := c.StartTransaction(ctx, v)
+	foreign := &models.Backend{}
+	foreign.Name, foreign.Mode = "admin_stats", "tcp"
+	if err := c.CreateBackend(ctx, foreign, tid); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Commit(ctx, tid); err != nil {
+		t.Fatal(err)
+	}
+
+	addrA, portA := backend(t, "vm-a")
+	addrB, portB := backend(t, "vm-b")
+	vip := netip.MustParseAddr("127.30.0.20")
+	vport := freePort(t)
+	name := haproxy.ProxyName("VirtualMachineService", "ns1", "web", 80)
+	ap := &haproxy.Applier{Client: c}
+
+	desired := map[string]haproxy.Proxy{name: {Name: name, VIP: vip, Port: vport, Servers: []haproxy.Server{
+		{Name: "vm-a", Address: addrA, Port: portA}, {Name: "vm-b", Address: addrB, Port: portB},
+	}}}
+	if _, err := ap.Apply(ctx, desired); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "both VMs behind the VIP", func() bool { s := answers(vip, vport, 6); return s["vm-a"] && s["vm-b"] })
+
+	// Applying the same state again changes nothing.
+	before := ap.Transactions
+	if ch, err := ap.Apply(ctx, desired); err != nil || !ch.Empty() || ap.Transactions != before {
+		t.Fatalf("a repeated apply must be a no-op: %+v %v", ch, err)
+	}
+
+	// vm-b leaves, vm-c joins: the frontend stays, servers change.
+	addrC, portC := backend(t, "vm-c")
+	desired[name] = haproxy.Proxy{Name: name, VIP: vip, Port: vport, Servers: []haproxy.Server{
+		{Name: "vm-a", Address: addrA, Port: portA}, {Name: "vm-c", Address: addrC, Port: portC},
+	}}
+	ch, err := ap.Apply(ctx, desired)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ch.Create) != 0 || len(ch.Delete) != 0 {
+		t.Fatalf("a backend change must not recreate the proxy: %+v", ch)
+	}
+	waitFor(t, "vm-c in, vm-b out", func() bool { s := answers(vip, vport, 6); return s["vm-a"] && s["vm-c"] && !s["vm-b"] })
+
+	// Someone else writes meanwhile: the next apply re-reads and still converges.
+	v, _ = c.Version(ctx)
+	tid, _ = c.StartTransaction(ctx, v)
+	other := &models.Backend{}
+	other.Name, other.Mode = "someone_else", "tcp"
+	_ = c.CreateBackend(ctx, other, tid)
+	_ = c.Commit(ctx, tid)
+
+	// Everything removed: owned proxies go, foreign ones stay.
+	if _, err := ap.Apply(ctx, map[string]haproxy.Proxy{}); err != nil {
+		t.Fatal(err)
+	}
+	backends, _ := c.Backends(ctx, "")
+	var names []string
+	for _, b := range backends {
+		names = append(names, b.Name)
+	}
+	got := strings.Join(names, ",")
+	if strings.Contains(got, haproxy.Prefix) || !strings.Contains(got, "admin_stats") || !strings.Contains(got, "someone_else") {
+		t.Fatalf("want only the foreign backends left, got %s", got)
+	}
+	waitFor(t, "the VIP to stop answering", func() bool { return len(answers(vip, vport, 1)) == 0 })
+	_ = a
+}
+
+func TestManyProxiesInOneTransaction(t *testing.T) {
+	a, c := startAppliance(t)
+	ctx := context.Background()
+	addr, port := backend(t, "vm")
+	desired := map[string]haproxy.Proxy{}
+	base := freePort(t)
+	for i := range 200 {
+		name := haproxy.ProxyName("VirtualMachineService", "ns1", fmt.Sprintf("svc-%03d", i), 80)
+		desired[name] = haproxy.Proxy{Name: name, VIP: netip.AddrFrom4([4]byte{127, 31, byte(i / 250), byte(1 + i%250)}), Port: base,
+			Servers: []haproxy.Server{{Name: "vm", Address: addr, Port: port}}}
+	}
+	ap := &haproxy.Applier{Client: c}
+	if _, err := ap.Apply(ctx, desired); err != nil {
+		t.Fatal(err)
+	}
+	if ap.Transactions != 1 {
+		t.Fatalf("want one transaction for 200 proxies, got %d", ap.Transactions)
+	}
+	waitFor(t, "the last VIP to answer", func() bool { return answers(netip.MustParseAddr("127.31.0.200"), base, 1)["vm"] })
+	if r := a.Reloads(); r > 2 {
+		t.Errorf("want at most a couple of reloads for one transaction, got %d", r)
+	}
+}
+
+func TestProxyNames(t *testing.T) {
+	valid := regexp.MustCompile(`^[A-Za-z0-9-_.:]+$`)
+	long := strings.Repeat("a", 63)
+	n1 := haproxy.ProxyName("VirtualMachineService", long, long+"x", 6443)
+	n2 := haproxy.ProxyName("VirtualMachineService", long, long+"y", 6443)
+	short := haproxy.ProxyName("Service", "default", "web", 80)
+	for _, n := range []string{n1, n2, short} {
+		if !valid.MatchString(n) || len(n) > 63 || !strings.HasPrefix(n, haproxy.Prefix) {
+			t.Errorf("bad name %q", n)
+		}
+	}
+	if n1 == n2 {
+		t.Errorf("long names collide: %s", n1)
+	}
+	if short != "lb_service_default_web_80" {
+		t.Errorf("short names stay readable, got %s", short)
+	}
+	if haproxy.ProxyName("Service", "default", "web", 80) != short {
+		t.Error("names must be deterministic")
+	}
+}

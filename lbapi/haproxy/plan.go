@@ -1,0 +1,131 @@
+// Package haproxy turns the VIPs lbapi serves into HAProxy configuration
+// through the Data Plane API: a pure plan (desired proxies, deterministic
+// names) and an applier that diffs it against what HAProxy holds and writes
+// the difference in one versioned transaction, retrying on 409/406. Only
+// objects whose names carry Prefix are ever changed; everything else on the
+// appliance is left alone.
+package haproxy
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/netip"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// Prefix marks the frontends and backends lbapi owns.
+const Prefix = "lb_"
+
+// maxName keeps names short enough for HAProxy's stats and logs.
+const maxName = 63
+
+// Server is one backend server: a ready endpoint.
+type Server struct {
+	Name    string
+	Address netip.Addr
+	Port    int32
+}
+
+// Proxy is one VIP:port: a frontend binding it and a backend of the same name.
+type Proxy struct {
+	Name    string
+	VIP     netip.Addr
+	Port    int32
+	Servers []Server // sorted by name
+	// HealthCheckTLS asks for an HTTPS check on /readyz (kube-apiservers).
+	HealthCheckTLS bool
+}
+
+var unsafeChars = regexp.MustCompile(`[^A-Za-z0-9-_.:]`)
+
+// ProxyName is the deterministic name of a Service port's proxy: readable
+// for short names, and cut with a hash of the whole when long, so two long
+// names never collide.
+func ProxyName(kind, namespace, name string, port int32) string {
+	full := fmt.Sprintf("%s%s_%s_%s_%d", Prefix, strings.ToLower(kind), namespace, name, port)
+	full = unsafeChars.ReplaceAllString(full, "-")
+	if len(full) <= maxName {
+		return full
+	}
+	sum := sha256.Sum256([]byte(full))
+	suffix := fmt.Sprintf("_%d_%s", port, hex.EncodeToString(sum[:6]))
+	return full[:maxName-len(suffix)] + suffix
+}
+
+// Sorted returns the proxies ordered by name (deterministic transactions).
+func Sorted(proxies map[string]Proxy) []Proxy {
+	out := make([]Proxy, 0, len(proxies))
+	for _, p := range proxies {
+		sort.Slice(p.Servers, func(i, j int) bool { return p.Servers[i].Name < p.Servers[j].Name })
+		out = append(out, p)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Changes is what a transaction must do.
+type Changes struct {
+	// Create are proxies HAProxy lacks: backend, servers, frontend, bind.
+	Create []Proxy
+	// Delete are owned proxies no Service needs (frontend and backend names).
+	Delete []string
+	// Rebind are proxies whose VIP or port changed (bind replaced).
+	Rebind []Proxy
+	// AddServers and DelServers adjust existing backends.
+	AddServers map[string][]Server
+	DelServers map[string][]string
+}
+
+// Empty says whether there is nothing to do.
+func (c Changes) Empty() bool {
+	return len(c.Create) == 0 && len(c.Delete) == 0 && len(c.Rebind) == 0 && len(c.AddServers) == 0 && len(c.DelServers) == 0
+}
+
+// Plan diffs desired against current (both keyed by proxy name; current
+// holds only owned proxies).
+func Plan(current, desired map[string]Proxy) Changes {
+	ch := Changes{AddServers: map[string][]Server{}, DelServers: map[string][]string{}}
+	for _, want := range Sorted(desired) {
+		have, ok := current[want.Name]
+		if !ok {
+			ch.Create = append(ch.Create, want)
+			continue
+		}
+		if have.VIP != want.VIP || have.Port != want.Port {
+			ch.Rebind = append(ch.Rebind, want)
+		}
+		haveServers := map[string]Server{}
+		for _, s := range have.Servers {
+			haveServers[s.Name] = s
+		}
+		wantServers := map[string]bool{}
+		for _, s := range want.Servers {
+			wantServers[s.Name] = true
+			if old, ok := haveServers[s.Name]; !ok || old != s {
+				if ok {
+					ch.DelServers[want.Name] = append(ch.DelServers[want.Name], s.Name)
+				}
+				ch.AddServers[want.Name] = append(ch.AddServers[want.Name], s)
+			}
+		}
+		for _, s := range have.Servers {
+			if !wantServers[s.Name] {
+				ch.DelServers[want.Name] = append(ch.DelServers[want.Name], s.Name)
+			}
+		}
+	}
+	for name := range current {
+		if _, ok := desired[name]; !ok {
+			ch.Delete = append(ch.Delete, name)
+		}
+	}
+	sort.Strings(ch.Delete)
+	for k, v := range ch.DelServers {
+		sort.Strings(v)
+		ch.DelServers[k] = v
+	}
+	return ch
+}
