@@ -108,6 +108,13 @@ func Start(ctx context.Context, opts Options) (*Appliance, error) {
 		return nil, fmt.Errorf("failed to start haproxy: %w", err)
 	}
 
+	// Until the master answers on its socket it has no SIGUSR2 handler, and a
+	// reload signal would kill it.
+	if err := waitForMaster(filepath.Join(opts.Dir, "master.sock"), 10*time.Second); err != nil {
+		a.Stop()
+		return nil, err
+	}
+
 	ln, err := net.Listen("tcp", opts.Listen)
 	if err != nil {
 		a.Stop()
@@ -198,6 +205,27 @@ func (a *Appliance) reload() error {
 		return errors.New("haproxy is not running")
 	}
 	return a.haproxy.Process.Signal(syscall.SIGUSR2)
+}
+
+func waitForMaster(sock string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		c, err := net.DialTimeout("unix", sock, time.Second)
+		if err == nil {
+			_, _ = c.Write([]byte("show proc\n"))
+			buf := make([]byte, 256)
+			_ = c.SetReadDeadline(time.Now().Add(time.Second))
+			n, _ := c.Read(buf)
+			c.Close()
+			if n > 0 {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("haproxy's master did not answer on %s within %s (see haproxy.log beside it)", sock, timeout)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 func initialConfig(o Options) string {

@@ -14,6 +14,7 @@ import (
 	"github.com/vmware/govmomi/vim25/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 
+	"github.com/open-supervisor/supervisor/providers/vsphere/inventory"
 	"github.com/open-supervisor/supervisor/providers/vsphere/virtualmachine"
 )
 
@@ -108,7 +109,7 @@ func (g *Guest) boot(ctx context.Context, ref types.ManagedObjectReference) erro
 	if err != nil {
 		return err
 	}
-	return task.WaitEx(ctx)
+	return inventory.WaitTask(ctx, task)
 }
 
 func metadataIP(extra []types.BaseOptionValue) string {

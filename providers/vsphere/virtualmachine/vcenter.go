@@ -17,6 +17,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
+	"github.com/open-supervisor/supervisor/providers/vsphere/inventory"
 	"github.com/open-supervisor/supervisor/providers/vsphere/ipam"
 	"github.com/open-supervisor/supervisor/providers/vsphere/vmwatch"
 )
@@ -251,7 +252,7 @@ func (r *Reconciler) reconcileExisting(ctx context.Context, vm *vmopv1.VirtualMa
 			task, err = vmobj.PowerOff(ctx)
 		}
 		if err == nil {
-			err = task.WaitEx(ctx)
+			err = inventory.WaitTask(ctx, task)
 		}
 		if err != nil && !fault.Is(err, &types.InvalidPowerState{}) {
 			return ctrl.Result{}, fmt.Errorf("failed to power %s VM %s: %w", want, found.Ref.Value, err)
@@ -284,7 +285,7 @@ func (r *Reconciler) ensureReservations(ctx context.Context, vm *vmopv1.VirtualM
 		MemoryAllocation: &types.ResourceAllocationInfo{Reservation: ptr.To(mem), Limit: ptr.To[int64](-1), Shares: &types.SharesInfo{Level: types.SharesLevelNormal}},
 	})
 	if err == nil {
-		err = task.WaitEx(ctx)
+		err = inventory.WaitTask(ctx, task)
 	}
 	if err != nil {
 		return fmt.Errorf("failed to set reservations on VM %s: %w", found.Ref.Value, err)
@@ -302,7 +303,7 @@ func (r *Reconciler) destroy(ctx context.Context, found vmwatch.VM) error {
 	if found.PowerState == types.VirtualMachinePowerStatePoweredOn {
 		task, err := vmobj.PowerOff(ctx)
 		if err == nil {
-			err = task.WaitEx(ctx)
+			err = inventory.WaitTask(ctx, task)
 		}
 		if err != nil && !fault.Is(err, &types.InvalidPowerState{}) && !fault.Is(err, &types.ManagedObjectNotFound{}) {
 			return fmt.Errorf("failed to power off VM %s: %w", found.Ref.Value, err)
@@ -310,7 +311,7 @@ func (r *Reconciler) destroy(ctx context.Context, found vmwatch.VM) error {
 	}
 	task, err := vmobj.Destroy(ctx)
 	if err == nil {
-		err = task.WaitEx(ctx)
+		err = inventory.WaitTask(ctx, task)
 	}
 	if err != nil && !fault.Is(err, &types.ManagedObjectNotFound{}) {
 		return fmt.Errorf("failed to destroy VM %s: %w", found.Ref.Value, err)
