@@ -155,7 +155,7 @@ func TestTransactionProgramsHAProxy(t *testing.T) {
 		t.Fatalf("commit must bump the version to %d, got %d", v+1, c.version())
 	}
 
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		got, err := ask(vip)
 		if err == nil && got == "backend-a ping\n" {
