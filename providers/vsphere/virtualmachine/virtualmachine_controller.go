@@ -218,6 +218,7 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, vm *vmopv1.VirtualMach
 			r.Recorder.Eventf(vm, nil, corev1.EventTypeWarning, "DeleteFailed", "Delete", "Failed to delete the VM in vCenter: %v", err)
 			return ctrl.Result{}, err
 		}
+		r.watcher.Forget(found.InstanceUUID)
 	}
 	if err := r.IPAM.Release(ctx, string(vm.UID)); err != nil {
 		return ctrl.Result{}, err

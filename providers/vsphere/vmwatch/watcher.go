@@ -174,7 +174,6 @@ func (w *Watcher) watch(ctx context.Context) error {
 		membership := false
 		for _, u := range updates {
 			if u.Obj != v.Reference() {
-				vmUpdates = append(vmUpdates, u)
 				continue
 			}
 			membership = true
@@ -192,6 +191,15 @@ func (w *Watcher) watch(ctx context.Context) error {
 					vmUpdates = append(vmUpdates, types.ObjectUpdate{Kind: types.ObjectUpdateKindLeave, Obj: ref})
 				}
 			}
+		}
+		// Membership comes from the container view alone: a "leave" from the
+		// list view's filter for a VM still in the container is not one
+		// (vcsim reports such when the list changes).
+		for _, u := range updates {
+			if u.Obj == v.Reference() || (u.Kind == types.ObjectUpdateKindLeave && listed[u.Obj]) {
+				continue
+			}
+			vmUpdates = append(vmUpdates, u)
 		}
 		if len(joined) > 0 {
 			_, _ = lv.Add(ctx, joined)
@@ -252,10 +260,15 @@ func viewMembers(changes []types.PropertyChange) map[types.ManagedObjectReferenc
 		if c.Name != "view" {
 			continue
 		}
-		if refs, ok := c.Val.(types.ArrayOfManagedObjectReference); ok {
-			for _, r := range refs.ManagedObjectReference {
-				out[r] = true
-			}
+		var refs []types.ManagedObjectReference
+		switch v := c.Val.(type) {
+		case types.ArrayOfManagedObjectReference:
+			refs = v.ManagedObjectReference
+		case []types.ManagedObjectReference:
+			refs = v
+		}
+		for _, r := range refs {
+			out[r] = true
 		}
 	}
 	return out
@@ -300,6 +313,17 @@ func (w *Watcher) Observe(instanceUUID string, f func(vm *mo.VirtualMachine)) {
 	defer w.mu.Unlock()
 	if ref, ok := w.byUUID[instanceUUID]; ok {
 		f(w.vms[ref])
+	}
+}
+
+// Forget drops a VM the caller just destroyed, so that a reconcile running
+// before vCenter's "leave" arrives does not destroy it twice.
+func (w *Watcher) Forget(instanceUUID string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if ref, ok := w.byUUID[instanceUUID]; ok {
+		delete(w.vms, ref)
+		delete(w.byUUID, instanceUUID)
 	}
 }
 
