@@ -186,7 +186,13 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, vm *vmopv1.VirtualMach
 			return ctrl.Result{}, err
 		}
 		if !done {
-			return ctrl.Result{RequeueAfter: taskPollInterval / 10}, r.updateStatus(ctx, vm, found)
+			err := r.updateStatus(ctx, vm, found)
+			// Not Ready before the clone is done and the VM reconciled once
+			// (reservations, power state).
+			msg := "vCenter is still cloning the VM"
+			conditions.Set(vm, metav1.Condition{Type: vmopv1.VirtualMachineConditionCreated, Status: metav1.ConditionFalse, Reason: "Cloning", Message: msg})
+			conditions.Set(vm, metav1.Condition{Type: vmopv1.VirtualMachineConditionReady, Status: metav1.ConditionFalse, Reason: "Cloning", Message: msg})
+			return ctrl.Result{RequeueAfter: taskPollInterval / 10}, err
 		}
 		vm.Status.TaskRef = ""
 	}
