@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/vmware/govmomi/fault"
 	"github.com/vmware/govmomi/object"
@@ -11,6 +14,7 @@ import (
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/cluster-api/util/conditions"
@@ -114,6 +118,20 @@ func (r *Reconciler) createVM(ctx context.Context, vm *vmopv1.VirtualMachine) (c
 		return ctrl.Result{}, err
 	}
 
+	// Claim the clone through the API server before asking vCenter: the
+	// status write carries the resourceVersion we read, so of two reconciles
+	// racing (two managers, no leader election) exactly one gets it. The
+	// folder's name uniqueness would stop the loser in a real vCenter, but
+	// not in every simulator, and a claim costs vCenter nothing.
+	vm.Status.TaskRef = newClaim(r.identity())
+	if err := r.Client.Status().Update(ctx, vm); err != nil {
+		if apierrors.IsConflict(err) {
+			log.V(4).Info("Another reconcile is creating this VM")
+			return ctrl.Result{RequeueAfter: taskPollInterval}, nil
+		}
+		return ctrl.Result{}, fmt.Errorf("failed to claim the clone: %w", err)
+	}
+
 	log.Info("Cloning VM", "image", vm.Spec.ImageName, "class", vm.Spec.ClassName, "ip", addrOf(nw))
 	template := object.NewVirtualMachine(r.Inventory.Session.Client, plan.image.Template)
 	task, err := template.Clone(ctx, folder, vm.Name, *spec)
@@ -213,6 +231,11 @@ func (r *Reconciler) reconcileInFlightClone(ctx context.Context, vm *vmopv1.Virt
 
 // taskDone reads a task's state once. A task vCenter no longer knows is done.
 func (r *Reconciler) taskDone(ctx context.Context, ref string) (done bool, taskErr error, err error) {
+	if at, ok := claimTime(ref); ok {
+		// A claim not followed by a task within claimTTL belonged to a
+		// reconcile that died before cloning.
+		return time.Since(at) > claimTTL, nil, nil
+	}
 	var task mo.Task
 	moref := types.ManagedObjectReference{Type: "Task", Value: ref}
 	if err := property.DefaultCollector(r.Inventory.Session.Client).RetrieveOne(ctx, moref, []string{"info"}, &task); err != nil {
@@ -317,4 +340,27 @@ func (r *Reconciler) destroy(ctx context.Context, found vmwatch.VM) error {
 		return fmt.Errorf("failed to destroy VM %s: %w", found.Ref.Value, err)
 	}
 	return nil
+}
+
+// claimTTL is how long a clone claim stands without a task.
+const claimTTL = time.Minute
+
+const claimPrefix = "claim/"
+
+// newClaim is a status.taskRef saying "identity is about to clone".
+func newClaim(identity string) string {
+	return claimPrefix + strconv.FormatInt(time.Now().UnixNano(), 10) + "/" + identity
+}
+
+func claimTime(ref string) (time.Time, bool) {
+	rest, ok := strings.CutPrefix(ref, claimPrefix)
+	if !ok {
+		return time.Time{}, false
+	}
+	ns, _, _ := strings.Cut(rest, "/")
+	n, err := strconv.ParseInt(ns, 10, 64)
+	if err != nil {
+		return time.Time{}, true
+	}
+	return time.Unix(0, n), true
 }

@@ -11,6 +11,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	kerrors "k8s.io/apimachinery/pkg/util/errors"
+	"k8s.io/apimachinery/pkg/util/uuid"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/klog/v2"
 	"sigs.k8s.io/cluster-api/util/conditions"
@@ -59,7 +60,11 @@ type Reconciler struct {
 
 	watcher *vmwatch.Watcher
 	changes chan event.TypedGenericEvent[*vmopv1.VirtualMachine]
+	id      string
 }
+
+// identity names this reconciler in clone claims.
+func (r *Reconciler) identity() string { return r.id }
 
 // +kubebuilder:rbac:groups=vmoperator.vmware.com,resources=virtualmachines,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=vmoperator.vmware.com,resources=virtualmachines/status;virtualmachines/finalizers,verbs=get;update;patch
@@ -81,6 +86,7 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, opt
 		return fmt.Errorf("failed to index VirtualMachines by UID: %w", err)
 	}
 	r.changes = make(chan event.TypedGenericEvent[*vmopv1.VirtualMachine], 1024)
+	r.id = string(uuid.NewUUID())
 	r.watcher = vmwatch.New(r.Inventory.Session.Client, r.Inventory.Root.Reference(), func(uuid string) {
 		vm := &vmopv1.VirtualMachine{}
 		vm.UID = types2UID(uuid)
