@@ -184,6 +184,9 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, vm *vmopv1.VirtualMach
 	if err != nil {
 		return ctrl.Result{}, err
 	}
+	if _, claim := claimTime(vm.Status.TaskRef); ok && claim {
+		vm.Status.TaskRef = "" // the claimed clone exists: the claim is over
+	}
 	if ok && vm.Status.TaskRef != "" {
 		// The clone's VM shows up before the clone task (and its power-on)
 		// ends; act on it only once vCenter is done with it.
