@@ -50,7 +50,7 @@ func TestTwoManagersMakeOneVMEach(t *testing.T) {
 // A manager stopped while vCenter is still cloning must not clone again when
 // the next one starts: it finds the task in status and the VM by UUID.
 func TestRestartDuringCloneMakesOneVM(t *testing.T) {
-	simulator.TaskDelay.MethodDelay = map[string]int{"CloneVm": 1500, "LockHandoff": 0}
+	simulator.TaskDelay.MethodDelay = map[string]int{"CloneVm": 1500}
 	t.Cleanup(func() { simulator.TaskDelay.MethodDelay = nil })
 	h := harness.New(t, harness.Options{})
 	first := h.StartManager(nil)
