@@ -1,0 +1,135 @@
+package integration
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
+	"github.com/open-supervisor/supervisor/internal/iprange"
+	"github.com/open-supervisor/supervisor/lbapi/appliance"
+	"github.com/open-supervisor/supervisor/lbapi/controller"
+	"github.com/open-supervisor/supervisor/lbapi/dataplane"
+	"github.com/open-supervisor/supervisor/lbapi/haproxy"
+	"github.com/open-supervisor/supervisor/test/harness"
+)
+
+// listen answers every connection on addr with tag.
+func listen(t *testing.T, addr, tag string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			fmt.Fprintln(c, tag)
+			c.Close()
+		}
+	}()
+}
+
+func reach(addr string) string {
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return ""
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(time.Second))
+	line, _ := bufio.NewReader(c).ReadString('\n')
+	return strings.TrimSpace(line)
+}
+
+// A VirtualMachineService selecting VMs gets a VIP that forwards real TCP to
+// the VMs' addresses, and the VIP appears in status only once it serves.
+func TestVirtualMachineServiceVIPForwards(t *testing.T) {
+	h := harness.New(t, harness.Options{})
+	ctx := context.Background()
+
+	app, err := appliance.Start(ctx, appliance.Options{Dir: t.TempDir(), Username: "lbapi", Password: "pw", ReloadDelay: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(app.Stop)
+	ranges, _ := iprange.ParseAll([]string{"127.40.0.10-127.40.0.20"})
+
+	mgr, err := ctrl.NewManager(harness.Config().Config, ctrl.Options{
+		Scheme: harness.Scheme(), Metrics: metricsserver.Options{BindAddress: "0"},
+		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &controller.Reconciler{Client: mgr.GetClient(), Ranges: ranges,
+		Applier: &haproxy.Applier{Client: &dataplane.Client{BaseURL: app.URL, Username: "lbapi", Password: "pw"}}}
+	if err := r.SetupWithManager(mgr); err != nil {
+		t.Fatal(err)
+	}
+	mctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); _ = mgr.Start(mctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	// Two "VMs" whose addresses are loopback listeners.
+	port := 30000 + int32(time.Now().UnixNano()%5000)
+	for i, ip := range []string{"127.41.0.2", "127.41.0.3"} {
+		listen(t, fmt.Sprintf("%s:%d", ip, port), fmt.Sprintf("cp-%d", i))
+		vm := &vmopv1.VirtualMachine{ObjectMeta: metav1.ObjectMeta{Namespace: h.Namespace, Name: fmt.Sprintf("cp-%d", i), Labels: map[string]string{"role": "cp"}}}
+		if err := h.Client.Create(ctx, vm); err != nil {
+			t.Fatal(err)
+		}
+		vm.Status.Network = &vmopv1.VirtualMachineNetworkStatus{PrimaryIP4: ip}
+		if err := h.Client.Status().Update(ctx, vm); err != nil {
+			t.Fatal(err)
+		}
+	}
+	svc := &vmopv1.VirtualMachineService{
+		ObjectMeta: metav1.ObjectMeta{Namespace: h.Namespace, Name: "cluster-api"},
+		Spec: vmopv1.VirtualMachineServiceSpec{
+			Type:     vmopv1.VirtualMachineServiceTypeLoadBalancer,
+			Selector: map[string]string{"role": "cp"},
+			Ports:    []vmopv1.VirtualMachineServicePort{{Name: "apiserver", Protocol: "TCP", Port: port, TargetPort: port}},
+		},
+	}
+	if err := h.Client.Create(ctx, svc); err != nil {
+		t.Fatal(err)
+	}
+	var vip string
+	h.Eventually(func() error {
+		got := &vmopv1.VirtualMachineService{}
+		if err := h.Client.Get(ctx, client.ObjectKeyFromObject(svc), got); err != nil {
+			return err
+		}
+		if len(got.Status.LoadBalancer.Ingress) == 0 {
+			return fmt.Errorf("no VIP in status yet: %+v", got.Status.Conditions)
+		}
+		vip = got.Status.LoadBalancer.Ingress[0].IP
+		return nil
+	}, "the VIP in status")
+	if vip != "127.40.0.10" {
+		t.Errorf("want the lowest VIP of the range, got %s", vip)
+	}
+	seen := map[string]bool{}
+	for range 6 {
+		seen[reach(fmt.Sprintf("%s:%d", vip, port))] = true
+	}
+	if !seen["cp-0"] || !seen["cp-1"] {
+		t.Fatalf("the VIP must reach both VMs, reached %v", seen)
+	}
+}
