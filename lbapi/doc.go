@@ -6,6 +6,7 @@
 // Status (issue 3): the LoadBalancer API, the VIP allocator (allocator/), the
 // appliance (appliance/: real HAProxy behind a Data Plane API v3 endpoint),
 // the Data Plane API client (dataplane/) and the plan/apply of proxies
-// (haproxy/) are in; the controller that feeds them from
-// VirtualMachineServices and Services is not yet.
+// (haproxy/) and the controller for VirtualMachineServices (controller/) are
+// in; core Services with EndpointSlices, the LoadBalancer object's status and
+// webhook, and the wiring into the embedded stack are not yet.
 package lbapi
