@@ -132,4 +132,101 @@ func TestVirtualMachineServiceVIPForwards(t *testing.T) {
 	if !seen["cp-0"] || !seen["cp-1"] {
 		t.Fatalf("the VIP must reach both VMs, reached %v", seen)
 	}
+
+	// A VM leaves the selector: traffic goes only to the other, the VIP stays.
+	gone := &vmopv1.VirtualMachine{}
+	if err := h.Client.Get(ctx, client.ObjectKey{Namespace: h.Namespace, Name: "cp-1"}, gone); err != nil {
+		t.Fatal(err)
+	}
+	gone.Labels = map[string]string{"role": "retired"}
+	if err := h.Client.Update(ctx, gone); err != nil {
+		t.Fatal(err)
+	}
+	h.Eventually(func() error {
+		seen := map[string]bool{}
+		for range 6 {
+			seen[reach(fmt.Sprintf("%s:%d", vip, port))] = true
+		}
+		if seen["cp-1"] || !seen["cp-0"] {
+			return fmt.Errorf("reached %v", seen)
+		}
+		return nil
+	}, "traffic to follow the selector")
+
+	// A requested VIP outside the range is refused, naming the field.
+	bad := &vmopv1.VirtualMachineService{
+		ObjectMeta: metav1.ObjectMeta{Namespace: h.Namespace, Name: "wants-odd-ip"},
+		Spec: vmopv1.VirtualMachineServiceSpec{
+			Type: vmopv1.VirtualMachineServiceTypeLoadBalancer, LoadBalancerIP: "10.1.2.3",
+			Ports: []vmopv1.VirtualMachineServicePort{{Name: "x", Protocol: "TCP", Port: port + 1, TargetPort: port}},
+		},
+	}
+	if err := h.Client.Create(ctx, bad); err != nil {
+		t.Fatal(err)
+	}
+	h.Eventually(func() error {
+		got := &vmopv1.VirtualMachineService{}
+		if err := h.Client.Get(ctx, client.ObjectKeyFromObject(bad), got); err != nil {
+			return err
+		}
+		for _, c := range got.Status.Conditions {
+			if c.Type == controller.ConditionVIPReady && c.Status == metav1.ConditionFalse && strings.Contains(c.Message, "spec.loadBalancerIP") {
+				return nil
+			}
+		}
+		return fmt.Errorf("no refusal yet: %+v", got.Status)
+	}, "the out-of-range request refused")
+
+	// A restarted controller (new allocator, new applier) keeps every VIP.
+	cancel()
+	<-done
+	mgr2, err := ctrl.NewManager(harness.Config().Config, ctrl.Options{
+		Scheme: harness.Scheme(), Metrics: metricsserver.Options{BindAddress: "0"},
+		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2 := &controller.Reconciler{Client: mgr2.GetClient(), Ranges: ranges,
+		Applier: &haproxy.Applier{Client: &dataplane.Client{BaseURL: app.URL, Username: "lbapi", Password: "pw"}}}
+	if err := r2.SetupWithManager(mgr2); err != nil {
+		t.Fatal(err)
+	}
+	m2ctx, cancel2 := context.WithCancel(ctx)
+	done2 := make(chan struct{})
+	go func() { defer close(done2); _ = mgr2.Start(m2ctx) }()
+	t.Cleanup(func() { cancel2(); <-done2 })
+	other := &vmopv1.VirtualMachineService{
+		ObjectMeta: metav1.ObjectMeta{Namespace: h.Namespace, Name: "second"},
+		Spec: vmopv1.VirtualMachineServiceSpec{
+			Type: vmopv1.VirtualMachineServiceTypeLoadBalancer, Selector: map[string]string{"role": "cp"},
+			Ports: []vmopv1.VirtualMachineServicePort{{Name: "x", Protocol: "TCP", Port: port, TargetPort: port}},
+		},
+	}
+	if err := h.Client.Create(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	h.Eventually(func() error {
+		got := &vmopv1.VirtualMachineService{}
+		if err := h.Client.Get(ctx, client.ObjectKeyFromObject(other), got); err != nil {
+			return err
+		}
+		if len(got.Status.LoadBalancer.Ingress) == 0 {
+			return fmt.Errorf("no VIP yet")
+		}
+		if ip := got.Status.LoadBalancer.Ingress[0].IP; ip == vip {
+			return fmt.Errorf("the restarted controller gave away %s, which cluster-api holds", vip)
+		}
+		return nil
+	}, "a new Service to get a VIP of its own after the restart")
+	first := &vmopv1.VirtualMachineService{}
+	if err := h.Client.Get(ctx, client.ObjectKeyFromObject(svc), first); err != nil {
+		t.Fatal(err)
+	}
+	if got := first.Status.LoadBalancer.Ingress[0].IP; got != vip {
+		t.Errorf("the restart moved cluster-api's VIP from %s to %s", vip, got)
+	}
+	if reach(fmt.Sprintf("%s:%d", vip, port)) != "cp-0" {
+		t.Error("the VIP stopped serving across the restart")
+	}
 }
