@@ -21,6 +21,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
@@ -39,8 +40,10 @@ var syncKey = reconcile.Request{NamespacedName: types.NamespacedName{Name: "lbap
 
 // Reconciler serves VirtualMachineServices from one load balancer.
 type Reconciler struct {
-	Client  client.Client
-	Applier *haproxy.Applier
+	Client client.Client
+	// Recorder, when set, gets a Warning Event for each refused VIP.
+	Recorder events.EventRecorder
+	Applier  *haproxy.Applier
 	// Ranges are the load balancer's VIP ranges.
 	Ranges []iprange.Range
 	// ProbeTimeout bounds the wait for a new VIP to accept connections.
@@ -49,6 +52,7 @@ type Reconciler struct {
 
 // +kubebuilder:rbac:groups=vmoperator.vmware.com,resources=virtualmachineservices;virtualmachines,verbs=get;list;watch
 // +kubebuilder:rbac:groups=vmoperator.vmware.com,resources=virtualmachineservices/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // SetupWithManager registers the controller.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
@@ -92,7 +96,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, _ ctrl.Request) (ctrl.Result
 	for _, s := range lbs {
 		vip, err := r.vipFor(alloc, s)
 		if err != nil {
-			r.setCondition(ctx, s, metav1.ConditionFalse, "VIPUnavailable", err.Error())
+			if r.setCondition(ctx, s, metav1.ConditionFalse, "VIPUnavailable", err.Error()) && r.Recorder != nil {
+				r.Recorder.Eventf(s, nil, corev1.EventTypeWarning, "VIPUnavailable", "AllocateVIP", "%s", err.Error())
+			}
 			continue
 		}
 		vips[key(s)] = vip
@@ -202,16 +208,17 @@ func (r *Reconciler) answers(ctx context.Context, addr string) bool {
 
 // setCondition writes the condition (and any ingress set by the caller);
 // an unchanged False condition is not written again.
-func (r *Reconciler) setCondition(ctx context.Context, s *vmopv1.VirtualMachineService, status metav1.ConditionStatus, reason, msg string) {
+func (r *Reconciler) setCondition(ctx context.Context, s *vmopv1.VirtualMachineService, status metav1.ConditionStatus, reason, msg string) bool {
 	changed := meta.SetStatusCondition(&s.Status.Conditions, metav1.Condition{
 		Type: ConditionVIPReady, Status: status, Reason: reason, Message: msg, ObservedGeneration: s.Generation,
 	})
 	if !changed && status == metav1.ConditionFalse {
-		return
+		return false
 	}
 	if err := r.Client.Status().Update(ctx, s); err != nil {
 		ctrl.LoggerFrom(ctx).V(4).Info("Status update lost a race; the next sync redoes it", "error", err.Error())
 	}
+	return changed
 }
 
 func hasIngress(s *vmopv1.VirtualMachineService, vip netip.Addr) bool {

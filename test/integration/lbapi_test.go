@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -76,7 +77,7 @@ func TestVirtualMachineServiceVIPForwards(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &controller.Reconciler{Client: mgr.GetClient(), Ranges: ranges,
+	r := &controller.Reconciler{Client: mgr.GetClient(), Ranges: ranges, Recorder: mgr.GetEventRecorder("lbapi"),
 		Applier: &haproxy.Applier{Client: &dataplane.Client{BaseURL: app.URL, Username: "lbapi", Password: "pw"}}}
 	if err := r.SetupWithManager(mgr); err != nil {
 		t.Fatal(err)
@@ -176,6 +177,18 @@ func TestVirtualMachineServiceVIPForwards(t *testing.T) {
 		}
 		return fmt.Errorf("no refusal yet: %+v", got.Status)
 	}, "the out-of-range request refused")
+	h.Eventually(func() error {
+		var evs eventsv1.EventList
+		if err := h.Client.List(ctx, &evs, client.InNamespace(h.Namespace)); err != nil {
+			return err
+		}
+		for _, e := range evs.Items {
+			if e.Regarding.Name == bad.Name && e.Reason == "VIPUnavailable" && strings.Contains(e.Note, "spec.loadBalancerIP") {
+				return nil
+			}
+		}
+		return fmt.Errorf("no Warning event for %s", bad.Name)
+	}, "an Event for the refused VIP")
 
 	// A restarted controller (new allocator, new applier) keeps every VIP.
 	cancel()
@@ -229,4 +242,36 @@ func TestVirtualMachineServiceVIPForwards(t *testing.T) {
 	if reach(fmt.Sprintf("%s:%d", vip, port)) != "cp-0" {
 		t.Error("the VIP stopped serving across the restart")
 	}
+
+	// Deleting a Service removes its proxy and frees its VIP for the next.
+	secondVIP := ""
+	{
+		got := &vmopv1.VirtualMachineService{}
+		_ = h.Client.Get(ctx, client.ObjectKeyFromObject(other), got)
+		secondVIP = got.Status.LoadBalancer.Ingress[0].IP
+	}
+	if err := h.Client.Delete(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	h.Eventually(func() error {
+		if reach(fmt.Sprintf("%s:%d", secondVIP, port)) != "" {
+			return fmt.Errorf("%s still answers", secondVIP)
+		}
+		return nil
+	}, "the deleted Service's VIP to stop answering")
+	third := other.DeepCopy()
+	third.ObjectMeta = metav1.ObjectMeta{Namespace: h.Namespace, Name: "third"}
+	if err := h.Client.Create(ctx, third); err != nil {
+		t.Fatal(err)
+	}
+	h.Eventually(func() error {
+		got := &vmopv1.VirtualMachineService{}
+		if err := h.Client.Get(ctx, client.ObjectKeyFromObject(third), got); err != nil {
+			return err
+		}
+		if len(got.Status.LoadBalancer.Ingress) == 0 || got.Status.LoadBalancer.Ingress[0].IP != secondVIP {
+			return fmt.Errorf("want the freed VIP %s, status %+v", secondVIP, got.Status.LoadBalancer)
+		}
+		return nil
+	}, "the freed VIP to be reused")
 }
