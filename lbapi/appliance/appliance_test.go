@@ -1,18 +1,17 @@
 package appliance_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strconv"
 	"testing"
 	"time"
 
+	"github.com/open-supervisor/supervisor/internal/tcptest"
 	"github.com/open-supervisor/supervisor/lbapi/appliance"
 )
 
@@ -52,49 +51,6 @@ func (c *client) version() int64 {
 	return v
 }
 
-// echo listens on addr and answers each line with "<tag> <line>".
-func echo(t *testing.T, addr, tag string) {
-	t.Helper()
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer conn.Close()
-				line, _ := bufio.NewReader(conn).ReadString('\n')
-				fmt.Fprintf(conn, "%s %s", tag, line)
-			}()
-		}
-	}()
-}
-
-func ask(addr string) (string, error) {
-	conn, err := net.DialTimeout("tcp", addr, time.Second)
-	if err != nil {
-		return "", err
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(2 * time.Second))
-	fmt.Fprintf(conn, "ping\n")
-	return bufio.NewReader(conn).ReadString('\n')
-}
-
-func freePort(t *testing.T) int {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 func TestTransactionProgramsHAProxy(t *testing.T) {
 	a, err := appliance.Start(context.Background(), appliance.Options{
 		Dir: t.TempDir(), Username: "admin", Password: "s3cret", ReloadDelay: 200 * time.Millisecond,
@@ -114,9 +70,8 @@ func TestTransactionProgramsHAProxy(t *testing.T) {
 		t.Fatalf("info: %d %s", code, body)
 	}
 
-	backendPort := freePort(t)
-	echo(t, fmt.Sprintf("127.0.0.1:%d", backendPort), "backend-a")
-	vipPort := freePort(t)
+	backendPort := tcptest.Serve(t, "127.0.0.1:0", "backend-a").Port()
+	vipPort := tcptest.FreePort(t)
 	vip := fmt.Sprintf("127.30.0.7:%d", vipPort)
 
 	v := c.version()
@@ -157,12 +112,12 @@ func TestTransactionProgramsHAProxy(t *testing.T) {
 
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		got, err := ask(vip)
-		if err == nil && got == "backend-a ping\n" {
+		got := tcptest.Reach(vip)
+		if got == "backend-a" {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the VIP %s never forwarded to the backend: %q %v", vip, got, err)
+			t.Fatalf("the VIP %s never forwarded to the backend: %q", vip, got)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -1,10 +1,8 @@
 package haproxy_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"net"
 	"net/netip"
 	"regexp"
 	"strings"
@@ -13,6 +11,7 @@ import (
 
 	"github.com/haproxytech/client-native/v6/models"
 
+	"github.com/open-supervisor/supervisor/internal/tcptest"
 	"github.com/open-supervisor/supervisor/lbapi/appliance"
 	"github.com/open-supervisor/supervisor/lbapi/dataplane"
 	"github.com/open-supervisor/supervisor/lbapi/haproxy"
@@ -32,45 +31,16 @@ func startAppliance(t *testing.T) (*appliance.Appliance, *dataplane.Client) {
 
 // backend listens on a free loopback port and answers with its tag.
 func backend(t *testing.T, tag string) (netip.Addr, int32) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			fmt.Fprintf(c, "%s\n", tag)
-			c.Close()
-		}
-	}()
-	ap := ln.Addr().(*net.TCPAddr).AddrPort()
+	ap := tcptest.Serve(t, "127.0.0.1:0", tag)
 	return ap.Addr(), int32(ap.Port())
-}
-
-func freePort(t *testing.T) int32 {
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	defer ln.Close()
-	return int32(ln.Addr().(*net.TCPAddr).Port)
 }
 
 // answers collects which backends a VIP reaches over n connections.
 func answers(vip netip.Addr, port int32, n int) map[string]bool {
 	seen := map[string]bool{}
 	for range n {
-		c, err := net.DialTimeout("tcp", netip.AddrPortFrom(vip, uint16(port)).String(), time.Second)
-		if err != nil {
-			continue
-		}
-		_ = c.SetDeadline(time.Now().Add(time.Second))
-		line, _ := bufio.NewReader(c).ReadString('\n')
-		c.Close()
-		if line != "" {
-			seen[strings.TrimSpace(line)] = true
+		if tag := tcptest.Reach(netip.AddrPortFrom(vip, uint16(port)).String()); tag != "" {
+			seen[tag] = true
 		}
 	}
 	return seen
@@ -106,7 +76,7 @@ func TestApplyServesVIPsAndLeavesOthersAlone(t *testing.T) {
 	addrA, portA := backend(t, "vm-a")
 	addrB, portB := backend(t, "vm-b")
 	vip := netip.MustParseAddr("127.30.0.20")
-	vport := freePort(t)
+	vport := tcptest.FreePort(t)
 	name := haproxy.ProxyName("VirtualMachineService", "ns1", "web", 80)
 	ap := &haproxy.Applier{Client: c}
 
@@ -168,7 +138,7 @@ func TestManyProxiesInOneTransaction(t *testing.T) {
 	ctx := context.Background()
 	addr, port := backend(t, "vm")
 	desired := map[string]haproxy.Proxy{}
-	base := freePort(t)
+	base := tcptest.FreePort(t)
 	for i := range 200 {
 		name := haproxy.ProxyName("VirtualMachineService", "ns1", fmt.Sprintf("svc-%03d", i), 80)
 		desired[name] = haproxy.Proxy{Name: name, VIP: netip.AddrFrom4([4]byte{127, 31, byte(i / 250), byte(1 + i%250)}), Port: base,

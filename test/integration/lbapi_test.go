@@ -1,10 +1,8 @@
 package integration
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -19,43 +17,13 @@ import (
 
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
 	"github.com/open-supervisor/supervisor/internal/iprange"
+	"github.com/open-supervisor/supervisor/internal/tcptest"
 	"github.com/open-supervisor/supervisor/lbapi/appliance"
 	"github.com/open-supervisor/supervisor/lbapi/controller"
 	"github.com/open-supervisor/supervisor/lbapi/dataplane"
 	"github.com/open-supervisor/supervisor/lbapi/haproxy"
 	"github.com/open-supervisor/supervisor/test/harness"
 )
-
-// listen answers every connection on addr with tag.
-func listen(t *testing.T, addr, tag string) {
-	t.Helper()
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			fmt.Fprintln(c, tag)
-			c.Close()
-		}
-	}()
-}
-
-func reach(addr string) string {
-	c, err := net.DialTimeout("tcp", addr, time.Second)
-	if err != nil {
-		return ""
-	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(time.Second))
-	line, _ := bufio.NewReader(c).ReadString('\n')
-	return strings.TrimSpace(line)
-}
 
 // A VirtualMachineService selecting VMs gets a VIP that forwards real TCP to
 // the VMs' addresses, and the VIP appears in status only once it serves.
@@ -90,7 +58,7 @@ func TestVirtualMachineServiceVIPForwards(t *testing.T) {
 	// Two "VMs" whose addresses are loopback listeners.
 	port := 30000 + int32(time.Now().UnixNano()%5000)
 	for i, ip := range []string{"127.41.0.2", "127.41.0.3"} {
-		listen(t, fmt.Sprintf("%s:%d", ip, port), fmt.Sprintf("cp-%d", i))
+		tcptest.Serve(t, fmt.Sprintf("%s:%d", ip, port), fmt.Sprintf("cp-%d", i))
 		vm := &vmopv1.VirtualMachine{ObjectMeta: metav1.ObjectMeta{Namespace: h.Namespace, Name: fmt.Sprintf("cp-%d", i), Labels: map[string]string{"role": "cp"}}}
 		if err := h.Client.Create(ctx, vm); err != nil {
 			t.Fatal(err)
@@ -128,7 +96,7 @@ func TestVirtualMachineServiceVIPForwards(t *testing.T) {
 	}
 	seen := map[string]bool{}
 	for range 6 {
-		seen[reach(fmt.Sprintf("%s:%d", vip, port))] = true
+		seen[tcptest.Reach(fmt.Sprintf("%s:%d", vip, port))] = true
 	}
 	if !seen["cp-0"] || !seen["cp-1"] {
 		t.Fatalf("the VIP must reach both VMs, reached %v", seen)
@@ -146,7 +114,7 @@ func TestVirtualMachineServiceVIPForwards(t *testing.T) {
 	h.Eventually(func() error {
 		seen := map[string]bool{}
 		for range 6 {
-			seen[reach(fmt.Sprintf("%s:%d", vip, port))] = true
+			seen[tcptest.Reach(fmt.Sprintf("%s:%d", vip, port))] = true
 		}
 		if seen["cp-1"] || !seen["cp-0"] {
 			return fmt.Errorf("reached %v", seen)
@@ -239,7 +207,7 @@ func TestVirtualMachineServiceVIPForwards(t *testing.T) {
 	if got := first.Status.LoadBalancer.Ingress[0].IP; got != vip {
 		t.Errorf("the restart moved cluster-api's VIP from %s to %s", vip, got)
 	}
-	if reach(fmt.Sprintf("%s:%d", vip, port)) != "cp-0" {
+	if tcptest.Reach(fmt.Sprintf("%s:%d", vip, port)) != "cp-0" {
 		t.Error("the VIP stopped serving across the restart")
 	}
 
@@ -254,7 +222,7 @@ func TestVirtualMachineServiceVIPForwards(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.Eventually(func() error {
-		if reach(fmt.Sprintf("%s:%d", secondVIP, port)) != "" {
+		if tcptest.Reach(fmt.Sprintf("%s:%d", secondVIP, port)) != "" {
 			return fmt.Errorf("%s still answers", secondVIP)
 		}
 		return nil

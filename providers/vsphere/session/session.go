@@ -76,15 +76,6 @@ func (s *Stats) Calls() map[string]int64 {
 	return out
 }
 
-// TotalCalls returns the number of SOAP calls of every method.
-func (s *Stats) TotalCalls() int64 {
-	var n int64
-	for _, v := range s.Calls() {
-		n += v
-	}
-	return n
-}
-
 func (s *Stats) count(method string) {
 	v, _ := s.calls.LoadOrStore(method, new(atomic.Int64))
 	v.(*atomic.Int64).Add(1)

@@ -6,14 +6,11 @@ import (
 
 	"github.com/vmware/govmomi/vim25/types"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	apitypes "k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/cluster-api/util/conditions"
 
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
 	"github.com/open-supervisor/supervisor/providers/vsphere/vmwatch"
 )
-
-func types2UID(s string) apitypes.UID { return apitypes.UID(s) }
 
 // updateStatus copies what vCenter reports about the VM into status.
 func (r *Reconciler) updateStatus(ctx context.Context, vm *vmopv1.VirtualMachine, found vmwatch.VM) error {

@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	apitypes "k8s.io/apimachinery/pkg/types"
 	kerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/apimachinery/pkg/util/uuid"
 	"k8s.io/client-go/tools/events"
@@ -89,7 +90,7 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, opt
 	r.id = string(uuid.NewUUID())
 	r.watcher = vmwatch.New(r.Inventory.Session.Client, r.Inventory.Root.Reference(), func(uuid string) {
 		vm := &vmopv1.VirtualMachine{}
-		vm.UID = types2UID(uuid)
+		vm.UID = apitypes.UID(uuid)
 		r.changes <- event.TypedGenericEvent[*vmopv1.VirtualMachine]{Object: vm}
 	})
 	if err := mgr.Add(r.watcher); err != nil {
