@@ -8,97 +8,157 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"time"
 
+	oaerrors "github.com/go-openapi/errors"
+	"github.com/go-openapi/strfmt"
 	"github.com/haproxytech/client-native/v6/configuration"
 	"github.com/haproxytech/client-native/v6/models"
 )
 
-const (
-	v3     = "/v3/services/haproxy"
-	cfgAPI = v3 + "/configuration"
-)
+// buildDate is what /info reports as the API's build date.
+var buildDate = strfmt.DateTime(time.Now().UTC())
 
-// apiVersion is what /v3/info reports.
-const apiVersion = "v3.0.0 open-supervisor-appliance"
-
+// routes serves one major version. v2 and v3 differ in three ways: the
+// prefix, where children live (v3 nests binds and servers under their
+// parent, v2 lists them flat with ?frontend=F or ?backend=B) and the shape
+// of configuration reads (v2 wraps them as {"_version": N, "data": ...}).
 func (a *Appliance) routes() http.Handler {
+	ver := a.opts.APIVersion
+	svc := "/" + ver + "/services/haproxy"
+	cfg := svc + "/configuration"
+	binds, servers := cfg+"/frontends/{frontend}/binds", cfg+"/backends/{backend}/servers"
+	if ver == "v2" {
+		binds, servers = cfg+"/binds", cfg+"/servers"
+	}
+
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /v3/info", func(w http.ResponseWriter, r *http.Request) {
-		a.reply(w, http.StatusOK, map[string]any{"api": map[string]string{"version": apiVersion}, "system": map[string]any{}})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		a.reply(w, http.StatusNotFound, apiError{Code: http.StatusNotFound, Message: "path " + r.URL.Path + " not found"})
 	})
-	mux.HandleFunc("GET "+cfgAPI+"/version", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("GET /"+ver+"/info", func(w http.ResponseWriter, r *http.Request) {
+		a.reply(w, http.StatusOK, models.Info{
+			API:    &models.InfoAPI{Version: ver + ".0.0 open-supervisor-appliance", BuildDate: buildDate},
+			System: &models.InfoSystem{},
+		})
+	})
+	mux.HandleFunc("GET "+cfg+"/version", func(w http.ResponseWriter, r *http.Request) {
 		v, err := a.conf.GetVersion(r.URL.Query().Get("transaction_id"))
 		a.result(w, http.StatusOK, v, err)
 	})
 
-	mux.HandleFunc("POST "+v3+"/transactions", a.startTransaction)
-	mux.HandleFunc("GET "+v3+"/transactions/{id}", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("POST "+svc+"/transactions", a.startTransaction)
+	mux.HandleFunc("GET "+svc+"/transactions", func(w http.ResponseWriter, r *http.Request) {
+		ts, err := a.conf.GetTransactions(r.URL.Query().Get("status"))
+		if err != nil || ts == nil {
+			a.result(w, http.StatusOK, models.Transactions{}, err)
+			return
+		}
+		a.reply(w, http.StatusOK, nonNil(*ts))
+	})
+	mux.HandleFunc("GET "+svc+"/transactions/{id}", func(w http.ResponseWriter, r *http.Request) {
 		t, err := a.conf.GetTransaction(r.PathValue("id"))
 		a.result(w, http.StatusOK, t, err)
 	})
-	mux.HandleFunc("DELETE "+v3+"/transactions/{id}", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("DELETE "+svc+"/transactions/{id}", func(w http.ResponseWriter, r *http.Request) {
 		a.result(w, http.StatusNoContent, nil, a.conf.DeleteTransaction(r.PathValue("id")))
 	})
-	mux.HandleFunc("PUT "+v3+"/transactions/{id}", a.commitTransaction)
+	mux.HandleFunc("PUT "+svc+"/transactions/{id}", a.commitTransaction)
+
+	mux.HandleFunc("GET "+svc+"/reloads", func(w http.ResponseWriter, r *http.Request) {
+		a.reply(w, http.StatusOK, a.reloadList())
+	})
+	mux.HandleFunc("GET "+svc+"/reloads/{id}", func(w http.ResponseWriter, r *http.Request) {
+		if rl := a.Reload(r.PathValue("id")); rl != nil {
+			a.reply(w, http.StatusOK, rl)
+			return
+		}
+		a.reply(w, http.StatusNotFound, apiError{Code: http.StatusNotFound, Message: fmt.Sprintf("reload %s not found", r.PathValue("id"))})
+	})
 
 	// Frontends and their binds.
-	mux.HandleFunc("GET "+cfgAPI+"/frontends", func(w http.ResponseWriter, r *http.Request) {
-		_, fs, err := a.conf.GetFrontends(r.URL.Query().Get("transaction_id"))
-		a.result(w, http.StatusOK, nonNil(fs), err)
-	})
-	mux.HandleFunc("GET "+cfgAPI+"/frontends/{name}", func(w http.ResponseWriter, r *http.Request) {
-		_, f, err := a.conf.GetFrontend(r.PathValue("name"), r.URL.Query().Get("transaction_id"))
-		a.result(w, http.StatusOK, f, err)
-	})
-	mux.HandleFunc("POST "+cfgAPI+"/frontends", write(a, func(f *models.Frontend, tid string, v int64, _ *http.Request) error {
+	mux.HandleFunc("GET "+cfg+"/frontends", a.read(func(r *http.Request, tid string) (int64, any, error) {
+		v, fs, err := a.conf.GetFrontends(tid)
+		return v, nonNil(fs), err
+	}))
+	mux.HandleFunc("GET "+cfg+"/frontends/{name}", a.read(func(r *http.Request, tid string) (int64, any, error) {
+		return a.conf.GetFrontend(r.PathValue("name"), tid)
+	}))
+	mux.HandleFunc("POST "+cfg+"/frontends", write(a, http.StatusCreated, func(f *models.Frontend, tid string, v int64, _ *http.Request) error {
 		return a.conf.CreateFrontend(f, tid, v)
 	}))
-	mux.HandleFunc("PUT "+cfgAPI+"/frontends/{name}", write(a, func(f *models.Frontend, tid string, v int64, r *http.Request) error {
+	mux.HandleFunc("PUT "+cfg+"/frontends/{name}", write(a, http.StatusOK, func(f *models.Frontend, tid string, v int64, r *http.Request) error {
 		return a.conf.EditFrontend(r.PathValue("name"), f, tid, v)
 	}))
-	mux.HandleFunc("DELETE "+cfgAPI+"/frontends/{name}", a.delete(func(tid string, v int64, r *http.Request) error {
+	mux.HandleFunc("DELETE "+cfg+"/frontends/{name}", a.delete(func(tid string, v int64, r *http.Request) error {
 		return a.conf.DeleteFrontend(r.PathValue("name"), tid, v)
 	}))
-	mux.HandleFunc("GET "+cfgAPI+"/frontends/{parent}/binds", func(w http.ResponseWriter, r *http.Request) {
-		_, bs, err := a.conf.GetBinds("frontend", r.PathValue("parent"), r.URL.Query().Get("transaction_id"))
-		a.result(w, http.StatusOK, nonNil(bs), err)
-	})
-	mux.HandleFunc("POST "+cfgAPI+"/frontends/{parent}/binds", write(a, func(b *models.Bind, tid string, v int64, r *http.Request) error {
-		return a.conf.CreateBind("frontend", r.PathValue("parent"), b, tid, v)
-	}))
-	mux.HandleFunc("DELETE "+cfgAPI+"/frontends/{parent}/binds/{name}", a.delete(func(tid string, v int64, r *http.Request) error {
-		return a.conf.DeleteBind(r.PathValue("name"), "frontend", r.PathValue("parent"), tid, v)
-	}))
+	mux.HandleFunc("GET "+binds, a.child("frontend", a.read(func(r *http.Request, tid string) (int64, any, error) {
+		v, bs, err := a.conf.GetBinds("frontend", parent(r, "frontend"), tid)
+		return v, nonNil(bs), err
+	})))
+	mux.HandleFunc("POST "+binds, a.child("frontend", write(a, http.StatusCreated, func(b *models.Bind, tid string, v int64, r *http.Request) error {
+		return a.conf.CreateBind("frontend", parent(r, "frontend"), b, tid, v)
+	})))
+	mux.HandleFunc("DELETE "+binds+"/{name}", a.child("frontend", a.delete(func(tid string, v int64, r *http.Request) error {
+		return a.conf.DeleteBind(r.PathValue("name"), "frontend", parent(r, "frontend"), tid, v)
+	})))
 
 	// Backends and their servers.
-	mux.HandleFunc("GET "+cfgAPI+"/backends", func(w http.ResponseWriter, r *http.Request) {
-		_, bs, err := a.conf.GetBackends(r.URL.Query().Get("transaction_id"))
-		a.result(w, http.StatusOK, nonNil(bs), err)
-	})
-	mux.HandleFunc("GET "+cfgAPI+"/backends/{name}", func(w http.ResponseWriter, r *http.Request) {
-		_, b, err := a.conf.GetBackend(r.PathValue("name"), r.URL.Query().Get("transaction_id"))
-		a.result(w, http.StatusOK, b, err)
-	})
-	mux.HandleFunc("POST "+cfgAPI+"/backends", write(a, func(b *models.Backend, tid string, v int64, _ *http.Request) error {
+	mux.HandleFunc("GET "+cfg+"/backends", a.read(func(r *http.Request, tid string) (int64, any, error) {
+		v, bs, err := a.conf.GetBackends(tid)
+		return v, nonNil(bs), err
+	}))
+	mux.HandleFunc("GET "+cfg+"/backends/{name}", a.read(func(r *http.Request, tid string) (int64, any, error) {
+		return a.conf.GetBackend(r.PathValue("name"), tid)
+	}))
+	mux.HandleFunc("POST "+cfg+"/backends", write(a, http.StatusCreated, func(b *models.Backend, tid string, v int64, _ *http.Request) error {
 		return a.conf.CreateBackend(b, tid, v)
 	}))
-	mux.HandleFunc("DELETE "+cfgAPI+"/backends/{name}", a.delete(func(tid string, v int64, r *http.Request) error {
+	mux.HandleFunc("PUT "+cfg+"/backends/{name}", write(a, http.StatusOK, func(b *models.Backend, tid string, v int64, r *http.Request) error {
+		return a.conf.EditBackend(r.PathValue("name"), b, tid, v)
+	}))
+	mux.HandleFunc("DELETE "+cfg+"/backends/{name}", a.delete(func(tid string, v int64, r *http.Request) error {
 		return a.conf.DeleteBackend(r.PathValue("name"), tid, v)
 	}))
-	mux.HandleFunc("GET "+cfgAPI+"/backends/{parent}/servers", func(w http.ResponseWriter, r *http.Request) {
-		_, ss, err := a.conf.GetServers("backend", r.PathValue("parent"), r.URL.Query().Get("transaction_id"))
-		a.result(w, http.StatusOK, nonNil(ss), err)
-	})
-	mux.HandleFunc("POST "+cfgAPI+"/backends/{parent}/servers", write(a, func(s *models.Server, tid string, v int64, r *http.Request) error {
-		return a.conf.CreateServer("backend", r.PathValue("parent"), s, tid, v)
-	}))
-	mux.HandleFunc("PUT "+cfgAPI+"/backends/{parent}/servers/{name}", write(a, func(s *models.Server, tid string, v int64, r *http.Request) error {
-		return a.conf.EditServer(r.PathValue("name"), "backend", r.PathValue("parent"), s, tid, v)
-	}))
-	mux.HandleFunc("DELETE "+cfgAPI+"/backends/{parent}/servers/{name}", a.delete(func(tid string, v int64, r *http.Request) error {
-		return a.conf.DeleteServer(r.PathValue("name"), "backend", r.PathValue("parent"), tid, v)
-	}))
+	mux.HandleFunc("GET "+servers, a.child("backend", a.read(func(r *http.Request, tid string) (int64, any, error) {
+		v, ss, err := a.conf.GetServers("backend", parent(r, "backend"), tid)
+		return v, nonNil(ss), err
+	})))
+	mux.HandleFunc("GET "+servers+"/{name}", a.child("backend", a.read(func(r *http.Request, tid string) (int64, any, error) {
+		return a.conf.GetServer(r.PathValue("name"), "backend", parent(r, "backend"), tid)
+	})))
+	mux.HandleFunc("POST "+servers, a.child("backend", write(a, http.StatusCreated, func(s *models.Server, tid string, v int64, r *http.Request) error {
+		return a.conf.CreateServer("backend", parent(r, "backend"), s, tid, v)
+	})))
+	mux.HandleFunc("PUT "+servers+"/{name}", a.child("backend", write(a, http.StatusOK, func(s *models.Server, tid string, v int64, r *http.Request) error {
+		return a.conf.EditServer(r.PathValue("name"), "backend", parent(r, "backend"), s, tid, v)
+	})))
+	mux.HandleFunc("DELETE "+servers+"/{name}", a.child("backend", a.delete(func(tid string, v int64, r *http.Request) error {
+		return a.conf.DeleteServer(r.PathValue("name"), "backend", parent(r, "backend"), tid, v)
+	})))
 	return a.basicAuth(mux)
+}
+
+// parent is a child's frontend or backend: a path segment in v3, a query
+// parameter in v2.
+func parent(r *http.Request, kind string) string {
+	if p := r.PathValue(kind); p != "" {
+		return p
+	}
+	return r.URL.Query().Get(kind)
+}
+
+// child requires the parent of a v2 child collection, as the real server's
+// request binding does (422, code 602).
+func (a *Appliance) child(kind string, next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if parent(r, kind) == "" {
+			a.reply(w, http.StatusUnprocessableEntity, apiError{Code: 602, Message: kind + " in query is required"})
+			return
+		}
+		next(w, r)
+	}
 }
 
 // basicAuth checks the user against the userlist in haproxy.cfg.
@@ -132,6 +192,9 @@ func (a *Appliance) startTransaction(w http.ResponseWriter, r *http.Request) {
 	a.result(w, http.StatusCreated, t, err)
 }
 
+// commitTransaction commits after haproxy -c accepted the result (client-native
+// runs it): a refused configuration answers 400 "validation error: ..." with
+// HAProxy's alerts, the transaction becomes failed and the version stays.
 func (a *Appliance) commitTransaction(w http.ResponseWriter, r *http.Request) {
 	t, err := a.conf.CommitTransaction(r.PathValue("id"))
 	if errors.Is(err, configuration.ErrVersionMismatch) {
@@ -144,43 +207,65 @@ func (a *Appliance) commitTransaction(w http.ResponseWriter, r *http.Request) {
 		a.result(w, 0, nil, err)
 		return
 	}
-	a.replyWithReload(w, r, t)
+	a.applied(w, r, http.StatusOK, t)
 }
 
-// replyWithReload answers a change outside a transaction (or a commit): a
-// reload now with force_reload=true (200), else at the window's end (202 and
-// a Reload-ID).
-func (a *Appliance) replyWithReload(w http.ResponseWriter, r *http.Request, body any) {
+// applied answers a change that is in the configuration file: with
+// force_reload=true HAProxy reloads now (forced status), else at the
+// window's end (202 and the Reload-ID).
+func (a *Appliance) applied(w http.ResponseWriter, r *http.Request, forced int, body any) {
 	if r.URL.Query().Get("force_reload") == "true" {
-		a.mu.Lock()
-		a.reloads++
-		a.mu.Unlock()
-		if err := a.reload(); err != nil {
+		if err := a.reloadNow(); err != nil {
 			a.result(w, 0, nil, err)
 			return
 		}
-		a.reply(w, http.StatusOK, body)
+		a.reply(w, forced, body)
 		return
 	}
 	w.Header().Set("Reload-ID", a.scheduleReload())
 	a.reply(w, http.StatusAccepted, body)
 }
 
-// write decodes a model, applies it in a transaction (202) or directly
-// against a version (202 and a scheduled reload), as the Data Plane API does.
-func write[T any](a *Appliance, apply func(obj *T, tid string, version int64, r *http.Request) error) http.HandlerFunc {
+// read answers a configuration read: v3 sends the object or list as is, v2
+// wraps it with the version it was read at.
+func (a *Appliance) read(get func(r *http.Request, tid string) (int64, any, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		v, body, err := get(r, r.URL.Query().Get("transaction_id"))
+		if err == nil && a.opts.APIVersion == "v2" {
+			body = v2Data{Version: v, Data: body}
+		}
+		a.result(w, http.StatusOK, body, err)
+	}
+}
+
+type v2Data struct {
+	Version int64 `json:"_version"`
+	Data    any   `json:"data"`
+}
+
+// write decodes and validates a model, then applies it in a transaction
+// (202) or directly against a version (202 and a scheduled reload, or the
+// forced status with force_reload=true), as the Data Plane API does.
+func write[T any, PT interface {
+	*T
+	Validate(strfmt.Registry) error
+}](a *Appliance, forced int, apply func(obj PT, tid string, version int64, r *http.Request) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		tid, version, ok := a.writeParams(w, r)
 		if !ok {
 			return
 		}
-		obj := new(T)
+		obj := PT(new(T))
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
 		if err == nil {
 			err = json.Unmarshal(body, obj)
 		}
 		if err != nil {
 			a.reply(w, http.StatusBadRequest, apiError{Code: http.StatusBadRequest, Message: "invalid JSON body: " + err.Error()})
+			return
+		}
+		if err := obj.Validate(strfmt.Default); err != nil {
+			a.reply(w, http.StatusUnprocessableEntity, schemaError(err))
 			return
 		}
 		if err := apply(obj, tid, version, r); err != nil {
@@ -191,7 +276,7 @@ func write[T any](a *Appliance, apply func(obj *T, tid string, version int64, r 
 			a.reply(w, http.StatusAccepted, obj)
 			return
 		}
-		a.replyWithReload(w, r, obj)
+		a.applied(w, r, forced, obj)
 	}
 }
 
@@ -209,12 +294,7 @@ func (a *Appliance) delete(apply func(tid string, version int64, r *http.Request
 			a.reply(w, http.StatusAccepted, nil)
 			return
 		}
-		if r.URL.Query().Get("force_reload") == "true" {
-			a.replyWithReload(w, r, nil)
-			return
-		}
-		w.Header().Set("Reload-ID", a.scheduleReload())
-		a.reply(w, http.StatusAccepted, nil)
+		a.applied(w, r, http.StatusNoContent, nil)
 	}
 }
 
@@ -228,6 +308,9 @@ func (a *Appliance) writeParams(w http.ResponseWriter, r *http.Request) (string,
 		return "", 0, false
 	case tid == "" && vs == "":
 		a.reply(w, http.StatusBadRequest, apiError{Code: http.StatusBadRequest, Message: "version or transaction not specified"})
+		return "", 0, false
+	case tid != "" && q.Get("force_reload") == "true":
+		a.reply(w, http.StatusBadRequest, apiError{Code: http.StatusBadRequest, Message: "Both force_reload and transaction specified, specify only one"})
 		return "", 0, false
 	case tid != "":
 		return tid, 0, true
@@ -243,6 +326,22 @@ func (a *Appliance) writeParams(w http.ResponseWriter, r *http.Request) (string,
 type apiError struct {
 	Code    int    `json:"code"`
 	Message string `json:"message"`
+}
+
+// schemaError answers an invalid body as go-swagger does on the real
+// server: 422 with the first violation's code and message, e.g.
+// {"code":605,"message":"name in body should match '^[A-Za-z0-9-_.:]+$'"}.
+func schemaError(err error) apiError {
+	var ce *oaerrors.CompositeError
+	for errors.As(err, &ce) && len(ce.Errors) > 0 {
+		err = ce.Errors[0]
+	}
+	code := http.StatusUnprocessableEntity
+	var oe oaerrors.Error
+	if errors.As(err, &oe) {
+		code = int(oe.Code())
+	}
+	return apiError{Code: code, Message: err.Error()}
 }
 
 // result replies with body, or with the status client-native's error maps to.

@@ -1,18 +1,22 @@
 // Package appliance is the HAProxy appliance of the embedded supervisor and
 // the tests: a real HAProxy (Debian's, master-worker mode) and an HTTP
-// endpoint that follows the HAProxy Data Plane API v3 wire format for the
-// calls lbapi makes (info, configuration version, transactions, frontends,
-// binds, backends, servers), with the same status codes and version
-// semantics, built on client-native's configuration package. The real Data
-// Plane API server is not obtainable from our registries; production points
-// lbapi at the real one on its appliance. Reloads are coalesced: commits
-// within one reload delay share one reload.
+// endpoint that follows the HAProxy Data Plane API wire format, v3 or v2,
+// for the calls lbapi makes (info, configuration version, transactions,
+// frontends, binds, backends, servers, reloads), with the same status codes
+// and version semantics, built on client-native's configuration package.
+// The real Data Plane API server is not obtainable from our registries;
+// production points lbapi at the real one on its appliance.
+//
+// Commits are checked with haproxy -c (a rejected one answers 400 and leaves
+// the version alone). Reloads are coalesced: commits within one reload delay
+// share one reload. HAProxy 2.6 cannot report a failed reload, so each
+// reload's outcome is read from the master CLI and served under /reloads.
 package appliance
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -22,8 +26,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/go-logr/logr"
 	"github.com/haproxytech/client-native/v6/configuration"
 	cfgopts "github.com/haproxytech/client-native/v6/configuration/options"
+	"github.com/haproxytech/client-native/v6/models"
 )
 
 // Userlist is the haproxy.cfg userlist the Data Plane API users come from.
@@ -31,36 +37,51 @@ const Userlist = "controller"
 
 // Options configure an appliance.
 type Options struct {
-	// Dir holds haproxy.cfg, sockets and transactions.
+	// Dir holds haproxy.cfg, sockets, haproxy.log and transactions.
 	Dir string
 	// Listen is the Data Plane API address; 127.0.0.1:0 when empty.
 	Listen string
+	// APIVersion is the wire format served, "v3" (default) or "v2"; the
+	// other major's paths answer 404, as on the real servers.
+	APIVersion string
 	// Username and Password of the Data Plane API user (written to the userlist).
 	Username, Password string
 	// ReloadDelay coalesces reloads; 1 s when zero.
 	ReloadDelay time.Duration
 	// HAProxyBin is the haproxy binary; found on PATH (or /usr/sbin) when empty.
 	HAProxyBin string
-	// CertFile and KeyFile serve the API over TLS when set.
+	// CertFile and KeyFile serve the API over TLS when set (see WriteSelfSignedTLS).
 	CertFile, KeyFile string
+	// Log receives failed reloads; slog's default logger when unset.
+	Log logr.Logger
 }
 
 // Appliance is a running HAProxy with its Data Plane API endpoint.
 type Appliance struct {
 	opts    Options
+	log     logr.Logger
 	cfgPath string
+	logPath string
+	sock    string
 	conf    configuration.Configuration
 	haproxy *exec.Cmd
 	server  *http.Server
 	// URL of the Data Plane API, e.g. http://127.0.0.1:5556.
 	URL string
 
-	mu            sync.Mutex
-	reloadPending bool
-	reloadID      string
-	reloads       int
-	stop          chan struct{}
-	done          chan struct{}
+	// reloading serializes reloads: the master takes one at a time.
+	reloading sync.Mutex
+
+	mu sync.Mutex
+	// pending is the reload the current window's changes wait for.
+	pending *models.Reload
+	// history holds the latest reloads, oldest first, for /reloads.
+	history []*models.Reload
+	// reloads counts reloads run, seq numbers reload IDs.
+	reloads, seq int
+
+	stop chan struct{}
+	done chan struct{}
 }
 
 // Start writes the initial configuration, starts HAProxy and serves the API.
@@ -71,6 +92,13 @@ func Start(ctx context.Context, opts Options) (*Appliance, error) {
 	if opts.Listen == "" {
 		opts.Listen = "127.0.0.1:0"
 	}
+	switch opts.APIVersion {
+	case "":
+		opts.APIVersion = "v3"
+	case "v2", "v3":
+	default:
+		return nil, fmt.Errorf("unsupported Data Plane API version %q, want v3 or v2", opts.APIVersion)
+	}
 	if opts.HAProxyBin == "" {
 		bin, err := exec.LookPath("haproxy")
 		if err != nil {
@@ -78,14 +106,26 @@ func Start(ctx context.Context, opts Options) (*Appliance, error) {
 		}
 		opts.HAProxyBin = bin
 	}
-	if err := os.MkdirAll(filepath.Join(opts.Dir, "transactions"), 0o700); err != nil {
-		return nil, err
+	log := opts.Log
+	if log.GetSink() == nil {
+		log = logr.FromSlogHandler(slog.Default().Handler())
 	}
-	a := &Appliance{opts: opts, cfgPath: filepath.Join(opts.Dir, "haproxy.cfg"), stop: make(chan struct{}), done: make(chan struct{})}
+	if err := os.MkdirAll(filepath.Join(opts.Dir, "transactions"), 0o700); err != nil {
+		return nil, fmt.Errorf("failed to create the appliance directory: %w", err)
+	}
+	a := &Appliance{
+		opts: opts, log: log.WithValues("appliance", opts.Dir),
+		cfgPath: filepath.Join(opts.Dir, "haproxy.cfg"),
+		logPath: filepath.Join(opts.Dir, "haproxy.log"),
+		sock:    filepath.Join(opts.Dir, "master.sock"),
+		stop:    make(chan struct{}), done: make(chan struct{}),
+	}
 	go a.reloadLoop()
 	if err := os.WriteFile(a.cfgPath, []byte(initialConfig(opts)), 0o600); err != nil {
-		return nil, err
+		a.Stop()
+		return nil, fmt.Errorf("failed to write %s: %w", a.cfgPath, err)
 	}
+	// With HAProxyBin set, client-native runs haproxy -c on every commit.
 	conf, err := configuration.New(ctx,
 		cfgopts.ConfigurationFile(a.cfgPath),
 		cfgopts.HAProxyBin(opts.HAProxyBin),
@@ -93,24 +133,28 @@ func Start(ctx context.Context, opts Options) (*Appliance, error) {
 		cfgopts.UseModelsValidation,
 	)
 	if err != nil {
+		a.Stop()
 		return nil, fmt.Errorf("failed to open %s: %w", a.cfgPath, err)
 	}
 	a.conf = conf
 
-	a.haproxy = exec.Command(opts.HAProxyBin, "-W", "-S", filepath.Join(opts.Dir, "master.sock"), "-f", a.cfgPath)
-	logFile, err := os.Create(filepath.Join(opts.Dir, "haproxy.log"))
+	a.haproxy = exec.Command(opts.HAProxyBin, "-W", "-S", a.sock, "-f", a.cfgPath)
+	logFile, err := os.Create(a.logPath)
 	if err != nil {
-		return nil, err
+		a.Stop()
+		return nil, fmt.Errorf("failed to create %s: %w", a.logPath, err)
 	}
+	defer logFile.Close() // HAProxy holds its own descriptor.
 	a.haproxy.Stdout, a.haproxy.Stderr = logFile, logFile
 	a.haproxy.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := a.haproxy.Start(); err != nil {
+		a.Stop()
 		return nil, fmt.Errorf("failed to start haproxy: %w", err)
 	}
 
 	// Until the master answers on its socket it has no SIGUSR2 handler, and a
 	// reload signal would kill it.
-	if err := waitForMaster(filepath.Join(opts.Dir, "master.sock"), 10*time.Second); err != nil {
+	if err := a.waitForMaster(10 * time.Second); err != nil {
 		a.Stop()
 		return nil, err
 	}
@@ -118,7 +162,7 @@ func Start(ctx context.Context, opts Options) (*Appliance, error) {
 	ln, err := net.Listen("tcp", opts.Listen)
 	if err != nil {
 		a.Stop()
-		return nil, err
+		return nil, fmt.Errorf("failed to listen for the Data Plane API: %w", err)
 	}
 	a.server = &http.Server{Handler: a.routes(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
 	scheme := "http"
@@ -156,77 +200,8 @@ func (a *Appliance) Stop() {
 	}
 }
 
-// Reloads returns how many times HAProxy was reloaded.
-func (a *Appliance) Reloads() int {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.reloads
-}
-
-// scheduleReload asks for a reload at the end of the current window and
-// returns the window's reload ID.
-func (a *Appliance) scheduleReload() string {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if !a.reloadPending {
-		a.reloadPending = true
-		a.reloadID = fmt.Sprintf("%s-%d", time.Now().Format("2006-01-02"), a.reloads+1)
-	}
-	return a.reloadID
-}
-
-func (a *Appliance) reloadLoop() {
-	defer close(a.done)
-	t := time.NewTicker(a.opts.ReloadDelay)
-	defer t.Stop()
-	for {
-		select {
-		case <-a.stop:
-			return
-		case <-t.C:
-			a.mu.Lock()
-			pending := a.reloadPending
-			a.reloadPending = false
-			if pending {
-				a.reloads++
-			}
-			a.mu.Unlock()
-			if pending {
-				_ = a.reload()
-			}
-		}
-	}
-}
-
-// reload asks the master to load the new configuration (SIGUSR2): new
-// workers take over the listeners, old ones finish their connections.
-func (a *Appliance) reload() error {
-	if a.haproxy == nil || a.haproxy.Process == nil {
-		return errors.New("haproxy is not running")
-	}
-	return a.haproxy.Process.Signal(syscall.SIGUSR2)
-}
-
-func waitForMaster(sock string, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	for {
-		c, err := net.DialTimeout("unix", sock, time.Second)
-		if err == nil {
-			_, _ = c.Write([]byte("show proc\n"))
-			buf := make([]byte, 256)
-			_ = c.SetReadDeadline(time.Now().Add(time.Second))
-			n, _ := c.Read(buf)
-			c.Close()
-			if n > 0 {
-				return nil
-			}
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("haproxy's master did not answer on %s within %s (see haproxy.log beside it)", sock, timeout)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
+// ConfigPath is the haproxy.cfg the appliance manages.
+func (a *Appliance) ConfigPath() string { return a.cfgPath }
 
 func initialConfig(o Options) string {
 	return fmt.Sprintf(`global

@@ -2,67 +2,19 @@ package appliance_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"strconv"
 	"testing"
-	"time"
 
 	"github.com/open-supervisor/supervisor/internal/tcptest"
 	"github.com/open-supervisor/supervisor/lbapi/appliance"
 )
 
-type client struct {
-	t    *testing.T
-	base string
-	user string
-	pass string
-}
-
-func (c *client) do(method, path string, body any) (int, http.Header, []byte) {
-	c.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, c.base+path, rd)
-	req.SetBasicAuth(c.user, c.pass)
-	req.Header.Set("Content-Type", "application/json")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	out, _ := io.ReadAll(res.Body)
-	return res.StatusCode, res.Header, out
-}
-
-func (c *client) version() int64 {
-	c.t.Helper()
-	code, _, body := c.do("GET", "/v3/services/haproxy/configuration/version", nil)
-	v, err := strconv.ParseInt(string(bytes.TrimSpace(body)), 10, 64)
-	if code != 200 || err != nil {
-		c.t.Fatalf("version: %d %s", code, body)
-	}
-	return v
-}
-
 func TestTransactionProgramsHAProxy(t *testing.T) {
-	a, err := appliance.Start(context.Background(), appliance.Options{
-		Dir: t.TempDir(), Username: "admin", Password: "s3cret", ReloadDelay: 200 * time.Millisecond,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(a.Stop)
-	c := &client{t: t, base: a.URL, user: "admin", pass: "s3cret"}
+	a, c := start(t, appliance.Options{})
 
 	// Wrong password: 401 with a Basic challenge.
-	bad := &client{t: t, base: a.URL, user: "admin", pass: "nope"}
+	bad := &client{t: t, base: a.URL, user: "admin", pass: "nope", ver: "v3"}
 	if code, h, _ := bad.do("GET", "/v3/info", nil); code != 401 || h.Get("WWW-Authenticate") == "" {
 		t.Fatalf("want 401 with a challenge, got %d", code)
 	}
@@ -75,15 +27,8 @@ func TestTransactionProgramsHAProxy(t *testing.T) {
 	vip := fmt.Sprintf("127.30.0.7:%d", vipPort)
 
 	v := c.version()
-	code, _, body := c.do("POST", fmt.Sprintf("/v3/services/haproxy/transactions?version=%d", v), nil)
-	if code != 201 {
-		t.Fatalf("start transaction: %d %s", code, body)
-	}
-	var tx struct {
-		ID string `json:"id"`
-	}
-	_ = json.Unmarshal(body, &tx)
-	q := "?transaction_id=" + tx.ID
+	tid := c.begin()
+	q := "?transaction_id=" + tid
 	steps := []struct {
 		path string
 		body any
@@ -94,32 +39,19 @@ func TestTransactionProgramsHAProxy(t *testing.T) {
 		{"/v3/services/haproxy/configuration/frontends/lb-demo-80/binds" + q, map[string]any{"name": "vip", "address": "127.30.0.7", "port": vipPort}},
 	}
 	for _, s := range steps {
-		if code, _, body := c.do("POST", s.path, s.body); code != 202 {
-			t.Fatalf("POST %s in a transaction: want 202, got %d %s", s.path, code, body)
-		}
+		c.mustWrite("POST", s.path, s.body, 202)
 	}
 	// Nothing changed before the commit.
 	if c.version() != v {
 		t.Fatal("a transaction must not change the configuration before it is committed")
 	}
-	code, h, body := c.do("PUT", "/v3/services/haproxy/transactions/"+tx.ID, nil)
-	if code != 202 || h.Get("Reload-ID") == "" {
-		t.Fatalf("commit: want 202 with a Reload-ID, got %d %s", code, body)
-	}
+	id := c.commit(tid)
 	if c.version() != v+1 {
 		t.Fatalf("commit must bump the version to %d, got %d", v+1, c.version())
 	}
-
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		got := tcptest.Reach(vip)
-		if got == "backend-a" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the VIP %s never forwarded to the backend: %q", vip, got)
-		}
-		time.Sleep(50 * time.Millisecond)
+	eventually(t, "the VIP "+vip, func() string { return tcptest.Reach(vip) }, "backend-a")
+	if r := c.waitReload(id); r.Status != "succeeded" || r.ReloadTimestamp == 0 {
+		t.Errorf("want reload %s succeeded with a timestamp, got %+v", id, r)
 	}
 	if a.Reloads() != 1 {
 		t.Errorf("want one reload for one commit, got %d", a.Reloads())
@@ -136,19 +68,34 @@ func TestTransactionProgramsHAProxy(t *testing.T) {
 		t.Errorf("no version: want 400, got %d", code)
 	}
 
-	// A transaction opened before another commit is outdated: 406.
-	v = c.version()
-	_, _, b1 := c.do("POST", fmt.Sprintf("/v3/services/haproxy/transactions?version=%d", v), nil)
-	_, _, b2 := c.do("POST", fmt.Sprintf("/v3/services/haproxy/transactions?version=%d", v), nil)
-	var t1, t2 struct{ ID string }
-	_ = json.Unmarshal(b1, &t1)
-	_ = json.Unmarshal(b2, &t2)
-	c.do("POST", "/v3/services/haproxy/configuration/backends?transaction_id="+t1.ID, map[string]any{"name": "one", "mode": "tcp"})
-	c.do("POST", "/v3/services/haproxy/configuration/backends?transaction_id="+t2.ID, map[string]any{"name": "two", "mode": "tcp"})
-	if code, _, body := c.do("PUT", "/v3/services/haproxy/transactions/"+t1.ID, nil); code != 202 {
-		t.Fatalf("first commit: %d %s", code, body)
+	// A name the schema refuses: 422 with the violation's code, as go-swagger answers.
+	code, _, body := c.do("POST", "/v3/services/haproxy/configuration/backends?transaction_id="+c.begin(), map[string]any{"name": "has space", "mode": "tcp"})
+	var apiErr struct {
+		Code    int
+		Message string
 	}
-	if code, _, body := c.do("PUT", "/v3/services/haproxy/transactions/"+t2.ID, nil); code != 406 {
+	_ = json.Unmarshal(body, &apiErr)
+	if code != 422 || apiErr.Code != 605 || apiErr.Message != "name in body should match '^[A-Za-z0-9-_.:]+$'" {
+		t.Errorf("bad name: want 422 code 605 with the pattern, got %d %s", code, body)
+	}
+
+	// A transaction opened before another commit is outdated: 406.
+	t1, t2 := c.begin(), c.begin()
+	c.mustWrite("POST", "/v3/services/haproxy/configuration/backends?transaction_id="+t1, map[string]any{"name": "one", "mode": "tcp"}, 202)
+	c.mustWrite("POST", "/v3/services/haproxy/configuration/backends?transaction_id="+t2, map[string]any{"name": "two", "mode": "tcp"}, 202)
+	id = c.commit(t1)
+	if code, _, body := c.do("PUT", "/v3/services/haproxy/transactions/"+t2, nil); code != 406 {
 		t.Errorf("outdated commit: want 406, got %d %s", code, body)
+	}
+
+	// force_reload reloads before answering, and not with a transaction.
+	c.waitReload(id)
+	before := a.Reloads()
+	c.mustWrite("DELETE", fmt.Sprintf("/v3/services/haproxy/configuration/backends/one?version=%d&force_reload=true", c.version()), nil, 204)
+	if a.Reloads() != before+1 {
+		t.Errorf("force_reload: want the reload done before the answer, reloads %d -> %d", before, a.Reloads())
+	}
+	if code, _, body := c.do("DELETE", "/v3/services/haproxy/configuration/backends/two?force_reload=true&transaction_id="+c.begin(), nil); code != 400 {
+		t.Errorf("force_reload with a transaction: want 400, got %d %s", code, body)
 	}
 }

@@ -1,8 +1,10 @@
 // Package dataplane is a client for the HAProxy Data Plane API, v3 and v2
 // (detected from the server), for the calls lbapi makes: version,
-// transactions, frontends, binds, backends and servers. Payloads are
-// client-native's models, whose JSON is the API's. Basic auth; TLS verified
-// against the configured CA unless explicitly insecure.
+// transactions, frontends, binds, backends, servers and reloads. Payloads
+// are client-native's models, whose JSON is the API's. Basic auth; TLS
+// verified against the configured CA unless explicitly insecure (see
+// NewHTTPClient). Errors wrap sentinels callers branch on: ErrConflict,
+// ErrOutdated, ErrNotFound, ErrInvalid, ErrUnauthorized.
 package dataplane
 
 import (
@@ -27,6 +29,13 @@ var (
 	ErrOutdated = errors.New("transaction outdated")
 	// ErrNotFound is a 404.
 	ErrNotFound = errors.New("not found")
+	// ErrInvalid is a configuration HAProxy or the API's schema refused: a
+	// 400 at commit (haproxy -c failed; the transaction is failed and the
+	// version did not move), a 400 "validation error" of a direct write, or
+	// a 422. Retrying the same change cannot succeed.
+	ErrInvalid = errors.New("invalid configuration")
+	// ErrUnauthorized is a 401: the server refused the credentials.
+	ErrUnauthorized = errors.New("unauthorized")
 )
 
 // Client talks to one Data Plane API server.
@@ -43,7 +52,7 @@ type Client struct {
 // Detect finds which major version the server speaks.
 func (c *Client) Detect(ctx context.Context) (string, error) {
 	for _, v := range []string{"v3", "v2"} {
-		code, _, err := c.raw(ctx, http.MethodGet, "/"+v+"/info", nil, nil)
+		code, _, _, err := c.raw(ctx, http.MethodGet, "/"+v+"/info", nil, nil)
 		if err != nil {
 			return "", err
 		}
@@ -52,7 +61,7 @@ func (c *Client) Detect(ctx context.Context) (string, error) {
 			return v, nil
 		}
 		if code == http.StatusUnauthorized {
-			return "", fmt.Errorf("data plane API at %s refused the credentials of %s", c.BaseURL, c.Username)
+			return "", c.unauthorized()
 		}
 	}
 	return "", fmt.Errorf("data plane API at %s answers neither /v3/info nor /v2/info", c.BaseURL)
@@ -72,9 +81,32 @@ func (c *Client) StartTransaction(ctx context.Context, version int64) (string, e
 	return t.ID, err
 }
 
-// Commit commits a transaction; the reload is scheduled by the server.
+// Commit commits a transaction; the reload is scheduled by the server. A
+// configuration HAProxy refuses is ErrInvalid.
 func (c *Client) Commit(ctx context.Context, id string) error {
-	return c.call(ctx, http.MethodPut, "/transactions/"+id, nil, nil, nil)
+	_, err := c.CommitReload(ctx, id)
+	return err
+}
+
+// CommitReload commits a transaction and returns the ID of the reload the
+// server scheduled for it ("" when it reloaded inline); Reload tells how
+// that reload went.
+func (c *Client) CommitReload(ctx context.Context, id string) (string, error) {
+	h, err := c.do(ctx, http.MethodPut, "/transactions/"+id, nil, nil, nil)
+	if err != nil {
+		return "", err
+	}
+	return h.Get("Reload-ID"), nil
+}
+
+// Reload returns a reload's status: in_progress, succeeded or failed (with
+// HAProxy's message as Response).
+func (c *Client) Reload(ctx context.Context, id string) (*models.Reload, error) {
+	var r models.Reload
+	if err := c.call(ctx, http.MethodGet, "/reloads/"+id, nil, nil, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
 }
 
 // DeleteTransaction drops a transaction.
@@ -97,12 +129,18 @@ func (c *Client) Backends(ctx context.Context, tid string) (models.Backends, err
 // Binds lists a frontend's binds.
 func (c *Client) Binds(ctx context.Context, frontend, tid string) (models.Binds, error) {
 	var out models.Binds
+	if err := c.detected(ctx); err != nil {
+		return nil, err
+	}
 	return out, c.list(ctx, c.childPath("frontends", frontend, "binds"), "frontend", frontend, tid, &out)
 }
 
 // Servers lists a backend's servers.
 func (c *Client) Servers(ctx context.Context, backend, tid string) (models.Servers, error) {
 	var out models.Servers
+	if err := c.detected(ctx); err != nil {
+		return nil, err
+	}
 	return out, c.list(ctx, c.childPath("backends", backend, "servers"), "backend", backend, tid, &out)
 }
 
@@ -118,11 +156,17 @@ func (c *Client) CreateBackend(ctx context.Context, b *models.Backend, tid strin
 
 // CreateBind adds a bind to a frontend in a transaction.
 func (c *Client) CreateBind(ctx context.Context, frontend string, b *models.Bind, tid string) error {
+	if err := c.detected(ctx); err != nil {
+		return err
+	}
 	return c.call(ctx, http.MethodPost, c.childPath("frontends", frontend, "binds"), c.parent(tx(tid), "frontend", frontend), b, nil)
 }
 
 // CreateServer adds a server to a backend in a transaction.
 func (c *Client) CreateServer(ctx context.Context, backend string, s *models.Server, tid string) error {
+	if err := c.detected(ctx); err != nil {
+		return err
+	}
 	return c.call(ctx, http.MethodPost, c.childPath("backends", backend, "servers"), c.parent(tx(tid), "backend", backend), s, nil)
 }
 
@@ -138,6 +182,9 @@ func (c *Client) DeleteBackend(ctx context.Context, name, tid string) error {
 
 // DeleteServer removes a backend's server in a transaction.
 func (c *Client) DeleteServer(ctx context.Context, backend, name, tid string) error {
+	if err := c.detected(ctx); err != nil {
+		return err
+	}
 	return c.call(ctx, http.MethodDelete, c.childPath("backends", backend, "servers")+"/"+name, c.parent(tx(tid), "backend", backend), nil, nil)
 }
 
@@ -159,8 +206,21 @@ func (c *Client) parent(q url.Values, kind, name string) url.Values {
 
 func tx(tid string) url.Values { return url.Values{"transaction_id": {tid}} }
 
+// detected makes sure the API version is known before a path or a shape
+// that depends on it is chosen.
+func (c *Client) detected(ctx context.Context) error {
+	if c.APIVersion != "" {
+		return nil
+	}
+	_, err := c.Detect(ctx)
+	return err
+}
+
 // list decodes a list: a plain array in v3, {"data": [...]} in v2.
 func (c *Client) list(ctx context.Context, path, parentKind, parent, tid string, out any) error {
+	if err := c.detected(ctx); err != nil {
+		return err
+	}
 	q := url.Values{}
 	if tid != "" {
 		q.Set("transaction_id", tid)
@@ -181,49 +241,72 @@ func (c *Client) list(ctx context.Context, path, parentKind, parent, tid string,
 }
 
 func (c *Client) call(ctx context.Context, method, path string, q url.Values, body, out any) error {
+	_, err := c.do(ctx, method, path, q, body, out)
+	return err
+}
+
+// do sends a request under /<major>/services/haproxy and maps error
+// statuses to the package's sentinels.
+func (c *Client) do(ctx context.Context, method, path string, q url.Values, body, out any) (http.Header, error) {
 	if c.APIVersion == "" {
 		if _, err := c.Detect(ctx); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	full := "/" + c.APIVersion + "/services/haproxy" + path
-	code, data, err := c.raw(ctx, method, full, q, body)
+	code, h, data, err := c.raw(ctx, method, full, q, body)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if code >= 300 {
-		msg := strings.TrimSpace(string(data))
-		var apiErr struct {
-			Message string `json:"message"`
-		}
-		if json.Unmarshal(data, &apiErr) == nil && apiErr.Message != "" {
-			msg = apiErr.Message
-		}
-		err := fmt.Errorf("%s %s: %d %s", method, full, code, msg)
-		switch code {
-		case http.StatusConflict:
-			return fmt.Errorf("%w: %w", ErrConflict, err)
-		case http.StatusNotAcceptable:
-			return fmt.Errorf("%w: %w", ErrOutdated, err)
-		case http.StatusNotFound:
-			return fmt.Errorf("%w: %w", ErrNotFound, err)
-		}
-		return err
+		return nil, c.statusError(method, full, code, data)
 	}
 	if out != nil && len(data) > 0 {
 		if err := json.Unmarshal(data, out); err != nil {
-			return fmt.Errorf("%s %s: undecodable answer: %w", method, full, err)
+			return nil, fmt.Errorf("%s %s: undecodable answer: %w", method, full, err)
 		}
 	}
-	return nil
+	return h, nil
 }
 
-func (c *Client) raw(ctx context.Context, method, path string, q url.Values, body any) (int, []byte, error) {
+func (c *Client) statusError(method, path string, code int, data []byte) error {
+	if code == http.StatusUnauthorized {
+		return c.unauthorized()
+	}
+	msg := strings.TrimSpace(string(data))
+	var apiErr struct {
+		Message string `json:"message"`
+	}
+	if json.Unmarshal(data, &apiErr) == nil && apiErr.Message != "" {
+		msg = apiErr.Message
+	}
+	err := fmt.Errorf("%s %s: %d %s", method, path, code, msg)
+	commit := method == http.MethodPut && strings.Contains(path, "/services/haproxy/transactions/")
+	switch {
+	case code == http.StatusConflict:
+		return fmt.Errorf("%w: %w", ErrConflict, err)
+	case code == http.StatusNotAcceptable:
+		return fmt.Errorf("%w: %w", ErrOutdated, err)
+	case code == http.StatusNotFound:
+		return fmt.Errorf("%w: %w", ErrNotFound, err)
+	case code == http.StatusUnprocessableEntity,
+		code == http.StatusBadRequest && (commit || strings.HasPrefix(msg, "validation error")):
+		return fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	return err
+}
+
+// unauthorized names the user, never the password.
+func (c *Client) unauthorized() error {
+	return fmt.Errorf("%w: data plane API at %s refused the credentials of user %q", ErrUnauthorized, c.BaseURL, c.Username)
+}
+
+func (c *Client) raw(ctx context.Context, method, path string, q url.Values, body any) (int, http.Header, []byte, error) {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			return 0, nil, err
+			return 0, nil, nil, fmt.Errorf("failed to encode the %s %s body: %w", method, path, err)
 		}
 		rd = bytes.NewReader(b)
 	}
@@ -233,7 +316,7 @@ func (c *Client) raw(ctx context.Context, method, path string, q url.Values, bod
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, nil, err
 	}
 	req.SetBasicAuth(c.Username, c.Password)
 	if body != nil {
@@ -245,14 +328,20 @@ func (c *Client) raw(ctx context.Context, method, path string, q url.Values, bod
 	}
 	res, err := hc.Do(req)
 	if err != nil {
-		return 0, nil, fmt.Errorf("data plane API %s unreachable: %w", c.BaseURL, err)
+		return 0, nil, nil, fmt.Errorf("data plane API %s unreachable: %w", c.BaseURL, err)
 	}
 	defer res.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(res.Body, 16<<20))
-	return res.StatusCode, data, err
+	if err != nil {
+		return 0, nil, nil, fmt.Errorf("failed to read the answer to %s %s: %w", method, path, err)
+	}
+	return res.StatusCode, res.Header, data, nil
 }
 
 // DeleteBind removes a frontend's bind in a transaction.
 func (c *Client) DeleteBind(ctx context.Context, frontend, name, tid string) error {
+	if err := c.detected(ctx); err != nil {
+		return err
+	}
 	return c.call(ctx, http.MethodDelete, c.childPath("frontends", frontend, "binds")+"/"+name, c.parent(tx(tid), "frontend", frontend), nil, nil)
 }
