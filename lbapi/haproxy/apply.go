@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"sort"
 	"strings"
 	"sync"
 
@@ -30,11 +31,102 @@ type Applier struct {
 	Transactions int
 }
 
+// Result is what Apply did.
+type Result struct {
+	Changes Changes
+	// Rejected are proxies HAProxy refused (by name, with its reason); the
+	// rest of the batch was applied without them.
+	Rejected map[string]error
+}
+
 // Apply makes HAProxy serve exactly desired (for owned proxies) in one
-// transaction and returns what it changed.
-func (a *Applier) Apply(ctx context.Context, desired map[string]Proxy) (Changes, error) {
+// transaction. When HAProxy rejects the configuration, the proxies at fault
+// are found by bisection and left out, so one bad Service never holds back
+// the others.
+func (a *Applier) Apply(ctx context.Context, desired map[string]Proxy) (Result, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	ch, err := a.apply(ctx, desired)
+	if !errors.Is(err, dataplane.ErrInvalid) {
+		return Result{Changes: ch}, err
+	}
+	rejected := map[string]error{}
+	base, err := a.current(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	var suspects []string
+	for name := range desired {
+		if !equalProxy(base[name], desired[name]) {
+			suspects = append(suspects, name)
+		}
+	}
+	for name := range base {
+		if _, ok := desired[name]; !ok {
+			suspects = append(suspects, name)
+		}
+	}
+	sort.Strings(suspects)
+	if err := a.isolate(ctx, base, desired, suspects, rejected); err != nil {
+		return Result{Rejected: rejected}, err
+	}
+	return Result{Changes: Plan(base, desired), Rejected: rejected}, nil
+}
+
+// isolate applies the suspects' desired state on top of what HAProxy holds,
+// halving the set until each rejected proxy stands alone. base is updated
+// with every accepted change.
+func (a *Applier) isolate(ctx context.Context, base, desired map[string]Proxy, suspects []string, rejected map[string]error) error {
+	trial := copyProxies(base)
+	for _, name := range suspects {
+		if p, ok := desired[name]; ok {
+			trial[name] = p
+		} else {
+			delete(trial, name)
+		}
+	}
+	_, err := a.apply(ctx, trial)
+	switch {
+	case err == nil:
+		for k := range base {
+			delete(base, k)
+		}
+		for k, v := range trial {
+			base[k] = v
+		}
+		return nil
+	case !errors.Is(err, dataplane.ErrInvalid):
+		return err
+	case len(suspects) == 1:
+		rejected[suspects[0]] = err
+		return nil
+	}
+	half := len(suspects) / 2
+	if err := a.isolate(ctx, base, desired, suspects[:half], rejected); err != nil {
+		return err
+	}
+	return a.isolate(ctx, base, desired, suspects[half:], rejected)
+}
+
+// current is what HAProxy holds now (owned proxies only).
+func (a *Applier) current(ctx context.Context) (map[string]Proxy, error) {
+	version, err := a.Client.Version(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if a.known != nil && version == a.knownVersion {
+		return copyProxies(a.known), nil
+	}
+	cur, err := a.read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	a.known, a.knownVersion = copyProxies(cur), version
+	return cur, nil
+}
+
+// apply writes desired in one transaction, retrying on 409/406.
+func (a *Applier) apply(ctx context.Context, desired map[string]Proxy) (Changes, error) {
 	var lastErr error
 	for range maxAttempts {
 		version, err := a.Client.Version(ctx)
@@ -68,7 +160,10 @@ func (a *Applier) Apply(ctx context.Context, desired map[string]Proxy) (Changes,
 			continue
 		}
 		if err != nil {
-			a.known = nil
+			// A rejected transaction leaves HAProxy as it was.
+			if !errors.Is(err, dataplane.ErrInvalid) {
+				a.known = nil
+			}
 			return ch, err
 		}
 		a.Transactions++
@@ -76,6 +171,18 @@ func (a *Applier) Apply(ctx context.Context, desired map[string]Proxy) (Changes,
 		return ch, nil
 	}
 	return Changes{}, fmt.Errorf("gave up after %d attempts, the configuration kept changing: %w", maxAttempts, lastErr)
+}
+
+func equalProxy(a, b Proxy) bool {
+	if a.Name != b.Name || a.VIP != b.VIP || a.Port != b.Port || a.HealthCheckTLS != b.HealthCheckTLS || len(a.Servers) != len(b.Servers) {
+		return false
+	}
+	for i := range a.Servers {
+		if a.Servers[i] != b.Servers[i] {
+			return false
+		}
+	}
+	return true
 }
 
 func (a *Applier) write(ctx context.Context, tid string, current map[string]Proxy, ch Changes) error {
@@ -93,7 +200,7 @@ func (a *Applier) write(ctx context.Context, tid string, current map[string]Prox
 			return err
 		}
 		for _, s := range p.Servers {
-			if err := c.CreateServer(ctx, p.Name, serverModel(s), tid); err != nil {
+			if err := c.CreateServer(ctx, p.Name, serverModel(s, p.HealthCheckTLS), tid); err != nil {
 				return err
 			}
 		}
@@ -123,7 +230,7 @@ func (a *Applier) write(ctx context.Context, tid string, current map[string]Prox
 	}
 	for backend, servers := range ch.AddServers {
 		for _, s := range servers {
-			if err := c.CreateServer(ctx, backend, serverModel(s), tid); err != nil {
+			if err := c.CreateServer(ctx, backend, serverModel(s, current[backend].HealthCheckTLS), tid); err != nil {
 				return err
 			}
 		}
@@ -168,6 +275,7 @@ func (a *Applier) read(ctx context.Context) (map[string]Proxy, error) {
 		}
 		p := out[b.Name]
 		p.Name = b.Name
+		p.HealthCheckTLS = b.AdvCheck == "httpchk"
 		servers, err := c.Servers(ctx, b.Name, "")
 		if err != nil {
 			return nil, err
@@ -178,7 +286,7 @@ func (a *Applier) read(ctx context.Context) (map[string]Proxy, error) {
 			if s.Port != nil {
 				port = int32(*s.Port)
 			}
-			p.Servers = append(p.Servers, Server{Name: s.Name, Address: addr, Port: port})
+			p.Servers = append(p.Servers, Server{Name: s.Name, Address: addr, Port: port, Check: s.Check == "enabled"})
 		}
 		out[b.Name] = p
 	}
@@ -192,13 +300,25 @@ func backendModel(p Proxy) *models.Backend {
 	b.Name = p.Name
 	b.Mode = "tcp"
 	b.Balance = &models.Balance{Algorithm: ptr.To("roundrobin")}
+	if p.HealthCheckTLS {
+		// A kube-apiserver is up when /readyz says so, not when it accepts TCP.
+		b.AdvCheck = "httpchk"
+		b.HttpchkParams = &models.HttpchkParams{Method: "GET", URI: "/readyz"}
+	}
 	return b
 }
 
-func serverModel(s Server) *models.Server {
+func serverModel(s Server, tls bool) *models.Server {
 	m := &models.Server{Name: s.Name, Address: s.Address.String(), Port: ptr.To(int64(s.Port))}
-	m.Check = "enabled"
 	m.Weight = ptr.To[int64](100)
+	if s.Check {
+		m.Check = "enabled"
+		if tls {
+			// Guest kube-apiservers' serving certificates are not ours to verify here.
+			m.CheckSsl = "enabled"
+			m.Verify = "none"
+		}
+	}
 	return m
 }
 

@@ -81,7 +81,7 @@ func TestApplyServesVIPsAndLeavesOthersAlone(t *testing.T) {
 	ap := &haproxy.Applier{Client: c}
 
 	desired := map[string]haproxy.Proxy{name: {Name: name, VIP: vip, Port: vport, Servers: []haproxy.Server{
-		{Name: "vm-a", Address: addrA, Port: portA}, {Name: "vm-b", Address: addrB, Port: portB},
+		{Name: "vm-a", Address: addrA, Port: portA, Check: true}, {Name: "vm-b", Address: addrB, Port: portB, Check: true},
 	}}}
 	if _, err := ap.Apply(ctx, desired); err != nil {
 		t.Fatal(err)
@@ -90,19 +90,20 @@ func TestApplyServesVIPsAndLeavesOthersAlone(t *testing.T) {
 
 	// Applying the same state again changes nothing.
 	before := ap.Transactions
-	if ch, err := ap.Apply(ctx, desired); err != nil || !ch.Empty() || ap.Transactions != before {
-		t.Fatalf("a repeated apply must be a no-op: %+v %v", ch, err)
+	if res, err := ap.Apply(ctx, desired); err != nil || !res.Changes.Empty() || ap.Transactions != before {
+		t.Fatalf("a repeated apply must be a no-op: %+v %v", res, err)
 	}
 
 	// vm-b leaves, vm-c joins: the frontend stays, servers change.
 	addrC, portC := backend(t, "vm-c")
 	desired[name] = haproxy.Proxy{Name: name, VIP: vip, Port: vport, Servers: []haproxy.Server{
-		{Name: "vm-a", Address: addrA, Port: portA}, {Name: "vm-c", Address: addrC, Port: portC},
+		{Name: "vm-a", Address: addrA, Port: portA, Check: true}, {Name: "vm-c", Address: addrC, Port: portC, Check: true},
 	}}
-	ch, err := ap.Apply(ctx, desired)
+	res, err := ap.Apply(ctx, desired)
 	if err != nil {
 		t.Fatal(err)
 	}
+	ch := res.Changes
 	if len(ch.Create) != 0 || len(ch.Delete) != 0 {
 		t.Fatalf("a backend change must not recreate the proxy: %+v", ch)
 	}
@@ -176,5 +177,48 @@ func TestProxyNames(t *testing.T) {
 	}
 	if haproxy.ProxyName("Service", "default", "web", 80) != short {
 		t.Error("names must be deterministic")
+	}
+}
+
+// A proxy the appliance refuses (its schema check, or haproxy -c at commit;
+// both are ErrInvalid) is reported and left out; the rest of the batch is
+// served.
+func TestApplyLeavesOutRejectedProxies(t *testing.T) {
+	_, c := startAppliance(t)
+	ctx := context.Background()
+	addr, port := backend(t, "vm")
+	vport := tcptest.FreePort(t)
+	desired := map[string]haproxy.Proxy{}
+	for i := range 8 {
+		name := haproxy.ProxyName("VirtualMachineService", "ns1", fmt.Sprintf("svc-%d", i), 80)
+		p := haproxy.Proxy{Name: name, VIP: netip.AddrFrom4([4]byte{127, 32, 0, byte(10 + i)}), Port: vport,
+			Servers: []haproxy.Server{{Name: "vm", Address: addr, Port: port, Check: true}}}
+		if i == 5 {
+			p.Servers[0].Port = 0 // refused: "port in body should be greater than or equal to 1"
+		}
+		desired[name] = p
+	}
+	ap := &haproxy.Applier{Client: c}
+	res, err := ap.Apply(ctx, desired)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := haproxy.ProxyName("VirtualMachineService", "ns1", "svc-5", 80)
+	if len(res.Rejected) != 1 || res.Rejected[bad] == nil {
+		t.Fatalf("want exactly %s rejected, got %v", bad, res.Rejected)
+	}
+	if !strings.Contains(res.Rejected[bad].Error(), "port") {
+		t.Errorf("the rejection must carry the appliance's reason, got %v", res.Rejected[bad])
+	}
+	for i := range 8 {
+		vip := netip.AddrFrom4([4]byte{127, 32, 0, byte(10 + i)})
+		if i == 5 {
+			continue
+		}
+		waitFor(t, vip.String()+" to answer", func() bool { return answers(vip, vport, 1)["vm"] })
+	}
+	// Applying the same batch again re-isolates without touching what serves.
+	if res, err = ap.Apply(ctx, desired); err != nil || len(res.Rejected) != 1 {
+		t.Fatalf("second apply: %v %v", res.Rejected, err)
 	}
 }

@@ -27,6 +27,10 @@ type Server struct {
 	Name    string
 	Address netip.Addr
 	Port    int32
+	// Check asks HAProxy to health-check the server. VMs have no readiness
+	// of their own, so their servers are checked; EndpointSlice endpoints
+	// carry the kubelet's readiness already, as kube-proxy trusts it.
+	Check bool
 }
 
 // Proxy is one VIP:port: a frontend binding it and a backend of the same name.
@@ -91,6 +95,12 @@ func Plan(current, desired map[string]Proxy) Changes {
 	for _, want := range Sorted(desired) {
 		have, ok := current[want.Name]
 		if !ok {
+			ch.Create = append(ch.Create, want)
+			continue
+		}
+		if have.HealthCheckTLS != want.HealthCheckTLS {
+			// A backend's check is set when it is created: replace it.
+			ch.Delete = append(ch.Delete, want.Name)
 			ch.Create = append(ch.Create, want)
 			continue
 		}
