@@ -1,6 +1,7 @@
 // Package envtest starts a real kube-apiserver and etcd (the binaries
-// `make tools` builds into bin/) with the project's CRDs installed, for
-// integration tests and for the embedded supervisor.
+// `make tools` builds into bin/) with the project's CRDs and admission
+// webhook configurations installed, for integration tests and for the
+// embedded supervisor.
 package envtest
 
 import (
@@ -12,6 +13,7 @@ import (
 
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	"github.com/open-supervisor/supervisor/config"
 )
@@ -36,10 +38,16 @@ func Start(assetsDir string) (*Environment, error) {
 	if err != nil {
 		return nil, err
 	}
+	mutating, validating, err := config.Webhooks()
+	if err != nil {
+		return nil, err
+	}
 	env := &envtest.Environment{
 		BinaryAssetsDirectory: assetsDir,
 		CRDs:                  crds,
 		ErrorIfCRDPathMissing: true,
+		// envtest points the configurations at a local port with a CA of its own.
+		WebhookInstallOptions: envtest.WebhookInstallOptions{MutatingWebhooks: mutating, ValidatingWebhooks: validating},
 	}
 	cfg, err := env.Start()
 	if err != nil {
@@ -47,6 +55,13 @@ func Start(assetsDir string) (*Environment, error) {
 	}
 	cfg.QPS, cfg.Burst = 500, 1000
 	return &Environment{Environment: env, Config: cfg}, nil
+}
+
+// WebhookServer serves the webhooks where the API server was told to call
+// them; a manager passes it as its WebhookServer.
+func (e *Environment) WebhookServer() webhook.Server {
+	o := e.WebhookInstallOptions
+	return webhook.NewServer(webhook.Options{Host: o.LocalServingHost, Port: o.LocalServingPort, CertDir: o.LocalServingCertDir})
 }
 
 // FindAssets finds the directory holding kube-apiserver and etcd:

@@ -32,6 +32,7 @@ import (
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
 	vspherev1 "github.com/open-supervisor/supervisor/api/vsphere/v1alpha1"
 	"github.com/open-supervisor/supervisor/controllers/namespace"
+	"github.com/open-supervisor/supervisor/internal/webhooks"
 	"github.com/open-supervisor/supervisor/providers/vsphere"
 	"github.com/open-supervisor/supervisor/providers/vsphere/catalog"
 	"github.com/open-supervisor/supervisor/providers/vsphere/inventory"
@@ -60,9 +61,43 @@ func Main(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	stopWebhooks, err := serveWebhooks()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		_ = env.Stop()
+		os.Exit(1)
+	}
 	code := m.Run()
+	stopWebhooks()
 	_ = env.Stop()
 	os.Exit(code)
+}
+
+// serveWebhooks runs the supervisor's admission webhooks for the whole test
+// binary, on a manager of their own: tests start and stop many managers,
+// and only one can serve the port the API server calls.
+func serveWebhooks() (stop func(), err error) {
+	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
+		Scheme: scheme, Metrics: metricsserver.Options{BindAddress: "0"}, WebhookServer: env.WebhookServer(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := webhooks.Setup(mgr); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = mgr.Start(ctx) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for mgr.GetWebhookServer().StartedChecker()(nil) != nil {
+		if time.Now().After(deadline) {
+			cancel()
+			return nil, fmt.Errorf("the webhook server did not start")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return func() { cancel(); <-done }, nil
 }
 
 // Options tune a test's supervisor.

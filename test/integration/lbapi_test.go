@@ -3,208 +3,93 @@ package integration
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
 
-	eventsv1 "k8s.io/api/events/v1"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/config"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	lbv1 "github.com/open-supervisor/supervisor/api/lbapi/v1alpha1"
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
-	"github.com/open-supervisor/supervisor/internal/iprange"
 	"github.com/open-supervisor/supervisor/internal/tcptest"
-	"github.com/open-supervisor/supervisor/lbapi/appliance"
 	"github.com/open-supervisor/supervisor/lbapi/controller"
 	"github.com/open-supervisor/supervisor/lbapi/dataplane"
 	"github.com/open-supervisor/supervisor/lbapi/haproxy"
 	"github.com/open-supervisor/supervisor/test/harness"
 )
 
-// A VirtualMachineService selecting VMs gets a VIP that forwards real TCP to
-// the VMs' addresses, and the VIP appears in status only once it serves.
+// reached collects which backends a VIP reaches over n connections.
+func reached(vip string, port int32, n int) map[string]bool {
+	seen := map[string]bool{}
+	for range n {
+		if tag := tcptest.Reach(fmt.Sprintf("%s:%d", vip, port)); tag != "" {
+			seen[tag] = true
+		}
+	}
+	return seen
+}
+
+// A VirtualMachineService gets a VIP that forwards real TCP to its VMs;
+// VMs joining, leaving or changing IP change the servers behind the same
+// VIP; a restarted controller keeps every VIP; deleting frees the VIP.
 func TestVirtualMachineServiceVIPForwards(t *testing.T) {
 	h := harness.New(t, harness.Options{})
 	ctx := context.Background()
+	e := startLB(t, h, harness.LBOptions{})
+	first := e.Object.Spec.AddressRanges[0].Address
 
-	app, err := appliance.Start(ctx, appliance.Options{Dir: t.TempDir(), Username: "lbapi", Password: "pw", ReloadDelay: 200 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(app.Stop)
-	ranges, _ := iprange.ParseAll([]string{"127.40.0.10-127.40.0.20"})
+	port := tcptest.FreePort(t)
+	tcptest.Serve(t, fmt.Sprintf("127.41.0.2:%d", port), "cp-0")
+	tcptest.Serve(t, fmt.Sprintf("127.41.0.3:%d", port), "cp-1")
+	tcptest.Serve(t, fmt.Sprintf("127.41.0.4:%d", port), "cp-1-moved")
+	e.vm("cp-0", map[string]string{"role": "cp"}, "127.41.0.2")
+	cp1 := e.vm("cp-1", map[string]string{"role": "cp"}, "127.41.0.3")
+	svc := e.vmService("cluster-api", map[string]string{"role": "cp"}, port, port)
 
-	mgr, err := ctrl.NewManager(harness.Config().Config, ctrl.Options{
-		Scheme: harness.Scheme(), Metrics: metricsserver.Options{BindAddress: "0"},
-		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
-	})
-	if err != nil {
-		t.Fatal(err)
+	vip := e.waitVIP(svc)
+	if vip != first {
+		t.Errorf("want the lowest VIP of the range %s, got %s", first, vip)
 	}
-	r := &controller.Reconciler{Client: mgr.GetClient(), Ranges: ranges, Recorder: mgr.GetEventRecorder("lbapi"),
-		Applier: &haproxy.Applier{Client: &dataplane.Client{BaseURL: app.URL, Username: "lbapi", Password: "pw"}}}
-	if err := r.SetupWithManager(mgr); err != nil {
-		t.Fatal(err)
-	}
-	mctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { defer close(done); _ = mgr.Start(mctx) }()
-	t.Cleanup(func() { cancel(); <-done })
-
-	// Two "VMs" whose addresses are loopback listeners.
-	port := 30000 + int32(time.Now().UnixNano()%5000)
-	for i, ip := range []string{"127.41.0.2", "127.41.0.3"} {
-		tcptest.Serve(t, fmt.Sprintf("%s:%d", ip, port), fmt.Sprintf("cp-%d", i))
-		vm := &vmopv1.VirtualMachine{ObjectMeta: metav1.ObjectMeta{Namespace: h.Namespace, Name: fmt.Sprintf("cp-%d", i), Labels: map[string]string{"role": "cp"}}}
-		if err := h.Client.Create(ctx, vm); err != nil {
-			t.Fatal(err)
-		}
-		vm.Status.Network = &vmopv1.VirtualMachineNetworkStatus{PrimaryIP4: ip}
-		if err := h.Client.Status().Update(ctx, vm); err != nil {
-			t.Fatal(err)
-		}
-	}
-	svc := &vmopv1.VirtualMachineService{
-		ObjectMeta: metav1.ObjectMeta{Namespace: h.Namespace, Name: "cluster-api"},
-		Spec: vmopv1.VirtualMachineServiceSpec{
-			Type:     vmopv1.VirtualMachineServiceTypeLoadBalancer,
-			Selector: map[string]string{"role": "cp"},
-			Ports:    []vmopv1.VirtualMachineServicePort{{Name: "apiserver", Protocol: "TCP", Port: port, TargetPort: port}},
-		},
-	}
-	if err := h.Client.Create(ctx, svc); err != nil {
-		t.Fatal(err)
-	}
-	var vip string
-	h.Eventually(func() error {
-		got := &vmopv1.VirtualMachineService{}
-		if err := h.Client.Get(ctx, client.ObjectKeyFromObject(svc), got); err != nil {
-			return err
-		}
-		if len(got.Status.LoadBalancer.Ingress) == 0 {
-			return fmt.Errorf("no VIP in status yet: %+v", got.Status.Conditions)
-		}
-		vip = got.Status.LoadBalancer.Ingress[0].IP
-		return nil
-	}, "the VIP in status")
-	if vip != "127.40.0.10" {
-		t.Errorf("want the lowest VIP of the range, got %s", vip)
-	}
-	seen := map[string]bool{}
-	for range 6 {
-		seen[tcptest.Reach(fmt.Sprintf("%s:%d", vip, port))] = true
-	}
-	if !seen["cp-0"] || !seen["cp-1"] {
+	if seen := reached(vip, port, 6); !seen["cp-0"] || !seen["cp-1"] {
 		t.Fatalf("the VIP must reach both VMs, reached %v", seen)
 	}
+	e.waitCondition(svc, metav1.ConditionTrue, controller.ReasonVIPServing, vip)
 
-	// A VM leaves the selector: traffic goes only to the other, the VIP stays.
-	gone := &vmopv1.VirtualMachine{}
-	if err := h.Client.Get(ctx, client.ObjectKey{Namespace: h.Namespace, Name: "cp-1"}, gone); err != nil {
-		t.Fatal(err)
-	}
-	gone.Labels = map[string]string{"role": "retired"}
-	if err := h.Client.Update(ctx, gone); err != nil {
+	// A VM's IP changes: traffic follows it behind the same VIP.
+	e.setVMIP(cp1, "127.41.0.4")
+	h.Eventually(func() error {
+		if seen := reached(vip, port, 6); !seen["cp-1-moved"] || seen["cp-1"] {
+			return fmt.Errorf("reached %v", seen)
+		}
+		return nil
+	}, "traffic to follow the VM's new IP")
+
+	// A VM leaves the selector: traffic goes only to the other.
+	cp1.Labels = map[string]string{"role": "retired"}
+	if err := h.Client.Update(ctx, cp1); err != nil {
 		t.Fatal(err)
 	}
 	h.Eventually(func() error {
-		seen := map[string]bool{}
-		for range 6 {
-			seen[tcptest.Reach(fmt.Sprintf("%s:%d", vip, port))] = true
-		}
-		if seen["cp-1"] || !seen["cp-0"] {
+		if seen := reached(vip, port, 6); seen["cp-1-moved"] || !seen["cp-0"] {
 			return fmt.Errorf("reached %v", seen)
 		}
 		return nil
 	}, "traffic to follow the selector")
 
-	// A requested VIP outside the range is refused, naming the field.
-	bad := &vmopv1.VirtualMachineService{
-		ObjectMeta: metav1.ObjectMeta{Namespace: h.Namespace, Name: "wants-odd-ip"},
-		Spec: vmopv1.VirtualMachineServiceSpec{
-			Type: vmopv1.VirtualMachineServiceTypeLoadBalancer, LoadBalancerIP: "10.1.2.3",
-			Ports: []vmopv1.VirtualMachineServicePort{{Name: "x", Protocol: "TCP", Port: port + 1, TargetPort: port}},
-		},
+	// A restarted controller keeps every VIP and hands out a new one.
+	e.RestartController()
+	second := e.vmService("second", map[string]string{"role": "cp"}, port, port)
+	secondVIP := e.waitVIP(second)
+	if secondVIP == vip {
+		t.Fatalf("the restarted controller gave away %s, which cluster-api holds", vip)
 	}
-	if err := h.Client.Create(ctx, bad); err != nil {
-		t.Fatal(err)
-	}
-	h.Eventually(func() error {
-		got := &vmopv1.VirtualMachineService{}
-		if err := h.Client.Get(ctx, client.ObjectKeyFromObject(bad), got); err != nil {
-			return err
-		}
-		for _, c := range got.Status.Conditions {
-			if c.Type == controller.ConditionVIPReady && c.Status == metav1.ConditionFalse && strings.Contains(c.Message, "spec.loadBalancerIP") {
-				return nil
-			}
-		}
-		return fmt.Errorf("no refusal yet: %+v", got.Status)
-	}, "the out-of-range request refused")
-	h.Eventually(func() error {
-		var evs eventsv1.EventList
-		if err := h.Client.List(ctx, &evs, client.InNamespace(h.Namespace)); err != nil {
-			return err
-		}
-		for _, e := range evs.Items {
-			if e.Regarding.Name == bad.Name && e.Reason == "VIPUnavailable" && strings.Contains(e.Note, "spec.loadBalancerIP") {
-				return nil
-			}
-		}
-		return fmt.Errorf("no Warning event for %s", bad.Name)
-	}, "an Event for the refused VIP")
-
-	// A restarted controller (new allocator, new applier) keeps every VIP.
-	cancel()
-	<-done
-	mgr2, err := ctrl.NewManager(harness.Config().Config, ctrl.Options{
-		Scheme: harness.Scheme(), Metrics: metricsserver.Options{BindAddress: "0"},
-		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r2 := &controller.Reconciler{Client: mgr2.GetClient(), Ranges: ranges,
-		Applier: &haproxy.Applier{Client: &dataplane.Client{BaseURL: app.URL, Username: "lbapi", Password: "pw"}}}
-	if err := r2.SetupWithManager(mgr2); err != nil {
-		t.Fatal(err)
-	}
-	m2ctx, cancel2 := context.WithCancel(ctx)
-	done2 := make(chan struct{})
-	go func() { defer close(done2); _ = mgr2.Start(m2ctx) }()
-	t.Cleanup(func() { cancel2(); <-done2 })
-	other := &vmopv1.VirtualMachineService{
-		ObjectMeta: metav1.ObjectMeta{Namespace: h.Namespace, Name: "second"},
-		Spec: vmopv1.VirtualMachineServiceSpec{
-			Type: vmopv1.VirtualMachineServiceTypeLoadBalancer, Selector: map[string]string{"role": "cp"},
-			Ports: []vmopv1.VirtualMachineServicePort{{Name: "x", Protocol: "TCP", Port: port, TargetPort: port}},
-		},
-	}
-	if err := h.Client.Create(ctx, other); err != nil {
-		t.Fatal(err)
-	}
-	h.Eventually(func() error {
-		got := &vmopv1.VirtualMachineService{}
-		if err := h.Client.Get(ctx, client.ObjectKeyFromObject(other), got); err != nil {
-			return err
-		}
-		if len(got.Status.LoadBalancer.Ingress) == 0 {
-			return fmt.Errorf("no VIP yet")
-		}
-		if ip := got.Status.LoadBalancer.Ingress[0].IP; ip == vip {
-			return fmt.Errorf("the restarted controller gave away %s, which cluster-api holds", vip)
-		}
-		return nil
-	}, "a new Service to get a VIP of its own after the restart")
-	first := &vmopv1.VirtualMachineService{}
-	if err := h.Client.Get(ctx, client.ObjectKeyFromObject(svc), first); err != nil {
-		t.Fatal(err)
-	}
-	if got := first.Status.LoadBalancer.Ingress[0].IP; got != vip {
+	if got := e.waitVIP(svc); got != vip {
 		t.Errorf("the restart moved cluster-api's VIP from %s to %s", vip, got)
 	}
 	if tcptest.Reach(fmt.Sprintf("%s:%d", vip, port)) != "cp-0" {
@@ -212,13 +97,7 @@ func TestVirtualMachineServiceVIPForwards(t *testing.T) {
 	}
 
 	// Deleting a Service removes its proxy and frees its VIP for the next.
-	secondVIP := ""
-	{
-		got := &vmopv1.VirtualMachineService{}
-		_ = h.Client.Get(ctx, client.ObjectKeyFromObject(other), got)
-		secondVIP = got.Status.LoadBalancer.Ingress[0].IP
-	}
-	if err := h.Client.Delete(ctx, other); err != nil {
+	if err := h.Client.Delete(ctx, second); err != nil {
 		t.Fatal(err)
 	}
 	h.Eventually(func() error {
@@ -227,19 +106,337 @@ func TestVirtualMachineServiceVIPForwards(t *testing.T) {
 		}
 		return nil
 	}, "the deleted Service's VIP to stop answering")
-	third := other.DeepCopy()
-	third.ObjectMeta = metav1.ObjectMeta{Namespace: h.Namespace, Name: "third"}
-	if err := h.Client.Create(ctx, third); err != nil {
+	third := e.vmService("third", map[string]string{"role": "cp"}, port, port)
+	if got := e.waitVIP(third); got != secondVIP {
+		t.Errorf("want the freed VIP %s reused, got %s", secondVIP, got)
+	}
+
+	// The LoadBalancer tells the admin what it sees.
+	h.Eventually(func() error {
+		lb := e.loadBalancer()
+		if lb.Status.APIVersion != "v3" || lb.Status.VIPsInUse != 2 || lb.Status.VIPsFree != 9 ||
+			!meta.IsStatusConditionTrue(lb.Status.Conditions, lbv1.ConditionDataPlaneAPIReachable) {
+			return fmt.Errorf("status %+v", lb.Status)
+		}
+		return nil
+	}, "the LoadBalancer's status")
+}
+
+// Requests the controller cannot honour are refused with a condition and an
+// Event naming the field; a full range shows on the Service that waits, and
+// a Service that stops being a LoadBalancer gives its VIP back.
+func TestVIPRefusalsExhaustionAndTypeChange(t *testing.T) {
+	h := harness.New(t, harness.Options{})
+	ctx := context.Background()
+	e := startLB(t, h, harness.LBOptions{Ranges: []lbv1.AddressRange{{CIDR: fmt.Sprintf("127.42.%d.0/31", lbSerial.Add(1))}}})
+	port := tcptest.FreePort(t)
+	tcptest.Serve(t, fmt.Sprintf("127.41.1.2:%d", port), "vm")
+	e.vm("vm", map[string]string{"app": "web"}, "127.41.1.2")
+
+	odd := e.vmService("wants-odd-ip", nil, port, port)
+	odd.Spec.LoadBalancerIP = "10.1.2.3"
+	if err := h.Client.Update(ctx, odd); err != nil {
+		t.Fatal(err)
+	}
+	e.waitCondition(odd, metav1.ConditionFalse, controller.ReasonVIPUnavailable, "spec.loadBalancerIP")
+	e.waitEvent(odd.Name, controller.ReasonVIPUnavailable, "not in the load balancer's ranges")
+	if err := h.Client.Delete(ctx, odd); err != nil {
+		t.Fatal(err)
+	}
+
+	a := e.vmService("a", map[string]string{"app": "web"}, port, port)
+	vipA := e.waitVIP(a)
+	taken := e.vmService("wants-a", map[string]string{"app": "web"}, port+1, port)
+	taken.Spec.LoadBalancerIP = vipA
+	if err := h.Client.Update(ctx, taken); err != nil {
+		t.Fatal(err)
+	}
+	e.waitCondition(taken, metav1.ConditionFalse, controller.ReasonVIPUnavailable, "already in use")
+	e.waitEvent(taken.Name, controller.ReasonVIPUnavailable, "already in use")
+	if err := h.Client.Delete(ctx, taken); err != nil {
+		t.Fatal(err)
+	}
+
+	b := e.vmService("b", map[string]string{"app": "web"}, port, port)
+	vipB := e.waitVIP(b)
+	c := e.vmService("c", map[string]string{"app": "web"}, port, port)
+	e.waitCondition(c, metav1.ConditionFalse, controller.ReasonVIPUnavailable, "no free VIP")
+	e.waitEvent(c.Name, controller.ReasonVIPUnavailable, "no free VIP")
+
+	// b becomes a ClusterIP service: its VIP leaves its status and goes to c.
+	if err := h.Client.Get(ctx, client.ObjectKeyFromObject(b), b); err != nil {
+		t.Fatal(err)
+	}
+	b.Spec.Type = vmopv1.VirtualMachineServiceTypeClusterIP
+	if err := h.Client.Update(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.waitVIP(c); got != vipB {
+		t.Errorf("want c to get b's released VIP %s, got %s", vipB, got)
+	}
+	if err := h.Client.Get(ctx, client.ObjectKeyFromObject(b), b); err != nil {
+		t.Fatal(err)
+	}
+	if len(b.Status.LoadBalancer.Ingress) != 0 || meta.FindStatusCondition(b.Status.Conditions, controller.ConditionVIPReady) != nil {
+		t.Errorf("a ClusterIP service must not keep lbapi's VIP or condition: %+v", b.Status)
+	}
+	if tcptest.Reach(fmt.Sprintf("%s:%d", vipA, port)) != "vm" {
+		t.Error("a's VIP must keep serving through all of this")
+	}
+}
+
+// A configuration the appliance refuses costs only the Service that caused
+// it: it gets an Event with the appliance's reason and the rest of the
+// batch is served.
+func TestRejectedConfigKeepsTheRestOfTheBatch(t *testing.T) {
+	h := harness.New(t, harness.Options{})
+	e := startLB(t, h, harness.LBOptions{})
+	port := tcptest.FreePort(t)
+	tcptest.Serve(t, fmt.Sprintf("127.41.2.2:%d", port), "vm")
+	e.vm("vm", map[string]string{"app": "web"}, "127.41.2.2")
+
+	e.StopController() // create the batch while lbapi is down, so it lands in one sync
+	good1 := e.vmService("good-1", map[string]string{"app": "web"}, port, port)
+	bad := e.vmService("bad", map[string]string{"app": "web"}, port, 0) // a server without a port
+	good2 := e.vmService("good-2", map[string]string{"app": "web"}, port, port)
+	e.StartController()
+
+	for _, s := range []*vmopv1.VirtualMachineService{good1, good2} {
+		if tcptest.Reach(fmt.Sprintf("%s:%d", e.waitVIP(s), port)) != "vm" {
+			t.Errorf("%s's VIP does not serve", s.Name)
+		}
+	}
+	e.waitCondition(bad, metav1.ConditionFalse, controller.ReasonConfigRejected, "port")
+	e.waitEvent(bad.Name, controller.ReasonConfigRejected, "port")
+}
+
+// While the Data Plane API is unreachable lbapi retries and says so on the
+// LoadBalancer; once it is back everything converges and no VIP moves.
+func TestDataPlaneAPIOutage(t *testing.T) {
+	h := harness.New(t, harness.Options{})
+	ctx := context.Background()
+	e := startLB(t, h, harness.LBOptions{})
+	port := tcptest.FreePort(t)
+	tcptest.Serve(t, fmt.Sprintf("127.41.3.2:%d", port), "vm")
+	e.vm("vm", map[string]string{"app": "web"}, "127.41.3.2")
+	before := e.vmService("before", map[string]string{"app": "web"}, port, port)
+	vip := e.waitVIP(before)
+
+	e.Forwarder.Cut()
+	during := e.vmService("during", map[string]string{"app": "web"}, port, port)
+	h.Eventually(func() error {
+		lb := e.loadBalancer()
+		if c := meta.FindStatusCondition(lb.Status.Conditions, lbv1.ConditionDataPlaneAPIReachable); c == nil || c.Status != metav1.ConditionFalse || lb.Status.LastError == "" {
+			return fmt.Errorf("status %+v", lb.Status)
+		}
+		return nil
+	}, "the LoadBalancer to report the API unreachable")
+	if err := h.Client.Get(ctx, client.ObjectKeyFromObject(during), during); err != nil {
+		t.Fatal(err)
+	}
+	if len(during.Status.LoadBalancer.Ingress) != 0 {
+		t.Fatal("a VIP was published that HAProxy was never told about")
+	}
+	if tcptest.Reach(fmt.Sprintf("%s:%d", vip, port)) != "vm" {
+		t.Error("HAProxy keeps serving while its API is away")
+	}
+
+	if err := e.Forwarder.Start(); err != nil {
+		t.Fatal(err)
+	}
+	duringVIP := e.waitVIP(during)
+	if tcptest.Reach(fmt.Sprintf("%s:%d", duringVIP, port)) != "vm" {
+		t.Error("the Service created during the outage does not serve")
+	}
+	if got := e.waitVIP(before); got != vip {
+		t.Errorf("the outage moved a VIP from %s to %s", vip, got)
+	}
+	h.Eventually(func() error {
+		lb := e.loadBalancer()
+		if !meta.IsStatusConditionTrue(lb.Status.Conditions, lbv1.ConditionDataPlaneAPIReachable) || lb.Status.LastError != "" {
+			return fmt.Errorf("status %+v", lb.Status)
+		}
+		return nil
+	}, "the LoadBalancer to report the API reachable again")
+}
+
+// 200 VirtualMachineServices created at once converge in a few transactions.
+func TestManyVirtualMachineServicesConvergeInFewTransactions(t *testing.T) {
+	h := harness.New(t, harness.Options{})
+	ctx := context.Background()
+	n := lbSerial.Add(1)
+	e := startLB(t, h, harness.LBOptions{Ranges: []lbv1.AddressRange{{CIDR: fmt.Sprintf("127.43.%d.0/24", n)}}})
+	port := tcptest.FreePort(t)
+	tcptest.Serve(t, fmt.Sprintf("127.41.4.2:%d", port), "vm")
+	e.vm("vm", map[string]string{"app": "web"}, "127.41.4.2")
+
+	e.StopController()
+	var svcs []*vmopv1.VirtualMachineService
+	for i := range 200 {
+		svcs = append(svcs, e.vmService(fmt.Sprintf("svc-%03d", i), map[string]string{"app": "web"}, port, port))
+	}
+	e.StartController()
+	vips := map[string]bool{}
+	for _, s := range svcs {
+		vip := e.waitVIP(s)
+		if vips[vip] {
+			t.Fatalf("VIP %s handed out twice", vip)
+		}
+		vips[vip] = true
+	}
+	e.StopController()
+	if tx := e.Reconciler.Stats().Transactions; tx < 1 || tx > 3 {
+		t.Errorf("want 200 Services in one to three transactions, took %d", tx)
+	}
+	for _, s := range svcs[:5] {
+		if tcptest.Reach(fmt.Sprintf("%s:%d", s.Status.LoadBalancer.Ingress[0].IP, port)) != "vm" {
+			t.Errorf("%s does not serve", s.Name)
+		}
+	}
+	_ = ctx
+}
+
+// A core Service of type LoadBalancer is served from its EndpointSlices:
+// HAProxy holds exactly its ready endpoints on the slice's port.
+func TestCoreServiceFromEndpointSlices(t *testing.T) {
+	h := harness.New(t, harness.Options{})
+	ctx := context.Background()
+	e := startLB(t, h, harness.LBOptions{APIVersion: "v2"})
+	svc := &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Namespace: h.Namespace, Name: "web"},
+		Spec: corev1.ServiceSpec{
+			Type:  corev1.ServiceTypeLoadBalancer,
+			Ports: []corev1.ServicePort{{Name: "http", Port: 80, Protocol: corev1.ProtocolTCP}},
+		},
+	}
+	if err := h.Client.Create(ctx, svc); err != nil {
+		t.Fatal(err)
+	}
+	// EndpointSlices refuse loopback addresses, and no traffic may leave
+	// this machine: multicast addresses are valid endpoints to the API
+	// server, and the kernel refuses TCP to them without sending a packet.
+	slice := &discoveryv1.EndpointSlice{
+		ObjectMeta:  metav1.ObjectMeta{Namespace: h.Namespace, Name: "web-1", Labels: map[string]string{discoveryv1.LabelServiceName: "web"}},
+		AddressType: discoveryv1.AddressTypeIPv4,
+		Ports:       []discoveryv1.EndpointPort{{Name: ptr.To("http"), Port: ptr.To[int32](8080)}},
+		Endpoints: []discoveryv1.Endpoint{
+			{Addresses: []string{"239.255.1.10"}, Conditions: discoveryv1.EndpointConditions{Ready: ptr.To(true)}},
+			{Addresses: []string{"239.255.1.11"}},
+			{Addresses: []string{"239.255.1.12"}, Conditions: discoveryv1.EndpointConditions{Ready: ptr.To(false)}},
+		},
+	}
+	if err := h.Client.Create(ctx, slice); err != nil {
+		t.Fatal(err)
+	}
+	vip := e.waitVIP(svc)
+	if svc.Status.LoadBalancer.Ingress[0].IPMode == nil || *svc.Status.LoadBalancer.Ingress[0].IPMode != corev1.LoadBalancerIPModeVIP {
+		t.Errorf("want ipMode VIP, got %+v", svc.Status.LoadBalancer.Ingress[0])
+	}
+	if _, err := netip.ParseAddr(vip); err != nil {
+		t.Fatal(err)
+	}
+	servers := func() string {
+		caPool := []byte(e.Object.Spec.HAProxy.CertificateAuthorityChain)
+		hc, err := dataplane.NewHTTPClient(caPool, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		host, port := e.Forwarder.HostPort()
+		c := &dataplane.Client{BaseURL: fmt.Sprintf("https://%s:%d", host, port), HTTP: hc, Username: e.Username, Password: e.Password}
+		list, err := c.Servers(ctx, haproxy.ProxyName("Service", h.Namespace, "web", 80), "")
+		if err != nil {
+			return err.Error()
+		}
+		var out []string
+		for _, s := range list {
+			out = append(out, fmt.Sprintf("%s:%d", s.Address, *s.Port))
+		}
+		return strings.Join(out, ",")
+	}
+	if got := servers(); got != "239.255.1.10:8080,239.255.1.11:8080" {
+		t.Errorf("want the two ready endpoints as servers, got %s", got)
+	}
+
+	// An endpoint turns ready: it joins.
+	slice.Endpoints[2].Conditions.Ready = ptr.To(true)
+	if err := h.Client.Update(ctx, slice); err != nil {
 		t.Fatal(err)
 	}
 	h.Eventually(func() error {
-		got := &vmopv1.VirtualMachineService{}
-		if err := h.Client.Get(ctx, client.ObjectKeyFromObject(third), got); err != nil {
-			return err
-		}
-		if len(got.Status.LoadBalancer.Ingress) == 0 || got.Status.LoadBalancer.Ingress[0].IP != secondVIP {
-			return fmt.Errorf("want the freed VIP %s, status %+v", secondVIP, got.Status.LoadBalancer)
+		if got := servers(); got != "239.255.1.10:8080,239.255.1.11:8080,239.255.1.12:8080" {
+			return fmt.Errorf("servers %s", got)
 		}
 		return nil
-	}, "the freed VIP to be reused")
+	}, "the newly ready endpoint to join")
+	if lb := e.loadBalancer(); lb.Status.APIVersion != "v2" {
+		t.Errorf("want the Data Plane API v2 detected, got %q", lb.Status.APIVersion)
+	}
+
+	// A Service of another load balancer class is not ours.
+	other := &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Namespace: h.Namespace, Name: "not-ours"},
+		Spec: corev1.ServiceSpec{
+			Type: corev1.ServiceTypeLoadBalancer, LoadBalancerClass: ptr.To("example.com/other"),
+			Ports: []corev1.ServicePort{{Port: 80, Protocol: corev1.ProtocolTCP}},
+		},
+	}
+	if err := h.Client.Create(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	if err := h.Client.Get(ctx, client.ObjectKeyFromObject(other), other); err != nil {
+		t.Fatal(err)
+	}
+	if len(other.Status.LoadBalancer.Ingress) != 0 {
+		t.Errorf("a Service of another class got a VIP: %+v", other.Status.LoadBalancer)
+	}
+}
+
+// The webhook refuses a LoadBalancer that cannot work, naming each field.
+func TestLoadBalancerValidation(t *testing.T) {
+	h := harness.New(t, harness.Options{})
+	ctx := context.Background()
+	valid := func(name string) *lbv1.LoadBalancer {
+		return &lbv1.LoadBalancer{
+			ObjectMeta: metav1.ObjectMeta{Name: name},
+			Spec: lbv1.LoadBalancerSpec{
+				Provider: lbv1.ProviderHAProxy,
+				HAProxy: lbv1.HAProxyConfig{
+					Servers:              []lbv1.DataPlaneAPIServer{{Host: "127.0.0.1", Port: 5556}},
+					CredentialsSecretRef: lbv1.SecretReference{Namespace: h.Namespace, Name: "creds"},
+				},
+				AddressRanges: []lbv1.AddressRange{{CIDR: "127.44.0.0/28"}, {Address: "127.44.1.1", Count: 10}},
+			},
+		}
+	}
+	cases := map[string]struct {
+		mutate func(*lbv1.LoadBalancer)
+		field  string
+	}{
+		"overlap": {func(lb *lbv1.LoadBalancer) {
+			lb.Spec.AddressRanges[1] = lbv1.AddressRange{Address: "127.44.0.5", Count: 2}
+		}, "spec.addressRanges[1]"},
+		"bad cidr":    {func(lb *lbv1.LoadBalancer) { lb.Spec.AddressRanges[0].CIDR = "127.44.0.0/33" }, "spec.addressRanges[0].cidr"},
+		"no count":    {func(lb *lbv1.LoadBalancer) { lb.Spec.AddressRanges[1].Count = 0 }, "spec.addressRanges[1].count"},
+		"no secret":   {func(lb *lbv1.LoadBalancer) { lb.Spec.HAProxy.CredentialsSecretRef.Name = "" }, "spec.haProxy.credentialsSecretRef.name"},
+		"bad address": {func(lb *lbv1.LoadBalancer) { lb.Spec.AddressRanges[1].Address = "127.44.1" }, "spec.addressRanges[1].address"},
+	}
+	for name, tc := range cases {
+		lb := valid("invalid-" + strings.ReplaceAll(name, " ", "-") + "-" + h.Namespace)
+		tc.mutate(lb)
+		err := h.Client.Create(ctx, lb)
+		if err == nil {
+			_ = h.Client.Delete(ctx, lb)
+			t.Errorf("%s: accepted", name)
+			continue
+		}
+		if !strings.Contains(err.Error(), tc.field) {
+			t.Errorf("%s: the error must name %s, got: %v", name, tc.field, err)
+		}
+	}
+	ok := valid("valid-" + h.Namespace)
+	if err := h.Client.Create(ctx, ok); err != nil {
+		t.Fatalf("a valid LoadBalancer was refused: %v", err)
+	}
+	_ = h.Client.Delete(ctx, ok)
 }
