@@ -1,7 +1,9 @@
 // Command supervisor is the Open Supervisor manager: one controller-runtime
-// manager running the VM service against vCenter and the namespace
-// controller. With --embedded it first starts its own vCenter simulator,
-// etcd and kube-apiserver (`make run`), so it needs nothing else.
+// manager running the VM service against vCenter, the namespace controller,
+// lbapi (Service VIPs on HAProxy) and the admission webhooks. With
+// --embedded it first starts its own vCenter simulator, etcd,
+// kube-apiserver and HAProxy appliance (`make run`), so it needs nothing
+// else.
 package main
 
 import (
@@ -18,9 +20,12 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	"github.com/open-supervisor/supervisor/api"
 	"github.com/open-supervisor/supervisor/controllers/namespace"
+	"github.com/open-supervisor/supervisor/internal/webhooks"
+	lbcontroller "github.com/open-supervisor/supervisor/lbapi/controller"
 	"github.com/open-supervisor/supervisor/providers/vsphere"
 	"github.com/open-supervisor/supervisor/providers/vsphere/inventory"
 	"github.com/open-supervisor/supervisor/providers/vsphere/session"
@@ -37,6 +42,7 @@ type options struct {
 	concurrency                                                  int
 	embedded                                                     bool
 	stateDir, assetsDir                                          string
+	loadBalancer                                                 string
 	bootDelay                                                    time.Duration
 }
 
@@ -57,6 +63,7 @@ func main() {
 	flag.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "health and readiness probe address")
 	flag.BoolVar(&o.leaderElect, "leader-elect", false, "elect a leader so only one replica reconciles")
 	flag.IntVar(&o.concurrency, "vm-concurrency", 32, "VirtualMachines reconciled at once")
+	flag.StringVar(&o.loadBalancer, "load-balancer", "", "LoadBalancer serving Service VIPs (default: the only one)")
 	flag.BoolVar(&o.embedded, "embedded", false, "start vcsim, etcd and kube-apiserver in-process and use them")
 	flag.StringVar(&o.stateDir, "state-dir", ".supervisor", "embedded mode: where the kubeconfig and env file go")
 	flag.StringVar(&o.assetsDir, "assets-dir", "", "embedded mode: directory with kube-apiserver and etcd (default: bin/)")
@@ -76,6 +83,7 @@ func main() {
 func run(ctx context.Context, o options) error {
 	var cfg *rest.Config
 	var extra []func(ctrl.Manager) error
+	var webhookServer webhook.Server
 	if o.embedded {
 		stack, err := startEmbedded(ctx, &o)
 		if err != nil {
@@ -83,6 +91,7 @@ func run(ctx context.Context, o options) error {
 		}
 		defer stack.stop()
 		cfg = stack.config
+		webhookServer = stack.env.WebhookServer()
 		extra = append(extra, stack.addToManager)
 	} else {
 		var err error
@@ -102,6 +111,7 @@ func run(ctx context.Context, o options) error {
 		LeaderElection:          o.leaderElect,
 		LeaderElectionID:        "open-supervisor-manager",
 		LeaderElectionNamespace: os.Getenv("POD_NAMESPACE"),
+		WebhookServer:           webhookServer,
 	})
 	if err != nil {
 		return fmt.Errorf("failed to create the manager: %w", err)
@@ -125,6 +135,14 @@ func run(ctx context.Context, o options) error {
 	}
 	if err := (&namespace.Reconciler{Client: mgr.GetClient(), Reader: mgr.GetAPIReader()}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("failed to set up the namespace controller: %w", err)
+	}
+	if err := (&lbcontroller.Reconciler{
+		Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("lbapi"), LoadBalancer: o.loadBalancer,
+	}).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("failed to set up lbapi: %w", err)
+	}
+	if err := webhooks.Setup(mgr); err != nil {
+		return fmt.Errorf("failed to set up the webhooks: %w", err)
 	}
 	for _, add := range extra {
 		if err := add(mgr); err != nil {

@@ -53,8 +53,7 @@ const (
 	// (inventory.WaitTask) fixed it; set it to true if that comes back.
 	deleteOneAtATime = false
 
-	sectionStart = "<!-- vm-bench:start -->"
-	sectionEnd   = "<!-- vm-bench:end -->"
+	vmSection = "vm-bench"
 )
 
 // longPollMethods are the shared PropertyCollector long poll of the VM watch:
@@ -237,7 +236,7 @@ func BenchmarkProvision100VMs(b *testing.B) {
 	b.ReportMetric(float64(r.peakRSS)/(1<<20), "peak-rss-MiB")
 	b.Logf("deletion: %s, %d SOAP calls: %v", deletion.Round(time.Millisecond), total(r.deleteCalls), sortedCalls(r.deleteCalls))
 
-	path, err := writeSection(r.markdown())
+	path, err := writeSection(vmSection, r.markdown())
 	if err != nil {
 		b.Error(err)
 	} else {
@@ -597,9 +596,10 @@ func cpuModel() string {
 	return ""
 }
 
-// writeSection puts section between the vm-bench markers of
+// writeSection puts section between the name's markers of
 // bench/RESULTS.md, replacing what was there and keeping other sections.
-func writeSection(section string) (string, error) {
+func writeSection(name, section string) (string, error) {
+	sectionStart, sectionEnd := "<!-- "+name+":start -->", "<!-- "+name+":end -->"
 	root, err := repoRoot()
 	if err != nil {
 		return "", err
