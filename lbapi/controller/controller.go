@@ -70,6 +70,10 @@ type Reconciler struct {
 	BatchWindow time.Duration
 	// ProbeTimeout bounds the wait for a new VIP to accept connections.
 	ProbeTimeout time.Duration
+	// RetryRejected is how soon configurations HAProxy refused are tried
+	// again (a failed reload can be the appliance's state, not the
+	// Service's); 30 s when zero.
+	RetryRejected time.Duration
 
 	backend  *backend // only the single sync worker touches it
 	requests atomic.Int64
@@ -106,6 +110,9 @@ func (r *Reconciler) Stats() Stats {
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.BatchWindow == 0 {
 		r.BatchWindow = 100 * time.Millisecond
+	}
+	if r.RetryRejected == 0 {
+		r.RetryRejected = 30 * time.Second
 	}
 	if r.APIReader == nil {
 		r.APIReader = mgr.GetAPIReader()
@@ -217,8 +224,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, _ ctrl.Request) (ctrl.Result
 
 	retry := r.publish(ctx, serve, vips, rejected)
 	r.writeLoadBalancerStatus(ctx, lb, be, alloc.InUse(), alloc.Free(), nil)
-	if retry {
+	switch {
+	case retry:
 		return ctrl.Result{RequeueAfter: time.Second}, nil
+	case len(rejected) > 0:
+		return ctrl.Result{RequeueAfter: r.RetryRejected}, nil
 	}
 	return ctrl.Result{}, nil
 }

@@ -113,7 +113,7 @@ func (r *Reconciler) writeLoadBalancerStatus(ctx context.Context, lb *lbv1.LoadB
 	if equalStatus(before.Status, lb.Status) {
 		return
 	}
-	if err := r.Client.Status().Patch(ctx, lb, client.MergeFrom(before)); err != nil {
+	if err := r.Client.Status().Update(ctx, lb); err != nil {
 		r.log(ctx).Error(err, "Writing the LoadBalancer's status failed", "loadBalancer", lb.Name)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/haproxytech/client-native/v6/models"
 	"k8s.io/utils/ptr"
@@ -46,14 +47,14 @@ type Result struct {
 func (a *Applier) Apply(ctx context.Context, desired map[string]Proxy) (Result, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	ch, err := a.apply(ctx, desired)
-	if !errors.Is(err, dataplane.ErrInvalid) {
-		return Result{Changes: ch}, err
-	}
-	rejected := map[string]error{}
+	// What serves now: the base to isolate from when HAProxy refuses.
 	base, err := a.current(ctx)
 	if err != nil {
 		return Result{}, err
+	}
+	ch, err := a.apply(ctx, desired)
+	if !errors.Is(err, dataplane.ErrInvalid) {
+		return Result{Changes: ch}, err
 	}
 	var suspects []string
 	for name := range desired {
@@ -67,16 +68,39 @@ func (a *Applier) Apply(ctx context.Context, desired map[string]Proxy) (Result, 
 		}
 	}
 	sort.Strings(suspects)
-	if err := a.isolate(ctx, base, desired, suspects, rejected); err != nil {
+	rejected := map[string]error{}
+	if err := a.split(ctx, base, desired, suspects, err, rejected); err != nil {
 		return Result{Rejected: rejected}, err
 	}
-	return Result{Changes: Plan(base, desired), Rejected: rejected}, nil
+	// A failed reload leaves the refused configuration in HAProxy's file;
+	// make sure it holds exactly what was accepted.
+	if _, err := a.apply(ctx, base); err != nil {
+		return Result{Rejected: rejected}, err
+	}
+	return Result{Changes: ch, Rejected: rejected}, nil
 }
 
-// isolate applies the suspects' desired state on top of what HAProxy holds,
-// halving the set until each rejected proxy stands alone. base is updated
-// with every accepted change.
+// split isolates the suspects, known to fail together with failure: a lone
+// suspect is rejected, else each half is tried on its own.
+func (a *Applier) split(ctx context.Context, base, desired map[string]Proxy, suspects []string, failure error, rejected map[string]error) error {
+	if len(suspects) == 1 {
+		rejected[suspects[0]] = failure
+		return nil
+	}
+	half := len(suspects) / 2
+	if err := a.isolate(ctx, base, desired, suspects[:half], rejected); err != nil {
+		return err
+	}
+	return a.isolate(ctx, base, desired, suspects[half:], rejected)
+}
+
+// isolate applies the suspects' desired state on top of base (what HAProxy
+// serves), splitting them further when HAProxy refuses. base grows with
+// every accepted change.
 func (a *Applier) isolate(ctx context.Context, base, desired map[string]Proxy, suspects []string, rejected map[string]error) error {
+	if len(suspects) == 0 {
+		return nil
+	}
 	trial := copyProxies(base)
 	for _, name := range suspects {
 		if p, ok := desired[name]; ok {
@@ -97,15 +121,8 @@ func (a *Applier) isolate(ctx context.Context, base, desired map[string]Proxy, s
 		return nil
 	case !errors.Is(err, dataplane.ErrInvalid):
 		return err
-	case len(suspects) == 1:
-		rejected[suspects[0]] = err
-		return nil
 	}
-	half := len(suspects) / 2
-	if err := a.isolate(ctx, base, desired, suspects[:half], rejected); err != nil {
-		return err
-	}
-	return a.isolate(ctx, base, desired, suspects[half:], rejected)
+	return a.split(ctx, base, desired, suspects, err, rejected)
 }
 
 // current is what HAProxy holds now (owned proxies only).
@@ -145,10 +162,11 @@ func (a *Applier) apply(ctx context.Context, desired map[string]Proxy) (Changes,
 			return ch, nil
 		}
 		tid, err := a.Client.StartTransaction(ctx, version)
+		reloadID := ""
 		if err == nil {
 			err = a.write(ctx, tid, current, ch)
 			if err == nil {
-				err = a.Client.Commit(ctx, tid)
+				reloadID, err = a.Client.CommitReload(ctx, tid)
 			}
 			if err != nil {
 				_ = a.Client.DeleteTransaction(context.WithoutCancel(ctx), tid)
@@ -168,9 +186,45 @@ func (a *Applier) apply(ctx context.Context, desired map[string]Proxy) (Changes,
 		}
 		a.Transactions++
 		a.known, a.knownVersion = copyProxies(desired), version+1
+		if err := a.waitReload(ctx, reloadID); err != nil {
+			a.known = nil // HAProxy's file holds desired, its workers do not
+			return ch, err
+		}
 		return ch, nil
 	}
 	return Changes{}, fmt.Errorf("gave up after %d attempts, the configuration kept changing: %w", maxAttempts, lastErr)
+}
+
+// ReloadTimeout bounds the wait for a committed configuration's reload.
+const ReloadTimeout = 2 * time.Minute
+
+// waitReload waits for the reload a commit scheduled and turns a failed one
+// into ErrInvalid with HAProxy's message. APIs that keep no reload record
+// (404) are trusted; lbapi then relies on probing the VIPs.
+func (a *Applier) waitReload(ctx context.Context, id string) error {
+	if id == "" {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, ReloadTimeout)
+	defer cancel()
+	for {
+		r, err := a.Client.Reload(ctx, id)
+		switch {
+		case errors.Is(err, dataplane.ErrNotFound):
+			return nil
+		case err != nil:
+			return fmt.Errorf("reading reload %s: %w", id, err)
+		case r.Status == models.ReloadStatusFailed:
+			return fmt.Errorf("%w: HAProxy failed to load the configuration (reload %s): %s", dataplane.ErrInvalid, id, strings.TrimSpace(r.Response))
+		case r.Status == models.ReloadStatusSucceeded:
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("reload %s did not finish: %w", id, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 func equalProxy(a, b Proxy) bool {
@@ -309,7 +363,12 @@ func backendModel(p Proxy) *models.Backend {
 }
 
 func serverModel(s Server, tls bool) *models.Server {
-	m := &models.Server{Name: s.Name, Address: s.Address.String(), Port: ptr.To(int64(s.Port))}
+	m := &models.Server{Name: s.Name, Address: s.Address.String()}
+	if s.Port != 0 {
+		// No port is HAProxy's "the port the client connected to"; whether
+		// that is acceptable (it is not with a check) is HAProxy's call.
+		m.Port = ptr.To(int64(s.Port))
+	}
 	m.Weight = ptr.To[int64](100)
 	if s.Check {
 		m.Check = "enabled"

@@ -180,9 +180,8 @@ func TestProxyNames(t *testing.T) {
 	}
 }
 
-// A proxy the appliance refuses (its schema check, or haproxy -c at commit;
-// both are ErrInvalid) is reported and left out; the rest of the batch is
-// served.
+// A proxy HAProxy refuses (haproxy -c at commit) is reported with HAProxy's
+// reason and left out; the rest of the batch is served.
 func TestApplyLeavesOutRejectedProxies(t *testing.T) {
 	_, c := startAppliance(t)
 	ctx := context.Background()
@@ -194,7 +193,7 @@ func TestApplyLeavesOutRejectedProxies(t *testing.T) {
 		p := haproxy.Proxy{Name: name, VIP: netip.AddrFrom4([4]byte{127, 32, 0, byte(10 + i)}), Port: vport,
 			Servers: []haproxy.Server{{Name: "vm", Address: addr, Port: port, Check: true}}}
 		if i == 5 {
-			p.Servers[0].Port = 0 // refused: "port in body should be greater than or equal to 1"
+			p.Servers[0].Port = 0 // a checked server without a port: haproxy -c refuses it
 		}
 		desired[name] = p
 	}
@@ -207,8 +206,8 @@ func TestApplyLeavesOutRejectedProxies(t *testing.T) {
 	if len(res.Rejected) != 1 || res.Rejected[bad] == nil {
 		t.Fatalf("want exactly %s rejected, got %v", bad, res.Rejected)
 	}
-	if !strings.Contains(res.Rejected[bad].Error(), "port") {
-		t.Errorf("the rejection must carry the appliance's reason, got %v", res.Rejected[bad])
+	if !strings.Contains(res.Rejected[bad].Error(), "neither service port nor check port") {
+		t.Errorf("the rejection must carry HAProxy's reason, got %v", res.Rejected[bad])
 	}
 	for i := range 8 {
 		vip := netip.AddrFrom4([4]byte{127, 32, 0, byte(10 + i)})

@@ -116,7 +116,8 @@ func (l *LB) StartController() {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l.Reconciler = &controller.Reconciler{Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("lbapi"), LoadBalancer: l.Object.Name}
+	l.Reconciler = &controller.Reconciler{Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("lbapi"), LoadBalancer: l.Object.Name,
+		RetryRejected: 2 * time.Second}
 	if err := l.Reconciler.SetupWithManager(mgr); err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/netip"
 	"strings"
 	"testing"
@@ -185,9 +186,9 @@ func TestVIPRefusalsExhaustionAndTypeChange(t *testing.T) {
 	}
 }
 
-// A configuration the appliance refuses costs only the Service that caused
-// it: it gets an Event with the appliance's reason and the rest of the
-// batch is served.
+// A configuration HAProxy refuses (haproxy -c at commit) costs only the
+// Service that caused it: it gets an Event with HAProxy's reason and the
+// rest of the batch is served.
 func TestRejectedConfigKeepsTheRestOfTheBatch(t *testing.T) {
 	h := harness.New(t, harness.Options{})
 	e := startLB(t, h, harness.LBOptions{})
@@ -206,8 +207,8 @@ func TestRejectedConfigKeepsTheRestOfTheBatch(t *testing.T) {
 			t.Errorf("%s's VIP does not serve", s.Name)
 		}
 	}
-	e.waitCondition(bad, metav1.ConditionFalse, controller.ReasonConfigRejected, "port")
-	e.waitEvent(bad.Name, controller.ReasonConfigRejected, "port")
+	e.waitCondition(bad, metav1.ConditionFalse, controller.ReasonConfigRejected, "neither service port nor check port")
+	e.waitEvent(bad.Name, controller.ReasonConfigRejected, "neither service port nor check port")
 }
 
 // While the Data Plane API is unreachable lbapi retries and says so on the
@@ -439,4 +440,47 @@ func TestLoadBalancerValidation(t *testing.T) {
 		t.Fatalf("a valid LoadBalancer was refused: %v", err)
 	}
 	_ = h.Client.Delete(ctx, ok)
+}
+
+// A reload that fails (here: the VIP:port is taken on the appliance) costs
+// only the Service that caused it: the appliance reports the failure, the
+// Service gets HAProxy's reason, the rest of the batch serves, and once the
+// address is free the Service is served too.
+func TestFailedReloadCostsOnlyItsService(t *testing.T) {
+	h := harness.New(t, harness.Options{})
+	e := startLB(t, h, harness.LBOptions{})
+	port := tcptest.FreePort(t)
+	tcptest.Serve(t, fmt.Sprintf("127.41.5.2:%d", port), "vm")
+	e.vm("vm", map[string]string{"app": "web"}, "127.41.5.2")
+
+	// Someone else holds the VIP:port a Service asks for.
+	first := e.Object.Spec.AddressRanges[0].Address
+	squatter, err := net.Listen("tcp", fmt.Sprintf("%s:%d", first, port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer squatter.Close()
+	e.StopController()
+	blocked := e.vmService("blocked", map[string]string{"app": "web"}, port, port)
+	blocked.Spec.LoadBalancerIP = first
+	if err := h.Client.Update(context.Background(), blocked); err != nil {
+		t.Fatal(err)
+	}
+	fine := e.vmService("fine", map[string]string{"app": "web"}, port, port)
+	e.StartController()
+
+	if tcptest.Reach(fmt.Sprintf("%s:%d", e.waitVIP(fine), port)) != "vm" {
+		t.Error("the rest of the batch must serve")
+	}
+	e.waitCondition(blocked, metav1.ConditionFalse, controller.ReasonConfigRejected, "cannot bind")
+	e.waitEvent(blocked.Name, controller.ReasonConfigRejected, "cannot bind")
+	if len(blocked.Status.LoadBalancer.Ingress) != 0 {
+		t.Fatalf("a VIP HAProxy could not bind was published: %+v", blocked.Status.LoadBalancer)
+	}
+
+	// The address is freed: the next retry serves it through HAProxy.
+	squatter.Close()
+	if tcptest.Reach(fmt.Sprintf("%s:%d", e.waitVIP(blocked), port)) != "vm" {
+		t.Error("blocked does not serve once its address is free")
+	}
 }
