@@ -148,7 +148,7 @@ func (a *Appliance) reload() (status, response string, err error) {
 		// The master re-executes itself; its socket answers again once the
 		// new configuration is in place or refused. Meanwhile it may accept
 		// a connection and never answer it, so each try is short.
-		after, err := showProc(a.sock, 300*time.Millisecond)
+		after, err := showProc(a.sock, 100*time.Millisecond)
 		if err == nil && after.reloads > before.reloads {
 			if after.failed == 0 {
 				return models.ReloadStatusSucceeded, "", nil
