@@ -8,6 +8,9 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 
 	lbapiv1 "github.com/open-supervisor/supervisor/api/lbapi/v1alpha1"
+	runv1alpha1 "github.com/open-supervisor/supervisor/api/run/v1alpha1"
+	runv1alpha2 "github.com/open-supervisor/supervisor/api/run/v1alpha2"
+	runv1alpha3 "github.com/open-supervisor/supervisor/api/run/v1alpha3"
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
 	vspherev1 "github.com/open-supervisor/supervisor/api/vsphere/v1alpha1"
 )
@@ -19,5 +22,8 @@ func NewScheme() *runtime.Scheme {
 	utilruntime.Must(vmopv1.AddToScheme(s))
 	utilruntime.Must(vspherev1.AddToScheme(s))
 	utilruntime.Must(lbapiv1.AddToScheme(s))
+	utilruntime.Must(runv1alpha1.AddToScheme(s))
+	utilruntime.Must(runv1alpha2.AddToScheme(s))
+	utilruntime.Must(runv1alpha3.AddToScheme(s))
 	return s
 }
