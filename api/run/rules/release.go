@@ -54,6 +54,17 @@ func ByName(name string, releases []Release) (Release, bool) {
 	return Release{}, false
 }
 
+// HintMatches says whether hint is a semantic prefix of the full version;
+// an empty hint matches anything.
+func HintMatches(hint, full string) bool {
+	if hint == "" {
+		return true
+	}
+	h, herr := ParseVersion(hint)
+	f, ferr := ParseVersion(full)
+	return herr == nil && ferr == nil && f.HasPrefix(h)
+}
+
 // ValidateHint checks that a version hint is a semantic prefix of the full
 // version it resolved to; a hint that no longer matches is rejected rather
 // than silently ignored.

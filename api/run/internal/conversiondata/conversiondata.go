@@ -55,3 +55,17 @@ func Unmarshal(obj metav1.Object, key string, v any) (bool, error) {
 	}
 	return true, nil
 }
+
+// Copy converts in to out through JSON. It maps types that share their JSON
+// shape (v1alpha2's and v1alpha3's, which differ only by fields the other
+// lacks): a field added to both is carried without a conversion function
+// to forget, and out shares no memory with in. out is reset first.
+func Copy[T any](in any, out *T) error {
+	var zero T
+	*out = zero
+	b, err := json.Marshal(in)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, out)
+}
