@@ -15,9 +15,11 @@ type Lookups interface {
 	StorageClasses(ctx context.Context, namespace string) ([]string, error)
 	// Releases lists the TanzuKubernetesReleases.
 	Releases(ctx context.Context) ([]Release, error)
-	// SupervisorNetworks lists the supervisor's own ranges (its service
-	// range, workload networks, load-balancer VIPs) a guest cluster's pods
-	// and services must not overlap, or their traffic would not route.
+	// SupervisorNetworks lists the supervisor's routed ranges (workload
+	// networks, load-balancer VIPs) a guest cluster's pods and services
+	// must not overlap: a node could no longer reach its own control-plane
+	// VIP or a neighbour VM. The supervisor's internal service range is not
+	// among them; guest clusters never route to it.
 	SupervisorNetworks(ctx context.Context) ([]Network, error)
 	// DefaultCNI is the CNI of clusters that name none
 	// (TkgServiceConfiguration spec.defaultCNI); "" means DefaultCNI.
