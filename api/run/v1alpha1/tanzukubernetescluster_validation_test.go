@@ -117,7 +117,9 @@ func TestUpdateKeepsImmutableFields(t *testing.T) {
 		field  string
 	}{
 		{"pods changed", func(c *TanzuKubernetesCluster) { c.Spec.Settings.Network.Pods.CIDRBlocks = []string{"192.168.0.0/16"} }, "spec.settings.network.pods.cidrBlocks"},
-		{"services changed", func(c *TanzuKubernetesCluster) { c.Spec.Settings.Network.Services.CIDRBlocks = []string{"10.96.0.0/12"} }, "spec.settings.network.services.cidrBlocks"},
+		{"services changed", func(c *TanzuKubernetesCluster) {
+			c.Spec.Settings.Network.Services.CIDRBlocks = []string{"10.96.0.0/12"}
+		}, "spec.settings.network.services.cidrBlocks"},
 		{"CNI changed", func(c *TanzuKubernetesCluster) { c.Spec.Settings.Network.CNI.Name = "calico" }, "spec.settings.network.cni"},
 		{"version unchanged, hint dropped", func(c *TanzuKubernetesCluster) {
 			c.Spec.Distribution = Distribution{Version: "v1.18.20+vmware.1-tkg.1"}
