@@ -1,6 +1,7 @@
 // Package envtest starts a real kube-apiserver and etcd (the binaries
 // `make tools` builds into bin/) with the project's CRDs installed, for
-// integration tests and for the embedded supervisor.
+// integration tests and for the embedded supervisor; on request also Cluster
+// API's CRDs and webhooks, served by the caller's manager.
 package envtest
 
 import (
@@ -12,6 +13,7 @@ import (
 
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	"github.com/open-supervisor/supervisor/config"
 )
@@ -23,9 +25,28 @@ type Environment struct {
 	Config *rest.Config
 }
 
+// Options say where the binaries are and what to install.
+type Options struct {
+	// AssetsDir holds kube-apiserver and etcd ("" finds bin/ of the
+	// repository or beside the executable).
+	AssetsDir string
+	// ClusterAPI also installs Cluster API's CRDs and webhook configurations
+	// (config.ClusterAPICRDs, ClusterAPIWebhooks). Every CRD then converts
+	// through https://<WebhookOptions()>/convert, since Cluster API's types
+	// do not implement controller-runtime's Convertible; a manager with
+	// providers/clusterapi set up must serve there.
+	ClusterAPI bool
+}
+
 // Start starts etcd and kube-apiserver from assetsDir ("" finds bin/ of the
 // repository or beside the executable) and installs the CRDs.
 func Start(assetsDir string) (*Environment, error) {
+	return StartWith(Options{AssetsDir: assetsDir})
+}
+
+// StartWith starts etcd and kube-apiserver and installs what o asks for.
+func StartWith(o Options) (*Environment, error) {
+	assetsDir := o.AssetsDir
 	if assetsDir == "" {
 		var err error
 		if assetsDir, err = FindAssets(); err != nil {
@@ -41,12 +62,47 @@ func Start(assetsDir string) (*Environment, error) {
 		CRDs:                  crds,
 		ErrorIfCRDPathMissing: true,
 	}
+	if o.ClusterAPI {
+		if err := addClusterAPI(env); err != nil {
+			return nil, err
+		}
+	}
 	cfg, err := env.Start()
 	if err != nil {
 		return nil, fmt.Errorf("failed to start kube-apiserver and etcd from %s: %w", assetsDir, err)
 	}
 	cfg.QPS, cfg.Burst = 500, 1000
 	return &Environment{Environment: env, Config: cfg}, nil
+}
+
+// addClusterAPI adds Cluster API's CRDs and webhook configurations to env.
+func addClusterAPI(env *envtest.Environment) error {
+	crds, err := config.ClusterAPICRDs()
+	if err != nil {
+		return err
+	}
+	env.CRDs = append(env.CRDs, crds...)
+	mutating, validating, err := config.ClusterAPIWebhooks()
+	if err != nil {
+		return err
+	}
+	env.WebhookInstallOptions = envtest.WebhookInstallOptions{
+		// Loopback only; envtest picks a free port and a serving CA.
+		LocalServingHost:   "127.0.0.1",
+		MutatingWebhooks:   mutating,
+		ValidatingWebhooks: validating,
+		// Without it envtest strips conversion from every CRD whose type is
+		// not scheme-Convertible, which is all of Cluster API's.
+		IgnoreSchemeConvertible: true,
+	}
+	return nil
+}
+
+// WebhookOptions returns where the API server calls webhooks and where the
+// serving certificate is: the options of the manager's webhook server.
+func (e *Environment) WebhookOptions() webhook.Options {
+	w := e.WebhookInstallOptions
+	return webhook.Options{Host: w.LocalServingHost, Port: w.LocalServingPort, CertDir: w.LocalServingCertDir}
 }
 
 // FindAssets finds the directory holding kube-apiserver and etcd:
