@@ -19,10 +19,11 @@ generate: tools ## Generate deepcopy code.
 	$(CONTROLLER_GEN) object:headerFile=hack/boilerplate.go.txt paths=./api/...
 
 .PHONY: manifests
-manifests: tools ## Generate CRDs, RBAC and webhook configurations into config/.
+manifests: tools ## Generate CRDs, RBAC and webhook configurations into config/ (Cluster API's from its module).
 	$(CONTROLLER_GEN) crd paths=./api/... output:crd:artifacts:config=config/crd/bases
 	$(CONTROLLER_GEN) rbac:roleName=supervisor-manager paths=./providers/... paths=./controllers/... paths=./lbapi/... output:rbac:artifacts:config=config/rbac
-	$(CONTROLLER_GEN) webhook paths=./lbapi/... paths=./controllers/... paths=./api/... output:webhook:artifacts:config=config/webhook
+	$(CONTROLLER_GEN) webhook paths=./lbapi/... paths=./controllers/... output:webhook:artifacts:config=config/webhook
+	hack/capi-manifests.sh config
 
 .PHONY: build
 build: ## Build the supervisor binary into bin/.

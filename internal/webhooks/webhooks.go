@@ -4,15 +4,25 @@
 package webhooks
 
 import (
+	"fmt"
+
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	lbv1 "github.com/open-supervisor/supervisor/api/lbapi/v1alpha1"
+	"github.com/open-supervisor/supervisor/controllers/tanzukubernetescluster"
 	lbcontroller "github.com/open-supervisor/supervisor/lbapi/controller"
 )
 
-// Setup registers the webhooks with mgr.
+// Setup registers the webhooks with mgr: the LoadBalancer's validation and
+// the TanzuKubernetesClusters' defaulting, validation and conversion.
 func Setup(mgr ctrl.Manager) error {
-	return ctrl.NewWebhookManagedBy(mgr, &lbv1.LoadBalancer{}).
+	if err := ctrl.NewWebhookManagedBy(mgr, &lbv1.LoadBalancer{}).
 		WithValidator(&lbcontroller.LoadBalancerValidator{Reader: mgr.GetAPIReader()}).
-		Complete()
+		Complete(); err != nil {
+		return fmt.Errorf("LoadBalancer webhook: %w", err)
+	}
+	if err := tanzukubernetescluster.SetupWebhooks(mgr, &tanzukubernetescluster.ClientLookups{Reader: mgr.GetAPIReader()}); err != nil {
+		return fmt.Errorf("TanzuKubernetesCluster webhooks: %w", err)
+	}
+	return nil
 }

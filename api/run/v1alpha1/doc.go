@@ -1,0 +1,9 @@
+// Package v1alpha1 holds run.tanzu.vmware.com/v1alpha1 as vSphere 7.0 (U1,
+// U2) serves it: the TanzuKubernetesCluster with one control-plane and one
+// worker pool sized by count and class and a release chosen by version hint
+// (converted to and from the v1alpha3 hub), TanzuKubernetesRelease and
+// TkgServiceConfiguration (same shape as their v1alpha2 storage versions).
+//
+// +kubebuilder:object:generate=true
+// +groupName=run.tanzu.vmware.com
+package v1alpha1

@@ -1,0 +1,8 @@
+// Package v1alpha2 holds run.tanzu.vmware.com/v1alpha2 as vSphere 7 U3
+// serves it: the TanzuKubernetesCluster with node pools, per-pool releases
+// and volumes (converted to and from the v1alpha3 hub), and the storage
+// versions of TanzuKubernetesRelease and TkgServiceConfiguration.
+//
+// +kubebuilder:object:generate=true
+// +groupName=run.tanzu.vmware.com
+package v1alpha2

@@ -1,0 +1,136 @@
+package v1alpha3
+
+import (
+	"path"
+
+	corev1 "k8s.io/api/core/v1"
+	apivalidation "k8s.io/apimachinery/pkg/api/validation"
+	"k8s.io/apimachinery/pkg/util/sets"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/open-supervisor/supervisor/api/run/rules"
+)
+
+// ValidateCreate checks a defaulted cluster against the facts of its
+// namespace.
+func (c *TanzuKubernetesCluster) ValidateCreate(f rules.Facts) field.ErrorList {
+	spec := field.NewPath("spec")
+	top := spec.Child("topology")
+	cp := c.Spec.Topology.ControlPlane
+	cpPath := top.Child("controlPlane")
+	var errs field.ErrorList
+	if cp.Replicas != nil {
+		errs = rules.ValidateControlPlaneCount(cpPath.Child("replicas"), *cp.Replicas)
+	}
+	errs = append(errs, validatePool(cpPath, cp, f)...)
+	if cp.TKR.Reference == nil {
+		errs = append(errs, field.Required(cpPath.Child("tkr", "reference"), "no TanzuKubernetesRelease is available"))
+	}
+	names := sets.New[string]()
+	for i, p := range c.Spec.Topology.NodePools {
+		pp := top.Child("nodePools").Index(i)
+		for _, msg := range validation.IsDNS1123Label(p.Name) {
+			errs = append(errs, field.Invalid(pp.Child("name"), p.Name, msg))
+		}
+		if names.Has(p.Name) {
+			errs = append(errs, field.Duplicate(pp.Child("name"), p.Name))
+		}
+		names.Insert(p.Name)
+		if p.Replicas != nil {
+			errs = append(errs, rules.ValidateWorkerCount(pp.Child("replicas"), *p.Replicas)...)
+		}
+		errs = append(errs, validatePool(pp, p.TopologySettings, f)...)
+	}
+	var n Network
+	var storage Storage
+	if s := c.Spec.Settings; s != nil && s.Network != nil {
+		n = *s.Network
+	}
+	if s := c.Spec.Settings; s != nil && s.Storage != nil {
+		storage = *s.Storage
+	}
+	var cni string
+	if n.CNI != nil {
+		cni = n.CNI.Name
+	}
+	errs = append(errs, rules.ValidateNetwork(spec.Child("settings", "network"), cni, blocks(n.Pods), blocks(n.Services), f.SupervisorNetworks)...)
+	return append(errs, rules.ValidateStorageSettings(spec.Child("settings", "storage"), storage.Classes, storage.DefaultClass, f.StorageClasses)...)
+}
+
+// ValidateUpdate checks a change: the new object must be valid, its network
+// settings are immutable (pod and service ranges and the CNI are fixed
+// into every node and the CNI's state at creation) and every pool's
+// release moves only forward, one minor at a time.
+func (c *TanzuKubernetesCluster) ValidateUpdate(old *TanzuKubernetesCluster, f rules.Facts) field.ErrorList {
+	errs := c.ValidateCreate(f)
+	network := field.NewPath("spec", "settings", "network")
+	var oldN, newN Network
+	if s := old.Spec.Settings; s != nil && s.Network != nil {
+		oldN = *s.Network
+	}
+	if s := c.Spec.Settings; s != nil && s.Network != nil {
+		newN = *s.Network
+	}
+	errs = append(errs, apivalidation.ValidateImmutableField(newN.CNI, oldN.CNI, network.Child("cni"))...)
+	errs = append(errs, apivalidation.ValidateImmutableField(blocks(newN.Pods), blocks(oldN.Pods), network.Child("pods", "cidrBlocks"))...)
+	errs = append(errs, apivalidation.ValidateImmutableField(blocks(newN.Services), blocks(oldN.Services), network.Child("services", "cidrBlocks"))...)
+	errs = append(errs, apivalidation.ValidateImmutableField(newN.ServiceDomain, oldN.ServiceDomain, network.Child("serviceDomain"))...)
+
+	top := field.NewPath("spec", "topology")
+	errs = append(errs, validateUpgrade(top.Child("controlPlane"), old.Spec.Topology.ControlPlane.TKR, c.Spec.Topology.ControlPlane.TKR)...)
+	for i, p := range c.Spec.Topology.NodePools {
+		for _, o := range old.Spec.Topology.NodePools {
+			if o.Name == p.Name {
+				errs = append(errs, validateUpgrade(top.Child("nodePools").Index(i), o.TKR, p.TKR)...)
+			}
+		}
+	}
+	return errs
+}
+
+func validatePool(p *field.Path, s TopologySettings, f rules.Facts) field.ErrorList {
+	errs := rules.ValidateVMClass(p.Child("vmClass"), s.VMClass, f.VMClasses)
+	errs = append(errs, rules.ValidateStorageClass(p.Child("storageClass"), s.StorageClass, f.StorageClasses)...)
+	if ref := s.TKR.Reference; ref != nil {
+		if _, ok := rules.ByName(ref.Name, f.Releases); !ok {
+			errs = append(errs, field.NotFound(p.Child("tkr", "reference", "name"), ref.Name))
+		}
+	}
+	names := sets.New[string]()
+	for i, v := range s.Volumes {
+		vp := p.Child("volumes").Index(i)
+		for _, msg := range validation.IsDNS1123Label(v.Name) {
+			errs = append(errs, field.Invalid(vp.Child("name"), v.Name, msg))
+		}
+		if names.Has(v.Name) {
+			errs = append(errs, field.Duplicate(vp.Child("name"), v.Name))
+		}
+		names.Insert(v.Name)
+		if !path.IsAbs(v.MountPath) {
+			errs = append(errs, field.Invalid(vp.Child("mountPath"), v.MountPath, "must be an absolute path"))
+		}
+		if q, ok := v.Capacity[corev1.ResourceStorage]; !ok || q.Sign() <= 0 {
+			errs = append(errs, field.Required(vp.Child("capacity", "storage"), "a positive size"))
+		}
+		if v.StorageClass != "" {
+			errs = append(errs, rules.ValidateStorageClass(vp.Child("storageClass"), v.StorageClass, f.StorageClasses)...)
+		}
+	}
+	return errs
+}
+
+func validateUpgrade(p *field.Path, old, cur TKRReference) field.ErrorList {
+	if old.Reference == nil || cur.Reference == nil {
+		return nil
+	}
+	return rules.ValidateUpgrade(p.Child("tkr", "reference", "name"),
+		rules.ReleaseVersion(old.Reference.Name), rules.ReleaseVersion(cur.Reference.Name))
+}
+
+func blocks(r *NetworkRanges) []string {
+	if r == nil {
+		return nil
+	}
+	return r.CIDRBlocks
+}

@@ -1,0 +1,151 @@
+package tanzukubernetescluster
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	storagev1 "k8s.io/api/storage/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	lbapiv1 "github.com/open-supervisor/supervisor/api/lbapi/v1alpha1"
+	"github.com/open-supervisor/supervisor/api/run/rules"
+	runv1alpha2 "github.com/open-supervisor/supervisor/api/run/v1alpha2"
+	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
+	vspherev1 "github.com/open-supervisor/supervisor/api/vsphere/v1alpha1"
+	"github.com/open-supervisor/supervisor/internal/iprange"
+)
+
+// storageQuotaSuffix ends the ResourceQuota resource names through which
+// vSphere assigns a storage policy's StorageClass to a namespace:
+// <class>.storageclass.storage.k8s.io/requests.storage.
+const storageQuotaSuffix = ".storageclass.storage.k8s.io/requests.storage"
+
+// +kubebuilder:rbac:groups=vmoperator.vmware.com,resources=virtualmachineclasses,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=resourcequotas,verbs=get;list;watch
+// +kubebuilder:rbac:groups=storage.k8s.io,resources=storageclasses,verbs=get;list;watch
+// +kubebuilder:rbac:groups=run.tanzu.vmware.com,resources=tanzukubernetesreleases;tkgserviceconfigurations,verbs=get;list;watch
+// +kubebuilder:rbac:groups=vsphere.opensupervisor.io,resources=workloadnetworks,verbs=get;list;watch
+// +kubebuilder:rbac:groups=lbapi.opensupervisor.io,resources=loadbalancers,verbs=get;list;watch
+
+// ClientLookups answers rules.Lookups from the API server.
+type ClientLookups struct {
+	// Reader is best uncached (the manager's APIReader): webhooks are
+	// called rarely and should not start informers for what they read.
+	Reader client.Reader
+	// Extra are further ranges guest clusters must not overlap, such as
+	// the management network; the workload networks and load-balancer VIP
+	// ranges are read from their objects.
+	Extra []rules.Network
+}
+
+var _ rules.Lookups = &ClientLookups{}
+
+// VMClasses lists the VirtualMachineClasses of the namespace (namespaced
+// classes, as current vm-operator has them, are bound by being there).
+func (l *ClientLookups) VMClasses(ctx context.Context, namespace string) ([]string, error) {
+	var list vmopv1.VirtualMachineClassList
+	if err := l.Reader.List(ctx, &list, client.InNamespace(namespace)); err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(list.Items))
+	for _, c := range list.Items {
+		out = append(out, c.Name)
+	}
+	return out, nil
+}
+
+// StorageClasses lists the StorageClasses the namespace's ResourceQuotas
+// grant, as vSphere assigns storage policies. A namespace without any such
+// quota (the embedded supervisor's) may use every StorageClass.
+func (l *ClientLookups) StorageClasses(ctx context.Context, namespace string) ([]string, error) {
+	var quotas corev1.ResourceQuotaList
+	if err := l.Reader.List(ctx, &quotas, client.InNamespace(namespace)); err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, q := range quotas.Items {
+		for name := range q.Spec.Hard {
+			if class, ok := strings.CutSuffix(string(name), storageQuotaSuffix); ok && !slices.Contains(out, class) {
+				out = append(out, class)
+			}
+		}
+	}
+	if len(out) > 0 {
+		return out, nil
+	}
+	var classes storagev1.StorageClassList
+	if err := l.Reader.List(ctx, &classes); err != nil {
+		return nil, err
+	}
+	for _, c := range classes.Items {
+		out = append(out, c.Name)
+	}
+	return out, nil
+}
+
+// Releases lists the TanzuKubernetesReleases.
+func (l *ClientLookups) Releases(ctx context.Context) ([]rules.Release, error) {
+	var list runv1alpha2.TanzuKubernetesReleaseList
+	if err := l.Reader.List(ctx, &list); err != nil {
+		return nil, err
+	}
+	out := make([]rules.Release, 0, len(list.Items))
+	for _, r := range list.Items {
+		_, incompatible := r.Labels[runv1alpha2.LabelIncompatible]
+		for _, c := range r.Status.Conditions {
+			if c.Type == runv1alpha2.ReleaseCompatibleCondition && c.Status == corev1.ConditionFalse {
+				incompatible = true
+			}
+		}
+		out = append(out, rules.Release{Name: r.Name, Version: r.Spec.Version, Incompatible: incompatible})
+	}
+	return out, nil
+}
+
+// SupervisorNetworks lists the workload networks' address ranges, the
+// load balancers' VIP ranges and Extra.
+func (l *ClientLookups) SupervisorNetworks(ctx context.Context) ([]rules.Network, error) {
+	out := slices.Clone(l.Extra)
+	var networks vspherev1.WorkloadNetworkList
+	if err := l.Reader.List(ctx, &networks); err != nil {
+		return nil, err
+	}
+	for _, n := range networks.Items {
+		for _, spec := range n.Spec.AddressRanges {
+			r, err := iprange.Parse(spec)
+			if err != nil {
+				continue // the network's own validation reports it
+			}
+			out = append(out, rules.Network{Name: "workload network " + n.Name, Range: r})
+		}
+	}
+	var lbs lbapiv1.LoadBalancerList
+	if err := l.Reader.List(ctx, &lbs); err != nil {
+		return nil, err
+	}
+	for _, lb := range lbs.Items {
+		ranges, _ := lb.Spec.Ranges()
+		for _, r := range ranges {
+			out = append(out, rules.Network{Name: "load-balancer " + lb.Name + " VIPs", Range: r})
+		}
+	}
+	return out, nil
+}
+
+// DefaultCNI reads spec.defaultCNI of the TkgServiceConfiguration; none
+// means the built-in default.
+func (l *ClientLookups) DefaultCNI(ctx context.Context) (string, error) {
+	var cfg runv1alpha2.TkgServiceConfiguration
+	err := l.Reader.Get(ctx, client.ObjectKey{Name: runv1alpha2.TkgServiceConfigurationName}, &cfg)
+	switch {
+	case apierrors.IsNotFound(err):
+		return "", nil
+	case err != nil:
+		return "", fmt.Errorf("failed to get TkgServiceConfiguration %s: %w", runv1alpha2.TkgServiceConfigurationName, err)
+	}
+	return cfg.Spec.DefaultCNI, nil
+}

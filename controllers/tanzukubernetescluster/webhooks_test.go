@@ -1,0 +1,75 @@
+package tanzukubernetescluster
+
+import (
+	"context"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	storagev1 "k8s.io/api/storage/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+
+	"github.com/open-supervisor/supervisor/api"
+	"github.com/open-supervisor/supervisor/api/run/rules"
+	runv1alpha1 "github.com/open-supervisor/supervisor/api/run/v1alpha1"
+	runv1alpha2 "github.com/open-supervisor/supervisor/api/run/v1alpha2"
+	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
+	vspherev1 "github.com/open-supervisor/supervisor/api/vsphere/v1alpha1"
+)
+
+func TestWebhookOverClientLookups(t *testing.T) {
+	ctx := context.Background()
+	reader := fake.NewClientBuilder().WithScheme(api.NewScheme()).WithObjects(
+		&vmopv1.VirtualMachineClass{ObjectMeta: metav1.ObjectMeta{Name: "guaranteed-small", Namespace: "ns1"}},
+		&storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: "unassigned"}},
+		&corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Name: "ns1-storagequota", Namespace: "ns1"},
+			Spec: corev1.ResourceQuotaSpec{Hard: corev1.ResourceList{"k8s-storage" + storageQuotaSuffix: resource.MustParse("100Gi")}}},
+		&runv1alpha2.TanzuKubernetesRelease{ObjectMeta: metav1.ObjectMeta{Name: "v1.18.20---vmware.1-tkg.1"},
+			Spec: runv1alpha2.TanzuKubernetesReleaseSpec{Version: "v1.18.20+vmware.1-tkg.1"}},
+		&runv1alpha2.TanzuKubernetesRelease{ObjectMeta: metav1.ObjectMeta{Name: "v1.18.21---vmware.1-tkg.1", Labels: map[string]string{"incompatible": ""}},
+			Spec: runv1alpha2.TanzuKubernetesReleaseSpec{Version: "v1.18.21+vmware.1-tkg.1"}},
+		&runv1alpha2.TkgServiceConfiguration{ObjectMeta: metav1.ObjectMeta{Name: "tkg-service-configuration"},
+			Spec: runv1alpha2.TkgServiceConfigurationSpec{DefaultCNI: "antrea"}},
+		&vspherev1.WorkloadNetwork{ObjectMeta: metav1.ObjectMeta{Name: "workload"},
+			Spec: vspherev1.WorkloadNetworkSpec{PortGroup: "workload", AddressRanges: []string{"127.20.0.10-127.20.15.250"}, PrefixLength: 16}},
+	).Build()
+	lookups := &ClientLookups{Reader: reader}
+	f, err := rules.Gather(ctx, lookups, "ns1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.VMClasses) != 1 || len(f.StorageClasses) != 1 || f.StorageClasses[0] != "k8s-storage" ||
+		len(f.Releases) != 2 || !f.Releases[1].Incompatible || len(f.SupervisorNetworks) != 1 || f.DefaultCNI != "antrea" {
+		t.Fatalf("facts = %+v", f)
+	}
+
+	w := &Webhook[*runv1alpha1.TanzuKubernetesCluster]{Lookups: lookups,
+		DefaultFunc: func(c *runv1alpha1.TanzuKubernetesCluster, f rules.Facts) error { c.Default(f); return nil },
+		CreateFunc:  (*runv1alpha1.TanzuKubernetesCluster).ValidateCreate,
+		UpdateFunc:  (*runv1alpha1.TanzuKubernetesCluster).ValidateUpdate,
+	}
+	c := &runv1alpha1.TanzuKubernetesCluster{
+		ObjectMeta: metav1.ObjectMeta{Name: "tkc01", Namespace: "ns1"},
+		Spec: runv1alpha1.TanzuKubernetesClusterSpec{
+			Distribution: runv1alpha1.Distribution{VersionHint: "v1.18"},
+			Topology: runv1alpha1.Topology{
+				ControlPlane: runv1alpha1.TopologySettings{Count: 1, Class: "guaranteed-small", StorageClass: "k8s-storage"},
+				Workers:      runv1alpha1.TopologySettings{Count: 1, Class: "guaranteed-small", StorageClass: "unassigned"},
+			},
+		},
+	}
+	if err := w.Default(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if c.Spec.Distribution.Version != "v1.18.20+vmware.1-tkg.1" {
+		t.Errorf("resolved %q; the incompatible v1.18.21 must not be picked", c.Spec.Distribution.Version)
+	}
+	_, err = w.ValidateCreate(ctx, c)
+	status, ok := err.(apierrors.APIStatus)
+	if !ok || !apierrors.IsInvalid(err) || len(status.Status().Details.Causes) != 1 ||
+		status.Status().Details.Causes[0].Field != "spec.topology.workers.storageClass" {
+		t.Fatalf("want Invalid at spec.topology.workers.storageClass, got %v", err)
+	}
+}

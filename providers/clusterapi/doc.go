@@ -1,0 +1,15 @@
+// Package clusterapi runs Cluster API in the supervisor's own manager: core
+// (Cluster, Machine, MachineSet, MachineDeployment, MachineHealthCheck,
+// MachinePool, ClusterResourceSet, ClusterClass and managed topologies),
+// KubeadmControlPlane and the kubeadm bootstrap provider, with their
+// defaulting, validating and conversion webhooks and one shared ClusterCache.
+// It is the sibling of providers/vsphere: that room supplies the
+// infrastructure provider, this one the providers Cluster API ships, wired
+// the way their three mains wire them. It owns no API types (the CRDs are
+// copied from the Cluster API module into config/ by `make manifests`) and
+// knows nothing of vCenter or TanzuKubernetesClusters.
+//
+// Cluster API keeps process-wide state: feature gates, the conversion
+// webhooks' apiVersion getters, controller and informer names. So a process
+// calls ManagerOptions and Setup once, for one manager.
+package clusterapi
