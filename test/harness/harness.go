@@ -33,8 +33,10 @@ import (
 	vspherev1 "github.com/open-supervisor/supervisor/api/vsphere/v1alpha1"
 	"github.com/open-supervisor/supervisor/controllers/namespace"
 	"github.com/open-supervisor/supervisor/internal/webhooks"
+	"github.com/open-supervisor/supervisor/providers/clusterapi"
 	"github.com/open-supervisor/supervisor/providers/vsphere"
 	"github.com/open-supervisor/supervisor/providers/vsphere/catalog"
+	"github.com/open-supervisor/supervisor/providers/vsphere/infrastructure"
 	"github.com/open-supervisor/supervisor/providers/vsphere/inventory"
 	"github.com/open-supervisor/supervisor/providers/vsphere/session"
 	"github.com/open-supervisor/supervisor/providers/vsphere/virtualmachine"
@@ -57,36 +59,47 @@ func Main(m *testing.M) {
 		ctrl.SetLogger(logr.Discard())
 	}
 	var err error
-	if env, err = envtest.Start(""); err != nil {
+	if env, err = envtest.StartWith(envtest.Options{ClusterAPI: true}); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	stopWebhooks, err := serveWebhooks()
+	stopPlatform, err := startPlatform()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		_ = env.Stop()
 		os.Exit(1)
 	}
 	code := m.Run()
-	stopWebhooks()
+	stopPlatform()
 	_ = env.Stop()
 	os.Exit(code)
 }
 
-// serveWebhooks runs the supervisor's admission webhooks for the whole test
-// binary, on a manager of their own: tests start and stop many managers,
-// and only one can serve the port the API server calls.
-func serveWebhooks() (stop func(), err error) {
-	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
+// startPlatform runs, for the whole test binary, what every test shares:
+// the admission webhooks (ours and Cluster API's, with conversion) and
+// Cluster API's controllers, on a manager of their own. Tests start and
+// stop many managers, and only one can serve the port the API server
+// calls; Cluster API's cache set-up may happen once per process.
+func startPlatform() (stop func(), err error) {
+	opts, err := clusterapi.ManagerOptions(ctrl.Options{
 		Scheme: scheme, Metrics: metricsserver.Options{BindAddress: "0"}, WebhookServer: env.WebhookServer(),
 	})
 	if err != nil {
 		return nil, err
 	}
-	if err := webhooks.Setup(mgr); err != nil {
+	mgr, err := ctrl.NewManager(env.Config, opts)
+	if err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	if _, err = clusterapi.Setup(ctx, mgr, clusterapi.Options{}); err != nil {
+		cancel()
+		return nil, err
+	}
+	if err := webhooks.Setup(mgr); err != nil {
+		cancel()
+		return nil, err
+	}
 	done := make(chan struct{})
 	go func() { defer close(done); _ = mgr.Start(ctx) }()
 	deadline := time.Now().Add(30 * time.Second)
@@ -232,6 +245,9 @@ func (h *Harness) StartManager(sessions *session.Cache) *Manager {
 		t.Fatal(err)
 	}
 	if err := (&namespace.Reconciler{Client: mgr.GetClient(), Reader: mgr.GetAPIReader()}).SetupWithManager(mgr); err != nil {
+		t.Fatal(err)
+	}
+	if err := infrastructure.Setup(ctx, mgr, infrastructure.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	m := &Manager{Provider: p, stop: cancel, done: make(chan struct{})}

@@ -1,0 +1,150 @@
+package infrastructure
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/ptr"
+	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
+	"sigs.k8s.io/cluster-api/util"
+	"sigs.k8s.io/cluster-api/util/annotations"
+	"sigs.k8s.io/cluster-api/util/patch"
+	"sigs.k8s.io/cluster-api/util/predicates"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+
+	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
+	vmwarev1 "github.com/open-supervisor/supervisor/api/vmware/v1beta1"
+)
+
+// ClusterFinalizer keeps a VSphereCluster until its VirtualMachineService is gone.
+const ClusterFinalizer = "vmware.infrastructure.cluster.x-k8s.io/vspherecluster"
+
+// APIServerPort is the control plane's port, on the VIP and on the VMs.
+const APIServerPort = 6443
+
+// requeueWhileDeleting is how often deletion looks again at what it waits for.
+const requeueWhileDeleting = time.Second
+
+// ClusterReconciler gives a VSphereCluster its control-plane endpoint.
+type ClusterReconciler struct {
+	Client   client.Client
+	Recorder events.EventRecorder
+}
+
+// +kubebuilder:rbac:groups=vmware.infrastructure.cluster.x-k8s.io,resources=vsphereclusters;vsphereclusters/status,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=cluster.x-k8s.io,resources=clusters;clusters/status,verbs=get;list;watch
+// +kubebuilder:rbac:groups=vmoperator.vmware.com,resources=virtualmachineservices,verbs=get;list;watch;create;update;patch;delete
+
+// SetupWithManager registers the controller.
+func (r *ClusterReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&vmwarev1.VSphereCluster{}).
+		Owns(&vmopv1.VirtualMachineService{}).
+		Watches(&clusterv1.Cluster{}, handler.EnqueueRequestsFromMapFunc(
+			util.ClusterToInfrastructureMapFunc(ctx, vmwarev1.GroupVersion.WithKind("VSphereCluster"), mgr.GetClient(), &vmwarev1.VSphereCluster{}))).
+		WithEventFilter(predicates.ResourceNotPaused(mgr.GetScheme(), ctrl.LoggerFrom(ctx))).
+		Complete(r)
+}
+
+// Reconcile makes the VIP and records it as the control-plane endpoint.
+func (r *ClusterReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, reterr error) {
+	vc := &vmwarev1.VSphereCluster{}
+	if err := r.Client.Get(ctx, req.NamespacedName, vc); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	cluster, err := util.GetOwnerCluster(ctx, r.Client, vc.ObjectMeta)
+	if err != nil {
+		return ctrl.Result{}, fmt.Errorf("finding the Cluster of %s: %w", vc.Name, err)
+	}
+	if cluster == nil {
+		return ctrl.Result{}, nil // Cluster API sets the owner reference
+	}
+	if annotations.IsPaused(cluster, vc) {
+		return ctrl.Result{}, nil
+	}
+	helper, err := patch.NewHelper(vc, r.Client)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	defer func() {
+		if err := helper.Patch(ctx, vc); err != nil && !apierrors.IsNotFound(err) {
+			reterr = errors.Join(reterr, err)
+		}
+	}()
+	if !vc.DeletionTimestamp.IsZero() {
+		return r.reconcileDelete(ctx, vc)
+	}
+	return r.reconcileNormal(ctx, cluster, vc)
+}
+
+func (r *ClusterReconciler) reconcileNormal(ctx context.Context, cluster *clusterv1.Cluster, vc *vmwarev1.VSphereCluster) (ctrl.Result, error) {
+	controllerutil.AddFinalizer(vc, ClusterFinalizer)
+	svc := &vmopv1.VirtualMachineService{ObjectMeta: metav1.ObjectMeta{Namespace: vc.Namespace, Name: cluster.Name}}
+	if _, err := controllerutil.CreateOrPatch(ctx, r.Client, svc, func() error {
+		svc.Spec.Type = vmopv1.VirtualMachineServiceTypeLoadBalancer
+		svc.Spec.Selector = map[string]string{vmwarev1.ClusterNameLabel: cluster.Name, vmwarev1.ClusterRoleLabel: vmwarev1.RoleControlPlane}
+		svc.Spec.Ports = []vmopv1.VirtualMachineServicePort{{Name: "apiserver", Protocol: "TCP", Port: APIServerPort, TargetPort: APIServerPort}}
+		if svc.Labels == nil {
+			svc.Labels = map[string]string{}
+		}
+		svc.Labels[clusterv1.ClusterNameLabel] = cluster.Name
+		return controllerutil.SetControllerReference(vc, svc, r.Client.Scheme())
+	}); err != nil {
+		return ctrl.Result{}, fmt.Errorf("creating the control-plane VirtualMachineService: %w", err)
+	}
+	if len(svc.Status.LoadBalancer.Ingress) == 0 || svc.Status.LoadBalancer.Ingress[0].IP == "" {
+		why := "the load balancer has not given the control plane a VIP yet"
+		if c := meta.FindStatusCondition(svc.Status.Conditions, "LoadBalancerReady"); c != nil && c.Status == metav1.ConditionFalse {
+			why = "no VIP for the control plane: " + c.Message
+		}
+		meta.SetStatusCondition(&vc.Status.Conditions, metav1.Condition{Type: vmwarev1.ControlPlaneEndpointReady, Status: metav1.ConditionFalse,
+			Reason: "WaitingForVIP", Message: why, ObservedGeneration: vc.Generation})
+		return ctrl.Result{}, nil // the VirtualMachineService's status change brings us back
+	}
+	vip := svc.Status.LoadBalancer.Ingress[0].IP
+	if vc.Spec.ControlPlaneEndpoint.Host != vip && r.Recorder != nil {
+		r.Recorder.Eventf(vc, nil, corev1.EventTypeNormal, "ControlPlaneEndpointReady", "SetEndpoint", "control plane endpoint %s:%d", vip, APIServerPort)
+	}
+	vc.Spec.ControlPlaneEndpoint = clusterv1.APIEndpoint{Host: vip, Port: APIServerPort}
+	vc.Status.Initialization.Provisioned = ptr.To(true)
+	meta.SetStatusCondition(&vc.Status.Conditions, metav1.Condition{Type: vmwarev1.ControlPlaneEndpointReady, Status: metav1.ConditionTrue,
+		Reason: "VIPServing", Message: fmt.Sprintf("%s:%d", vip, APIServerPort), ObservedGeneration: vc.Generation})
+	return ctrl.Result{}, nil
+}
+
+// reconcileDelete deletes the VirtualMachineService (freeing the VIP) and
+// keeps the finalizer until it is gone.
+func (r *ClusterReconciler) reconcileDelete(ctx context.Context, vc *vmwarev1.VSphereCluster) (ctrl.Result, error) {
+	var svcs vmopv1.VirtualMachineServiceList
+	if err := r.Client.List(ctx, &svcs, client.InNamespace(vc.Namespace)); err != nil {
+		return ctrl.Result{}, err
+	}
+	remaining := 0
+	for i := range svcs.Items {
+		s := &svcs.Items[i]
+		if !metav1.IsControlledBy(s, vc) {
+			continue
+		}
+		remaining++
+		if s.DeletionTimestamp.IsZero() {
+			if err := r.Client.Delete(ctx, s); client.IgnoreNotFound(err) != nil {
+				return ctrl.Result{}, fmt.Errorf("deleting %s: %w", s.Name, err)
+			}
+		}
+	}
+	if remaining == 0 {
+		controllerutil.RemoveFinalizer(vc, ClusterFinalizer)
+		return ctrl.Result{}, nil
+	}
+	return ctrl.Result{RequeueAfter: requeueWhileDeleting}, nil
+}

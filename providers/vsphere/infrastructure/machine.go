@@ -1,0 +1,186 @@
+package infrastructure
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/ptr"
+	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
+	"sigs.k8s.io/cluster-api/util"
+	"sigs.k8s.io/cluster-api/util/annotations"
+	"sigs.k8s.io/cluster-api/util/patch"
+	"sigs.k8s.io/cluster-api/util/predicates"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+
+	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
+	vmwarev1 "github.com/open-supervisor/supervisor/api/vmware/v1beta1"
+)
+
+// MachineFinalizer keeps a VSphereMachine until its VirtualMachine is gone.
+const MachineFinalizer = "vmware.infrastructure.cluster.x-k8s.io/vspheremachine"
+
+// ProviderIDPrefix starts every providerID, followed by the BIOS UUID.
+const ProviderIDPrefix = "vsphere://"
+
+// bootstrapDataKey is the key of Cluster API's bootstrap data Secrets.
+const bootstrapDataKey = "value"
+
+// MachineReconciler turns a VSphereMachine into a VirtualMachine.
+type MachineReconciler struct {
+	Client   client.Client
+	Recorder events.EventRecorder
+	// Concurrency is how many VSphereMachines are reconciled at once.
+	Concurrency int
+}
+
+// +kubebuilder:rbac:groups=vmware.infrastructure.cluster.x-k8s.io,resources=vspheremachines;vspheremachines/status,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=vmware.infrastructure.cluster.x-k8s.io,resources=vspheremachinetemplates,verbs=get;list;watch
+// +kubebuilder:rbac:groups=cluster.x-k8s.io,resources=machines;machines/status,verbs=get;list;watch
+// +kubebuilder:rbac:groups=vmoperator.vmware.com,resources=virtualmachines,verbs=get;list;watch;create;update;patch;delete
+
+// SetupWithManager registers the controller.
+func (r *MachineReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&vmwarev1.VSphereMachine{}).
+		Owns(&vmopv1.VirtualMachine{}).
+		Watches(&clusterv1.Machine{}, handler.EnqueueRequestsFromMapFunc(
+			util.MachineToInfrastructureMapFunc(vmwarev1.GroupVersion.WithKind("VSphereMachine")))).
+		WithEventFilter(predicates.ResourceNotPaused(mgr.GetScheme(), ctrl.LoggerFrom(ctx))).
+		WithOptions(controller.Options{MaxConcurrentReconciles: max(r.Concurrency, 1)}).
+		Complete(r)
+}
+
+// Reconcile creates, follows or deletes the machine's VirtualMachine.
+func (r *MachineReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, reterr error) {
+	vm := &vmwarev1.VSphereMachine{}
+	if err := r.Client.Get(ctx, req.NamespacedName, vm); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	machine, err := util.GetOwnerMachine(ctx, r.Client, vm.ObjectMeta)
+	if err != nil {
+		return ctrl.Result{}, fmt.Errorf("finding the Machine of %s: %w", vm.Name, err)
+	}
+	helper, err := patch.NewHelper(vm, r.Client)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	defer func() {
+		if err := helper.Patch(ctx, vm); err != nil && !apierrors.IsNotFound(err) {
+			reterr = errors.Join(reterr, err)
+		}
+	}()
+	if !vm.DeletionTimestamp.IsZero() {
+		return r.reconcileDelete(ctx, vm)
+	}
+	if machine == nil {
+		return ctrl.Result{}, nil // Cluster API sets the owner reference
+	}
+	cluster, err := util.GetClusterFromMetadata(ctx, r.Client, machine.ObjectMeta)
+	if err != nil {
+		return ctrl.Result{}, fmt.Errorf("finding the Cluster of %s: %w", machine.Name, err)
+	}
+	if annotations.IsPaused(cluster, vm) {
+		return ctrl.Result{}, nil
+	}
+	return r.reconcileNormal(ctx, cluster, machine, vm)
+}
+
+func (r *MachineReconciler) reconcileNormal(ctx context.Context, cluster *clusterv1.Cluster, machine *clusterv1.Machine, vm *vmwarev1.VSphereMachine) (ctrl.Result, error) {
+	controllerutil.AddFinalizer(vm, MachineFinalizer)
+	if !ptr.Deref(cluster.Status.Initialization.InfrastructureProvisioned, false) {
+		r.notProvisioned(vm, "WaitingForClusterInfrastructure", "waiting for the cluster's control-plane endpoint")
+		return ctrl.Result{}, nil
+	}
+	if machine.Spec.Bootstrap.DataSecretName == nil {
+		r.notProvisioned(vm, "WaitingForBootstrapData", "waiting for the Machine's bootstrap data")
+		return ctrl.Result{}, nil
+	}
+	role := vmwarev1.RoleNode
+	if util.IsControlPlaneMachine(machine) {
+		role = vmwarev1.RoleControlPlane
+	}
+	v := &vmopv1.VirtualMachine{ObjectMeta: metav1.ObjectMeta{Namespace: vm.Namespace, Name: vm.Name}}
+	op, err := controllerutil.CreateOrPatch(ctx, r.Client, v, func() error {
+		if v.Labels == nil {
+			v.Labels = map[string]string{}
+		}
+		v.Labels[vmwarev1.ClusterNameLabel] = cluster.Name
+		v.Labels[vmwarev1.ClusterRoleLabel] = role
+		v.Labels[clusterv1.ClusterNameLabel] = cluster.Name
+		v.Spec.ImageName = vm.Spec.ImageName
+		v.Spec.ClassName = vm.Spec.ClassName
+		v.Spec.StorageClass = vm.Spec.StorageClass
+		v.Spec.PowerState = vmopv1.VirtualMachinePowerStateOn
+		v.Spec.Bootstrap = &vmopv1.VirtualMachineBootstrapSpec{CloudInit: &vmopv1.VirtualMachineBootstrapCloudInitSpec{
+			RawCloudConfig: &vmopv1.SecretKeySelector{Name: *machine.Spec.Bootstrap.DataSecretName, Key: bootstrapDataKey},
+		}}
+		return controllerutil.SetControllerReference(vm, v, r.Client.Scheme())
+	})
+	if err != nil {
+		return ctrl.Result{}, fmt.Errorf("creating the VirtualMachine of %s: %w", vm.Name, err)
+	}
+	if op == controllerutil.OperationResultCreated && r.Recorder != nil {
+		r.Recorder.Eventf(vm, nil, corev1.EventTypeNormal, "VirtualMachineCreated", "CreateVM", "VirtualMachine %s (%s, %s)", v.Name, v.Spec.ClassName, v.Spec.ImageName)
+	}
+
+	vm.Status.VMStatus = string(v.Status.PowerState)
+	if v.Status.BiosUUID != "" {
+		vm.Spec.ProviderID = ProviderIDPrefix + v.Status.BiosUUID
+	}
+	ip := ""
+	if v.Status.Network != nil {
+		ip = v.Status.Network.PrimaryIP4
+	}
+	if vm.Spec.ProviderID == "" || ip == "" || v.Status.PowerState != vmopv1.VirtualMachinePowerStateOn {
+		why := "waiting for the VirtualMachine to be cloned, powered on and to report its IP"
+		if c := meta.FindStatusCondition(v.Status.Conditions, "Ready"); c != nil && c.Status == metav1.ConditionFalse && c.Message != "" {
+			why = "VirtualMachine: " + c.Message
+		}
+		r.notProvisioned(vm, "WaitingForVirtualMachine", why)
+		return ctrl.Result{}, nil // the VirtualMachine's changes bring us back
+	}
+	vm.Status.Addresses = []clusterv1.MachineAddress{{Type: clusterv1.MachineInternalIP, Address: ip}, {Type: clusterv1.MachineHostName, Address: v.Name}}
+	vm.Status.Initialization.Provisioned = ptr.To(true)
+	meta.SetStatusCondition(&vm.Status.Conditions, metav1.Condition{Type: vmwarev1.VirtualMachineProvisioned, Status: metav1.ConditionTrue,
+		Reason: "PoweredOn", Message: ip, ObservedGeneration: vm.Generation})
+	return ctrl.Result{}, nil
+}
+
+func (r *MachineReconciler) notProvisioned(vm *vmwarev1.VSphereMachine, reason, msg string) {
+	meta.SetStatusCondition(&vm.Status.Conditions, metav1.Condition{Type: vmwarev1.VirtualMachineProvisioned, Status: metav1.ConditionFalse,
+		Reason: reason, Message: msg, ObservedGeneration: vm.Generation})
+}
+
+// reconcileDelete deletes the VirtualMachine and keeps the finalizer until
+// the VM service has destroyed it in vCenter.
+func (r *MachineReconciler) reconcileDelete(ctx context.Context, vm *vmwarev1.VSphereMachine) (ctrl.Result, error) {
+	v := &vmopv1.VirtualMachine{}
+	err := r.Client.Get(ctx, client.ObjectKey{Namespace: vm.Namespace, Name: vm.Name}, v)
+	switch {
+	case apierrors.IsNotFound(err):
+		controllerutil.RemoveFinalizer(vm, MachineFinalizer)
+		return ctrl.Result{}, nil
+	case err != nil:
+		return ctrl.Result{}, err
+	case !metav1.IsControlledBy(v, vm):
+		controllerutil.RemoveFinalizer(vm, MachineFinalizer) // not ours to delete
+		return ctrl.Result{}, nil
+	}
+	if v.DeletionTimestamp.IsZero() {
+		if err := r.Client.Delete(ctx, v); client.IgnoreNotFound(err) != nil {
+			return ctrl.Result{}, fmt.Errorf("deleting VirtualMachine %s: %w", v.Name, err)
+		}
+	}
+	r.notProvisioned(vm, "Deleting", "waiting for the VirtualMachine to be destroyed")
+	return ctrl.Result{RequeueAfter: requeueWhileDeleting}, nil
+}

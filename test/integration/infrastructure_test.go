@@ -1,0 +1,134 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
+	vmwarev1 "github.com/open-supervisor/supervisor/api/vmware/v1beta1"
+	"github.com/open-supervisor/supervisor/providers/vsphere/infrastructure"
+	"github.com/open-supervisor/supervisor/test/harness"
+)
+
+// Cluster API drives our infrastructure provider: the Cluster's
+// control-plane endpoint becomes a VIP served by HAProxy, a control-plane
+// Machine becomes a VM cloned in vCenter with the Machine's bootstrap data,
+// and deleting the Cluster removes the VM, the VirtualMachineService and
+// frees the VIP.
+func TestClusterAPIInfrastructureOnVCenter(t *testing.T) {
+	h := harness.New(t, harness.Options{})
+	h.StartManager(nil)
+	e := startLB(t, h, harness.LBOptions{})
+	ctx := context.Background()
+	ns := h.Namespace
+
+	infraRef := func(kind, name string) clusterv1.ContractVersionedObjectReference {
+		return clusterv1.ContractVersionedObjectReference{APIGroup: vmwarev1.GroupVersion.Group, Kind: kind, Name: name}
+	}
+	objs := []client.Object{
+		&corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "cp-0-bootstrap", Labels: map[string]string{clusterv1.ClusterNameLabel: "guest"}},
+			Data: map[string][]byte{"value": []byte("## template: jinja\n#cloud-config\nruncmd:\n- kubeadm init\n"), "format": []byte("cloud-config")},
+		},
+		&vmwarev1.VSphereCluster{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "guest"}},
+		&clusterv1.Cluster{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "guest"},
+			Spec:       clusterv1.ClusterSpec{InfrastructureRef: infraRef("VSphereCluster", "guest")},
+		},
+		&vmwarev1.VSphereMachine{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "cp-0"},
+			Spec:       vmwarev1.VSphereMachineSpec{ImageName: h.Image, ClassName: "best-effort-xsmall", StorageClass: h.StorageClass},
+		},
+		&clusterv1.Machine{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "cp-0", Labels: map[string]string{
+				clusterv1.ClusterNameLabel: "guest", clusterv1.MachineControlPlaneLabel: "",
+			}},
+			Spec: clusterv1.MachineSpec{
+				ClusterName: "guest", Version: "v1.18.20",
+				Bootstrap:         clusterv1.Bootstrap{DataSecretName: ptr.To("cp-0-bootstrap")},
+				InfrastructureRef: infraRef("VSphereMachine", "cp-0"),
+			},
+		},
+	}
+	for _, o := range objs {
+		if err := h.Client.Create(ctx, o); err != nil {
+			t.Fatalf("creating %T %s: %v", o, o.GetName(), err)
+		}
+	}
+
+	// The endpoint: a VIP of the load balancer, recorded by Cluster API.
+	first := e.Object.Spec.AddressRanges[0].Address
+	cluster := &clusterv1.Cluster{}
+	h.Eventually(func() error {
+		if err := h.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "guest"}, cluster); err != nil {
+			return err
+		}
+		if cluster.Spec.ControlPlaneEndpoint.Host != first || cluster.Spec.ControlPlaneEndpoint.Port != infrastructure.APIServerPort ||
+			!ptr.Deref(cluster.Status.Initialization.InfrastructureProvisioned, false) {
+			return fmt.Errorf("endpoint %+v, infrastructure provisioned %v", cluster.Spec.ControlPlaneEndpoint, cluster.Status.Initialization.InfrastructureProvisioned)
+		}
+		return nil
+	}, "the Cluster's control-plane endpoint on the VIP")
+
+	// The machine: a VM in vCenter, its BIOS UUID as providerID, its IP on the Machine.
+	vm := &vmopv1.VirtualMachine{}
+	machine := &clusterv1.Machine{}
+	h.Eventually(func() error {
+		if err := h.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "cp-0"}, machine); err != nil {
+			return err
+		}
+		if !ptr.Deref(machine.Status.Initialization.InfrastructureProvisioned, false) || len(machine.Status.Addresses) == 0 {
+			return fmt.Errorf("machine status %+v", machine.Status)
+		}
+		return h.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "cp-0"}, vm)
+	}, "the Machine's infrastructure provisioned")
+	if want := infrastructure.ProviderIDPrefix + vm.Status.BiosUUID; machine.Spec.ProviderID != want || vm.Status.BiosUUID == "" {
+		t.Errorf("providerID %q, want %q", machine.Spec.ProviderID, want)
+	}
+	if machine.Status.Addresses[0].Address != vm.Status.Network.PrimaryIP4 {
+		t.Errorf("Machine addresses %+v, VM IP %s", machine.Status.Addresses, vm.Status.Network.PrimaryIP4)
+	}
+	if vm.Labels[vmwarev1.ClusterRoleLabel] != vmwarev1.RoleControlPlane || vm.Spec.Bootstrap.CloudInit.RawCloudConfig.Name != "cp-0-bootstrap" {
+		t.Errorf("VirtualMachine labels %v, bootstrap %+v", vm.Labels, vm.Spec.Bootstrap)
+	}
+	vcvms := vcVMs(t, h, "cp-0")
+	if len(vcvms) != 1 {
+		t.Fatalf("want 1 VM in vCenter, found %d", len(vcvms))
+	}
+	if !strings.Contains(decode(t, extraConfig(vcvms[0], "guestinfo.userdata")), "kubeadm init") {
+		t.Error("the VM does not carry the Machine's bootstrap data")
+	}
+
+	// Deleting the Cluster removes everything and frees the VIP.
+	if err := h.Client.Delete(ctx, cluster); err != nil {
+		t.Fatal(err)
+	}
+	h.Eventually(func() error {
+		for _, o := range []client.Object{&clusterv1.Cluster{}, &clusterv1.Machine{}, &vmwarev1.VSphereMachine{}, &vmopv1.VirtualMachine{}, &vmwarev1.VSphereCluster{}, &vmopv1.VirtualMachineService{}} {
+			name := "cp-0"
+			switch o.(type) {
+			case *clusterv1.Cluster, *vmwarev1.VSphereCluster, *vmopv1.VirtualMachineService:
+				name = "guest"
+			}
+			if err := h.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, o); !apierrors.IsNotFound(err) {
+				return fmt.Errorf("%T %s still there (%v)", o, name, err)
+			}
+		}
+		if n := len(vcVMs(t, h, "cp-0")); n != 0 {
+			return fmt.Errorf("%d VMs left in vCenter", n)
+		}
+		if lb := e.loadBalancer(); lb.Status.VIPsInUse != 0 {
+			return fmt.Errorf("%d VIPs still in use", lb.Status.VIPsInUse)
+		}
+		return nil
+	}, "the Cluster's VM, VirtualMachineService and VIP to be gone")
+}
