@@ -69,7 +69,7 @@ func startEmbedded(ctx context.Context, o *options) (*embeddedStack, error) {
 		return nil, err
 	}
 	log.Info("Starting etcd and kube-apiserver")
-	if s.env, err = testenv.Start(o.assetsDir); err != nil {
+	if s.env, err = testenv.StartWith(testenv.Options{AssetsDir: o.assetsDir, ClusterAPI: true}); err != nil {
 		s.stop()
 		return nil, err
 	}

@@ -26,7 +26,9 @@ import (
 	"github.com/open-supervisor/supervisor/controllers/namespace"
 	"github.com/open-supervisor/supervisor/internal/webhooks"
 	lbcontroller "github.com/open-supervisor/supervisor/lbapi/controller"
+	"github.com/open-supervisor/supervisor/providers/clusterapi"
 	"github.com/open-supervisor/supervisor/providers/vsphere"
+	"github.com/open-supervisor/supervisor/providers/vsphere/infrastructure"
 	"github.com/open-supervisor/supervisor/providers/vsphere/inventory"
 	"github.com/open-supervisor/supervisor/providers/vsphere/session"
 )
@@ -104,7 +106,8 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+	// Cluster API runs in this manager; its presets decide how Secrets are cached.
+	mgrOpts, err := clusterapi.ManagerOptions(ctrl.Options{
 		Scheme:                  api.NewScheme(),
 		Metrics:                 metricsserver.Options{BindAddress: o.metricsAddr},
 		HealthProbeBindAddress:  o.probeAddr,
@@ -114,7 +117,17 @@ func run(ctx context.Context, o options) error {
 		WebhookServer:           webhookServer,
 	})
 	if err != nil {
+		return err
+	}
+	mgr, err := ctrl.NewManager(cfg, mgrOpts)
+	if err != nil {
 		return fmt.Errorf("failed to create the manager: %w", err)
+	}
+	if _, err := clusterapi.Setup(ctx, mgr, clusterapi.Options{}); err != nil {
+		return fmt.Errorf("failed to set up Cluster API: %w", err)
+	}
+	if err := infrastructure.Setup(ctx, mgr, infrastructure.Options{MachineConcurrency: o.concurrency}); err != nil {
+		return fmt.Errorf("failed to set up the infrastructure provider: %w", err)
 	}
 	sessions := session.NewCache()
 	defer sessions.Logout(context.WithoutCancel(ctx))
@@ -153,6 +166,9 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+		return err
+	}
+	if err := mgr.AddReadyzCheck("webhooks", mgr.GetWebhookServer().StartedChecker()); err != nil {
 		return err
 	}
 	ctrl.Log.Info("Starting the supervisor manager", "vcenter", redact(o.vcServer))
