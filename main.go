@@ -24,6 +24,7 @@ import (
 
 	"github.com/open-supervisor/supervisor/api"
 	"github.com/open-supervisor/supervisor/controllers/namespace"
+	"github.com/open-supervisor/supervisor/controllers/tanzukubernetesrelease"
 	"github.com/open-supervisor/supervisor/internal/webhooks"
 	lbcontroller "github.com/open-supervisor/supervisor/lbapi/controller"
 	"github.com/open-supervisor/supervisor/providers/clusterapi"
@@ -148,6 +149,9 @@ func run(ctx context.Context, o options) error {
 	}
 	if err := (&namespace.Reconciler{Client: mgr.GetClient(), Reader: mgr.GetAPIReader()}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("failed to set up the namespace controller: %w", err)
+	}
+	if err := (&tanzukubernetesrelease.Reconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("failed to set up the release controller: %w", err)
 	}
 	if err := (&lbcontroller.Reconciler{
 		Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("lbapi"), LoadBalancer: o.loadBalancer,

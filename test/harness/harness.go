@@ -32,6 +32,7 @@ import (
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
 	vspherev1 "github.com/open-supervisor/supervisor/api/vsphere/v1alpha1"
 	"github.com/open-supervisor/supervisor/controllers/namespace"
+	"github.com/open-supervisor/supervisor/controllers/tanzukubernetesrelease"
 	"github.com/open-supervisor/supervisor/internal/webhooks"
 	"github.com/open-supervisor/supervisor/providers/clusterapi"
 	"github.com/open-supervisor/supervisor/providers/vsphere"
@@ -97,6 +98,12 @@ func startPlatform() (stop func(), err error) {
 		return nil, err
 	}
 	if err := webhooks.Setup(mgr); err != nil {
+		cancel()
+		return nil, err
+	}
+	// Releases are cluster-wide: published once, Ready once any test's
+	// catalog has published their images.
+	if err := (&tanzukubernetesrelease.Reconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
 		cancel()
 		return nil, err
 	}

@@ -1,0 +1,99 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	storagev1 "k8s.io/api/storage/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	runv1alpha2 "github.com/open-supervisor/supervisor/api/run/v1alpha2"
+	runv1alpha3 "github.com/open-supervisor/supervisor/api/run/v1alpha3"
+	"github.com/open-supervisor/supervisor/test/harness"
+)
+
+// The seed manifest, exactly as users apply it, is admitted through the
+// real API server (defaulting and validation webhooks, release resolved
+// from the published TanzuKubernetesReleases), stored as v1alpha3 and
+// read back as v1alpha1 unchanged; an invalid change is refused naming the
+// field.
+func TestSeedTanzuKubernetesClusterAdmitted(t *testing.T) {
+	h := harness.New(t, harness.Options{})
+	h.StartManager(nil)
+	ctx := context.Background()
+	sc := &storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: "k8s-storage"}, Provisioner: "csi.vsphere.vmware.com"}
+	if err := h.Client.Create(ctx, sc); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+	h.Eventually(func() error {
+		tkr := &runv1alpha2.TanzuKubernetesRelease{}
+		if err := h.Client.Get(ctx, client.ObjectKey{Name: "v1.18.20---vmware.1-tkg.1"}, tkr); err != nil {
+			return err
+		}
+		for _, c := range tkr.Status.Conditions {
+			if c.Type == runv1alpha2.ReleaseReadyCondition && c.Status == corev1.ConditionTrue {
+				return nil
+			}
+		}
+		return fmt.Errorf("release not Ready: %+v", tkr.Status.Conditions)
+	}, "the v1.18 release published and Ready")
+
+	raw, err := os.ReadFile("../../templates/samples/tkc-v1alpha1.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed := &unstructured.Unstructured{}
+	if err := yaml.Unmarshal(raw, &seed.Object); err != nil {
+		t.Fatal(err)
+	}
+	seed.SetNamespace(h.Namespace)
+	if err := h.Client.Create(ctx, seed.DeepCopy()); err != nil {
+		t.Fatalf("the seed manifest was refused: %v", err)
+	}
+
+	hub := &runv1alpha3.TanzuKubernetesCluster{}
+	if err := h.Client.Get(ctx, client.ObjectKey{Namespace: h.Namespace, Name: seed.GetName()}, hub); err != nil {
+		t.Fatalf("reading the seed as v1alpha3: %v", err)
+	}
+	if hub.Spec.Topology.ControlPlane.Replicas == nil || *hub.Spec.Topology.ControlPlane.Replicas != 3 || len(hub.Spec.Topology.NodePools) != 1 {
+		t.Errorf("v1alpha3 topology %+v", hub.Spec.Topology)
+	}
+
+	back := &unstructured.Unstructured{}
+	back.SetGroupVersionKind(seed.GroupVersionKind())
+	if err := h.Client.Get(ctx, client.ObjectKey{Namespace: h.Namespace, Name: seed.GetName()}, back); err != nil {
+		t.Fatal(err)
+	}
+	wantSpec, _, _ := unstructured.NestedMap(seed.Object, "spec")
+	gotSpec, _, _ := unstructured.NestedMap(back.Object, "spec")
+	for _, path := range [][]string{{"topology"}, {"settings", "network", "pods"}, {"settings", "network", "services"}, {"settings", "network", "cni"}} {
+		w, _, _ := unstructured.NestedFieldNoCopy(wantSpec, path...)
+		g, _, _ := unstructured.NestedFieldNoCopy(gotSpec, path...)
+		if fmt.Sprint(w) != fmt.Sprint(g) {
+			t.Errorf("spec.%s changed through storage: wrote %v, read %v", strings.Join(path, "."), w, g)
+		}
+	}
+	if v, _, _ := unstructured.NestedString(gotSpec, "distribution", "version"); v != "v1.18" {
+		t.Errorf("the version hint must read back as written, got %q", v)
+	}
+	if v, _, _ := unstructured.NestedString(gotSpec, "distribution", "fullVersion"); v != "v1.18.20+vmware.1-tkg.1" {
+		t.Errorf("the hint must resolve to the newest v1.18 release, got %q", v)
+	}
+
+	// An even control-plane count is refused with the field path.
+	if err := unstructured.SetNestedField(back.Object, int64(2), "spec", "topology", "controlPlane", "count"); err != nil {
+		t.Fatal(err)
+	}
+	err = h.Client.Update(ctx, back)
+	if err == nil || !strings.Contains(err.Error(), "spec.topology.controlPlane.count") {
+		t.Errorf("want a refusal naming spec.topology.controlPlane.count, got %v", err)
+	}
+}
