@@ -37,7 +37,7 @@ func TestClusterAPIInfrastructureOnVCenter(t *testing.T) {
 	objs := []client.Object{
 		&corev1.Secret{
 			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "cp-0-bootstrap", Labels: map[string]string{clusterv1.ClusterNameLabel: "guest"}},
-			Data: map[string][]byte{"value": []byte("## template: jinja\n#cloud-config\nruncmd:\n- kubeadm init\n"), "format": []byte("cloud-config")},
+			Data:       map[string][]byte{"value": []byte("## template: jinja\n#cloud-config\nruncmd:\n- kubeadm init\n"), "format": []byte("cloud-config")},
 		},
 		&vmwarev1.VSphereCluster{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "guest"}},
 		&clusterv1.Cluster{
