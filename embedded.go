@@ -21,8 +21,10 @@ import (
 
 	"github.com/open-supervisor/supervisor/api"
 	lbv1 "github.com/open-supervisor/supervisor/api/lbapi/v1alpha1"
+	runv1 "github.com/open-supervisor/supervisor/api/run/v1alpha2"
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
 	"github.com/open-supervisor/supervisor/lbapi/appliance"
+	"github.com/open-supervisor/supervisor/templates"
 	"github.com/open-supervisor/supervisor/test/embedded"
 	testenv "github.com/open-supervisor/supervisor/test/envtest"
 	"github.com/open-supervisor/supervisor/test/vcsim"
@@ -203,11 +205,26 @@ func (s *embeddedStack) waitReady(ctx context.Context, c client.Client) error {
 		var classes vmopv1.VirtualMachineClassList
 		var images vmopv1.ClusterVirtualMachineImageList
 		lb := &lbv1.LoadBalancer{}
+		var releases runv1.TanzuKubernetesReleaseList
 		return c.List(ctx, &classes, client.InNamespace(embedded.Namespace)) == nil && len(classes.Items) >= 16 &&
 			c.List(ctx, &images) == nil && len(images.Items) > 0 &&
 			c.Get(ctx, client.ObjectKey{Name: embeddedLoadBalancer}, lb) == nil &&
-			meta.IsStatusConditionTrue(lb.Status.Conditions, lbv1.ConditionDataPlaneAPIReachable)
+			meta.IsStatusConditionTrue(lb.Status.Conditions, lbv1.ConditionDataPlaneAPIReachable) &&
+			c.List(ctx, &releases) == nil && allReady(releases.Items)
 	})
+}
+
+// allReady says whether every shipped release is published and Ready.
+func allReady(releases []runv1.TanzuKubernetesRelease) bool {
+	ready := 0
+	for _, r := range releases {
+		for _, c := range r.Status.Conditions {
+			if c.Type == runv1.ReleaseReadyCondition && c.Status == corev1.ConditionTrue {
+				ready++
+			}
+		}
+	}
+	return ready >= len(templates.Releases)
 }
 
 func waitFor(ctx context.Context, ok func() bool) error {

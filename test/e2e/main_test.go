@@ -1,0 +1,153 @@
+// Package e2e runs the supervisor binary the way `make run` does (the
+// embedded stack: vcsim, etcd, kube-apiserver, HAProxy, the manager) and
+// drives it only through the kubeconfig it writes, as a user would.
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/open-supervisor/supervisor/api"
+	testenv "github.com/open-supervisor/supervisor/test/envtest"
+)
+
+// supervisor is the running embedded stack shared by the tests.
+var supervisor struct {
+	client client.Client
+	dir    string
+	log    string
+}
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "supervisor-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	stop, err := start(dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	code := m.Run()
+	stop()
+	if code != 0 {
+		if b, err := os.ReadFile(supervisor.log); err == nil {
+			fmt.Fprintf(os.Stderr, "--- supervisor log (last 60 lines) ---\n%s\n", lastLines(string(b), 60))
+		}
+	}
+	return code
+}
+
+// start builds the binary, starts it with --embedded and waits for
+// "Supervisor ready".
+func start(dir string) (stop func(), err error) {
+	assets, err := testenv.FindAssets()
+	if err != nil {
+		return nil, err
+	}
+	bin := filepath.Join(dir, "supervisor")
+	build := exec.Command("go", "build", "-o", bin, "github.com/open-supervisor/supervisor")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		return nil, fmt.Errorf("building the supervisor: %w", err)
+	}
+	supervisor.dir = filepath.Join(dir, "state")
+	supervisor.log = filepath.Join(dir, "supervisor.log")
+	logFile, err := os.Create(supervisor.log)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, "--embedded", "--state-dir", supervisor.dir, "--assets-dir", assets, "--boot-delay", "0",
+		"--metrics-bind-address", "0", "--health-probe-bind-address", "127.0.0.1:0")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	cmd.Stderr = logFile
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	stop = func() {
+		_ = cmd.Process.Signal(syscall.SIGINT)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		}
+		logFile.Close()
+	}
+	ready := make(chan struct{})
+	go func() {
+		s := bufio.NewScanner(stdout)
+		signalled := false
+		for s.Scan() {
+			fmt.Fprintln(logFile, s.Text())
+			if !signalled && strings.Contains(s.Text(), "Supervisor ready") {
+				close(ready)
+				signalled = true
+			}
+		}
+		_, _ = io.Copy(logFile, stdout)
+	}()
+	select {
+	case <-ready:
+	case <-time.After(3 * time.Minute):
+		stop()
+		b, _ := os.ReadFile(supervisor.log)
+		return nil, fmt.Errorf("the supervisor did not get ready in 3 minutes:\n%s", lastLines(string(b), 40))
+	}
+	cfg, err := clientcmd.BuildConfigFromFlags("", filepath.Join(supervisor.dir, "kubeconfig"))
+	if err != nil {
+		stop()
+		return nil, err
+	}
+	if supervisor.client, err = client.New(cfg, client.Options{Scheme: api.NewScheme()}); err != nil {
+		stop()
+		return nil, err
+	}
+	return stop, nil
+}
+
+// eventually polls f until it succeeds or the timeout passes.
+func eventually(t *testing.T, timeout time.Duration, what string, f func(ctx context.Context) error) {
+	t.Helper()
+	ctx := context.Background()
+	deadline := time.Now().Add(timeout)
+	var err error
+	for time.Now().Before(deadline) {
+		if err = f(ctx); err == nil {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("timed out after %s waiting for %s: %v", timeout, what, err)
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
