@@ -55,6 +55,9 @@ const (
 	ReasonNotServing     = "VIPNotAnswering"
 )
 
+// confirmReloadAfter is how soon a sync looks at the reload of its commit.
+const confirmReloadAfter = 300 * time.Millisecond
+
 var syncKey = reconcile.Request{NamespacedName: types.NamespacedName{Name: "lbapi-sync"}}
 
 // Reconciler serves every Service of type LoadBalancer from one LoadBalancer.
@@ -219,12 +222,22 @@ func (r *Reconciler) Reconcile(ctx context.Context, _ ctrl.Request) (ctrl.Result
 			continue
 		}
 		rejected[s.key] = true
+		s.status.Ingress = nil // a VIP published before its reload was confirmed is taken back
 		r.refuse(ctx, s, ReasonConfigRejected, "HAProxy rejected the configuration of "+name+": "+why.Error())
 	}
 
-	retry := r.publish(ctx, serve, vips, rejected)
+	retry := r.publish(ctx, serve, vips, rejected, func(proxies []haproxy.Proxy) bool {
+		for _, p := range proxies {
+			if !be.applier.Loaded(p) {
+				return false
+			}
+		}
+		return true
+	})
 	r.writeLoadBalancerStatus(ctx, lb, be, alloc.InUse(), alloc.Free(), nil)
 	switch {
+	case be.applier.Pending():
+		return ctrl.Result{RequeueAfter: confirmReloadAfter}, nil
 	case retry:
 		return ctrl.Result{RequeueAfter: time.Second}, nil
 	case len(rejected) > 0:
@@ -254,9 +267,10 @@ func (r *Reconciler) vipFor(alloc *allocator.Allocator, s *lbService) (netip.Add
 	return alloc.Allocate(s.key)
 }
 
-// publish writes the VIP of every Service that newly serves, once its VIP
-// answers; it says whether some did not answer yet.
-func (r *Reconciler) publish(ctx context.Context, serve []*lbService, vips map[string]netip.Addr, rejected map[string]bool) bool {
+// publish writes the VIP of every Service that newly serves, once HAProxy
+// has loaded its proxies and its VIP answers; it says whether some did not
+// answer yet.
+func (r *Reconciler) publish(ctx context.Context, serve []*lbService, vips map[string]netip.Addr, rejected map[string]bool, loaded func([]haproxy.Proxy) bool) bool {
 	var retry atomic.Bool
 	work := make(chan *lbService)
 	done := make(chan struct{})
@@ -279,7 +293,7 @@ func (r *Reconciler) publish(ctx context.Context, serve []*lbService, vips map[s
 	}
 	for _, s := range serve {
 		vip, ok := vips[s.key]
-		if !ok || rejected[s.key] || len(s.ports) == 0 || hasIngress(s, vip) {
+		if !ok || rejected[s.key] || len(s.ports) == 0 || hasIngress(s, vip) || !loaded(s.proxies(vip)) {
 			continue
 		}
 		work <- s

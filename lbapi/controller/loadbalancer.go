@@ -85,7 +85,7 @@ func (r *Reconciler) connect(ctx context.Context, lb *lbv1.LoadBalancer) (*backe
 			errs = append(errs, err)
 			continue
 		}
-		r.backend = &backend{identity: identity, applier: &haproxy.Applier{Client: c}, apiVersion: v, server: c.BaseURL}
+		r.backend = &backend{identity: identity, applier: &haproxy.Applier{Client: c, RetryRejected: r.RetryRejected}, apiVersion: v, server: c.BaseURL}
 		return r.backend, nil
 	}
 	return nil, errors.Join(errs...)

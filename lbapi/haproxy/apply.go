@@ -22,14 +22,41 @@ const maxAttempts = 5
 // Applier writes plans to one appliance. It remembers what HAProxy held
 // after its own last commit, so a steady state costs one version read; any
 // other version (a restart, another writer) makes it read HAProxy again.
+//
+// A commit's reload is not awaited: the next change must not wait a reload
+// delay behind it. The next Apply looks at how that reload went and, when
+// HAProxy failed to load the batch, isolates the proxies at fault like a
+// refused commit (callers probe the VIPs meanwhile).
 type Applier struct {
 	Client *dataplane.Client
+	// RetryRejected is how long a refused proxy is left out before it is
+	// tried again unchanged; 30 s when zero.
+	RetryRejected time.Duration
 
 	mu           sync.Mutex
 	known        map[string]Proxy
 	knownVersion int64
+	pending      *pendingReload
+	refused      map[string]refusal
+	// confirmed is what HAProxy is known to have loaded.
+	confirmed map[string]Proxy
 	// Transactions counts committed transactions (benchmarks read it).
 	Transactions int
+}
+
+// pendingReload is committed configuration whose reload is unconfirmed:
+// base is what served before the first unconfirmed commit, desired what
+// the last one asked for, id the reload that loads it all.
+type pendingReload struct {
+	id            string
+	base, desired map[string]Proxy
+}
+
+// refusal is a proxy HAProxy refused, left out until it changes or until.
+type refusal struct {
+	proxy Proxy
+	err   error
+	until time.Time
 }
 
 // Result is what Apply did.
@@ -41,21 +68,103 @@ type Result struct {
 }
 
 // Apply makes HAProxy serve exactly desired (for owned proxies) in one
-// transaction. When HAProxy rejects the configuration, the proxies at fault
-// are found by bisection and left out, so one bad Service never holds back
-// the others.
+// transaction. Proxies HAProxy refuses, at commit or when loading an
+// earlier batch, are found by bisection and left out (and reported in
+// Rejected), so one bad Service never holds back the others.
 func (a *Applier) Apply(ctx context.Context, desired map[string]Proxy) (Result, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	res := Result{Rejected: map[string]error{}}
+	if err := a.checkPending(ctx); err != nil {
+		return res, err
+	}
 	// What serves now: the base to isolate from when HAProxy refuses.
 	base, err := a.current(ctx)
 	if err != nil {
-		return Result{}, err
+		return res, err
 	}
-	ch, err := a.apply(ctx, desired)
-	if !errors.Is(err, dataplane.ErrInvalid) {
-		return Result{Changes: ch}, err
+	desired = a.withoutRefused(base, desired, res.Rejected)
+	id, ch, err := a.commit(ctx, desired)
+	res.Changes = ch
+	switch {
+	case errors.Is(err, dataplane.ErrInvalid):
+		err = a.settle(ctx, base, desired, err)
+		a.withoutRefused(base, desired, res.Rejected)
+		return res, err
+	case err != nil:
+		return res, err
+	case id == "" && a.pending == nil:
+		a.confirmed = copyProxies(desired) // loaded already, or no reload record to wait for
+		return res, nil
+	case id == "":
+		return res, nil
+	case a.pending != nil:
+		a.pending.id, a.pending.desired = id, copyProxies(desired)
+	default:
+		a.pending = &pendingReload{id: id, base: base, desired: copyProxies(desired)}
 	}
+	return res, nil
+}
+
+// Pending says whether a reload awaits confirmation by a later Apply.
+func (a *Applier) Pending() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.pending != nil
+}
+
+// Loaded says whether HAProxy is known to have loaded p as it is: its
+// reload succeeded (where the API reports reloads).
+func (a *Applier) Loaded(p Proxy) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	c, ok := a.confirmed[p.Name]
+	return ok && equalProxy(c, p)
+}
+
+// checkPending looks, without waiting, at the unconfirmed reload; when it
+// failed, the batch is isolated from what served before it.
+func (a *Applier) checkPending(ctx context.Context) error {
+	p := a.pending
+	if p == nil {
+		return nil
+	}
+	failed, done, err := a.reloadStatus(ctx, p.id)
+	if err != nil || !done {
+		return err
+	}
+	a.pending = nil
+	if failed == nil {
+		a.confirmed = p.desired
+		return nil
+	}
+	a.known = nil // HAProxy's file holds the batch, its workers do not
+	return a.settle(ctx, p.base, p.desired, failed)
+}
+
+// withoutRefused leaves out proxies refused recently and unchanged since,
+// keeping what served before in their place, and reports them.
+func (a *Applier) withoutRefused(base, desired map[string]Proxy, rejected map[string]error) map[string]Proxy {
+	out := copyProxies(desired)
+	for name, r := range a.refused {
+		want, ok := desired[name]
+		if !ok || !equalProxy(want, r.proxy) || time.Now().After(r.until) {
+			delete(a.refused, name)
+			continue
+		}
+		rejected[name] = r.err
+		if old, ok := base[name]; ok {
+			out[name] = old
+		} else {
+			delete(out, name)
+		}
+	}
+	return out
+}
+
+// settle isolates the proxies at fault in a batch that failed with
+// failure, applies the rest on top of base and remembers the refusals.
+func (a *Applier) settle(ctx context.Context, base, desired map[string]Proxy, failure error) error {
 	var suspects []string
 	for name := range desired {
 		if !equalProxy(base[name], desired[name]) {
@@ -68,16 +177,28 @@ func (a *Applier) Apply(ctx context.Context, desired map[string]Proxy) (Result, 
 		}
 	}
 	sort.Strings(suspects)
-	rejected := map[string]error{}
-	if err := a.split(ctx, base, desired, suspects, err, rejected); err != nil {
-		return Result{Rejected: rejected}, err
+	base = copyProxies(base)
+	found := map[string]error{}
+	if err := a.split(ctx, base, desired, suspects, failure, found); err != nil {
+		return err
 	}
 	// A failed reload leaves the refused configuration in HAProxy's file;
 	// make sure it holds exactly what was accepted.
-	if _, err := a.apply(ctx, base); err != nil {
-		return Result{Rejected: rejected}, err
+	if err := a.applyNow(ctx, base); err != nil {
+		return err
 	}
-	return Result{Changes: ch, Rejected: rejected}, nil
+	a.confirmed = copyProxies(base)
+	retry := a.RetryRejected
+	if retry == 0 {
+		retry = 30 * time.Second
+	}
+	if a.refused == nil {
+		a.refused = map[string]refusal{}
+	}
+	for name, err := range found {
+		a.refused[name] = refusal{proxy: desired[name], err: err, until: time.Now().Add(retry)}
+	}
+	return nil
 }
 
 // split isolates the suspects, known to fail together with failure: a lone
@@ -109,7 +230,7 @@ func (a *Applier) isolate(ctx context.Context, base, desired map[string]Proxy, s
 			delete(trial, name)
 		}
 	}
-	_, err := a.apply(ctx, trial)
+	err := a.applyNow(ctx, trial)
 	switch {
 	case err == nil:
 		for k := range base {
@@ -142,24 +263,39 @@ func (a *Applier) current(ctx context.Context) (map[string]Proxy, error) {
 	return cur, nil
 }
 
-// apply writes desired in one transaction, retrying on 409/406.
-func (a *Applier) apply(ctx context.Context, desired map[string]Proxy) (Changes, error) {
+// applyNow commits desired and waits for its reload.
+func (a *Applier) applyNow(ctx context.Context, desired map[string]Proxy) error {
+	id, _, err := a.commit(ctx, desired)
+	if err != nil {
+		return err
+	}
+	if err := a.waitReload(ctx, id); err != nil {
+		a.known = nil
+		return err
+	}
+	return nil
+}
+
+// commit writes desired in one transaction, retrying on 409/406, and
+// returns the ID of the reload the server scheduled for it ("" when nothing
+// changed or the server keeps no reload record).
+func (a *Applier) commit(ctx context.Context, desired map[string]Proxy) (string, Changes, error) {
 	var lastErr error
 	for range maxAttempts {
 		version, err := a.Client.Version(ctx)
 		if err != nil {
-			return Changes{}, err
+			return "", Changes{}, err
 		}
 		current := a.known
 		if current == nil || version != a.knownVersion {
 			if current, err = a.read(ctx); err != nil {
-				return Changes{}, err
+				return "", Changes{}, err
 			}
 		}
 		ch := Plan(current, desired)
 		if ch.Empty() {
 			a.known, a.knownVersion = copyProxies(desired), version
-			return ch, nil
+			return "", ch, nil
 		}
 		tid, err := a.Client.StartTransaction(ctx, version)
 		reloadID := ""
@@ -182,42 +318,30 @@ func (a *Applier) apply(ctx context.Context, desired map[string]Proxy) (Changes,
 			if !errors.Is(err, dataplane.ErrInvalid) {
 				a.known = nil
 			}
-			return ch, err
+			return "", ch, err
 		}
 		a.Transactions++
 		a.known, a.knownVersion = copyProxies(desired), version+1
-		if err := a.waitReload(ctx, reloadID); err != nil {
-			a.known = nil // HAProxy's file holds desired, its workers do not
-			return ch, err
-		}
-		return ch, nil
+		return reloadID, ch, nil
 	}
-	return Changes{}, fmt.Errorf("gave up after %d attempts, the configuration kept changing: %w", maxAttempts, lastErr)
+	return "", Changes{}, fmt.Errorf("gave up after %d attempts, the configuration kept changing: %w", maxAttempts, lastErr)
 }
 
 // ReloadTimeout bounds the wait for a committed configuration's reload.
 const ReloadTimeout = 2 * time.Minute
 
-// waitReload waits for the reload a commit scheduled and turns a failed one
-// into ErrInvalid with HAProxy's message. APIs that keep no reload record
-// (404) are trusted; lbapi then relies on probing the VIPs.
+// waitReload waits for the reload a commit scheduled; a failed one is
+// ErrInvalid with HAProxy's message.
 func (a *Applier) waitReload(ctx context.Context, id string) error {
-	if id == "" {
-		return nil
-	}
 	ctx, cancel := context.WithTimeout(ctx, ReloadTimeout)
 	defer cancel()
 	for {
-		r, err := a.Client.Reload(ctx, id)
+		failed, done, err := a.reloadStatus(ctx, id)
 		switch {
-		case errors.Is(err, dataplane.ErrNotFound):
-			return nil
 		case err != nil:
-			return fmt.Errorf("reading reload %s: %w", id, err)
-		case r.Status == models.ReloadStatusFailed:
-			return fmt.Errorf("%w: HAProxy failed to load the configuration (reload %s): %s", dataplane.ErrInvalid, id, strings.TrimSpace(r.Response))
-		case r.Status == models.ReloadStatusSucceeded:
-			return nil
+			return err
+		case done:
+			return failed
 		}
 		select {
 		case <-ctx.Done():
@@ -225,6 +349,27 @@ func (a *Applier) waitReload(ctx context.Context, id string) error {
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
+}
+
+// reloadStatus says whether reload id is done and, if it failed, why (as
+// ErrInvalid with HAProxy's message). APIs that keep no reload record
+// (404) are trusted; callers then rely on probing the VIPs.
+func (a *Applier) reloadStatus(ctx context.Context, id string) (failed error, done bool, err error) {
+	if id == "" {
+		return nil, true, nil
+	}
+	r, err := a.Client.Reload(ctx, id)
+	switch {
+	case errors.Is(err, dataplane.ErrNotFound):
+		return nil, true, nil
+	case err != nil:
+		return nil, false, fmt.Errorf("reading reload %s: %w", id, err)
+	case r.Status == models.ReloadStatusFailed:
+		return fmt.Errorf("%w: HAProxy failed to load the configuration (reload %s): %s", dataplane.ErrInvalid, id, strings.TrimSpace(r.Response)), true, nil
+	case r.Status == models.ReloadStatusSucceeded:
+		return nil, true, nil
+	}
+	return nil, false, nil
 }
 
 func equalProxy(a, b Proxy) bool {
