@@ -24,6 +24,7 @@ import (
 
 	"github.com/open-supervisor/supervisor/api"
 	"github.com/open-supervisor/supervisor/controllers/namespace"
+	"github.com/open-supervisor/supervisor/controllers/tanzukubernetescluster"
 	"github.com/open-supervisor/supervisor/controllers/tanzukubernetesrelease"
 	"github.com/open-supervisor/supervisor/internal/webhooks"
 	lbcontroller "github.com/open-supervisor/supervisor/lbapi/controller"
@@ -152,6 +153,11 @@ func run(ctx context.Context, o options) error {
 	}
 	if err := (&tanzukubernetesrelease.Reconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("failed to set up the release controller: %w", err)
+	}
+	if err := (&tanzukubernetescluster.Reconciler{
+		Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("tanzukubernetescluster-controller"),
+	}).SetupWithManager(ctx, mgr); err != nil {
+		return fmt.Errorf("failed to set up the TanzuKubernetesCluster controller: %w", err)
 	}
 	if err := (&lbcontroller.Reconciler{
 		Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("lbapi"), LoadBalancer: o.loadBalancer,

@@ -32,6 +32,7 @@ import (
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
 	vspherev1 "github.com/open-supervisor/supervisor/api/vsphere/v1alpha1"
 	"github.com/open-supervisor/supervisor/controllers/namespace"
+	"github.com/open-supervisor/supervisor/controllers/tanzukubernetescluster"
 	"github.com/open-supervisor/supervisor/controllers/tanzukubernetesrelease"
 	"github.com/open-supervisor/supervisor/internal/webhooks"
 	"github.com/open-supervisor/supervisor/providers/clusterapi"
@@ -255,6 +256,9 @@ func (h *Harness) StartManager(sessions *session.Cache) *Manager {
 		t.Fatal(err)
 	}
 	if err := infrastructure.Setup(ctx, mgr, infrastructure.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := (&tanzukubernetescluster.Reconciler{Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("tkc")}).SetupWithManager(ctx, mgr); err != nil {
 		t.Fatal(err)
 	}
 	m := &Manager{Provider: p, stop: cancel, done: make(chan struct{})}

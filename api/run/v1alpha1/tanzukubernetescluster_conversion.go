@@ -20,11 +20,9 @@ type spokeData struct {
 	// while it still matches the cluster's release.
 	FullVersion string `json:"fullVersion,omitempty"`
 	// ClusterAPIStatus without apiEndpoints, which v1alpha3 has.
-	ClusterAPIStatus     *ClusterAPIStatus              `json:"clusterApiStatus,omitempty"`
-	VMStatus             map[string]VirtualMachineState `json:"vmStatus,omitempty"`
-	NodeStatus           map[string]NodeStatus          `json:"nodeStatus,omitempty"`
-	Upgrade              *UpgradeStatus                 `json:"upgrade,omitempty"`
-	NodeRemediationCount int                            `json:"nodeRemediationCount,omitempty"`
+	ClusterAPIStatus     *ClusterAPIStatus `json:"clusterApiStatus,omitempty"`
+	Upgrade              *UpgradeStatus    `json:"upgrade,omitempty"`
+	NodeRemediationCount int               `json:"nodeRemediationCount,omitempty"`
 }
 
 func (d spokeData) empty() bool {
@@ -60,8 +58,6 @@ func (src *TanzuKubernetesCluster) ConvertTo(hub conversion.Hub) error {
 	data := spokeData{
 		VersionHint:          src.Spec.Distribution.VersionHint,
 		FullVersion:          src.Spec.Distribution.Version,
-		VMStatus:             src.Status.VMStatus,
-		NodeStatus:           src.Status.NodeStatus,
 		Upgrade:              src.Status.Upgrade,
 		NodeRemediationCount: src.Status.NodeRemediationCount,
 	}
@@ -118,8 +114,6 @@ func restoreSpokeData(dst *TanzuKubernetesCluster, data spokeData) {
 		dst.Status.ClusterAPIStatus.ErrorMessage = c.ErrorMessage
 		dst.Status.ClusterAPIStatus.Phase = c.Phase
 	}
-	dst.Status.VMStatus = data.VMStatus
-	dst.Status.NodeStatus = data.NodeStatus
 	dst.Status.Upgrade = data.Upgrade
 	dst.Status.NodeRemediationCount = data.NodeRemediationCount
 }

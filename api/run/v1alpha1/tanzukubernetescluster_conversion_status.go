@@ -23,7 +23,8 @@ var addonSlots = []struct {
 }
 
 func statusToHub(s TanzuKubernetesClusterStatus) v1alpha3.TanzuKubernetesClusterStatus {
-	out := v1alpha3.TanzuKubernetesClusterStatus{Version: s.Version, Phase: v1alpha3.TanzuKubernetesClusterPhase(s.Phase)}
+	out := v1alpha3.TanzuKubernetesClusterStatus{Version: s.Version, Phase: v1alpha3.TanzuKubernetesClusterPhase(s.Phase),
+		VMStatus: convertMap[v1alpha3.VirtualMachineState](s.VMStatus), NodeStatus: convertMap[v1alpha3.NodeStatus](s.NodeStatus)}
 	if s.ClusterAPIStatus != nil {
 		for _, e := range s.ClusterAPIStatus.APIEndpoints {
 			out.APIEndpoints = append(out.APIEndpoints, v1alpha3.APIEndpoint(e))
@@ -40,7 +41,8 @@ func statusToHub(s TanzuKubernetesClusterStatus) v1alpha3.TanzuKubernetesCluster
 }
 
 func statusFromHub(s v1alpha3.TanzuKubernetesClusterStatus) TanzuKubernetesClusterStatus {
-	out := TanzuKubernetesClusterStatus{Version: s.Version, Phase: TanzuKubernetesClusterPhase(s.Phase)}
+	out := TanzuKubernetesClusterStatus{Version: s.Version, Phase: TanzuKubernetesClusterPhase(s.Phase),
+		VMStatus: convertMap[VirtualMachineState](s.VMStatus), NodeStatus: convertMap[NodeStatus](s.NodeStatus)}
 	if len(s.APIEndpoints) > 0 {
 		out.ClusterAPIStatus = &ClusterAPIStatus{}
 		for _, e := range s.APIEndpoints {
@@ -111,6 +113,18 @@ func addonFromHub(a v1alpha3.AddonStatus) *AddonStatus {
 		case c.Reason != "":
 			out.Status = AddonState(c.Reason)
 		}
+	}
+	return out
+}
+
+// convertMap converts a map of one string type to another; nil stays nil.
+func convertMap[To, From ~string](in map[string]From) map[string]To {
+	if in == nil {
+		return nil
+	}
+	out := make(map[string]To, len(in))
+	for k, v := range in {
+		out[k] = To(v)
 	}
 	return out
 }

@@ -108,6 +108,10 @@ func TestConvertToHubMapsFields(t *testing.T) {
 	if len(pools) != 1 || pools[0].Name != WorkersPoolName || *pools[0].Replicas != 3 || pools[0].TKR.Reference.Name != testfixtures.Release118 {
 		t.Errorf("node pools = %+v", pools)
 	}
+	// The controller writes VM and node states in the hub.
+	if s := hub.Status; s.VMStatus["tkc01-cp-1"] != v1alpha3.VirtualMachineStateReady || s.NodeStatus["tkc01-cp-1"] != v1alpha3.NodeStatusReady {
+		t.Errorf("vmStatus = %v, nodeStatus = %v", s.VMStatus, s.NodeStatus)
+	}
 }
 
 // An edit made in v1alpha1 lands in the hub without dropping what only the

@@ -19,6 +19,10 @@ type spokeData struct {
 // hubData is what v1alpha3 says and v1alpha2 cannot.
 type hubData struct {
 	Spec v1alpha3.TanzuKubernetesClusterSpec `json:"spec"`
+	// VMStatus and NodeStatus of the hub's status (v1alpha1's fields,
+	// which v1alpha2 does not show).
+	VMStatus   map[string]v1alpha3.VirtualMachineState `json:"vmStatus,omitempty"`
+	NodeStatus map[string]v1alpha3.NodeStatus          `json:"nodeStatus,omitempty"`
 }
 
 // ConvertTo converts this TanzuKubernetesCluster to the v1alpha3 hub.
@@ -38,6 +42,7 @@ func (src *TanzuKubernetesCluster) ConvertTo(hub conversion.Hub) error {
 	}
 	if ok {
 		restoreFailureDomains(dst.Spec.Topology.NodePools, restored.Spec.Topology.NodePools)
+		dst.Status.VMStatus, dst.Status.NodeStatus = restored.VMStatus, restored.NodeStatus
 	}
 	if src.Spec.Distribution == (Distribution{}) {
 		return nil
@@ -66,15 +71,17 @@ func (dst *TanzuKubernetesCluster) ConvertFrom(hub conversion.Hub) error {
 	if ok {
 		dst.Spec.Distribution = restoredDistribution(restored, tkrName(dst.Spec.Topology.ControlPlane.TKR))
 	}
-	// Keep the hub's spec only if this version would lose some of it.
+	// Keep the hub's spec and node states only if this version would lose
+	// some of them.
 	back := &v1alpha3.TanzuKubernetesCluster{}
 	if err := dst.DeepCopy().ConvertTo(back); err != nil {
 		return err
 	}
-	if equality.Semantic.DeepEqual(back.Spec, src.Spec) {
+	if equality.Semantic.DeepEqual(back.Spec, src.Spec) && len(src.Status.VMStatus) == 0 && len(src.Status.NodeStatus) == 0 {
 		return nil
 	}
-	return conversiondata.Marshal(dst, conversiondata.HubAnnotation, hubData{Spec: src.Spec})
+	return conversiondata.Marshal(dst, conversiondata.HubAnnotation,
+		hubData{Spec: src.Spec, VMStatus: src.Status.VMStatus, NodeStatus: src.Status.NodeStatus})
 }
 
 // restoredDistribution is the distribution v1alpha2 last wrote, unless the

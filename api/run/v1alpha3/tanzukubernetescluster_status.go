@@ -51,7 +51,41 @@ type TanzuKubernetesClusterStatus struct {
 	// TotalWorkerReplicas is the number of worker nodes of all pools.
 	// +optional
 	TotalWorkerReplicas int32 `json:"totalWorkerReplicas,omitempty"`
+	// VMStatus is the state of each node's VM, by VM name. vSphere shows
+	// it in v1alpha1 only; the hub has it so the controller can write it.
+	// +optional
+	VMStatus map[string]VirtualMachineState `json:"vmStatus,omitempty"`
+	// NodeStatus is the readiness of each node, by node name (a node not
+	// yet registered is listed by its VM's name as pending). vSphere shows
+	// it in v1alpha1 only.
+	// +optional
+	NodeStatus map[string]NodeStatus `json:"nodeStatus,omitempty"`
 }
+
+// VirtualMachineState is the state of a node's VM.
+type VirtualMachineState string
+
+// VM states.
+const (
+	VirtualMachineStateNotFound  VirtualMachineState = "notfound"
+	VirtualMachineStatePending   VirtualMachineState = "pending"
+	VirtualMachineStateCreated   VirtualMachineState = "created"
+	VirtualMachineStatePoweredOn VirtualMachineState = "poweredon"
+	VirtualMachineStateReady     VirtualMachineState = "ready"
+	VirtualMachineStateDeleting  VirtualMachineState = "deleting"
+	VirtualMachineStateError     VirtualMachineState = "error"
+)
+
+// NodeStatus is the readiness of a node as the guest cluster sees it.
+type NodeStatus string
+
+// Node states.
+const (
+	NodeStatusPending  NodeStatus = "pending"
+	NodeStatusUnknown  NodeStatus = "unknown"
+	NodeStatusReady    NodeStatus = "ready"
+	NodeStatusNotReady NodeStatus = "notready"
+)
 
 // APIEndpoint is where an API server listens.
 type APIEndpoint struct {

@@ -91,6 +91,9 @@ func HubClusters() []*v1alpha3.TanzuKubernetesCluster {
 			Conditions: v1alpha3.Conditions{{Type: v1alpha3.ReadyCondition, Status: corev1.ConditionFalse,
 				Severity: v1alpha3.ConditionSeverityWarning, Reason: v1alpha3.NodePoolsUpdatingReason, Message: "np-2 updating", LastTransitionTime: Time}},
 			TotalWorkerReplicas: 3,
+			VMStatus: map[string]v1alpha3.VirtualMachineState{
+				"tkc-cp-1": v1alpha3.VirtualMachineStateReady, "tkc-np-1-2": v1alpha3.VirtualMachineStatePending},
+			NodeStatus: map[string]v1alpha3.NodeStatus{"tkc-cp-1": v1alpha3.NodeStatusReady, "tkc-np-1-2": v1alpha3.NodeStatusPending},
 		},
 	}
 	noPools := full.DeepCopy()

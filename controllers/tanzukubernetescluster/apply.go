@@ -1,0 +1,157 @@
+package tanzukubernetescluster
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/klog/v2"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	addonsv1 "sigs.k8s.io/cluster-api/api/addons/v1beta2"
+	controlplanev1 "sigs.k8s.io/cluster-api/api/controlplane/kubeadm/v1beta2"
+	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
+
+	runv1alpha3 "github.com/open-supervisor/supervisor/api/run/v1alpha3"
+)
+
+// applyObjects creates what is missing and brings the mutable fields of
+// what exists to the desired state. Templates are only ever created.
+func (r *Reconciler) applyObjects(ctx context.Context, tkc *runv1alpha3.TanzuKubernetesCluster, o *clusterObjects) error {
+	for _, t := range o.MachineTemplates {
+		if err := r.createOnce(ctx, tkc, t); err != nil {
+			return err
+		}
+	}
+	for _, t := range o.ConfigTemplates {
+		if err := r.createOnce(ctx, tkc, t); err != nil {
+			return err
+		}
+	}
+	if err := ensure(ctx, r, tkc, o.VSphereCluster, nil); err != nil {
+		return err
+	}
+	if err := ensure(ctx, r, tkc, o.ControlPlane, updateControlPlane); err != nil {
+		return err
+	}
+	for _, md := range o.MachineDeployments {
+		if err := ensure(ctx, r, tkc, md, updateMachineDeployment); err != nil {
+			return err
+		}
+	}
+	// The Cluster last: Cluster API starts on it once its references exist.
+	if err := ensure(ctx, r, tkc, o.Cluster, nil); err != nil {
+		return err
+	}
+	if err := ensure(ctx, r, tkc, o.CNIConfigMap, func(cur, want *corev1.ConfigMap) { cur.Data = want.Data }); err != nil {
+		return err
+	}
+	return ensure(ctx, r, tkc, o.CNI, func(cur, want *addonsv1.ClusterResourceSet) {
+		cur.Spec.Resources, cur.Spec.Strategy = want.Spec.Resources, want.Spec.Strategy
+	})
+}
+
+// updateControlPlane sets what a user may change: scale, release (version
+// and machine template) and drain timeout.
+func updateControlPlane(cur, want *controlplanev1.KubeadmControlPlane) {
+	cur.Spec.Replicas = want.Spec.Replicas
+	cur.Spec.Version = want.Spec.Version
+	cur.Spec.MachineTemplate.Spec.InfrastructureRef = want.Spec.MachineTemplate.Spec.InfrastructureRef
+	cur.Spec.MachineTemplate.Spec.Deletion.NodeDrainTimeoutSeconds = want.Spec.MachineTemplate.Spec.Deletion.NodeDrainTimeoutSeconds
+}
+
+// updateMachineDeployment sets a pool's scale (unless left to an
+// autoscaler), release, templates and placement.
+func updateMachineDeployment(cur, want *clusterv1.MachineDeployment) {
+	if want.Spec.Replicas != nil {
+		cur.Spec.Replicas = want.Spec.Replicas
+	}
+	for k, v := range want.Spec.Template.Labels {
+		if cur.Spec.Template.Labels == nil {
+			cur.Spec.Template.Labels = map[string]string{}
+		}
+		cur.Spec.Template.Labels[k] = v
+	}
+	s, w := &cur.Spec.Template.Spec, want.Spec.Template.Spec
+	s.Version, s.Bootstrap.ConfigRef, s.InfrastructureRef = w.Version, w.Bootstrap.ConfigRef, w.InfrastructureRef
+	s.FailureDomain, s.Deletion.NodeDrainTimeoutSeconds = w.FailureDomain, w.Deletion.NodeDrainTimeoutSeconds
+}
+
+// ensure creates want, owned by tkc, or patches an existing object: its
+// labels and annotations are merged, tkc is made its controller, and update
+// (if any) copies the mutable fields. Cluster API's webhooks default the
+// rest, which is why the existing object is patched, never replaced.
+func ensure[T client.Object](ctx context.Context, r *Reconciler, tkc *runv1alpha3.TanzuKubernetesCluster, want T, update func(cur, want T)) error {
+	kind := reflect.TypeOf(want).Elem().Name()
+	if err := controllerutil.SetControllerReference(tkc, want, r.Client.Scheme()); err != nil {
+		return fmt.Errorf("failed to own %s %s: %w", kind, klog.KObj(want), err)
+	}
+	cur := reflect.New(reflect.TypeOf(want).Elem()).Interface().(T)
+	err := r.Client.Get(ctx, client.ObjectKeyFromObject(want), cur)
+	switch {
+	case apierrors.IsNotFound(err):
+		if err := r.Client.Create(ctx, want); err != nil {
+			return fmt.Errorf("failed to create %s %s: %w", kind, klog.KObj(want), err)
+		}
+		r.event(tkc, corev1.EventTypeNormal, "Created", "Create", "Created %s %s", kind, want.GetName())
+		return nil
+	case err != nil:
+		return fmt.Errorf("failed to get %s %s: %w", kind, klog.KObj(want), err)
+	}
+	if !cur.GetDeletionTimestamp().IsZero() {
+		return fmt.Errorf("%s %s is being deleted; waiting to create it again", kind, klog.KObj(want))
+	}
+	before := cur.DeepCopyObject().(T)
+	cur.SetLabels(merged(cur.GetLabels(), want.GetLabels()))
+	cur.SetAnnotations(merged(cur.GetAnnotations(), want.GetAnnotations()))
+	if err := controllerutil.SetControllerReference(tkc, cur, r.Client.Scheme()); err != nil {
+		return fmt.Errorf("failed to own %s %s: %w", kind, klog.KObj(want), err)
+	}
+	if update != nil {
+		update(cur, want)
+	}
+	if equality.Semantic.DeepEqual(before, cur) {
+		return nil
+	}
+	if err := r.Client.Patch(ctx, cur, client.MergeFrom(before)); err != nil {
+		return fmt.Errorf("failed to patch %s %s: %w", kind, klog.KObj(want), err)
+	}
+	r.event(tkc, corev1.EventTypeNormal, "Updated", "Update", "Updated %s %s", kind, want.GetName())
+	return nil
+}
+
+// createOnce creates an immutable object, owned by tkc, unless it exists.
+func (r *Reconciler) createOnce(ctx context.Context, tkc *runv1alpha3.TanzuKubernetesCluster, obj client.Object) error {
+	kind := reflect.TypeOf(obj).Elem().Name()
+	cur := reflect.New(reflect.TypeOf(obj).Elem()).Interface().(client.Object)
+	err := r.Client.Get(ctx, client.ObjectKeyFromObject(obj), cur)
+	if err == nil || !apierrors.IsNotFound(err) {
+		return client.IgnoreNotFound(err)
+	}
+	if err := controllerutil.SetControllerReference(tkc, obj, r.Client.Scheme()); err != nil {
+		return fmt.Errorf("failed to own %s %s: %w", kind, klog.KObj(obj), err)
+	}
+	if err := r.Client.Create(ctx, obj); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("failed to create %s %s: %w", kind, klog.KObj(obj), err)
+	}
+	r.event(tkc, corev1.EventTypeNormal, "Created", "Create", "Created %s %s", kind, obj.GetName())
+	return nil
+}
+
+func merged(cur, want map[string]string) map[string]string {
+	if len(want) == 0 {
+		return cur
+	}
+	out := make(map[string]string, len(cur)+len(want))
+	for k, v := range cur {
+		out[k] = v
+	}
+	for k, v := range want {
+		out[k] = v
+	}
+	return out
+}

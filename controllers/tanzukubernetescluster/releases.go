@@ -1,0 +1,82 @@
+package tanzukubernetescluster
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	runv1alpha2 "github.com/open-supervisor/supervisor/api/run/v1alpha2"
+	"github.com/open-supervisor/supervisor/controllers/tanzukubernetesrelease"
+	"github.com/open-supervisor/supervisor/templates"
+)
+
+// ShippedReleases returns a TanzuKubernetesRelease for each release the
+// supervisor ships a node image for (templates.Releases), as the release
+// controller publishes them (without status).
+func ShippedReleases() []*runv1alpha2.TanzuKubernetesRelease {
+	out := make([]*runv1alpha2.TanzuKubernetesRelease, 0, len(templates.Releases))
+	for _, r := range templates.Releases {
+		out = append(out, &runv1alpha2.TanzuKubernetesRelease{ObjectMeta: metav1.ObjectMeta{Name: r.ObjectName()}, Spec: tanzukubernetesrelease.Spec(r)})
+	}
+	return out
+}
+
+// CreateShippedReleases creates the ShippedReleases that do not exist yet;
+// existing ones are left as they are.
+func CreateShippedReleases(ctx context.Context, c client.Client) error {
+	for _, r := range ShippedReleases() {
+		if err := c.Create(ctx, r); err != nil && !apierrors.IsAlreadyExists(err) {
+			return fmt.Errorf("failed to create TanzuKubernetesRelease %s: %w", r.Name, err)
+		}
+	}
+	return nil
+}
+
+// release is what the controller needs of a TanzuKubernetesRelease.
+type release struct {
+	// Name of the TanzuKubernetesRelease object.
+	Name string
+	// Version is the full release version, v1.18.20+vmware.1-tkg.1.
+	Version string
+	// KubernetesVersion is the version Cluster API is told (v1.18.20):
+	// plain semver, what the nodes' kubelets report.
+	KubernetesVersion string
+	// Image is the node image VMs are cloned from.
+	Image string
+}
+
+// errReleaseUnusable says a release cannot be used as it is; the user has
+// to pick another one or the administrator to fix it.
+type errReleaseUnusable struct{ msg string }
+
+func (e errReleaseUnusable) Error() string { return e.msg }
+
+// getRelease reads a TanzuKubernetesRelease by name.
+func getRelease(ctx context.Context, c client.Reader, name string) (release, error) {
+	var tkr runv1alpha2.TanzuKubernetesRelease
+	if err := c.Get(ctx, client.ObjectKey{Name: name}, &tkr); err != nil {
+		if apierrors.IsNotFound(err) {
+			return release{}, errReleaseUnusable{fmt.Sprintf("TanzuKubernetesRelease %s does not exist", name)}
+		}
+		return release{}, fmt.Errorf("failed to get TanzuKubernetesRelease %s: %w", name, err)
+	}
+	return releaseOf(&tkr)
+}
+
+// releaseOf checks that a release names its node image and Kubernetes version.
+func releaseOf(tkr *runv1alpha2.TanzuKubernetesRelease) (release, error) {
+	r := release{Name: tkr.Name, Version: tkr.Spec.Version, KubernetesVersion: tkr.Spec.KubernetesVersion}
+	if r.KubernetesVersion == "" {
+		// The upstream version is the release version without VMware's suffix.
+		r.KubernetesVersion, _, _ = strings.Cut(r.Version, "+")
+	}
+	if tkr.Spec.NodeImageRef == nil || tkr.Spec.NodeImageRef.Name == "" {
+		return release{}, errReleaseUnusable{fmt.Sprintf("TanzuKubernetesRelease %s names no node image (spec.nodeImageRef)", tkr.Name)}
+	}
+	r.Image = tkr.Spec.NodeImageRef.Name
+	return r, nil
+}
