@@ -31,5 +31,16 @@
 //
 // Setup only registers; the in-memory runtime and the mux start with the
 // manager and stop with it. Give every process that runs a Simulator its own
-// Options.MinPort..MaxPort: the mux binds those ports on all interfaces.
+// Options.MinPort..MaxPort: the mux binds those ports (and an ephemeral
+// debug port) on all interfaces, which Cluster API's package does not let
+// us narrow to loopback; all traffic still goes to 127.0.0.1.
+//
+// Cluster API's ClusterCache tries a Cluster as soon as its infrastructure
+// is provisioned, long before a control plane boots, and after a failed
+// attempt waits 30s. Stacks that want clusters up quickly shorten that as
+// Cluster API's own tests do, on the ClusterCache providers/clusterapi.Setup
+// returns:
+//
+//	cc.(interface{ SetConnectionCreationRetryInterval(time.Duration) }).
+//		SetConnectionCreationRetryInterval(time.Second)
 package guestsim
