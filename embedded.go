@@ -27,6 +27,7 @@ import (
 	"github.com/open-supervisor/supervisor/templates"
 	"github.com/open-supervisor/supervisor/test/embedded"
 	testenv "github.com/open-supervisor/supervisor/test/envtest"
+	"github.com/open-supervisor/supervisor/test/guestsim"
 	"github.com/open-supervisor/supervisor/test/vcsim"
 )
 
@@ -53,6 +54,9 @@ type embeddedStack struct {
 	lbPass string
 	config *rest.Config
 	dir    string
+	// bootDelay and guestPorts configure the simulated guests.
+	bootDelay  time.Duration
+	guestPorts [2]int32
 }
 
 func startEmbedded(ctx context.Context, o *options) (*embeddedStack, error) {
@@ -64,7 +68,10 @@ func startEmbedded(ctx context.Context, o *options) (*embeddedStack, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	s := &embeddedStack{dir: dir}
+	s := &embeddedStack{dir: dir, bootDelay: o.bootDelay}
+	if _, err := fmt.Sscanf(o.guestPorts, "%d-%d", &s.guestPorts[0], &s.guestPorts[1]); err != nil {
+		return nil, fmt.Errorf("--guest-api-ports %q: want <first>-<last>: %w", o.guestPorts, err)
+	}
 
 	log.Info("Starting the vCenter simulator")
 	if s.sim, err = vcsim.Start(ctx, vcsim.Options{BootDelay: o.bootDelay}); err != nil {
@@ -173,6 +180,9 @@ func (s *embeddedStack) loadBalancerObjects() ([]client.Object, error) {
 func (s *embeddedStack) addToManager(mgr ctrl.Manager) error {
 	if err := mgr.Add(s.sim.Guest); err != nil {
 		return err
+	}
+	if _, err := guestsim.Setup(mgr, guestsim.Options{BootDelay: s.bootDelay, MinPort: s.guestPorts[0], MaxPort: s.guestPorts[1]}); err != nil {
+		return fmt.Errorf("failed to set up the simulated guests: %w", err)
 	}
 	return mgr.Add(ctrlRunnable(func(ctx context.Context) error {
 		if err := waitFor(ctx, func() bool { return mgr.GetWebhookServer().StartedChecker()(nil) == nil }); err != nil {

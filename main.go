@@ -48,6 +48,7 @@ type options struct {
 	stateDir, assetsDir                                          string
 	loadBalancer                                                 string
 	bootDelay                                                    time.Duration
+	guestPorts                                                   string
 }
 
 func main() {
@@ -71,7 +72,8 @@ func main() {
 	flag.BoolVar(&o.embedded, "embedded", false, "start vcsim, etcd and kube-apiserver in-process and use them")
 	flag.StringVar(&o.stateDir, "state-dir", ".supervisor", "embedded mode: where the kubeconfig and env file go")
 	flag.StringVar(&o.assetsDir, "assets-dir", "", "embedded mode: directory with kube-apiserver and etcd (default: bin/)")
-	flag.DurationVar(&o.bootDelay, "boot-delay", time.Second, "embedded mode: how long a simulated guest takes to report its IP")
+	flag.DurationVar(&o.bootDelay, "boot-delay", time.Second, "embedded mode: how long a simulated guest takes to report its IP and to boot Kubernetes")
+	flag.StringVar(&o.guestPorts, "guest-api-ports", "20000-29999", "embedded mode: ports of the simulated guest clusters' API servers")
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -125,8 +127,16 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return fmt.Errorf("failed to create the manager: %w", err)
 	}
-	if _, err := clusterapi.Setup(ctx, mgr, clusterapi.Options{}); err != nil {
+	clusterCache, err := clusterapi.Setup(ctx, mgr, clusterapi.Options{})
+	if err != nil {
 		return fmt.Errorf("failed to set up Cluster API: %w", err)
+	}
+	if o.embedded {
+		// Simulated guests answer within seconds of booting; Cluster API's
+		// 30 s wait after a failed first connection is for real ones.
+		if cc, ok := clusterCache.(interface{ SetConnectionCreationRetryInterval(time.Duration) }); ok {
+			cc.SetConnectionCreationRetryInterval(time.Second)
+		}
 	}
 	if err := infrastructure.Setup(ctx, mgr, infrastructure.Options{MachineConcurrency: o.concurrency}); err != nil {
 		return fmt.Errorf("failed to set up the infrastructure provider: %w", err)

@@ -75,7 +75,7 @@ func start(dir string) (stop func(), err error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin, "--embedded", "--state-dir", supervisor.dir, "--assets-dir", assets, "--boot-delay", "0",
+	cmd := exec.Command(bin, "--embedded", "--state-dir", supervisor.dir, "--assets-dir", assets, "--boot-delay", "0", "--guest-api-ports", "31000-31999",
 		"--metrics-bind-address", "0", "--health-probe-bind-address", "127.0.0.1:0")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
