@@ -62,6 +62,17 @@ func updateControlPlane(cur, want *controlplanev1.KubeadmControlPlane) {
 	cur.Spec.Version = want.Spec.Version
 	cur.Spec.MachineTemplate.Spec.InfrastructureRef = want.Spec.MachineTemplate.Spec.InfrastructureRef
 	cur.Spec.MachineTemplate.Spec.Deletion.NodeDrainTimeoutSeconds = want.Spec.MachineTemplate.Spec.Deletion.NodeDrainTimeoutSeconds
+	mergeInto(&cur.Spec.MachineTemplate.ObjectMeta.Annotations, want.Spec.MachineTemplate.ObjectMeta.Annotations)
+}
+
+// mergeInto sets every key of from in *to.
+func mergeInto(to *map[string]string, from map[string]string) {
+	for k, v := range from {
+		if *to == nil {
+			*to = map[string]string{}
+		}
+		(*to)[k] = v
+	}
 }
 
 // updateMachineDeployment sets a pool's scale (unless left to an
@@ -70,12 +81,8 @@ func updateMachineDeployment(cur, want *clusterv1.MachineDeployment) {
 	if want.Spec.Replicas != nil {
 		cur.Spec.Replicas = want.Spec.Replicas
 	}
-	for k, v := range want.Spec.Template.Labels {
-		if cur.Spec.Template.Labels == nil {
-			cur.Spec.Template.Labels = map[string]string{}
-		}
-		cur.Spec.Template.Labels[k] = v
-	}
+	mergeInto(&cur.Spec.Template.Labels, want.Spec.Template.Labels)
+	mergeInto(&cur.Spec.Template.Annotations, want.Spec.Template.Annotations)
 	s, w := &cur.Spec.Template.Spec, want.Spec.Template.Spec
 	s.Version, s.Bootstrap.ConfigRef, s.InfrastructureRef = w.Version, w.Bootstrap.ConfigRef, w.InfrastructureRef
 	s.FailureDomain, s.Deletion.NodeDrainTimeoutSeconds = w.FailureDomain, w.Deletion.NodeDrainTimeoutSeconds

@@ -67,8 +67,12 @@ func TestSeedCluster(t *testing.T) {
 	kcp := &controlplanev1.KubeadmControlPlane{}
 	waitFor(t, "the KubeadmControlPlane", func() (bool, error) { return get(ns, "tkc01-control-plane", kcp) })
 	assertOwned(t, hub, kcp)
-	if ptr.Deref(kcp.Spec.Replicas, 0) != 3 || kcp.Spec.Version != "v1.18.20" ||
-		kcp.Annotations[ReleaseVersionAnnotation] != "v1.18.20+vmware.1-tkg.1" {
+	// Cluster API v1.14 writes kubeadm configuration for v1.22 and later
+	// only: older releases are given to it as v1.22.0, and their nodes'
+	// version rides in an annotation.
+	if ptr.Deref(kcp.Spec.Replicas, 0) != 3 || kcp.Spec.Version != "v1.22.0" ||
+		kcp.Annotations[ReleaseVersionAnnotation] != "v1.18.20+vmware.1-tkg.1" ||
+		kcp.Spec.MachineTemplate.ObjectMeta.Annotations[NodeVersionAnnotation] != "v1.18.20" {
 		t.Errorf("KubeadmControlPlane replicas %v, version %q, annotations %v", kcp.Spec.Replicas, kcp.Spec.Version, kcp.Annotations)
 	}
 	assertMachineTemplate(t, hub, kcp.Spec.MachineTemplate.Spec.InfrastructureRef, "photon-3-k8s-"+release118)
@@ -76,7 +80,8 @@ func TestSeedCluster(t *testing.T) {
 	md := &clusterv1.MachineDeployment{}
 	waitFor(t, "the workers' MachineDeployment", func() (bool, error) { return get(ns, "tkc01-workers", md) })
 	assertOwned(t, hub, md)
-	if ptr.Deref(md.Spec.Replicas, 0) != 3 || md.Spec.Template.Spec.Version != "v1.18.20" || md.Spec.ClusterName != "tkc01" {
+	if ptr.Deref(md.Spec.Replicas, 0) != 3 || md.Spec.Template.Spec.Version != "v1.22.0" || md.Spec.ClusterName != "tkc01" ||
+		md.Spec.Template.ObjectMeta.Annotations[NodeVersionAnnotation] != "v1.18.20" {
 		t.Errorf("MachineDeployment replicas %v, version %q", md.Spec.Replicas, md.Spec.Template.Spec.Version)
 	}
 	assertMachineTemplate(t, hub, md.Spec.Template.Spec.InfrastructureRef, "photon-3-k8s-"+release118)
@@ -143,7 +148,7 @@ func TestSeedCluster(t *testing.T) {
 	})
 	waitFor(t, "the control plane on v1.19", func() (bool, error) {
 		ok, err := get(ns, "tkc01-control-plane", kcp)
-		return ok && kcp.Spec.Version == "v1.19.16", err
+		return ok && kcp.Spec.MachineTemplate.ObjectMeta.Annotations[NodeVersionAnnotation] == "v1.19.16", err
 	})
 	if kcp.Spec.MachineTemplate.Spec.InfrastructureRef.Name == oldTemplate {
 		t.Error("an upgrade must give the control plane a new machine template")
@@ -151,7 +156,7 @@ func TestSeedCluster(t *testing.T) {
 	assertMachineTemplate(t, hub, kcp.Spec.MachineTemplate.Spec.InfrastructureRef, "photon-3-k8s-"+release119)
 	waitFor(t, "the workers on v1.19", func() (bool, error) {
 		ok, err := get(ns, "tkc01-workers", md)
-		return ok && md.Spec.Template.Spec.Version == "v1.19.16", err
+		return ok && md.Spec.Template.ObjectMeta.Annotations[NodeVersionAnnotation] == "v1.19.16", err
 	})
 	assertMachineTemplate(t, hub, md.Spec.Template.Spec.InfrastructureRef, "photon-3-k8s-"+release119)
 

@@ -45,6 +45,9 @@ const (
 	// ReleaseVersionAnnotation holds the full release version
 	// (v1.18.20+vmware.1-tkg.1); Cluster API is given the Kubernetes one.
 	ReleaseVersionAnnotation = "run.tanzu.vmware.com/tkr-version"
+	// NodeVersionAnnotation on Machines is the Kubernetes version their
+	// nodes run, when Cluster API is told another (see ClusterAPIVersion).
+	NodeVersionAnnotation = "run.tanzu.vmware.com/kubernetes-version"
 )
 
 // controlPlanePool names the control plane where a pool name is expected.
@@ -121,8 +124,9 @@ func desiredObjects(tkc *runv1alpha3.TanzuKubernetesCluster, releases map[string
 		ObjectMeta: childMeta(tkc, controlPlaneName(tkc), releaseLabels(cpRelease)),
 		Spec: controlplanev1.KubeadmControlPlaneSpec{
 			Replicas: ptr.To(ptr.Deref(cp.Replicas, 1)),
-			Version:  cpRelease.KubernetesVersion,
+			Version:  cpRelease.ClusterAPIVersion(),
 			MachineTemplate: controlplanev1.KubeadmControlPlaneMachineTemplate{
+				ObjectMeta: clusterv1.ObjectMeta{Annotations: map[string]string{NodeVersionAnnotation: cpRelease.KubernetesVersion}},
 				Spec: controlplanev1.KubeadmControlPlaneMachineTemplateSpec{
 					InfrastructureRef: machineTemplateRef(cpTemplate),
 					Deletion:          controlplanev1.KubeadmControlPlaneMachineTemplateDeletionSpec{NodeDrainTimeoutSeconds: seconds(cp.NodeDrainTimeout)},
@@ -293,10 +297,11 @@ func machineDeployment(tkc *runv1alpha3.TanzuKubernetesCluster, pool runv1alpha3
 			// nil leaves the pool to an autoscaler (Cluster API creates one).
 			Replicas: pool.Replicas,
 			Template: clusterv1.MachineTemplateSpec{
-				ObjectMeta: clusterv1.ObjectMeta{Labels: map[string]string{NodePoolLabel: pool.Name}},
+				ObjectMeta: clusterv1.ObjectMeta{Labels: map[string]string{NodePoolLabel: pool.Name},
+					Annotations: map[string]string{NodeVersionAnnotation: r.KubernetesVersion}},
 				Spec: clusterv1.MachineSpec{
 					ClusterName: tkc.Name,
-					Version:     r.KubernetesVersion,
+					Version:     r.ClusterAPIVersion(),
 					Bootstrap: clusterv1.Bootstrap{ConfigRef: clusterv1.ContractVersionedObjectReference{
 						APIGroup: bootstrapv1.GroupVersion.Group, Kind: "KubeadmConfigTemplate", Name: bootstrap.Name}},
 					InfrastructureRef: machineTemplateRef(infra),

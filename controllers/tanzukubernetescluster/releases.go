@@ -2,6 +2,8 @@ package tanzukubernetescluster
 
 import (
 	"context"
+
+	"github.com/blang/semver/v4"
 	"fmt"
 	"strings"
 
@@ -54,6 +56,26 @@ type release struct {
 type errReleaseUnusable struct{ msg string }
 
 func (e errReleaseUnusable) Error() string { return e.msg }
+
+// minClusterAPIVersion is the oldest Kubernetes version Cluster API v1.14's
+// kubeadm bootstrap provider and KubeadmControlPlane accept: they only write
+// kubeadm's v1beta3 and v1beta4 configuration formats.
+var minClusterAPIVersion = semver.MustParse("1.22.0")
+
+// ClusterAPIVersion is the version Cluster API is told: the release's
+// Kubernetes version, or v1.22.0 for releases older than Cluster API
+// supports (v1.18 to v1.21). Their VMs still boot the release's node image
+// (NodeVersionAnnotation keeps the release's Kubernetes version on the
+// Machines), but Cluster API writes v1.22's kubeadm configuration format
+// and expects v1.22.0 kubelets. Rollouts between such releases still
+// happen, as the node image, hence the machine template, changes.
+func (r release) ClusterAPIVersion() string {
+	v, err := semver.ParseTolerant(r.KubernetesVersion)
+	if err == nil && v.LT(minClusterAPIVersion) {
+		return "v" + minClusterAPIVersion.String()
+	}
+	return r.KubernetesVersion
+}
 
 // getRelease reads a TanzuKubernetesRelease by name.
 func getRelease(ctx context.Context, c client.Reader, name string) (release, error) {

@@ -121,7 +121,7 @@ func controlPlaneCondition(o *clusterObjects, obs observed) runv1alpha3.Conditio
 	ready, upToDate := ptr.Deref(kcp.Status.ReadyReplicas, 0), ptr.Deref(kcp.Status.UpToDateReplicas, 0)
 	if kcp.Status.ObservedGeneration < kcp.Generation || ready != want || upToDate != want || ptr.Deref(kcp.Status.Replicas, 0) != want {
 		return waiting(typ, runv1alpha3.WaitingForControlPlaneReason,
-			"%d of %d control-plane nodes ready, %d running Kubernetes %s", ready, want, upToDate, o.ControlPlane.Spec.Version)
+			"%d of %d control-plane nodes ready, %d up to date with release %s", ready, want, upToDate, o.ControlPlane.Annotations[ReleaseVersionAnnotation])
 	}
 	return runv1alpha3.Condition{Type: typ, Status: corev1.ConditionTrue}
 }
@@ -141,8 +141,8 @@ func nodePoolsCondition(o *clusterObjects, obs observed, ranBefore bool) runv1al
 		want := ptr.Deref(cur.Spec.Replicas, 0)
 		ready, upToDate := ptr.Deref(cur.Status.ReadyReplicas, 0), ptr.Deref(cur.Status.UpToDateReplicas, 0)
 		if cur.Status.ObservedGeneration < cur.Generation || ready != want || upToDate != want || ptr.Deref(cur.Status.Replicas, 0) != want {
-			pending = append(pending, fmt.Sprintf("pool %s: %d of %d nodes ready, %d running Kubernetes %s",
-				pool, ready, want, upToDate, md.Spec.Template.Spec.Version))
+			pending = append(pending, fmt.Sprintf("pool %s: %d of %d nodes ready, %d up to date with release %s",
+				pool, ready, want, upToDate, md.Annotations[ReleaseVersionAnnotation]))
 		}
 	}
 	if len(pending) == 0 {

@@ -58,12 +58,15 @@ func (s *Simulator) boot(ctx context.Context, c *guestCluster, g *guestVM, vm *v
 		return ctrl.Result{}, err
 	}
 	g.ip = ip // from here on there may be something to shut down
-	node := newNode(vm.Name, ProviderIDPrefix+vm.Status.BiosUUID, machine.Spec.Version, ip, g.controlPlane)
+	// Kubelets report the version Cluster API asked for: its Machines are
+	// up to date only when they match.
+	version := machine.Spec.Version
+	node := newNode(vm.Name, ProviderIDPrefix+vm.Status.BiosUUID, version, ip, g.controlPlane)
 	if err := createIfMissing(ctx, s.guestClient(c), node); err != nil {
 		return ctrl.Result{}, err
 	}
 	if g.controlPlane {
-		if err := s.bootControlPlane(ctx, c, g, machine.Spec.Version, endpoint); err != nil {
+		if err := s.bootControlPlane(ctx, c, g, version, endpoint); err != nil {
 			return ctrl.Result{}, err
 		}
 	}
