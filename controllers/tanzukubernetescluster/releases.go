@@ -3,8 +3,8 @@ package tanzukubernetescluster
 import (
 	"context"
 
-	"github.com/blang/semver/v4"
 	"fmt"
+	"github.com/blang/semver/v4"
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
