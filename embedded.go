@@ -254,10 +254,10 @@ func (s *embeddedStack) writeEnv() error {
 export GOVC_URL=%s
 export GOVC_USERNAME='%s'
 export GOVC_PASSWORD='%s'
-export GOVC_INSECURE=1
+export GOVC_TLS_CA_CERTS=%s
 export GOVC_DATACENTER=%s
 export PATH=%s:$PATH
-`, filepath.Join(s.dir, "kubeconfig"), s.sim.URL.String(), s.sim.Username, s.sim.Password, vcsim.Datacenter, s.env.BinaryAssetsDirectory)
+`, filepath.Join(s.dir, "kubeconfig"), s.sim.URL.String(), s.sim.Username, s.sim.Password, s.sim.CAFile, vcsim.Datacenter, s.env.BinaryAssetsDirectory)
 	return os.WriteFile(filepath.Join(s.dir, "env"), []byte(env), 0o600)
 }
 
