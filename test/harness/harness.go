@@ -44,6 +44,7 @@ import (
 	"github.com/open-supervisor/supervisor/providers/vsphere/virtualmachine"
 	"github.com/open-supervisor/supervisor/templates"
 	"github.com/open-supervisor/supervisor/test/envtest"
+	"github.com/open-supervisor/supervisor/test/guestsim"
 	"github.com/open-supervisor/supervisor/test/vcsim"
 )
 
@@ -94,9 +95,14 @@ func startPlatform() (stop func(), err error) {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	if _, err = clusterapi.Setup(ctx, mgr, clusterapi.Options{}); err != nil {
+	clusterCache, err := clusterapi.Setup(ctx, mgr, clusterapi.Options{})
+	if err != nil {
 		cancel()
 		return nil, err
+	}
+	// Simulated guests answer within seconds; don't wait 30 s between tries.
+	if cc, ok := clusterCache.(interface{ SetConnectionCreationRetryInterval(time.Duration) }); ok {
+		cc.SetConnectionCreationRetryInterval(time.Second)
 	}
 	if err := webhooks.Setup(mgr); err != nil {
 		cancel()
@@ -127,7 +133,14 @@ type Options struct {
 	BootDelay time.Duration
 	// AddressRanges of the test's workload network; a /24 of loopback when nil.
 	AddressRanges []string
+	// GuestClusters runs the simulated guest boot (test/guestsim) in the
+	// managers, so guest clusters of TanzuKubernetesClusters come up.
+	GuestClusters bool
 }
+
+// Guest API servers of the harness's simulated guests; other processes
+// (make run, the e2e binary, guestsim's own tests) use other ranges.
+const guestMinPort, guestMaxPort = 30200, 30999
 
 // Harness is one test's supervisor.
 type Harness struct {
@@ -142,6 +155,7 @@ type Harness struct {
 	Network      string
 	StorageClass string
 	Image        string
+	opts         Options
 }
 
 // New starts a vCenter simulator and the test's namespace, network and
@@ -152,6 +166,7 @@ func New(t testing.TB, opts Options) *Harness {
 	n := serial.Add(1)
 	h := &Harness{
 		T:            t,
+		opts:         opts,
 		Namespace:    fmt.Sprintf("t%d-%s", n, sanitize(t.Name())),
 		Network:      fmt.Sprintf("t%d-workload", n),
 		StorageClass: fmt.Sprintf("t%d-storage", n),
@@ -260,6 +275,11 @@ func (h *Harness) StartManager(sessions *session.Cache) *Manager {
 	}
 	if err := (&tanzukubernetescluster.Reconciler{Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("tkc")}).SetupWithManager(ctx, mgr); err != nil {
 		t.Fatal(err)
+	}
+	if h.opts.GuestClusters {
+		if _, err := guestsim.Setup(mgr, guestsim.Options{MinPort: guestMinPort, MaxPort: guestMaxPort}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	m := &Manager{Provider: p, stop: cancel, done: make(chan struct{})}
 	go func() {

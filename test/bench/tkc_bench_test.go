@@ -1,0 +1,179 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	storagev1 "k8s.io/api/storage/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	lbv1 "github.com/open-supervisor/supervisor/api/lbapi/v1alpha1"
+	runv1alpha1 "github.com/open-supervisor/supervisor/api/run/v1alpha1"
+	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
+	vmwarev1 "github.com/open-supervisor/supervisor/api/vmware/v1beta1"
+	"github.com/open-supervisor/supervisor/providers/vsphere/session"
+	"github.com/open-supervisor/supervisor/providers/vsphere/virtualmachine"
+	"github.com/open-supervisor/supervisor/test/harness"
+)
+
+const (
+	tkcSection   = "tkc-bench"
+	manyTKCs     = 20
+	tkcTimeout   = 5 * time.Minute
+	goalSeedTKC  = 20 * time.Second
+	goalManyTKCs = 60 * time.Second
+)
+
+type tkcPhase struct {
+	wall, firstRunning time.Duration
+	vms                int
+	calls              int64
+}
+
+// BenchmarkTKC brings the seed TKC (3 control-plane and 3 worker VMs) to
+// running, then 20 TKCs of 1 control plane and 2 workers created at once,
+// with zero boot delay, and measures wall time, vCenter calls per VM,
+// vCenter sessions and peak RSS. It writes its section of bench/RESULTS.md.
+func BenchmarkTKC(b *testing.B) {
+	if b.N > 1 {
+		b.Skip("one run is the whole scenario; use -benchtime 1x")
+	}
+	h := harness.New(b, harness.Options{GuestClusters: true, AddressRanges: []string{"127.22.0.10-127.22.0.250"}})
+	ctx := context.Background()
+	sessions := session.NewCache()
+	h.StartManager(sessions)
+	h.StartLB(harness.LBOptions{Ranges: []lbv1.AddressRange{{Address: "127.47.0.10", Count: 40}}})
+	// The seed names storage class k8s-storage: this simulator's datastore.
+	sc := &storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: "k8s-storage"}, Provisioner: "csi.vsphere.vmware.com",
+		Parameters: map[string]string{virtualmachine.StorageClassDatastoreURLParameter: h.Sim.DatastoreURL}}
+	if err := h.Client.Create(ctx, sc); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = h.Client.Delete(context.Background(), sc) })
+	raw, err := os.ReadFile("../../templates/samples/tkc-v1alpha1.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	seed := &unstructured.Unstructured{}
+	if err := yaml.Unmarshal(raw, &seed.Object); err != nil {
+		b.Fatal(err)
+	}
+	seed.SetNamespace(h.Namespace)
+
+	loginsBefore := sessions.Stats.Sessions.Load()
+	seedPhase := runTKCs(b, h, sessions, []*unstructured.Unstructured{seed})
+
+	var small []*unstructured.Unstructured
+	for i := range manyTKCs {
+		u := seed.DeepCopy()
+		u.SetName(fmt.Sprintf("small-%02d", i))
+		if err := unstructured.SetNestedField(u.Object, int64(1), "spec", "topology", "controlPlane", "count"); err != nil {
+			b.Fatal(err)
+		}
+		if err := unstructured.SetNestedField(u.Object, int64(2), "spec", "topology", "workers", "count"); err != nil {
+			b.Fatal(err)
+		}
+		small = append(small, u)
+	}
+	many := runTKCs(b, h, sessions, small)
+	rss := peakRSS(b)
+
+	section := fmt.Sprintf(`## Tanzu Kubernetes clusters: the seed TKC and %d small ones on vcsim
+
+- Date: %s
+- Machine: %d CPUs, %s%s
+- Command: `+"`make bench`"+`, benchmark `+"`BenchmarkTKC`"+`
+- Scenario: real kube-apiserver + etcd, in-process vcsim, Cluster API core + KubeadmControlPlane + kubeadm bootstrap in-process, our infrastructure provider, VM service, lbapi with real HAProxy (reload delay 200 ms), simulated guests on Cluster API's in-memory runtime, all boot delays 0. The seed manifest unchanged (3 control-plane + 3 worker VMs of guaranteed-small, Kubernetes v1.18), then %d copies with 1 control plane and 2 workers created at once. Running = `+"`status.phase: running`"+` of the v1alpha1 TKC.
+
+| Measure | Measured | Goal | Met |
+|---|---|---|---|
+| Seed TKC, create to running | %s (%d VMs) | within %s | %s |
+| %d TKCs at once, first create to all running | %s (%d VMs; first running after %s) | within %s | %s |
+| vCenter SOAP calls per VM, seed / %d TKCs | %.1f / %.1f | – | – |
+| vCenter sessions opened by the manager, whole run / while clusters were created | %d / %d | 1 | %s |
+| Peak RSS (VmHWM), whole test process | %d MiB | – | – |
+
+Notes:
+
+- The whole test process holds the supervisor's managers (Cluster API, VM service, infrastructure, TKC, lbapi, simulated guests), vcsim and the test client; kube-apiserver, etcd and HAProxy are separate processes.
+- Sessions count logins of the manager's session cache: one SOAP login and one vAPI REST login for the content library (see the VM benchmark).
+`,
+		manyTKCs, time.Now().UTC().Format("2006-01-02 15:04 UTC"), runtime.NumCPU(), runtime.Version(), cpuModel(), manyTKCs,
+		seconds(seedPhase.wall), seedPhase.vms, seconds(goalSeedTKC), met(seedPhase.wall <= goalSeedTKC),
+		manyTKCs, seconds(many.wall), many.vms, seconds(many.firstRunning), seconds(goalManyTKCs), met(many.wall <= goalManyTKCs),
+		manyTKCs, float64(seedPhase.calls)/float64(max(seedPhase.vms, 1)), float64(many.calls)/float64(max(many.vms, 1)),
+		sessions.Stats.Sessions.Load(), sessions.Stats.Sessions.Load()-loginsBefore, met(sessions.Stats.Sessions.Load() <= 1),
+		rss>>20)
+	path, err := writeSection(tkcSection, section)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(seedPhase.wall.Seconds(), "s-seed-running")
+	b.ReportMetric(many.wall.Seconds(), "s-20-running")
+	b.Logf("wrote %s", path)
+}
+
+// runTKCs creates the TKCs at once and waits until all are running.
+func runTKCs(b *testing.B, h *harness.Harness, sessions *session.Cache, tkcs []*unstructured.Unstructured) tkcPhase {
+	ctx := context.Background()
+	before := snapshot(sessions)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for _, u := range tkcs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := h.Client.Create(ctx, u.DeepCopy()); err != nil {
+				b.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	runningAt := map[string]time.Duration{}
+	deadline := time.Now().Add(tkcTimeout)
+	for len(runningAt) < len(tkcs) {
+		if time.Now().After(deadline) {
+			for _, u := range tkcs {
+				tkc := &runv1alpha1.TanzuKubernetesCluster{}
+				if _, ok := runningAt[u.GetName()]; !ok && h.Client.Get(ctx, client.ObjectKeyFromObject(u), tkc) == nil {
+					b.Logf("%s: phase %q, status %+v", u.GetName(), tkc.Status.Phase, tkc.Status)
+				}
+			}
+			b.Fatalf("only %d of %d TKCs running after %s", len(runningAt), len(tkcs), tkcTimeout)
+		}
+		for _, u := range tkcs {
+			if _, ok := runningAt[u.GetName()]; ok {
+				continue
+			}
+			tkc := &runv1alpha1.TanzuKubernetesCluster{}
+			if err := h.Client.Get(ctx, client.ObjectKey{Namespace: u.GetNamespace(), Name: u.GetName()}, tkc); err == nil &&
+				tkc.Status.Phase == runv1alpha1.PhaseRunning {
+				runningAt[u.GetName()] = time.Since(start)
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	p := tkcPhase{wall: time.Since(start)}
+	p.firstRunning = p.wall
+	for _, d := range runningAt {
+		p.firstRunning = min(p.firstRunning, d)
+	}
+	after := snapshot(sessions)
+	p.calls = after.total - before.total
+	for _, u := range tkcs {
+		var vms vmopv1.VirtualMachineList
+		if err := h.Client.List(ctx, &vms, client.InNamespace(u.GetNamespace()), client.MatchingLabels{vmwarev1.ClusterNameLabel: u.GetName()}); err != nil {
+			b.Fatal(err)
+		}
+		p.vms += len(vms.Items)
+	}
+	return p
+}
