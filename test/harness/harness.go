@@ -216,7 +216,32 @@ func New(t testing.TB, opts Options) *Harness {
 			_ = c.Delete(context.Background(), o)
 		}
 	})
+	if opts.GuestClusters {
+		h.startGuests()
+	}
 	return h
+}
+
+// startGuests runs the simulated guests on a manager of their own: they
+// are the VMs' insides, so they live on when a test restarts the
+// supervisor's managers.
+func (h *Harness) startGuests() {
+	t := h.T
+	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
+		Scheme: scheme, Metrics: metricsserver.Options{BindAddress: "0"},
+		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
+		Cache:      cache.Options{DefaultNamespaces: map[string]cache.Config{h.Namespace: {}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := guestsim.Setup(mgr, guestsim.Options{MinPort: guestMinPort, MaxPort: guestMaxPort}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = mgr.Start(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
 }
 
 // Manager is one running supervisor manager.
@@ -275,11 +300,6 @@ func (h *Harness) StartManager(sessions *session.Cache) *Manager {
 	}
 	if err := (&tanzukubernetescluster.Reconciler{Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("tkc")}).SetupWithManager(ctx, mgr); err != nil {
 		t.Fatal(err)
-	}
-	if h.opts.GuestClusters {
-		if _, err := guestsim.Setup(mgr, guestsim.Options{MinPort: guestMinPort, MaxPort: guestMaxPort}); err != nil {
-			t.Fatal(err)
-		}
 	}
 	m := &Manager{Provider: p, stop: cancel, done: make(chan struct{})}
 	go func() {

@@ -1,0 +1,93 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	storagev1 "k8s.io/api/storage/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	lbv1 "github.com/open-supervisor/supervisor/api/lbapi/v1alpha1"
+	runv1alpha1 "github.com/open-supervisor/supervisor/api/run/v1alpha1"
+	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
+	vmwarev1 "github.com/open-supervisor/supervisor/api/vmware/v1beta1"
+	"github.com/open-supervisor/supervisor/providers/vsphere/virtualmachine"
+	"github.com/open-supervisor/supervisor/test/harness"
+)
+
+// A supervisor manager restarted while the seed TKC is being created
+// resumes it: the cluster reaches running with exactly its six VMs in
+// vCenter, none cloned twice.
+func TestTKCSurvivesManagerRestartMidCreate(t *testing.T) {
+	h := harness.New(t, harness.Options{GuestClusters: true})
+	ctx := context.Background()
+	m := h.StartManager(nil)
+	startLB(t, h, harness.LBOptions{Ranges: []lbv1.AddressRange{{Address: fmt.Sprintf("127.40.%d.10", lbSerial.Add(1)), Count: 4}}})
+	sc := &storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: "k8s-storage"}, Provisioner: "csi.vsphere.vmware.com",
+		Parameters: map[string]string{virtualmachine.StorageClassDatastoreURLParameter: h.Sim.DatastoreURL}}
+	_ = h.Client.Delete(ctx, sc) // another test's, on another simulator
+	if err := h.Client.Create(ctx, sc); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = h.Client.Delete(context.Background(), sc) })
+
+	raw, err := os.ReadFile("../../templates/samples/tkc-v1alpha1.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed := &unstructured.Unstructured{}
+	if err := yaml.Unmarshal(raw, &seed.Object); err != nil {
+		t.Fatal(err)
+	}
+	seed.SetNamespace(h.Namespace)
+	if err := h.Client.Create(ctx, seed); err != nil {
+		t.Fatal(err)
+	}
+	vmCount := func() int {
+		var vms vmopv1.VirtualMachineList
+		if err := h.Client.List(ctx, &vms, client.InNamespace(h.Namespace), client.MatchingLabels{vmwarev1.ClusterNameLabel: seed.GetName()}); err != nil {
+			t.Fatal(err)
+		}
+		return len(vms.Items)
+	}
+	for deadline := time.Now().Add(3 * time.Minute); vmCount() < 2; time.Sleep(200 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d VMs after 3 minutes", vmCount())
+		}
+	}
+
+	m.Stop()
+	h.StartManager(nil)
+
+	tkc := &runv1alpha1.TanzuKubernetesCluster{}
+	deadline := time.Now().Add(4 * time.Minute)
+	for {
+		if err := h.Client.Get(ctx, client.ObjectKeyFromObject(seed), tkc); err != nil {
+			t.Fatal(err)
+		}
+		if tkc.Status.Phase == runv1alpha1.PhaseRunning {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not running after the restart: %+v", tkc.Status)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if n := vmCount(); n != 6 {
+		t.Errorf("want 6 VirtualMachines, got %d", n)
+	}
+	var inVCenter int
+	for _, vm := range vcVMs(t, h, seed.GetName()+"-*") {
+		_ = vm
+		inVCenter++
+	}
+	if inVCenter != 6 {
+		t.Errorf("want 6 VMs in vCenter, got %d", inVCenter)
+	}
+}
