@@ -201,8 +201,9 @@ func (s *embeddedStack) addToManager(mgr ctrl.Manager) error {
 		if err := s.writeEnv(); err != nil {
 			return err
 		}
-		fmt.Printf("\nSupervisor ready\n\n  source %s\n  kubectl get virtualmachineclasses -n %s\n  kubectl get loadbalancers   # %d VIPs from %s\n  govc ls /%s/vm\n\n",
-			filepath.Join(s.dir, "env"), embedded.Namespace, vipCount, vipFirst, vcsim.Datacenter)
+		fmt.Printf("\nSupervisor ready\n\n  source %s\n  kubectl get virtualmachineclasses -n %s\n  kubectl get loadbalancers   # %d VIPs from %s\n"+
+			"  kubectl apply -n %s -f templates/samples/tkc-v1alpha1.yaml && kubectl get tkc -n %s -w\n  govc ls /%s/vm\n\n",
+			filepath.Join(s.dir, "env"), embedded.Namespace, vipCount, vipFirst, embedded.Namespace, embedded.Namespace, vcsim.Datacenter)
 		<-ctx.Done()
 		return nil
 	}))
