@@ -89,15 +89,27 @@ func (a *Appliance) reloadLoop() {
 		case <-a.stop:
 			return
 		case <-t.C:
-			a.mu.Lock()
-			r := a.pending
-			a.pending = nil
-			a.mu.Unlock()
-			if r != nil {
+			// Confirming a reload through the master CLI can outlast a tick,
+			// which the ticker then drops: commits that arrived meanwhile
+			// are reloaded right away instead of a whole delay later.
+			for r := a.takePending(); r != nil; r = a.takePending() {
+				start := time.Now()
 				_ = a.run(r)
+				if time.Since(start) < a.opts.ReloadDelay {
+					break
+				}
 			}
 		}
 	}
+}
+
+// takePending returns the reload the window asked for, if any.
+func (a *Appliance) takePending() *models.Reload {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	r := a.pending
+	a.pending = nil
+	return r
 }
 
 // run reloads HAProxy and records the outcome in r. It returns an error when
