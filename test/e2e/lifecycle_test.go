@@ -1,0 +1,153 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	runv1alpha2 "github.com/open-supervisor/supervisor/api/run/v1alpha2"
+	runv1alpha3 "github.com/open-supervisor/supervisor/api/run/v1alpha3"
+)
+
+const (
+	release122 = "v1.22.17---vmware.1-tkg.1"
+	release123 = "v1.23.17---vmware.1-tkg.1"
+)
+
+// A v1alpha2 cluster with two node pools comes up; its control plane
+// scales from 1 to 3; an upgrade to the next release replaces every VM one
+// at a time per group, never two VMs of one name; deleting it leaves
+// nothing.
+func TestTwoPoolsScaleAndUpgrade(t *testing.T) {
+	c := supervisor.client
+	ctx := context.Background()
+	objs := apply(t, "../../templates/samples/tkc-v1alpha2-two-pools.yaml", "ns1")
+	name := objs[0].GetName()
+	key := client.ObjectKey{Namespace: "ns1", Name: name}
+	waitRunning(t, key, 3)
+
+	// Control plane 1 → 3.
+	update(t, key, func(tkc *runv1alpha2.TanzuKubernetesCluster) { tkc.Spec.Topology.ControlPlane.Replicas = ptrInt32(3) })
+	waitRunning(t, key, 5)
+
+	// Upgrade every group to v1.23: rolling, at most one extra VM per group.
+	update(t, key, func(tkc *runv1alpha2.TanzuKubernetesCluster) {
+		tkc.Spec.Topology.ControlPlane.TKR.Reference.Name = release123
+		for i := range tkc.Spec.Topology.NodePools {
+			tkc.Spec.Topology.NodePools[i].TKR.Reference.Name = release123
+		}
+	})
+	deadline := time.Now().Add(5 * time.Minute)
+	for {
+		groups := map[string]int{}
+		for _, vm := range clusterVMs(t, name) {
+			groups[vmGroup(name, vm.Name)]++
+		}
+		if groups["control-plane"] > 4 || groups["np-a"] > 2 || groups["np-b"] > 2 {
+			t.Fatalf("more than one extra VM in a group during the rollout: %v", groups)
+		}
+		seen := map[string]bool{}
+		for _, vm := range vcenterVMs(t, "ns1") {
+			if seen[vm.Name] {
+				t.Fatalf("two VMs named %s in vCenter", vm.Name)
+			}
+			seen[vm.Name] = true
+		}
+		if upgraded(t, name) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the upgrade did not finish in 5 minutes: %v", groups)
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	waitRunning(t, key, 5)
+
+	hub := &runv1alpha3.TanzuKubernetesCluster{}
+	if err := c.Get(ctx, key, hub); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Delete(ctx, hub); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 3*time.Minute, "the cluster gone", func(ctx context.Context) error {
+		if n := len(clusterVMs(t, name)); n != 0 {
+			return fmt.Errorf("%d VirtualMachines left", n)
+		}
+		for _, vm := range vcenterVMs(t, "ns1") {
+			if strings.HasPrefix(vm.Name, name+"-") {
+				return fmt.Errorf("VM %s left in vCenter", vm.Name)
+			}
+		}
+		return nil
+	})
+}
+
+func ptrInt32(v int32) *int32 { return &v }
+
+// vmGroup is the control plane or the node pool a VM belongs to.
+func vmGroup(cluster, vm string) string {
+	rest := strings.TrimPrefix(vm, cluster+"-")
+	for _, g := range []string{"control-plane", "np-a", "np-b"} {
+		if strings.HasPrefix(rest, g+"-") {
+			return g
+		}
+	}
+	return rest
+}
+
+// upgraded says whether every Machine of the cluster runs from a v1.23 template.
+func upgraded(t *testing.T, cluster string) bool {
+	var machines clusterv1.MachineList
+	if err := supervisor.client.List(context.Background(), &machines, client.InNamespace("ns1"),
+		client.MatchingLabels{clusterv1.ClusterNameLabel: cluster}); err != nil {
+		t.Fatal(err)
+	}
+	if len(machines.Items) != 5 {
+		return false
+	}
+	for _, m := range machines.Items {
+		if m.Spec.Version != "v1.23.17" || !m.DeletionTimestamp.IsZero() {
+			return false
+		}
+	}
+	return true
+}
+
+func update(t *testing.T, key client.ObjectKey, change func(*runv1alpha2.TanzuKubernetesCluster)) {
+	t.Helper()
+	eventually(t, 30*time.Second, "the TKC updated", func(ctx context.Context) error {
+		tkc := &runv1alpha2.TanzuKubernetesCluster{}
+		if err := supervisor.client.Get(ctx, key, tkc); err != nil {
+			return err
+		}
+		change(tkc)
+		return supervisor.client.Update(ctx, tkc)
+	})
+}
+
+// waitRunning waits for the TKC to be running with vms VirtualMachines.
+func waitRunning(t *testing.T, key client.ObjectKey, vms int) {
+	t.Helper()
+	eventually(t, 4*time.Minute, fmt.Sprintf("%s running with %d VMs", key.Name, vms), func(ctx context.Context) error {
+		tkc := &runv1alpha3.TanzuKubernetesCluster{}
+		if err := supervisor.client.Get(ctx, key, tkc); err != nil {
+			return err
+		}
+		ready := false
+		for _, c := range tkc.Status.Conditions {
+			if c.Type == runv1alpha3.ReadyCondition && c.Status == "True" {
+				ready = true
+			}
+		}
+		if n := len(clusterVMs(t, key.Name)); !ready || n != vms {
+			return fmt.Errorf("ready %v, %d VMs, conditions %+v", ready, n, tkc.Status.Conditions)
+		}
+		return nil
+	})
+}
