@@ -72,6 +72,10 @@ func TestTwoPoolsScaleAndUpgrade(t *testing.T) {
 	if err := c.Get(ctx, key, hub); err != nil {
 		t.Fatal(err)
 	}
+	if len(hub.Status.APIEndpoints) == 0 {
+		t.Fatalf("a running cluster without an API endpoint: %+v", hub.Status)
+	}
+	vip := hub.Status.APIEndpoints[0].Host
 	if err := c.Delete(ctx, hub); err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +88,7 @@ func TestTwoPoolsScaleAndUpgrade(t *testing.T) {
 				return fmt.Errorf("VM %s left in vCenter", vm.Name)
 			}
 		}
-		return nil
+		return vipReleased(vip)
 	})
 }
 

@@ -46,7 +46,6 @@ import (
 func TestSeedTKCRunning(t *testing.T) {
 	c := supervisor.client
 	ctx := context.Background()
-	inUse := vipsInUse(t)
 	objs := apply(t, "../../templates/samples/tkc-v1alpha1.yaml", "ns1")
 	name := objs[0].GetName()
 	key := client.ObjectKey{Namespace: "ns1", Name: name}
@@ -176,19 +175,35 @@ func TestSeedTKCRunning(t *testing.T) {
 		if err := c.List(ctx, &machines, client.InNamespace("ns1")); err != nil || len(machines.Items) != 0 {
 			return fmt.Errorf("%d VSphereMachines left (%v)", len(machines.Items), err)
 		}
-		if n := vipsInUse(t); n != inUse {
-			return fmt.Errorf("%d VIPs in use, %d before the cluster", n, inUse)
-		}
-		return nil
+		return vipReleased(ep.Host)
 	})
 }
 
-func vipsInUse(t *testing.T) int32 {
-	lb := &lbv1.LoadBalancer{}
-	if err := supervisor.client.Get(context.Background(), client.ObjectKey{Name: "haproxy-local"}, lb); err != nil {
-		t.Fatal(err)
+// vipReleased says whether no Service holds vip any more and the load
+// balancer counts only the VIPs Services hold.
+func vipReleased(vip string) error {
+	ctx := context.Background()
+	var svcs vmopv1.VirtualMachineServiceList
+	if err := supervisor.client.List(ctx, &svcs); err != nil {
+		return err
 	}
-	return lb.Status.VIPsInUse
+	held := int32(0)
+	for _, s := range svcs.Items {
+		for _, ing := range s.Status.LoadBalancer.Ingress {
+			if ing.IP == vip {
+				return fmt.Errorf("%s/%s still holds %s", s.Namespace, s.Name, vip)
+			}
+			held++
+		}
+	}
+	lb := &lbv1.LoadBalancer{}
+	if err := supervisor.client.Get(ctx, client.ObjectKey{Name: "haproxy-local"}, lb); err != nil {
+		return err
+	}
+	if lb.Status.VIPsInUse != held {
+		return fmt.Errorf("the load balancer counts %d VIPs in use, Services hold %d", lb.Status.VIPsInUse, held)
+	}
+	return nil
 }
 
 func clusterVMs(t *testing.T, cluster string) []vmopv1.VirtualMachine {
