@@ -58,6 +58,17 @@ func TestSeedTanzuKubernetesClusterAdmitted(t *testing.T) {
 	if err := h.Client.Create(ctx, seed.DeepCopy()); err != nil {
 		t.Fatalf("the seed manifest was refused: %v", err)
 	}
+	// Delete it while the manager still runs, so its Cluster API objects go too.
+	t.Cleanup(func() {
+		_ = h.Client.Delete(context.Background(), seed)
+		h.Eventually(func() error {
+			err := h.Client.Get(context.Background(), client.ObjectKeyFromObject(seed), &runv1alpha3.TanzuKubernetesCluster{})
+			if apierrors.IsNotFound(err) {
+				return nil
+			}
+			return fmt.Errorf("the TKC is still there (%v)", err)
+		}, "the seed TKC deleted")
+	})
 
 	hub := &runv1alpha3.TanzuKubernetesCluster{}
 	if err := h.Client.Get(ctx, client.ObjectKey{Namespace: h.Namespace, Name: seed.GetName()}, hub); err != nil {
@@ -88,11 +99,19 @@ func TestSeedTanzuKubernetesClusterAdmitted(t *testing.T) {
 		t.Errorf("the hint must resolve to the newest v1.18 release, got %q", v)
 	}
 
-	// An even control-plane count is refused with the field path.
-	if err := unstructured.SetNestedField(back.Object, int64(2), "spec", "topology", "controlPlane", "count"); err != nil {
-		t.Fatal(err)
+	// An even control-plane count is refused with the field path. The TKC
+	// controller writes the object too, so a conflict is simply retried.
+	for range 20 {
+		if err := h.Client.Get(ctx, client.ObjectKey{Namespace: h.Namespace, Name: seed.GetName()}, back); err != nil {
+			t.Fatal(err)
+		}
+		if err := unstructured.SetNestedField(back.Object, int64(2), "spec", "topology", "controlPlane", "count"); err != nil {
+			t.Fatal(err)
+		}
+		if err = h.Client.Update(ctx, back); !apierrors.IsConflict(err) {
+			break
+		}
 	}
-	err = h.Client.Update(ctx, back)
 	if err == nil || !strings.Contains(err.Error(), "spec.topology.controlPlane.count") {
 		t.Errorf("want a refusal naming spec.topology.controlPlane.count, got %v", err)
 	}
