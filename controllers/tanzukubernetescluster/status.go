@@ -44,7 +44,7 @@ func setStatus(tkc *runv1alpha3.TanzuKubernetesCluster, o *clusterObjects, obs o
 	}
 	for _, c := range []runv1alpha3.Condition{ready, cp, pools, addons,
 		{Type: runv1alpha3.TanzuKubernetesReleaseCompatibleCondition, Status: corev1.ConditionTrue}} {
-		setCondition(&s.Conditions, c, now)
+		s.Conditions.Set(c, now)
 	}
 
 	switch {
@@ -88,7 +88,7 @@ func setFailed(tkc *runv1alpha3.TanzuKubernetesCluster, err error, now metav1.Ti
 		{Type: runv1alpha3.TanzuKubernetesReleaseCompatibleCondition, Status: corev1.ConditionFalse, Severity: runv1alpha3.ConditionSeverityError,
 			Reason: runv1alpha3.ProvisioningFailedReason, Message: msg},
 	} {
-		setCondition(&tkc.Status.Conditions, c, now)
+		tkc.Status.Conditions.Set(c, now)
 	}
 	if tkc.Status.Version != "" {
 		tkc.Status.Phase = runv1alpha3.PhaseUpdateFailed
@@ -205,7 +205,7 @@ func addonConditions(prev []runv1alpha3.AddonStatus, addons runv1alpha3.Conditio
 			c.Status = corev1.ConditionUnknown
 		}
 	}
-	setCondition(&conds, c, now)
+	conds.Set(c, now)
 	return conds
 }
 
@@ -266,23 +266,4 @@ func machineStates(machines []clusterv1.Machine) (map[string]runv1alpha3.Virtual
 		nodes[m.Status.NodeRef.Name] = node
 	}
 	return vms, nodes
-}
-
-// setCondition sets c in conds, keeping the transition time while the
-// status stays the same.
-func setCondition(conds *runv1alpha3.Conditions, c runv1alpha3.Condition, now metav1.Time) {
-	for i := range *conds {
-		cur := &(*conds)[i]
-		if cur.Type != c.Type {
-			continue
-		}
-		c.LastTransitionTime = cur.LastTransitionTime
-		if cur.Status != c.Status {
-			c.LastTransitionTime = now
-		}
-		*cur = c
-		return
-	}
-	c.LastTransitionTime = now
-	*conds = append(*conds, c)
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -79,9 +80,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if newer := newerThan(i); len(newer) > 0 {
 		updates = runv1.Condition{Type: runv1.ReleaseUpdatesAvailableCondition, Status: corev1.ConditionTrue, Message: "[" + strings.Join(newer, " ") + "]"}
 	}
-	tkr.Status.Conditions = setConditions(tkr.Status.Conditions, ready,
-		runv1.Condition{Type: runv1.ReleaseCompatibleCondition, Status: corev1.ConditionTrue}, updates)
-	if equalConditions(before.Status.Conditions, tkr.Status.Conditions) {
+	now := metav1.Now()
+	for _, c := range []runv1.Condition{ready, {Type: runv1.ReleaseCompatibleCondition, Status: corev1.ConditionTrue}, updates} {
+		tkr.Status.Conditions.Set(c, now)
+	}
+	if equality.Semantic.DeepEqual(before.Status, tkr.Status) {
 		return ctrl.Result{}, nil
 	}
 	return ctrl.Result{}, r.Client.Status().Patch(ctx, tkr, client.MergeFrom(before))
@@ -112,41 +115,4 @@ func newerThan(i int) []string {
 		out = append(out, rel.Version)
 	}
 	return out
-}
-
-// setConditions sets each condition, keeping the transition time of one
-// whose status did not change.
-func setConditions(have runv1.Conditions, set ...runv1.Condition) runv1.Conditions {
-	now := metav1.Now()
-	for _, c := range set {
-		c.LastTransitionTime = now
-		found := false
-		for i := range have {
-			if have[i].Type != c.Type {
-				continue
-			}
-			found = true
-			if have[i].Status == c.Status {
-				c.LastTransitionTime = have[i].LastTransitionTime
-			}
-			have[i] = c
-		}
-		if !found {
-			have = append(have, c)
-		}
-	}
-	return have
-}
-
-func equalConditions(a, b runv1.Conditions) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		x, y := a[i], b[i]
-		if x.Type != y.Type || x.Status != y.Status || x.Reason != y.Reason || x.Message != y.Message || x.Severity != y.Severity {
-			return false
-		}
-	}
-	return true
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -110,25 +111,12 @@ func (r *Reconciler) writeLoadBalancerStatus(ctx context.Context, lb *lbv1.LoadB
 		}
 	}
 	meta.SetStatusCondition(&lb.Status.Conditions, cond)
-	if equalStatus(before.Status, lb.Status) {
+	if equality.Semantic.DeepEqual(before.Status, lb.Status) {
 		return
 	}
 	if err := r.Client.Status().Update(ctx, lb); err != nil {
 		r.log(ctx).Error(err, "Writing the LoadBalancer's status failed", "loadBalancer", lb.Name)
 	}
-}
-
-func equalStatus(a, b lbv1.LoadBalancerStatus) bool {
-	if a.APIVersion != b.APIVersion || a.VIPsInUse != b.VIPsInUse || a.VIPsFree != b.VIPsFree || a.LastError != b.LastError || len(a.Conditions) != len(b.Conditions) {
-		return false
-	}
-	for i := range a.Conditions {
-		x, y := a.Conditions[i], b.Conditions[i]
-		if x.Type != y.Type || x.Status != y.Status || x.Reason != y.Reason || x.Message != y.Message || x.ObservedGeneration != y.ObservedGeneration {
-			return false
-		}
-	}
-	return true
 }
 
 // isTransportError says whether err means the Data Plane API did not answer.

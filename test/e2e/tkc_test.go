@@ -17,7 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vmware/govmomi"
 	"github.com/vmware/govmomi/find"
 	"github.com/vmware/govmomi/property"
 	"github.com/vmware/govmomi/session"
@@ -239,8 +238,7 @@ func vcenterVMs(t *testing.T, namespace string) []mo.VirtualMachine {
 		t.Fatalf("logging in to the simulator: %v", err)
 	}
 	defer sm.Logout(ctx)
-	vc := &govmomi.Client{Client: vimClient, SessionManager: sm}
-	finder := find.NewFinder(vc.Client, true)
+	finder := find.NewFinder(vimClient, true)
 	list, err := finder.VirtualMachineList(ctx, "/"+env["GOVC_DATACENTER"]+"/vm/Namespaces/"+namespace+"/*")
 	if err != nil {
 		return nil
@@ -248,7 +246,7 @@ func vcenterVMs(t *testing.T, namespace string) []mo.VirtualMachine {
 	var out []mo.VirtualMachine
 	for _, vm := range list {
 		var m mo.VirtualMachine
-		if err := property.DefaultCollector(vc.Client).RetrieveOne(ctx, vm.Reference(), []string{"name", "config"}, &m); err == nil {
+		if err := property.DefaultCollector(vimClient).RetrieveOne(ctx, vm.Reference(), []string{"name", "config"}, &m); err == nil {
 			out = append(out, m)
 		}
 	}

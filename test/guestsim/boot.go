@@ -6,7 +6,6 @@ import (
 	"net"
 	"slices"
 	"strconv"
-	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -21,9 +20,6 @@ import (
 // ProviderIDPrefix starts the providerID of every guest Node; the rest is
 // the VM's BIOS UUID, as vSphere's cloud provider sets it.
 const ProviderIDPrefix = "vsphere://"
-
-// BootedAnnotation on a Machine says when its simulated guest booted.
-const BootedAnnotation = "guestsim.opensupervisor.io/booted"
 
 // boot brings up what kubeadm init or join would on VM g at address ip:
 // its Node and, on a control plane, the rest (bootControlPlane). Each step
@@ -76,16 +72,6 @@ func (s *Simulator) boot(ctx context.Context, c *guestCluster, g *guestVM, vm *v
 	}
 	g.booted = true
 	log.Info("Guest booted", "node", vm.Name, "address", ip, "controlPlane", g.controlPlane)
-	// Tell Cluster API, which would otherwise look at the guest again only
-	// after its preflight requeue (15 s): its controllers own the Machine.
-	patch := client.MergeFrom(machine.DeepCopy())
-	if machine.Annotations == nil {
-		machine.Annotations = map[string]string{}
-	}
-	machine.Annotations[BootedAnnotation] = time.Now().UTC().Format(time.RFC3339)
-	if err := s.client.Patch(ctx, machine, patch); err != nil && !apierrors.IsNotFound(err) {
-		log.V(4).Info("Could not mark the Machine booted", "error", err.Error())
-	}
 	return ctrl.Result{}, nil
 }
 

@@ -82,12 +82,7 @@ func TestTKCSurvivesManagerRestartMidCreate(t *testing.T) {
 	if n := vmCount(); n != 6 {
 		t.Errorf("want 6 VirtualMachines, got %d", n)
 	}
-	var inVCenter int
-	for _, vm := range vcVMs(t, h, seed.GetName()+"-*") {
-		_ = vm
-		inVCenter++
-	}
-	if inVCenter != 6 {
+	if inVCenter := len(vcVMs(t, h, seed.GetName()+"-*")); inVCenter != 6 {
 		t.Errorf("want 6 VMs in vCenter, got %d", inVCenter)
 	}
 }

@@ -40,3 +40,22 @@ type Condition struct {
 
 // Conditions is a list of conditions.
 type Conditions []Condition
+
+// Set sets c, keeping the transition time while the status stays the same
+// (Cluster API's conditions.Set, for this condition type).
+func (conds *Conditions) Set(c Condition, now metav1.Time) {
+	for i := range *conds {
+		cur := &(*conds)[i]
+		if cur.Type != c.Type {
+			continue
+		}
+		c.LastTransitionTime = cur.LastTransitionTime
+		if cur.Status != c.Status {
+			c.LastTransitionTime = now
+		}
+		*cur = c
+		return
+	}
+	c.LastTransitionTime = now
+	*conds = append(*conds, c)
+}
