@@ -40,7 +40,8 @@ import (
 // The seed manifest, applied unchanged in ns1, reaches running: six VMs of
 // class guaranteed-small in vCenter, a control-plane VIP that answers TLS
 // on 6443 through HAProxy with a certificate of the cluster's CA, Antrea
-// applied in the guest, printer columns filled; scaling the workers adds a
+// applied in the guest, printer columns filled; its network settings are
+// immutable and it survives a v1alpha2 round trip; scaling the workers adds a
 // VM; deleting the cluster removes every VM and frees the VIP.
 func TestSeedTKCRunning(t *testing.T) {
 	c := supervisor.client
@@ -135,6 +136,8 @@ func TestSeedTKCRunning(t *testing.T) {
 			t.Errorf("printer column %s = %q, want %q (all: %v)", col, cells[col], v, cells)
 		}
 	}
+
+	checkImmutableAndRoundTrip(t, key)
 
 	// Scale the workers to 4: one more VM, running again.
 	if err := c.Get(ctx, key, tkc); err != nil {

@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
+	runv1alpha1 "github.com/open-supervisor/supervisor/api/run/v1alpha1"
 	runv1alpha2 "github.com/open-supervisor/supervisor/api/run/v1alpha2"
 	runv1alpha3 "github.com/open-supervisor/supervisor/api/run/v1alpha3"
 	"github.com/open-supervisor/supervisor/test/harness"
@@ -45,6 +46,14 @@ func TestSeedTanzuKubernetesClusterAdmitted(t *testing.T) {
 		}
 		return fmt.Errorf("release not Ready: %+v", tkr.Status.Conditions)
 	}, "the v1.18 release published and Ready")
+	// Clients of the older API read the same releases through conversion.
+	old := &runv1alpha1.TanzuKubernetesReleaseList{}
+	if err := h.Client.List(ctx, old); err != nil {
+		t.Fatalf("listing releases as v1alpha1: %v", err)
+	}
+	if len(old.Items) == 0 || old.Items[0].Spec.Version == "" || len(old.Items[0].Status.Conditions) == 0 {
+		t.Errorf("v1alpha1 releases came back empty: %+v", old.Items)
+	}
 
 	raw, err := os.ReadFile("../../templates/samples/tkc-v1alpha1.yaml")
 	if err != nil {

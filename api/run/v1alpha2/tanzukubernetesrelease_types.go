@@ -92,3 +92,6 @@ type TanzuKubernetesReleaseList struct {
 func init() {
 	SchemeBuilder.Register(&TanzuKubernetesRelease{}, &TanzuKubernetesReleaseList{})
 }
+
+// Hub marks v1alpha2, the storage version, as the conversion hub.
+func (*TanzuKubernetesRelease) Hub() {}

@@ -51,3 +51,6 @@ type TkgServiceConfigurationList struct {
 func init() {
 	SchemeBuilder.Register(&TkgServiceConfiguration{}, &TkgServiceConfigurationList{})
 }
+
+// Hub marks v1alpha2, the storage version, as the conversion hub.
+func (*TkgServiceConfiguration) Hub() {}
