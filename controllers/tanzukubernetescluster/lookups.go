@@ -136,16 +136,29 @@ func (l *ClientLookups) SupervisorNetworks(ctx context.Context) ([]rules.Network
 	return out, nil
 }
 
-// DefaultCNI reads spec.defaultCNI of the TkgServiceConfiguration; none
-// means the built-in default.
-func (l *ClientLookups) DefaultCNI(ctx context.Context) (string, error) {
+// ServiceDefaults reads the TkgServiceConfiguration's defaults; none means
+// the built-in ones.
+func (l *ClientLookups) ServiceDefaults(ctx context.Context) (rules.ServiceDefaults, error) {
 	var cfg runv1alpha2.TkgServiceConfiguration
 	err := l.Reader.Get(ctx, client.ObjectKey{Name: runv1alpha2.TkgServiceConfigurationName}, &cfg)
 	switch {
 	case apierrors.IsNotFound(err):
-		return "", nil
+		return rules.ServiceDefaults{}, nil
 	case err != nil:
-		return "", fmt.Errorf("failed to get TkgServiceConfiguration %s: %w", runv1alpha2.TkgServiceConfigurationName, err)
+		return rules.ServiceDefaults{}, fmt.Errorf("failed to get TkgServiceConfiguration %s: %w", runv1alpha2.TkgServiceConfigurationName, err)
 	}
-	return cfg.Spec.DefaultCNI, nil
+	out := rules.ServiceDefaults{CNI: cfg.Spec.DefaultCNI}
+	if cfg.Spec.Proxy != nil {
+		out.Proxy = &rules.Proxy{}
+		if err := rules.CopyJSON(cfg.Spec.Proxy, out.Proxy); err != nil {
+			return rules.ServiceDefaults{}, err
+		}
+	}
+	if cfg.Spec.Trust != nil {
+		out.Trust = &rules.Trust{}
+		if err := rules.CopyJSON(cfg.Spec.Trust, out.Trust); err != nil {
+			return rules.ServiceDefaults{}, err
+		}
+	}
+	return out, nil
 }

@@ -101,6 +101,7 @@ func desiredObjects(tkc *runv1alpha3.TanzuKubernetesCluster, releases map[string
 		return nil, err
 	}
 	o := &clusterObjects{CNIAddon: cni}
+	setup := nodeSetupOf(tkc, net)
 	name := tkc.Name
 	o.Cluster = &clusterv1.Cluster{
 		ObjectMeta: childMeta(tkc, name, nil),
@@ -138,6 +139,7 @@ func desiredObjects(tkc *runv1alpha3.TanzuKubernetesCluster, releases map[string
 			},
 		},
 	}
+	setup.apply(&o.ControlPlane.Spec.KubeadmConfigSpec)
 	o.ControlPlane.Annotations = map[string]string{ReleaseVersionAnnotation: cpRelease.Version}
 
 	for _, pool := range tkc.Spec.Topology.NodePools {
@@ -148,7 +150,7 @@ func desiredObjects(tkc *runv1alpha3.TanzuKubernetesCluster, releases map[string
 			}
 		}
 		infra := machineTemplate(tkc, pool.Name, pool.TopologySettings, r)
-		bootstrap := configTemplate(tkc, pool)
+		bootstrap := configTemplate(tkc, pool, setup)
 		o.MachineTemplates = append(o.MachineTemplates, infra)
 		o.ConfigTemplates = append(o.ConfigTemplates, bootstrap)
 		o.MachineDeployments = append(o.MachineDeployments, machineDeployment(tkc, pool, r, infra, bootstrap))
@@ -252,13 +254,15 @@ func machineTemplateRef(t *vmwarev1.VSphereMachineTemplate) clusterv1.ContractVe
 }
 
 // configTemplate is the KubeadmConfigTemplate of a pool: its labels and
-// taints go into the nodes' kubeadm join configuration.
-func configTemplate(tkc *runv1alpha3.TanzuKubernetesCluster, pool runv1alpha3.NodePool) *bootstrapv1.KubeadmConfigTemplate {
+// taints go into the nodes' kubeadm join configuration, the cluster's node
+// setup runs before kubeadm.
+func configTemplate(tkc *runv1alpha3.TanzuKubernetesCluster, pool runv1alpha3.NodePool, setup nodeSetup) *bootstrapv1.KubeadmConfigTemplate {
 	spec := bootstrapv1.KubeadmConfigTemplateSpec{Template: bootstrapv1.KubeadmConfigTemplateResource{
 		Spec: bootstrapv1.KubeadmConfigSpec{
 			JoinConfiguration: bootstrapv1.JoinConfiguration{NodeRegistration: nodeRegistration(pool.Labels, pool.Taints)},
 		},
 	}}
+	setup.apply(&spec.Template.Spec)
 	return &bootstrapv1.KubeadmConfigTemplate{
 		ObjectMeta: childMeta(tkc, tkc.Name+"-"+pool.Name+"-"+specHash(spec), map[string]string{NodePoolLabel: pool.Name}),
 		Spec:       spec,

@@ -9,6 +9,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	"github.com/open-supervisor/supervisor/api"
@@ -31,7 +32,9 @@ func TestWebhookOverClientLookups(t *testing.T) {
 		&runv1alpha2.TanzuKubernetesRelease{ObjectMeta: metav1.ObjectMeta{Name: "v1.18.21---vmware.1-tkg.1", Labels: map[string]string{"incompatible": ""}},
 			Spec: runv1alpha2.TanzuKubernetesReleaseSpec{Version: "v1.18.21+vmware.1-tkg.1"}},
 		&runv1alpha2.TkgServiceConfiguration{ObjectMeta: metav1.ObjectMeta{Name: "tkg-service-configuration"},
-			Spec: runv1alpha2.TkgServiceConfigurationSpec{DefaultCNI: "antrea"}},
+			Spec: runv1alpha2.TkgServiceConfigurationSpec{DefaultCNI: "antrea",
+				Proxy: &runv1alpha2.ProxyConfiguration{HttpsProxy: ptr.To("http://127.0.0.1:3128"), NoProxy: []string{"127.0.0.0/8"}},
+				Trust: &runv1alpha2.TrustConfiguration{AdditionalTrustedCAs: []runv1alpha2.TLSCertificate{{Name: "harbor-ca", Data: testCA(t)}}}}},
 		&vspherev1.WorkloadNetwork{ObjectMeta: metav1.ObjectMeta{Name: "workload"},
 			Spec: vspherev1.WorkloadNetworkSpec{PortGroup: "workload", AddressRanges: []string{"127.20.0.10-127.20.15.250"}, PrefixLength: 16}},
 	).Build()
@@ -62,6 +65,11 @@ func TestWebhookOverClientLookups(t *testing.T) {
 	}
 	if err := w.Default(ctx, c); err != nil {
 		t.Fatal(err)
+	}
+	// The TkgServiceConfiguration's proxy and trust become the cluster's.
+	if n := c.Spec.Settings.Network; n.Proxy == nil || ptr.Deref(n.Proxy.HttpsProxy, "") != "http://127.0.0.1:3128" ||
+		n.Trust == nil || len(n.Trust.AdditionalTrustedCAs) != 1 || n.Trust.AdditionalTrustedCAs[0].Name != "harbor-ca" {
+		t.Errorf("defaults not applied: proxy %+v trust %+v", n.Proxy, n.Trust)
 	}
 	if c.Spec.Distribution.Version != "v1.18.20+vmware.1-tkg.1" {
 		t.Errorf("resolved %q; the incompatible v1.18.21 must not be picked", c.Spec.Distribution.Version)

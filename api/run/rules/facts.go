@@ -14,6 +14,10 @@ type Facts struct {
 	SupervisorNetworks []Network
 	// DefaultCNI is never empty: the TkgServiceConfiguration's, or antrea.
 	DefaultCNI string
+	// DefaultProxy and DefaultTrust are the TkgServiceConfiguration's, for
+	// clusters that set none.
+	DefaultProxy *Proxy
+	DefaultTrust *Trust
 }
 
 // Gather asks the lookups everything a cluster in namespace is checked
@@ -33,9 +37,11 @@ func Gather(ctx context.Context, l Lookups, namespace string) (Facts, error) {
 	if f.SupervisorNetworks, err = l.SupervisorNetworks(ctx); err != nil {
 		return Facts{}, fmt.Errorf("failed to list the supervisor's networks: %w", err)
 	}
-	if f.DefaultCNI, err = l.DefaultCNI(ctx); err != nil {
-		return Facts{}, fmt.Errorf("failed to read the default CNI: %w", err)
+	defaults, err := l.ServiceDefaults(ctx)
+	if err != nil {
+		return Facts{}, fmt.Errorf("failed to read the TkgServiceConfiguration's defaults: %w", err)
 	}
+	f.DefaultCNI, f.DefaultProxy, f.DefaultTrust = defaults.CNI, defaults.Proxy, defaults.Trust
 	if f.DefaultCNI == "" {
 		f.DefaultCNI = DefaultCNI
 	}

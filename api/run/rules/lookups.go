@@ -21,9 +21,9 @@ type Lookups interface {
 	// VIP or a neighbour VM. The supervisor's internal service range is not
 	// among them; guest clusters never route to it.
 	SupervisorNetworks(ctx context.Context) ([]Network, error)
-	// DefaultCNI is the CNI of clusters that name none
-	// (TkgServiceConfiguration spec.defaultCNI); "" means DefaultCNI.
-	DefaultCNI(ctx context.Context) (string, error)
+	// ServiceDefaults are the TkgServiceConfiguration's defaults (CNI,
+	// proxy, trust); zero when there is none.
+	ServiceDefaults(ctx context.Context) (ServiceDefaults, error)
 }
 
 // Release is what resolution needs of a TanzuKubernetesRelease.

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"encoding/base64"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -73,5 +74,41 @@ func TestUpgradeRules(t *testing.T) {
 		if errs := ValidateUpgrade(p, tc.old, tc.new); (len(errs) == 0) != tc.ok {
 			t.Errorf("%s → %s: %v", tc.old, tc.new, errs)
 		}
+	}
+}
+
+func TestProxyAndTrustRules(t *testing.T) {
+	bad := "ftp://proxy"
+	noHost := "http://"
+	errs := ValidateProxyAndTrust(field.NewPath("spec", "settings", "network"),
+		&Proxy{HTTPProxy: &bad, HTTPSProxy: &noHost},
+		&Trust{AdditionalTrustedCAs: []TrustedCA{
+			{Name: "ok", Data: base64.StdEncoding.EncodeToString([]byte("not pem"))},
+			{Name: "ok", Data: "%%%"},
+			{Name: "Bad Name", Data: ""},
+		}})
+	want := []string{
+		"spec.settings.network.proxy.httpProxy",
+		"spec.settings.network.proxy.httpsProxy",
+		"spec.settings.network.trust.additionalTrustedCAs[0].data",
+		"spec.settings.network.trust.additionalTrustedCAs[1].name",
+		"spec.settings.network.trust.additionalTrustedCAs[1].data",
+		"spec.settings.network.trust.additionalTrustedCAs[2].name",
+		"spec.settings.network.trust.additionalTrustedCAs[2].data",
+	}
+	got := map[string]bool{}
+	for _, e := range errs {
+		got[e.Field] = true
+	}
+	for _, w := range want {
+		if !got[w] {
+			t.Errorf("no error at %s; got %v", w, errs)
+		}
+	}
+	if len(errs) != len(want) {
+		t.Errorf("want %d errors, got %d: %v", len(want), len(errs), errs)
+	}
+	if errs := ValidateProxyAndTrust(field.NewPath("n"), nil, nil); len(errs) != 0 {
+		t.Errorf("absent settings must be valid: %v", errs)
 	}
 }

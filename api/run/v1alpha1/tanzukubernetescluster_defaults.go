@@ -4,8 +4,8 @@ import (
 	"github.com/open-supervisor/supervisor/api/run/rules"
 )
 
-// Default fills what users may leave out: the CNI, pod and service ranges
-// and service domain, and the full version, resolved from the hint to the
+// Default fills what users may leave out: the CNI, pod and service ranges,
+// service domain, proxy and trust, and the full version, resolved from the hint to the
 // newest compatible release. A hint nothing matches is left for Validate
 // to report.
 func (c *TanzuKubernetesCluster) Default(f rules.Facts) {
@@ -27,6 +27,16 @@ func (c *TanzuKubernetesCluster) Default(f rules.Facts) {
 	}
 	if n.ServiceDomain == "" {
 		n.ServiceDomain = rules.DefaultServiceDomain
+	}
+	// The TkgServiceConfiguration's proxy and trust apply to clusters that
+	// set none; the shapes are the same, so copying cannot fail.
+	if n.Proxy == nil && f.DefaultProxy != nil {
+		n.Proxy = &ProxyConfiguration{}
+		_ = rules.CopyJSON(f.DefaultProxy, n.Proxy)
+	}
+	if n.Trust == nil && f.DefaultTrust != nil {
+		n.Trust = &TrustConfiguration{}
+		_ = rules.CopyJSON(f.DefaultTrust, n.Trust)
 	}
 	d := &c.Spec.Distribution
 	if d.Version == "" {

@@ -7,8 +7,8 @@ import (
 	"github.com/open-supervisor/supervisor/api/run/rules"
 )
 
-// Default fills what users may leave out: the CNI, pod and service ranges
-// and service domain, one control-plane node, the control plane's release
+// Default fills what users may leave out: the CNI, pod and service ranges,
+// service domain, proxy and trust, one control-plane node, the control plane's release
 // (the newest compatible one) and each pool's (the control plane's).
 func (c *TanzuKubernetesCluster) Default(f rules.Facts) {
 	if c.Spec.Settings == nil {
@@ -29,6 +29,16 @@ func (c *TanzuKubernetesCluster) Default(f rules.Facts) {
 	}
 	if n.ServiceDomain == "" {
 		n.ServiceDomain = rules.DefaultServiceDomain
+	}
+	// The TkgServiceConfiguration's proxy and trust apply to clusters that
+	// set none; the shapes are the same, so copying cannot fail.
+	if n.Proxy == nil && f.DefaultProxy != nil {
+		n.Proxy = &ProxyConfiguration{}
+		_ = rules.CopyJSON(f.DefaultProxy, n.Proxy)
+	}
+	if n.Trust == nil && f.DefaultTrust != nil {
+		n.Trust = &TrustConfiguration{}
+		_ = rules.CopyJSON(f.DefaultTrust, n.Trust)
 	}
 	cp := &c.Spec.Topology.ControlPlane
 	if cp.Replicas == nil {

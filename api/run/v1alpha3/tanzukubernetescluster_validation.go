@@ -55,6 +55,7 @@ func (c *TanzuKubernetesCluster) ValidateCreate(f rules.Facts) field.ErrorList {
 		cni = n.CNI.Name
 	}
 	errs = append(errs, rules.ValidateNetwork(spec.Child("settings", "network"), cni, blocks(n.Pods), blocks(n.Services), f.SupervisorNetworks)...)
+	errs = append(errs, rules.ValidateProxyAndTrust(spec.Child("settings", "network"), n.Proxy, n.Trust)...)
 	return append(errs, rules.ValidateStorageSettings(spec.Child("settings", "storage"), storage.Classes, storage.DefaultClass, f.StorageClasses)...)
 }
 

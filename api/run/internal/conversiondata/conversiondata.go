@@ -9,6 +9,8 @@ import (
 	"fmt"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/open-supervisor/supervisor/api/run/rules"
 )
 
 // HubAnnotation holds, on a v1alpha1 or v1alpha2 object, the v1alpha3 spec
@@ -60,12 +62,4 @@ func Unmarshal(obj metav1.Object, key string, v any) (bool, error) {
 // shape (v1alpha2's and v1alpha3's, which differ only by fields the other
 // lacks): a field added to both is carried without a conversion function
 // to forget, and out shares no memory with in. out is reset first.
-func Copy[T any](in any, out *T) error {
-	var zero T
-	*out = zero
-	b, err := json.Marshal(in)
-	if err != nil {
-		return err
-	}
-	return json.Unmarshal(b, out)
-}
+func Copy[T any](in any, out *T) error { return rules.CopyJSON(in, out) }

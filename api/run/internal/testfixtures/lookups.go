@@ -15,6 +15,8 @@ type Lookups struct {
 	Rels     []rules.Release
 	Networks []rules.Network
 	CNI      string
+	Proxy    *rules.Proxy
+	Trust    *rules.Trust
 }
 
 var _ rules.Lookups = &Lookups{}
@@ -37,8 +39,10 @@ func (l *Lookups) SupervisorNetworks(context.Context) ([]rules.Network, error) {
 	return l.Networks, nil
 }
 
-// DefaultCNI implements rules.Lookups.
-func (l *Lookups) DefaultCNI(context.Context) (string, error) { return l.CNI, nil }
+// ServiceDefaults implements rules.Lookups.
+func (l *Lookups) ServiceDefaults(context.Context) (rules.ServiceDefaults, error) {
+	return rules.ServiceDefaults{CNI: l.CNI, Proxy: l.Proxy, Trust: l.Trust}, nil
+}
 
 // Supervisor is the embedded supervisor as a TKC sees it from namespace
 // ns1: the default VM classes, the k8s-storage class, the six releases the
