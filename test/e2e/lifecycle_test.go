@@ -2,11 +2,15 @@ package e2e
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/vmware/govmomi/vim25/mo"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -19,17 +23,40 @@ const (
 	release123 = "v1.23.17---vmware.1-tkg.1"
 )
 
-// A v1alpha2 cluster with two node pools comes up; its control plane
+// A v1alpha2 cluster with two node pools and an additional trusted CA
+// comes up, every VM's cloud-init carrying the CA; its control plane
 // scales from 1 to 3; an upgrade to the next release replaces every VM one
 // at a time per group, never two VMs of one name; deleting it leaves
 // nothing.
 func TestTwoPoolsScaleAndUpgrade(t *testing.T) {
 	c := supervisor.client
 	ctx := context.Background()
-	objs := apply(t, "../../templates/samples/tkc-v1alpha2-two-pools.yaml", "ns1")
+	caPEM, err := os.ReadFile(readEnv(t)["GOVC_TLS_CA_CERTS"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	caData := base64.StdEncoding.EncodeToString(caPEM)
+	objs := applyWith(t, "../../templates/samples/tkc-v1alpha2-two-pools.yaml", "ns1", func(u *unstructured.Unstructured) {
+		set(t, u.Object, []any{map[string]any{"name": "registry-ca", "data": caData}},
+			"spec", "settings", "network", "trust", "additionalTrustedCAs")
+	})
 	name := objs[0].GetName()
 	key := client.ObjectKey{Namespace: "ns1", Name: name}
 	waitRunning(t, key, 3)
+	checked := 0
+	for _, vm := range vcenterVMs(t, "ns1") {
+		if !strings.HasPrefix(vm.Name, name+"-") {
+			continue
+		}
+		checked++
+		userdata := guestinfo(t, vm, "guestinfo.userdata")
+		if !strings.Contains(userdata, "/etc/ssl/certs/tkg-custom-ca-registry-ca.pem") || !strings.Contains(userdata, caData) {
+			t.Errorf("VM %s: cloud-init does not write the trusted CA:\n%s", vm.Name, userdata)
+		}
+	}
+	if checked != 3 {
+		t.Errorf("checked the cloud-init of %d VMs in vCenter, want 3", checked)
+	}
 
 	// Control plane 1 → 3.
 	update(t, key, func(tkc *runv1alpha2.TanzuKubernetesCluster) { tkc.Spec.Topology.ControlPlane.Replicas = ptrInt32(3) })
@@ -154,4 +181,20 @@ func waitRunning(t *testing.T, key client.ObjectKey, vms int) {
 		}
 		return nil
 	})
+}
+
+// guestinfo decodes a base64 guestinfo key of a vCenter VM.
+func guestinfo(t *testing.T, vm mo.VirtualMachine, key string) string {
+	t.Helper()
+	for _, o := range vm.Config.ExtraConfig {
+		if ov := o.GetOptionValue(); ov.Key == key {
+			b, err := base64.StdEncoding.DecodeString(fmt.Sprint(ov.Value))
+			if err != nil {
+				t.Fatalf("VM %s: %s is not base64: %v", vm.Name, key, err)
+			}
+			return string(b)
+		}
+	}
+	t.Fatalf("VM %s has no %s", vm.Name, key)
+	return ""
 }

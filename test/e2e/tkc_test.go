@@ -35,6 +35,7 @@ import (
 	runv1alpha1 "github.com/open-supervisor/supervisor/api/run/v1alpha1"
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
 	vmwarev1 "github.com/open-supervisor/supervisor/api/vmware/v1beta1"
+	vspherev1 "github.com/open-supervisor/supervisor/api/vsphere/v1alpha1"
 )
 
 // The seed manifest, applied unchanged in ns1, reaches running: six VMs of
@@ -42,7 +43,8 @@ import (
 // on 6443 through HAProxy with a certificate of the cluster's CA, Antrea
 // applied in the guest, printer columns filled; its network settings are
 // immutable and it survives a v1alpha2 round trip; scaling the workers adds a
-// VM; deleting the cluster removes every VM and frees the VIP.
+// VM; deleting the cluster removes every VM and frees the VIP and the
+// workload addresses.
 func TestSeedTKCRunning(t *testing.T) {
 	c := supervisor.client
 	ctx := context.Background()
@@ -176,6 +178,15 @@ func TestSeedTKCRunning(t *testing.T) {
 		var machines vmwarev1.VSphereMachineList
 		if err := c.List(ctx, &machines, client.InNamespace("ns1")); err != nil || len(machines.Items) != 0 {
 			return fmt.Errorf("%d VSphereMachines left (%v)", len(machines.Items), err)
+		}
+		var addresses vspherev1.IPAddressAllocationList
+		if err := c.List(ctx, &addresses); err != nil {
+			return err
+		}
+		for _, a := range addresses.Items {
+			if a.Spec.Owner.Namespace == "ns1" && strings.HasPrefix(a.Spec.Owner.Name, name+"-") {
+				return fmt.Errorf("workload address %s still allocated to %s", a.Spec.Address, a.Spec.Owner.Name)
+			}
 		}
 		return vipReleased(ep.Host)
 	})

@@ -21,6 +21,12 @@ import (
 // apply creates every object of a manifest file in namespace.
 func apply(t *testing.T, path, namespace string) []*unstructured.Unstructured {
 	t.Helper()
+	return applyWith(t, path, namespace, nil)
+}
+
+// applyWith is apply with a change made to each object before it is created.
+func applyWith(t *testing.T, path, namespace string, change func(*unstructured.Unstructured)) []*unstructured.Unstructured {
+	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -40,6 +46,9 @@ func apply(t *testing.T, path, namespace string) []*unstructured.Unstructured {
 			continue
 		}
 		u.SetNamespace(namespace)
+		if change != nil {
+			change(u)
+		}
 		if err := supervisor.client.Create(context.Background(), u); err != nil {
 			t.Fatalf("applying %s %s: %v", u.GetKind(), u.GetName(), err)
 		}

@@ -77,13 +77,7 @@ func ValidateTrust(path *field.Path, t *Trust) field.ErrorList {
 	names := sets.New[string]()
 	for i, ca := range t.AdditionalTrustedCAs {
 		p := path.Child("additionalTrustedCAs").Index(i)
-		for _, msg := range validation.IsDNS1123Subdomain(ca.Name) {
-			errs = append(errs, field.Invalid(p.Child("name"), ca.Name, msg))
-		}
-		if names.Has(ca.Name) {
-			errs = append(errs, field.Duplicate(p.Child("name"), ca.Name))
-		}
-		names.Insert(ca.Name)
+		errs = append(errs, ValidateUniqueName(p.Child("name"), ca.Name, names, validation.IsDNS1123Subdomain)...)
 		if _, err := TrustedPEM(ca); err != nil {
 			errs = append(errs, field.Invalid(p.Child("data"), "<certificate>", err.Error()))
 		}
@@ -144,4 +138,18 @@ func ValidateProxyAndTrust(path *field.Path, proxy, trust any) field.ErrorList {
 		return field.ErrorList{field.InternalError(path.Child("trust"), err)}
 	}
 	return append(ValidateProxy(path.Child("proxy"), &p), ValidateTrust(path.Child("trust"), &t)...)
+}
+
+// DefaultProxyAndTrust gives a cluster that sets no proxy or trust the
+// TkgServiceConfiguration's; P and T are any version's ProxyConfiguration
+// and TrustConfiguration, which share rules' shapes.
+func DefaultProxyAndTrust[P, T any](proxy **P, trust **T, f Facts) {
+	if *proxy == nil && f.DefaultProxy != nil {
+		*proxy = new(P)
+		_ = CopyJSON(f.DefaultProxy, *proxy) // same shape: cannot fail
+	}
+	if *trust == nil && f.DefaultTrust != nil {
+		*trust = new(T)
+		_ = CopyJSON(f.DefaultTrust, *trust)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
@@ -65,4 +66,18 @@ func oneOf(path *field.Path, name string, allowed []string, kind, where string) 
 	err := field.NotFound(path, name)
 	err.Detail = fmt.Sprintf("no %s of this name is %s (there are: %s)", kind, where, strings.Join(allowed, ", "))
 	return field.ErrorList{err}
+}
+
+// ValidateUniqueName checks a list entry's name at path: valid by valid
+// (a validation.IsDNS1123* function) and not seen before in the list.
+func ValidateUniqueName(path *field.Path, name string, seen sets.Set[string], valid func(string) []string) field.ErrorList {
+	var errs field.ErrorList
+	for _, msg := range valid(name) {
+		errs = append(errs, field.Invalid(path, name, msg))
+	}
+	if seen.Has(name) {
+		errs = append(errs, field.Duplicate(path, name))
+	}
+	seen.Insert(name)
+	return errs
 }

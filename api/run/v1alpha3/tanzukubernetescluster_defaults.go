@@ -30,16 +30,7 @@ func (c *TanzuKubernetesCluster) Default(f rules.Facts) {
 	if n.ServiceDomain == "" {
 		n.ServiceDomain = rules.DefaultServiceDomain
 	}
-	// The TkgServiceConfiguration's proxy and trust apply to clusters that
-	// set none; the shapes are the same, so copying cannot fail.
-	if n.Proxy == nil && f.DefaultProxy != nil {
-		n.Proxy = &ProxyConfiguration{}
-		_ = rules.CopyJSON(f.DefaultProxy, n.Proxy)
-	}
-	if n.Trust == nil && f.DefaultTrust != nil {
-		n.Trust = &TrustConfiguration{}
-		_ = rules.CopyJSON(f.DefaultTrust, n.Trust)
-	}
+	rules.DefaultProxyAndTrust(&n.Proxy, &n.Trust, f)
 	cp := &c.Spec.Topology.ControlPlane
 	if cp.Replicas == nil {
 		cp.Replicas = ptr.To[int32](1)

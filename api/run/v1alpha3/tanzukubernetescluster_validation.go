@@ -30,13 +30,7 @@ func (c *TanzuKubernetesCluster) ValidateCreate(f rules.Facts) field.ErrorList {
 	names := sets.New[string]()
 	for i, p := range c.Spec.Topology.NodePools {
 		pp := top.Child("nodePools").Index(i)
-		for _, msg := range validation.IsDNS1123Label(p.Name) {
-			errs = append(errs, field.Invalid(pp.Child("name"), p.Name, msg))
-		}
-		if names.Has(p.Name) {
-			errs = append(errs, field.Duplicate(pp.Child("name"), p.Name))
-		}
-		names.Insert(p.Name)
+		errs = append(errs, rules.ValidateUniqueName(pp.Child("name"), p.Name, names, validation.IsDNS1123Label)...)
 		if p.Replicas != nil {
 			errs = append(errs, rules.ValidateWorkerCount(pp.Child("replicas"), *p.Replicas)...)
 		}
@@ -101,13 +95,7 @@ func validatePool(p *field.Path, s TopologySettings, f rules.Facts) field.ErrorL
 	names := sets.New[string]()
 	for i, v := range s.Volumes {
 		vp := p.Child("volumes").Index(i)
-		for _, msg := range validation.IsDNS1123Label(v.Name) {
-			errs = append(errs, field.Invalid(vp.Child("name"), v.Name, msg))
-		}
-		if names.Has(v.Name) {
-			errs = append(errs, field.Duplicate(vp.Child("name"), v.Name))
-		}
-		names.Insert(v.Name)
+		errs = append(errs, rules.ValidateUniqueName(vp.Child("name"), v.Name, names, validation.IsDNS1123Label)...)
 		if !path.IsAbs(v.MountPath) {
 			errs = append(errs, field.Invalid(vp.Child("mountPath"), v.MountPath, "must be an absolute path"))
 		}
