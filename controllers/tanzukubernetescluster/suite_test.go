@@ -2,24 +2,16 @@ package tanzukubernetescluster
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"os"
 	"testing"
 	"time"
 
-	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	storagev1 "k8s.io/api/storage/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
-	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
-	"github.com/open-supervisor/supervisor/api"
 	"github.com/open-supervisor/supervisor/controllers/namespace"
 	"github.com/open-supervisor/supervisor/providers/clusterapi"
 	"github.com/open-supervisor/supervisor/test/envtest"
@@ -34,89 +26,28 @@ var testClient client.Client
 // API in-process and the TanzuKubernetesCluster controller. No
 // infrastructure provider runs: Machines never get a VM.
 func TestMain(m *testing.M) {
-	if os.Getenv("SUPERVISOR_TEST_LOG") != "" {
-		ctrl.SetLogger(zap.New(zap.UseDevMode(true)))
-	} else {
-		ctrl.SetLogger(logr.Discard())
-	}
-	code, err := runSuite(m)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		code = 1
-	}
-	os.Exit(code)
-}
-
-func runSuite(m *testing.M) (int, error) {
-	env, err := envtest.StartWith(envtest.Options{ClusterAPI: true})
-	if err != nil {
-		return 0, err
-	}
-	defer func() { _ = env.Stop() }()
-
-	scheme := api.NewScheme()
-	opts, err := clusterapi.ManagerOptions(ctrl.Options{
-		Scheme:                 scheme,
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-		WebhookServer:          webhook.NewServer(env.WebhookOptions()),
-	})
-	if err != nil {
-		return 0, err
-	}
-	mgr, err := ctrl.NewManager(env.Config, opts)
-	if err != nil {
-		return 0, err
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	if _, err := clusterapi.Setup(ctx, mgr, clusterapi.Options{}); err != nil {
-		return 0, err
-	}
-	if err := SetupWebhooks(mgr, &ClientLookups{Reader: mgr.GetAPIReader()}); err != nil {
-		return 0, err
-	}
-	r := &Reconciler{Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("tanzukubernetescluster-controller")}
-	if err := r.SetupWithManager(ctx, mgr); err != nil {
-		return 0, err
-	}
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
-	defer func() { cancel(); <-done }()
-	if err := waitForWebhooks(ctx, mgr, done); err != nil {
-		return 0, err
-	}
-	if testClient, err = client.New(env.Config, client.Options{Scheme: scheme}); err != nil {
-		return 0, err
-	}
-	if err := CreateShippedReleases(ctx, testClient); err != nil {
-		return 0, err
-	}
-	storageClass := &storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: "k8s-storage"}, Provisioner: "csi.vsphere.vmware.com"}
-	if err := testClient.Create(ctx, storageClass); err != nil {
-		return 0, err
-	}
-	return m.Run(), nil
-}
-
-// waitForWebhooks returns once the manager serves webhooks and its caches
-// are synced, or the manager failed.
-func waitForWebhooks(ctx context.Context, mgr ctrl.Manager, done <-chan error) error {
-	started := mgr.GetWebhookServer().StartedChecker()
-	deadline := time.After(60 * time.Second)
-	for started(nil) != nil {
-		select {
-		case err := <-done:
-			return fmt.Errorf("the manager stopped: %w", err)
-		case <-deadline:
-			return errors.New("the webhook server did not start within 60s")
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-	if !mgr.GetCache().WaitForCacheSync(ctx) {
-		return errors.New("the manager's cache did not sync")
-	}
-	return nil
+	os.Exit(envtest.RunSuite(m, envtest.SuiteOptions{
+		Env:            envtest.Options{ClusterAPI: true},
+		ManagerOptions: clusterapi.ManagerOptions,
+		Setup: func(ctx context.Context, s *envtest.Suite) error {
+			mgr := s.Manager
+			if _, err := clusterapi.Setup(ctx, mgr, clusterapi.Options{}); err != nil {
+				return err
+			}
+			if err := SetupWebhooks(mgr, &ClientLookups{Reader: mgr.GetAPIReader()}); err != nil {
+				return err
+			}
+			r := &Reconciler{Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("tanzukubernetescluster-controller")}
+			return r.SetupWithManager(ctx, mgr)
+		},
+		Ready: func(ctx context.Context, s *envtest.Suite) error {
+			testClient = s.Client
+			if err := CreateShippedReleases(ctx, testClient); err != nil {
+				return err
+			}
+			return testClient.Create(ctx, &storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: "k8s-storage"}, Provisioner: "csi.vsphere.vmware.com"})
+		},
+	}))
 }
 
 // newVSphereNamespace creates a vSphere Namespace of the test's own with

@@ -2,23 +2,16 @@ package clusterapi
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"testing"
 	"time"
 
-	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrlenvtest "sigs.k8s.io/controller-runtime/pkg/envtest"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
-	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
-	"github.com/open-supervisor/supervisor/api"
 	"github.com/open-supervisor/supervisor/test/envtest"
 )
 
@@ -30,78 +23,18 @@ var testClient client.Client
 // webhooks, and one manager running Setup that serves those webhooks: one
 // per process, as Cluster API's global state allows.
 func TestMain(m *testing.M) {
-	if os.Getenv("SUPERVISOR_TEST_LOG") != "" {
-		ctrl.SetLogger(zap.New(zap.UseDevMode(true)))
-	} else {
-		ctrl.SetLogger(logr.Discard())
-	}
-	code, err := runSuite(m)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		code = 1
-	}
-	os.Exit(code)
-}
-
-func runSuite(m *testing.M) (int, error) {
-	env, err := envtest.StartWith(envtest.Options{ClusterAPI: true})
-	if err != nil {
-		return 0, err
-	}
-	defer func() { _ = env.Stop() }()
-	if _, err := ctrlenvtest.InstallCRDs(env.Config, ctrlenvtest.CRDInstallOptions{CRDs: fakeInfraCRDs()}); err != nil {
-		return 0, fmt.Errorf("failed to install the fake infrastructure CRDs: %w", err)
-	}
-
-	scheme := api.NewScheme()
-	opts, err := ManagerOptions(ctrl.Options{
-		Scheme:                 scheme,
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-		WebhookServer:          webhook.NewServer(env.WebhookOptions()),
-	})
-	if err != nil {
-		return 0, err
-	}
-	mgr, err := ctrl.NewManager(env.Config, opts)
-	if err != nil {
-		return 0, err
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	if _, err := Setup(ctx, mgr, Options{}); err != nil {
-		return 0, err
-	}
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
-	defer func() { cancel(); <-done }()
-	if err := waitForWebhooks(ctx, mgr, done); err != nil {
-		return 0, err
-	}
-	if testClient, err = client.New(env.Config, client.Options{Scheme: scheme}); err != nil {
-		return 0, err
-	}
-	return m.Run(), nil
-}
-
-// waitForWebhooks returns once the manager serves webhooks and its caches
-// are synced, or the manager failed.
-func waitForWebhooks(ctx context.Context, mgr ctrl.Manager, done <-chan error) error {
-	started := mgr.GetWebhookServer().StartedChecker()
-	deadline := time.After(60 * time.Second)
-	for started(nil) != nil {
-		select {
-		case err := <-done:
-			return fmt.Errorf("the manager stopped: %w", err)
-		case <-deadline:
-			return errors.New("the webhook server did not start within 60s")
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-	if !mgr.GetCache().WaitForCacheSync(ctx) {
-		return errors.New("the manager's cache did not sync")
-	}
-	return nil
+	os.Exit(envtest.RunSuite(m, envtest.SuiteOptions{
+		Env:            envtest.Options{ClusterAPI: true},
+		ManagerOptions: ManagerOptions,
+		Setup: func(ctx context.Context, s *envtest.Suite) error {
+			if _, err := ctrlenvtest.InstallCRDs(s.Env.Config, ctrlenvtest.CRDInstallOptions{CRDs: fakeInfraCRDs()}); err != nil {
+				return fmt.Errorf("failed to install the fake infrastructure CRDs: %w", err)
+			}
+			testClient = s.Client
+			_, err := Setup(ctx, s.Manager, Options{})
+			return err
+		},
+	}))
 }
 
 // newNamespace creates a namespace of the test's own.

@@ -1,0 +1,125 @@
+package envtest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	"sigs.k8s.io/controller-runtime/pkg/webhook"
+
+	"github.com/open-supervisor/supervisor/api"
+)
+
+// Suite is one test binary's API server and manager, shared by its tests.
+type Suite struct {
+	Env     *Environment
+	Manager ctrl.Manager
+	// Client talks to the API server directly: writes go through the
+	// webhooks, reads see the latest state.
+	Client client.Client
+}
+
+// SuiteOptions configure RunSuite.
+type SuiteOptions struct {
+	Env Options
+	// ManagerOptions completes the manager's options (Cluster API's
+	// clusterapi.ManagerOptions); nil keeps them.
+	ManagerOptions func(ctrl.Options) (ctrl.Options, error)
+	// Setup registers controllers and webhooks before the manager starts.
+	Setup func(ctx context.Context, s *Suite) error
+	// Ready runs once the manager serves webhooks, before the tests.
+	Ready func(ctx context.Context, s *Suite) error
+}
+
+// RunSuite is a TestMain body: it starts kube-apiserver and etcd, one
+// manager serving the webhooks and running what Setup registers, runs the
+// tests and returns the exit code. SUPERVISOR_TEST_LOG=1 shows the logs.
+func RunSuite(m *testing.M, o SuiteOptions) int {
+	if os.Getenv("SUPERVISOR_TEST_LOG") != "" {
+		ctrl.SetLogger(zap.New(zap.UseDevMode(true)))
+	} else {
+		ctrl.SetLogger(logr.Discard())
+	}
+	code, err := runSuite(m, o)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return code
+}
+
+func runSuite(m *testing.M, o SuiteOptions) (int, error) {
+	env, err := StartWith(o.Env)
+	if err != nil {
+		return 0, err
+	}
+	defer func() { _ = env.Stop() }()
+
+	scheme := api.NewScheme()
+	opts := ctrl.Options{
+		Scheme:                 scheme,
+		Metrics:                metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress: "0",
+		WebhookServer:          webhook.NewServer(env.WebhookOptions()),
+	}
+	if o.ManagerOptions != nil {
+		if opts, err = o.ManagerOptions(opts); err != nil {
+			return 0, err
+		}
+	}
+	mgr, err := ctrl.NewManager(env.Config, opts)
+	if err != nil {
+		return 0, err
+	}
+	s := &Suite{Env: env, Manager: mgr}
+	if s.Client, err = client.New(env.Config, client.Options{Scheme: scheme}); err != nil {
+		return 0, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if o.Setup != nil {
+		if err := o.Setup(ctx, s); err != nil {
+			return 0, err
+		}
+	}
+	done := make(chan error, 1)
+	go func() { done <- mgr.Start(ctx) }()
+	defer func() { cancel(); <-done }()
+	if err := waitForWebhooks(ctx, mgr, done); err != nil {
+		return 0, err
+	}
+	if o.Ready != nil {
+		if err := o.Ready(ctx, s); err != nil {
+			return 0, err
+		}
+	}
+	return m.Run(), nil
+}
+
+// waitForWebhooks returns once the manager serves webhooks and its caches
+// are synced, or the manager failed.
+func waitForWebhooks(ctx context.Context, mgr ctrl.Manager, done <-chan error) error {
+	started := mgr.GetWebhookServer().StartedChecker()
+	deadline := time.After(60 * time.Second)
+	for started(nil) != nil {
+		select {
+		case err := <-done:
+			return fmt.Errorf("the manager stopped: %w", err)
+		case <-deadline:
+			return errors.New("the webhook server did not start within 60s")
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	if !mgr.GetCache().WaitForCacheSync(ctx) {
+		return errors.New("the manager's cache did not sync")
+	}
+	return nil
+}
