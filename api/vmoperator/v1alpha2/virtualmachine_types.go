@@ -1,6 +1,7 @@
 package v1alpha2
 
 import (
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -65,6 +66,41 @@ type VirtualMachineSpec struct {
 	// MinHardwareVersion is the lowest hardware version the VM may have.
 	// +optional
 	MinHardwareVersion int32 `json:"minHardwareVersion,omitempty"`
+
+	// Volumes are disks attached to the VM, each backed by a
+	// PersistentVolumeClaim of the VM's namespace.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	Volumes []VirtualMachineVolume `json:"volumes,omitempty"`
+}
+
+// VirtualMachineVolume is a disk of the VM.
+type VirtualMachineVolume struct {
+	// Name of the volume, unique in the VM.
+	Name string `json:"name"`
+	// PersistentVolumeClaim whose size and storage class the disk takes.
+	// +optional
+	PersistentVolumeClaim *PersistentVolumeClaimVolumeSource `json:"persistentVolumeClaim,omitempty"`
+}
+
+// PersistentVolumeClaimVolumeSource references a claim in the VM's namespace.
+type PersistentVolumeClaimVolumeSource struct {
+	corev1.PersistentVolumeClaimVolumeSource `json:",inline"`
+}
+
+// VirtualMachineVolumeStatus is a volume as vCenter has it.
+type VirtualMachineVolumeStatus struct {
+	// Name of the volume.
+	Name string `json:"name"`
+	// Attached says whether the disk is on the VM.
+	Attached bool `json:"attached"`
+	// DiskUUID is the disk's UUID in vCenter.
+	// +optional
+	DiskUUID string `json:"diskUUID,omitempty"`
+	// Error says why the volume is not attached.
+	// +optional
+	Error string `json:"error,omitempty"`
 }
 
 // VirtualMachineReservedSpec holds fields reserved for infrastructure providers.
@@ -168,6 +204,12 @@ type VirtualMachineStatus struct {
 	// Image is the image the VM was cloned from.
 	// +optional
 	Image *LocalObjectRef `json:"image,omitempty"`
+
+	// Volumes are the spec's volumes as attached in vCenter.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	Volumes []VirtualMachineVolumeStatus `json:"volumes,omitempty"`
 
 	// TaskRef is the vCenter task creating the VM while one is in flight, so
 	// that a restarted or concurrent reconcile waits for it instead of cloning

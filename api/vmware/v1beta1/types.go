@@ -1,6 +1,7 @@
 package v1beta1
 
 import (
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
 )
@@ -88,6 +89,23 @@ type VSphereMachineSpec struct {
 	// ClassName is the VirtualMachineClass.
 	ClassName string `json:"className"`
 	// StorageClass of the VM's disks.
+	// +optional
+	StorageClass string `json:"storageClass,omitempty"`
+	// Volumes are extra disks, each a PersistentVolumeClaim named
+	// <machine>-<volume> attached to the VM.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	Volumes []VSphereMachineVolume `json:"volumes,omitempty"`
+}
+
+// VSphereMachineVolume is an extra disk of a machine.
+type VSphereMachineVolume struct {
+	// Name of the volume; the claim is <machine>-<name>.
+	Name string `json:"name"`
+	// Capacity is the disk's size (storage).
+	Capacity corev1.ResourceList `json:"capacity"`
+	// StorageClass of the claim; the machine's when empty.
 	// +optional
 	StorageClass string `json:"storageClass,omitempty"`
 }
