@@ -5,9 +5,11 @@ import (
 	"slices"
 	"strings"
 
+	"k8s.io/utils/ptr"
 	bootstrapv1 "sigs.k8s.io/cluster-api/api/bootstrap/kubeadm/v1beta2"
 
 	runv1alpha3 "github.com/open-supervisor/supervisor/api/run/v1alpha3"
+	vmwarev1 "github.com/open-supervisor/supervisor/api/vmware/v1beta1"
 )
 
 // Where node setup puts its files, as Tanzu Kubernetes Grid's node images
@@ -94,4 +96,36 @@ func containerdProxy(p *runv1alpha3.ProxyConfiguration, net network) string {
 func (s nodeSetup) apply(spec *bootstrapv1.KubeadmConfigSpec) {
 	spec.Files = append(spec.Files, s.files...)
 	spec.PreKubeadmCommands = append(spec.PreKubeadmCommands, s.commands...)
+}
+
+// volumeDevice is the guest device of a pool's i-th volume: the VM service
+// attaches them after the boot disk, in order, on the first SCSI controller.
+func volumeDevice(i int) string { return "/dev/sd" + string(rune('b'+i)) }
+
+// addVolumes formats each volume's disk with its name as the label and
+// mounts it at its path before kubeadm runs, as TKG's node images expect
+// (e.g. /var/lib/containerd or /var/lib/etcd).
+func addVolumes(spec *bootstrapv1.KubeadmConfigSpec, volumes []runv1alpha3.Volume) {
+	for i, v := range volumes {
+		dev := volumeDevice(i)
+		spec.DiskSetup.Partitions = append(spec.DiskSetup.Partitions, bootstrapv1.Partition{
+			Device: dev, Layout: ptr.To(true), Overwrite: ptr.To(false), TableType: "gpt"})
+		spec.DiskSetup.Filesystems = append(spec.DiskSetup.Filesystems, bootstrapv1.Filesystem{
+			Device: dev + "1", Filesystem: "ext4", Label: v.Name, Overwrite: ptr.To(false)})
+		spec.Mounts = append(spec.Mounts, bootstrapv1.MountPoints{"LABEL=" + v.Name, v.MountPath})
+	}
+}
+
+// machineVolumes are a pool's volumes for its VSphereMachines; a volume
+// without a storage class takes the pool's.
+func machineVolumes(s runv1alpha3.TopologySettings) []vmwarev1.VSphereMachineVolume {
+	var out []vmwarev1.VSphereMachineVolume
+	for _, v := range s.Volumes {
+		class := v.StorageClass
+		if class == "" {
+			class = s.StorageClass
+		}
+		out = append(out, vmwarev1.VSphereMachineVolume{Name: v.Name, Capacity: v.Capacity.DeepCopy(), StorageClass: class})
+	}
+	return out
 }

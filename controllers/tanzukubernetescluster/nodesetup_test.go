@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/utils/ptr"
 	bootstrapv1 "sigs.k8s.io/cluster-api/api/bootstrap/kubeadm/v1beta2"
 
@@ -89,5 +91,42 @@ func TestProxyAndTrustReachEveryNode(t *testing.T) {
 	}
 	if len(plain.ControlPlane.Spec.KubeadmConfigSpec.Files) != 0 || len(plain.ControlPlane.Spec.KubeadmConfigSpec.PreKubeadmCommands) != 0 {
 		t.Error("a cluster without proxy or trust must not get node setup")
+	}
+}
+
+// A pool's volumes become volumes of its machines (the pool's storage class
+// when they name none) and are formatted and mounted by cloud-init before
+// kubeadm, in the order the VM service attaches their disks.
+func TestPoolVolumesReachMachinesAndBootstrap(t *testing.T) {
+	tkc, plain := statusFixture(t)
+	pool := &tkc.Spec.Topology.NodePools[0]
+	pool.Volumes = []runv1alpha3.Volume{
+		{Name: "containerd", MountPath: "/var/lib/containerd", Capacity: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("50Gi")}},
+		{Name: "logs", MountPath: "/var/log", Capacity: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("8Gi")}, StorageClass: "fast"},
+	}
+	o, err := desiredObjects(tkc, map[string]release{release118: {Name: release118, KubernetesVersion: "v1.18.20", Image: "img"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vols := o.MachineTemplates[1].Spec.Template.Spec.Volumes
+	if len(vols) != 2 || vols[0].Name != "containerd" || vols[0].StorageClass != "k8s-storage" || vols[1].StorageClass != "fast" ||
+		vols[0].Capacity.Storage().String() != "50Gi" {
+		t.Errorf("machine template volumes %+v", vols)
+	}
+	if len(o.MachineTemplates[0].Spec.Template.Spec.Volumes) != 0 {
+		t.Error("the control plane has no volumes of its own")
+	}
+	spec := o.ConfigTemplates[0].Spec.Template.Spec
+	if len(spec.Mounts) != 2 || strings.Join(spec.Mounts[0], " ") != "LABEL=containerd /var/lib/containerd" ||
+		strings.Join(spec.Mounts[1], " ") != "LABEL=logs /var/log" {
+		t.Errorf("mounts %v", spec.Mounts)
+	}
+	fs := spec.DiskSetup.Filesystems
+	if len(fs) != 2 || fs[0].Device != "/dev/sdb1" || fs[0].Label != "containerd" || fs[1].Device != "/dev/sdc1" ||
+		len(spec.DiskSetup.Partitions) != 2 || spec.DiskSetup.Partitions[1].Device != "/dev/sdc" {
+		t.Errorf("disk setup %+v", spec.DiskSetup)
+	}
+	if o.MachineTemplates[1].Name == plain.MachineTemplates[1].Name || o.ConfigTemplates[0].Name == plain.ConfigTemplates[0].Name {
+		t.Error("adding volumes must give the pool new templates, so its machines roll")
 	}
 }

@@ -140,6 +140,7 @@ func desiredObjects(tkc *runv1alpha3.TanzuKubernetesCluster, releases map[string
 		},
 	}
 	setup.apply(&o.ControlPlane.Spec.KubeadmConfigSpec)
+	addVolumes(&o.ControlPlane.Spec.KubeadmConfigSpec, cp.Volumes)
 	o.ControlPlane.Annotations = map[string]string{ReleaseVersionAnnotation: cpRelease.Version}
 
 	for _, pool := range tkc.Spec.Topology.NodePools {
@@ -239,7 +240,7 @@ func releaseLabels(r release) map[string]string { return map[string]string{Relea
 // hash of its spec.
 func machineTemplate(tkc *runv1alpha3.TanzuKubernetesCluster, pool string, s runv1alpha3.TopologySettings, r release) *vmwarev1.VSphereMachineTemplate {
 	spec := vmwarev1.VSphereMachineTemplateSpec{Template: vmwarev1.VSphereMachineTemplateResource{
-		Spec: vmwarev1.VSphereMachineSpec{ImageName: r.Image, ClassName: s.VMClass, StorageClass: s.StorageClass},
+		Spec: vmwarev1.VSphereMachineSpec{ImageName: r.Image, ClassName: s.VMClass, StorageClass: s.StorageClass, Volumes: machineVolumes(s)},
 	}}
 	labels := releaseLabels(r)
 	labels[NodePoolLabel] = pool
@@ -255,7 +256,7 @@ func machineTemplateRef(t *vmwarev1.VSphereMachineTemplate) clusterv1.ContractVe
 
 // configTemplate is the KubeadmConfigTemplate of a pool: its labels and
 // taints go into the nodes' kubeadm join configuration, the cluster's node
-// setup runs before kubeadm.
+// setup and the pool's volume mounts happen before kubeadm.
 func configTemplate(tkc *runv1alpha3.TanzuKubernetesCluster, pool runv1alpha3.NodePool, setup nodeSetup) *bootstrapv1.KubeadmConfigTemplate {
 	spec := bootstrapv1.KubeadmConfigTemplateSpec{Template: bootstrapv1.KubeadmConfigTemplateResource{
 		Spec: bootstrapv1.KubeadmConfigSpec{
@@ -263,6 +264,7 @@ func configTemplate(tkc *runv1alpha3.TanzuKubernetesCluster, pool runv1alpha3.No
 		},
 	}}
 	setup.apply(&spec.Template.Spec)
+	addVolumes(&spec.Template.Spec, pool.Volumes)
 	return &bootstrapv1.KubeadmConfigTemplate{
 		ObjectMeta: childMeta(tkc, tkc.Name+"-"+pool.Name+"-"+specHash(spec), map[string]string{NodePoolLabel: pool.Name}),
 		Spec:       spec,

@@ -8,6 +8,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
@@ -21,9 +22,9 @@ import (
 
 // Cluster API drives our infrastructure provider: the Cluster's
 // control-plane endpoint becomes a VIP served by HAProxy, a control-plane
-// Machine becomes a VM cloned in vCenter with the Machine's bootstrap data,
-// and deleting the Cluster removes the VM, the VirtualMachineService and
-// frees the VIP.
+// Machine becomes a VM cloned in vCenter with the Machine's bootstrap data
+// and a claim for its volume, and deleting the Cluster removes the VM, the
+// claim, the VirtualMachineService and frees the VIP.
 func TestClusterAPIInfrastructureOnVCenter(t *testing.T) {
 	h := harness.New(t, harness.Options{})
 	h.StartManager(nil)
@@ -46,7 +47,8 @@ func TestClusterAPIInfrastructureOnVCenter(t *testing.T) {
 		},
 		&vmwarev1.VSphereMachine{
 			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "cp-0"},
-			Spec:       vmwarev1.VSphereMachineSpec{ImageName: h.Image, ClassName: "best-effort-xsmall", StorageClass: h.StorageClass},
+			Spec: vmwarev1.VSphereMachineSpec{ImageName: h.Image, ClassName: "best-effort-xsmall", StorageClass: h.StorageClass,
+				Volumes: []vmwarev1.VSphereMachineVolume{{Name: "etcd", Capacity: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("4Gi")}}}},
 		},
 		&clusterv1.Machine{
 			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "cp-0", Labels: map[string]string{
@@ -100,6 +102,19 @@ func TestClusterAPIInfrastructureOnVCenter(t *testing.T) {
 	if vm.Labels[vmwarev1.ClusterRoleLabel] != vmwarev1.RoleControlPlane || vm.Spec.Bootstrap.CloudInit.RawCloudConfig.Name != "cp-0-bootstrap" {
 		t.Errorf("VirtualMachine labels %v, bootstrap %+v", vm.Labels, vm.Spec.Bootstrap)
 	}
+	// The machine's volume: a claim <machine>-<volume> of the machine's
+	// storage class, mounted as a VM volume.
+	pvc := &corev1.PersistentVolumeClaim{}
+	if err := h.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "cp-0-etcd"}, pvc); err != nil {
+		t.Fatalf("the volume's claim: %v", err)
+	}
+	if q := pvc.Spec.Resources.Requests[corev1.ResourceStorage]; q.String() != "4Gi" || ptr.Deref(pvc.Spec.StorageClassName, "") != h.StorageClass {
+		t.Errorf("claim %s: %s of class %v", pvc.Name, q.String(), pvc.Spec.StorageClassName)
+	}
+	if len(vm.Spec.Volumes) != 1 || vm.Spec.Volumes[0].Name != "etcd" || vm.Spec.Volumes[0].PersistentVolumeClaim == nil ||
+		vm.Spec.Volumes[0].PersistentVolumeClaim.ClaimName != "cp-0-etcd" {
+		t.Errorf("VirtualMachine volumes %+v", vm.Spec.Volumes)
+	}
 	vcvms := vcVMs(t, h, "cp-0")
 	if len(vcvms) != 1 {
 		t.Fatalf("want 1 VM in vCenter, found %d", len(vcvms))
@@ -113,11 +128,13 @@ func TestClusterAPIInfrastructureOnVCenter(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.Eventually(func() error {
-		for _, o := range []client.Object{&clusterv1.Cluster{}, &clusterv1.Machine{}, &vmwarev1.VSphereMachine{}, &vmopv1.VirtualMachine{}, &vmwarev1.VSphereCluster{}, &vmopv1.VirtualMachineService{}} {
+		for _, o := range []client.Object{&clusterv1.Cluster{}, &clusterv1.Machine{}, &vmwarev1.VSphereMachine{}, &vmopv1.VirtualMachine{}, &vmwarev1.VSphereCluster{}, &vmopv1.VirtualMachineService{}, &corev1.PersistentVolumeClaim{}} {
 			name := "cp-0"
 			switch o.(type) {
 			case *clusterv1.Cluster, *vmwarev1.VSphereCluster, *vmopv1.VirtualMachineService:
 				name = "guest"
+			case *corev1.PersistentVolumeClaim:
+				name = "cp-0-etcd"
 			}
 			if err := h.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, o); !apierrors.IsNotFound(err) {
 				return fmt.Errorf("%T %s still there (%v)", o, name, err)
@@ -130,5 +147,5 @@ func TestClusterAPIInfrastructureOnVCenter(t *testing.T) {
 			return fmt.Errorf("%d VIPs still in use", lb.Status.VIPsInUse)
 		}
 		return nil
-	}, "the Cluster's VM, VirtualMachineService and VIP to be gone")
+	}, "the Cluster's VM, volume claim, VirtualMachineService and VIP to be gone")
 }

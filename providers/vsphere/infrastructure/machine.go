@@ -47,6 +47,7 @@ type MachineReconciler struct {
 // +kubebuilder:rbac:groups=vmware.infrastructure.cluster.x-k8s.io,resources=vspheremachinetemplates,verbs=get;list;watch
 // +kubebuilder:rbac:groups=cluster.x-k8s.io,resources=machines;machines/status,verbs=get;list;watch
 // +kubebuilder:rbac:groups=vmoperator.vmware.com,resources=virtualmachines,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=persistentvolumeclaims,verbs=get;list;watch;create;update;delete
 
 // SetupWithManager registers the controller.
 func (r *MachineReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
@@ -109,6 +110,9 @@ func (r *MachineReconciler) reconcileNormal(ctx context.Context, cluster *cluste
 	if util.IsControlPlaneMachine(machine) {
 		role = vmwarev1.RoleControlPlane
 	}
+	if err := r.ensureVolumeClaims(ctx, vm); err != nil {
+		return ctrl.Result{}, err
+	}
 	v := &vmopv1.VirtualMachine{ObjectMeta: metav1.ObjectMeta{Namespace: vm.Namespace, Name: vm.Name}}
 	op, err := controllerutil.CreateOrPatch(ctx, r.Client, v, func() error {
 		if v.Labels == nil {
@@ -124,6 +128,7 @@ func (r *MachineReconciler) reconcileNormal(ctx context.Context, cluster *cluste
 		v.Spec.Bootstrap = &vmopv1.VirtualMachineBootstrapSpec{CloudInit: &vmopv1.VirtualMachineBootstrapCloudInitSpec{
 			RawCloudConfig: &vmopv1.SecretKeySelector{Name: *machine.Spec.Bootstrap.DataSecretName, Key: bootstrapDataKey},
 		}}
+		v.Spec.Volumes = virtualMachineVolumes(vm)
 		return controllerutil.SetControllerReference(vm, v, r.Client.Scheme())
 	})
 	if err != nil {
@@ -168,6 +173,11 @@ func (r *MachineReconciler) reconcileDelete(ctx context.Context, vm *vmwarev1.VS
 	err := r.Client.Get(ctx, client.ObjectKey{Namespace: vm.Namespace, Name: vm.Name}, v)
 	switch {
 	case apierrors.IsNotFound(err):
+		// The VM and its disks are gone: so go the claims (no garbage
+		// collector runs in the embedded stack).
+		if err := r.deleteVolumeClaims(ctx, vm); err != nil {
+			return ctrl.Result{}, err
+		}
 		controllerutil.RemoveFinalizer(vm, MachineFinalizer)
 		return ctrl.Result{}, nil
 	case err != nil:
