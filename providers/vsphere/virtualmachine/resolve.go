@@ -47,6 +47,11 @@ type createPlan struct {
 	network   *vspherev1.WorkloadNetwork // nil when networking is disabled
 	backing   types.BaseVirtualDeviceBackingInfo
 	userdata  []byte
+	disks     []diskRequest // one per volume
+	// diskChanges add the volumes' disks to the image's devices and
+	// diskConfig records which is which (extraConfig).
+	diskChanges []types.BaseVirtualDeviceConfigSpec
+	diskConfig  []types.BaseOptionValue
 }
 
 func (r *Reconciler) resolveClass(ctx context.Context, vm *vmopv1.VirtualMachine) (*vmopv1.VirtualMachineClass, error) {
@@ -97,24 +102,30 @@ func (r *Reconciler) resolveDatastore(ctx context.Context, vm *vmopv1.VirtualMac
 	if vm.Spec.StorageClass == "" {
 		return types.ManagedObjectReference{}, badInput(vmopv1.VirtualMachineConditionStorageReady, "StorageClassMissing", "spec.storageClass is required")
 	}
+	return r.classDatastore(ctx, "spec.storageClass", vm.Spec.StorageClass, "")
+}
+
+// classDatastore finds the datastore a StorageClass names. Bad input is
+// reported against field; of says whose class it is, if not the VM's.
+func (r *Reconciler) classDatastore(ctx context.Context, field, class, of string) (types.ManagedObjectReference, error) {
 	sc := &storagev1.StorageClass{}
-	err := r.Client.Get(ctx, client.ObjectKey{Name: vm.Spec.StorageClass}, sc)
+	err := r.Client.Get(ctx, client.ObjectKey{Name: class}, sc)
 	if apierrors.IsNotFound(err) {
 		return types.ManagedObjectReference{}, badInput(vmopv1.VirtualMachineConditionStorageReady, "NotFound",
-			"spec.storageClass: StorageClass %q does not exist", vm.Spec.StorageClass)
+			"%s: StorageClass %q%s does not exist", field, class, of)
 	}
 	if err != nil {
-		return types.ManagedObjectReference{}, fmt.Errorf("failed to get StorageClass %s: %w", vm.Spec.StorageClass, err)
+		return types.ManagedObjectReference{}, fmt.Errorf("failed to get StorageClass %s: %w", class, err)
 	}
 	url := sc.Parameters[StorageClassDatastoreURLParameter]
 	if url == "" {
 		return types.ManagedObjectReference{}, badInput(vmopv1.VirtualMachineConditionStorageReady, "NoDatastore",
-			"spec.storageClass: StorageClass %q has no %s parameter", sc.Name, StorageClassDatastoreURLParameter)
+			"%s: StorageClass %q%s has no %s parameter", field, sc.Name, of, StorageClassDatastoreURLParameter)
 	}
 	ds, err := r.Inventory.DatastoreByURL(ctx, url)
 	if errors.Is(err, inventory.ErrNotFound) {
 		return types.ManagedObjectReference{}, badInput(vmopv1.VirtualMachineConditionStorageReady, "DatastoreNotFound",
-			"spec.storageClass: StorageClass %q names datastore %s, which vCenter does not have", sc.Name, url)
+			"%s: StorageClass %q%s names datastore %s, which vCenter does not have", field, sc.Name, of, url)
 	}
 	return ds, err
 }

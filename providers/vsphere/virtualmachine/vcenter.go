@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -74,6 +75,9 @@ func (r *Reconciler) createVM(ctx context.Context, vm *vmopv1.VirtualMachine) (c
 	if plan.datastore, err = r.resolveDatastore(ctx, vm); err != nil {
 		return ctrl.Result{}, err
 	}
+	if plan.disks, err = r.resolveVolumes(ctx, vm, plan.datastore); err != nil {
+		return ctrl.Result{}, err
+	}
 	setTrue(vm, vmopv1.VirtualMachineConditionStorageReady)
 	if plan.network, plan.backing, err = r.resolveNetwork(ctx, vm); err != nil {
 		return ctrl.Result{}, err
@@ -86,6 +90,15 @@ func (r *Reconciler) createVM(ctx context.Context, vm *vmopv1.VirtualMachine) (c
 		return ctrl.Result{}, err
 	}
 	setTrue(vm, vmopv1.VirtualMachineConditionImageReady)
+	if len(plan.disks) > 0 {
+		devices, err := r.templateDevices(ctx, plan.image.Template)
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		if plan.diskChanges, plan.diskConfig, err = addDisks(devices, plan.disks); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
 
 	var nw *guestNetwork
 	if plan.network != nil {
@@ -173,7 +186,8 @@ func (r *Reconciler) cloneSpec(ctx context.Context, vm *vmopv1.VirtualMachine, p
 			MemoryMB:          memMB,
 			CpuAllocation:     &types.ResourceAllocationInfo{Reservation: ptr.To(cpuRes)},
 			MemoryAllocation:  &types.ResourceAllocationInfo{Reservation: ptr.To(memRes)},
-			ExtraConfig:       extra,
+			ExtraConfig:       slices.Concat(extra, plan.diskConfig),
+			DeviceChange:      plan.diskChanges,
 			VAppConfigRemoved: ptr.To(true), // cloud-init must prefer guestinfo over OVF properties
 		},
 		PowerOn: desiredPowerState(vm) == vmopv1.VirtualMachinePowerStateOn,
@@ -256,13 +270,20 @@ func (r *Reconciler) taskDone(ctx context.Context, ref string) (done bool, taskE
 	return false, nil, nil
 }
 
-// reconcileExisting fixes reservations and power state and reports status.
+// reconcileExisting fixes reservations, volumes and power state and
+// reports status.
 func (r *Reconciler) reconcileExisting(ctx context.Context, vm *vmopv1.VirtualMachine, found vmwatch.VM) (ctrl.Result, error) {
 	log := ctrl.LoggerFrom(ctx)
 	vmobj := object.NewVirtualMachine(r.Inventory.Session.Client, found.Ref)
 
 	if err := r.ensureReservations(ctx, vm, vmobj, found); err != nil {
 		return ctrl.Result{}, err
+	}
+	// Disks first, so that a VM about to power on boots with them.
+	volErr := r.reconcileVolumes(ctx, vm, vmobj, found)
+	var bad *inputError
+	if volErr != nil && !errors.As(volErr, &bad) {
+		return ctrl.Result{}, volErr
 	}
 	want := desiredPowerState(vm)
 	if got := powerState(found.PowerState); got != want {
@@ -282,7 +303,10 @@ func (r *Reconciler) reconcileExisting(ctx context.Context, vm *vmopv1.VirtualMa
 		}
 		// The watch reports the new state and wakes this object again.
 	}
-	return ctrl.Result{}, r.updateStatus(ctx, vm, found)
+	if err := r.updateStatus(ctx, vm, found); err != nil {
+		return ctrl.Result{}, err
+	}
+	return ctrl.Result{}, volErr
 }
 
 // ensureReservations reapplies the class's reservations if vCenter did not

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
+	"github.com/vmware/govmomi/object"
+	"github.com/vmware/govmomi/vim25/types"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -41,6 +44,9 @@ const Finalizer = "vmoperator.vmware.com/virtual-machine"
 // uidIndex indexes VirtualMachines by UID, which is their VM's instance UUID.
 const uidIndex = "metadata.uid"
 
+// claimIndex indexes VirtualMachines by the claims their volumes name.
+const claimIndex = "spec.volumes.persistentVolumeClaim.claimName"
+
 // taskPollInterval is how soon a reconcile looks again at an in-flight clone
 // the watcher has not reported yet.
 const taskPollInterval = 2 * time.Second
@@ -62,6 +68,10 @@ type Reconciler struct {
 	watcher *vmwatch.Watcher
 	changes chan event.TypedGenericEvent[*vmopv1.VirtualMachine]
 	id      string
+
+	mu        sync.Mutex
+	dsNames   map[types.ManagedObjectReference]string                   // datastore -> name
+	templates map[types.ManagedObjectReference]object.VirtualDeviceList // image VM -> its devices
 }
 
 // identity names this reconciler in clone claims.
@@ -74,6 +84,7 @@ func (r *Reconciler) identity() string { return r.id }
 // +kubebuilder:rbac:groups=vsphere.opensupervisor.io,resources=ipaddressallocations,verbs=get;list;watch;create;delete;deletecollection
 // +kubebuilder:rbac:groups=storage.k8s.io,resources=storageclasses,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get
+// +kubebuilder:rbac:groups="",resources=persistentvolumeclaims,verbs=get;list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // SetupWithManager starts the shared VM watch and registers the controller.
@@ -85,6 +96,17 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, opt
 		return []string{string(o.GetUID())}
 	}); err != nil {
 		return fmt.Errorf("failed to index VirtualMachines by UID: %w", err)
+	}
+	if err := mgr.GetFieldIndexer().IndexField(ctx, &vmopv1.VirtualMachine{}, claimIndex, func(o client.Object) []string {
+		var claims []string
+		for _, v := range o.(*vmopv1.VirtualMachine).Spec.Volumes {
+			if v.PersistentVolumeClaim != nil {
+				claims = append(claims, v.PersistentVolumeClaim.ClaimName)
+			}
+		}
+		return claims
+	}); err != nil {
+		return fmt.Errorf("failed to index VirtualMachines by claim: %w", err)
 	}
 	r.changes = make(chan event.TypedGenericEvent[*vmopv1.VirtualMachine], 1024)
 	r.id = string(uuid.NewUUID())
@@ -117,6 +139,7 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, opt
 				UpdateFunc:  func(event.UpdateEvent) bool { return false },
 				GenericFunc: func(event.GenericEvent) bool { return false },
 			})).
+		Watches(&corev1.PersistentVolumeClaim{}, handler.EnqueueRequestsFromMapFunc(r.vmsUsingClaim)).
 		WithOptions(options).
 		Named("virtualmachine").
 		Complete(r)
@@ -135,6 +158,20 @@ func (r *Reconciler) vmsWaitingForAddress(ctx context.Context, o client.Object) 
 		if c != nil && c.Reason == reasonNoFreeIP {
 			reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
 		}
+	}
+	return reqs
+}
+
+// vmsUsingClaim maps a claim to the VMs whose volumes name it, so a VM
+// waiting for its claim, or for a disk on it, goes on at once.
+func (r *Reconciler) vmsUsingClaim(ctx context.Context, o client.Object) []reconcile.Request {
+	var list vmopv1.VirtualMachineList
+	if err := r.Client.List(ctx, &list, client.InNamespace(o.GetNamespace()), client.MatchingFields{claimIndex: o.GetName()}); err != nil {
+		return nil
+	}
+	reqs := make([]reconcile.Request, 0, len(list.Items))
+	for i := range list.Items {
+		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
 	}
 	return reqs
 }
@@ -270,7 +307,11 @@ func (r *Reconciler) writeBack(ctx context.Context, before, vm *vmopv1.VirtualMa
 func (r *Reconciler) setInputError(vm *vmopv1.VirtualMachine, bad *inputError) {
 	conditions.Set(vm, metav1.Condition{Type: bad.condition, Status: metav1.ConditionFalse, Reason: bad.reason, Message: bad.message})
 	conditions.Set(vm, metav1.Condition{Type: vmopv1.VirtualMachineConditionReady, Status: metav1.ConditionFalse, Reason: bad.reason, Message: bad.message})
-	r.Recorder.Eventf(vm, nil, corev1.EventTypeWarning, bad.reason, "Create", "%s", bad.message)
+	action := "Create"
+	if vm.Status.UniqueID != "" {
+		action = "Update" // the VM exists: a change to it (a new volume) is bad
+	}
+	r.Recorder.Eventf(vm, nil, corev1.EventTypeWarning, bad.reason, action, "%s", bad.message)
 }
 
 func setTrue(vm *vmopv1.VirtualMachine, condition string) {

@@ -30,6 +30,7 @@ var watchedProperties = []string{
 	"config.hardware.memoryMB",
 	"config.cpuAllocation",
 	"config.memoryAllocation",
+	"config.hardware.device",
 	"runtime.powerState",
 	"runtime.host",
 	"guest.ipAddress",
@@ -50,6 +51,9 @@ type VM struct {
 	Host           *types.ManagedObjectReference
 	IPAddress      string
 	Net            []types.GuestNicInfo
+	// Devices are the VM's virtual hardware (disks, controllers, NICs);
+	// read only, shared with the watch.
+	Devices []types.BaseVirtualDevice
 }
 
 // Watcher follows the VMs under one folder.
@@ -340,6 +344,7 @@ func snapshot(vm *mo.VirtualMachine) VM {
 		if c.MemoryAllocation != nil && c.MemoryAllocation.Reservation != nil {
 			s.MemReservation = *c.MemoryAllocation.Reservation
 		}
+		s.Devices = append([]types.BaseVirtualDevice(nil), c.Hardware.Device...)
 	}
 	if g := vm.Guest; g != nil {
 		s.IPAddress = g.IpAddress
