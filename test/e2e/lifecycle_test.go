@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/vmware/govmomi/vim25/mo"
+	"github.com/vmware/govmomi/vim25/types"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -24,7 +26,8 @@ const (
 )
 
 // A v1alpha2 cluster with two node pools and an additional trusted CA
-// comes up, every VM's cloud-init carrying the CA; its control plane
+// comes up, every VM's cloud-init carrying the CA and np-a's VM the disk
+// of its containerd volume; its control plane
 // scales from 1 to 3; an upgrade to the next release replaces every VM one
 // at a time per group, never two VMs of one name; deleting it leaves
 // nothing.
@@ -57,6 +60,7 @@ func TestTwoPoolsScaleAndUpgrade(t *testing.T) {
 	if checked != 3 {
 		t.Errorf("checked the cloud-init of %d VMs in vCenter, want 3", checked)
 	}
+	checkVolumeDisks(t, name, "np-a", "containerd", 2<<20)
 
 	// Control plane 1 → 3.
 	update(t, key, func(tkc *runv1alpha2.TanzuKubernetesCluster) { tkc.Spec.Topology.ControlPlane.Replicas = ptrInt32(3) })
@@ -115,8 +119,57 @@ func TestTwoPoolsScaleAndUpgrade(t *testing.T) {
 				return fmt.Errorf("VM %s left in vCenter", vm.Name)
 			}
 		}
+		var claims corev1.PersistentVolumeClaimList
+		if err := c.List(ctx, &claims, client.InNamespace("ns1")); err != nil {
+			return err
+		}
+		for _, pvc := range claims.Items {
+			if strings.HasPrefix(pvc.Name, name+"-") {
+				return fmt.Errorf("PersistentVolumeClaim %s left", pvc.Name)
+			}
+		}
 		return vipReleased(vip)
 	})
+}
+
+// checkVolumeDisks checks that every VM of pool has the claim of volume and,
+// in vCenter, one more disk than the control plane's of capacityKB.
+func checkVolumeDisks(t *testing.T, cluster, pool, volume string, capacityKB int64) {
+	t.Helper()
+	disks := func(vm mo.VirtualMachine) (n int, sized int) {
+		for _, d := range vm.Config.Hardware.Device {
+			if disk, ok := d.(*types.VirtualDisk); ok {
+				n++
+				if disk.CapacityInKB == capacityKB {
+					sized++
+				}
+			}
+		}
+		return n, sized
+	}
+	base, found := -1, 0
+	vms := vcenterVMs(t, "ns1")
+	for _, vm := range vms {
+		if vmGroup(cluster, vm.Name) == "control-plane" {
+			base, _ = disks(vm)
+		}
+	}
+	for _, vm := range vms {
+		if vmGroup(cluster, vm.Name) != pool {
+			continue
+		}
+		found++
+		if n, sized := disks(vm); n != base+1 || sized != 1 {
+			t.Errorf("VM %s has %d disks (%d of %d KB); the control plane has %d", vm.Name, n, sized, capacityKB, base)
+		}
+		pvc := &corev1.PersistentVolumeClaim{}
+		if err := supervisor.client.Get(context.Background(), client.ObjectKey{Namespace: "ns1", Name: vm.Name + "-" + volume}, pvc); err != nil {
+			t.Errorf("the claim of VM %s's volume %s: %v", vm.Name, volume, err)
+		}
+	}
+	if found == 0 || base < 0 {
+		t.Errorf("no VM of pool %s or of the control plane in vCenter", pool)
+	}
 }
 
 func ptrInt32(v int32) *int32 { return &v }
