@@ -33,11 +33,19 @@ import (
 func TestVMVolumes(t *testing.T) {
 	h := harness.New(t, harness.Options{})
 	ctx := context.Background()
-	// A second datastore, and a class on it, before the supervisor looks
-	// its datastores up.
+	m := h.StartManager(nil)
+	// A first VM makes the supervisor list the datastores; a second datastore
+	// added afterwards, with a class on it, must still be found.
+	first := &vmopv1.VirtualMachine{
+		ObjectMeta: metav1.ObjectMeta{Namespace: h.Namespace, Name: "first"},
+		Spec:       vmopv1.VirtualMachineSpec{ImageName: h.Image, ClassName: "best-effort-xsmall", StorageClass: h.StorageClass},
+	}
+	if err := h.Client.Create(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	waitReady(h, first)
 	fastDS, fastDir := addDatastore(t, h, "fast-ds")
 	fast := storageClass(t, h, h.StorageClass+"-fast", fastDir)
-	m := h.StartManager(nil)
 	vmDS, err := find.NewFinder(h.Sim.Client.Client).Datastore(ctx, "/"+vcsim.Datacenter+"/datastore/LocalDS_0")
 	if err != nil {
 		t.Fatal(err)

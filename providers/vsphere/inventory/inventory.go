@@ -202,16 +202,14 @@ func (inv *Inventory) Network(ctx context.Context, name string) (object.NetworkR
 // DatastoreByURL returns the datastore whose summary.url is url (the
 // datastoreURL parameter of a vSphere StorageClass).
 func (inv *Inventory) DatastoreByURL(ctx context.Context, url string) (types.ManagedObjectReference, error) {
+	// A miss re-lists: the datastore may have been added since the list was
+	// taken. Misses are bad input, retried slowly, so this stays rare.
 	inv.mu.Lock()
-	if inv.datastores != nil {
-		ref, ok := inv.datastores[url]
-		inv.mu.Unlock()
-		if ok {
-			return ref, nil
-		}
-		return types.ManagedObjectReference{}, fmt.Errorf("datastore with URL %q: %w", url, ErrNotFound)
-	}
+	ref, ok := inv.datastores[url]
 	inv.mu.Unlock()
+	if ok {
+		return ref, nil
+	}
 
 	finder := find.NewFinder(inv.Session.Client, false).SetDatacenter(inv.Datacenter)
 	list, err := finder.DatastoreList(ctx, "*")
@@ -236,10 +234,6 @@ func (inv *Inventory) DatastoreByURL(ctx context.Context, url string) (types.Man
 	if ref, ok := byURL[url]; ok {
 		return ref, nil
 	}
-	// Forget the list so a datastore added later is found on the next try.
-	inv.mu.Lock()
-	inv.datastores = nil
-	inv.mu.Unlock()
 	return types.ManagedObjectReference{}, fmt.Errorf("datastore with URL %q: %w", url, ErrNotFound)
 }
 
