@@ -75,6 +75,10 @@ func StartWith(o Options) (*Environment, error) {
 			LocalServingHost: "127.0.0.1", MutatingWebhooks: mutating, ValidatingWebhooks: validating,
 		},
 	}
+	// No controller manager runs here, so nothing would lift the
+	// kubernetes.io/pvc-protection finalizer this admission plugin puts on
+	// every claim: a deleted claim would stay Terminating for ever.
+	env.ControlPlane.GetAPIServer().Configure().Append("disable-admission-plugins", "StorageObjectInUseProtection")
 	if o.ClusterAPI {
 		if err := addClusterAPI(env); err != nil {
 			return nil, err

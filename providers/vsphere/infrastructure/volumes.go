@@ -58,14 +58,8 @@ func virtualMachineVolumes(vm *vmwarev1.VSphereMachine) []vmopv1.VirtualMachineV
 	return out
 }
 
-// pvcProtectionFinalizer is what kube-apiserver puts on every claim; the
-// controller manager's pvc-protection controller removes it once no pod
-// uses the claim.
-const pvcProtectionFinalizer = "kubernetes.io/pvc-protection"
-
-// deleteVolumeClaims deletes the claims the machine owns, once its VM is
-// gone. Nothing else can use them then, so the claims' protection finalizer
-// is lifted here: the embedded stack runs no controller manager to do it.
+// deleteVolumeClaims deletes the claims the machine owns, once its VM and
+// disks are gone.
 func (r *MachineReconciler) deleteVolumeClaims(ctx context.Context, vm *vmwarev1.VSphereMachine) error {
 	for _, vol := range vm.Spec.Volumes {
 		pvc := &corev1.PersistentVolumeClaim{}
@@ -78,11 +72,6 @@ func (r *MachineReconciler) deleteVolumeClaims(ctx context.Context, vm *vmwarev1
 		}
 		if !metav1.IsControlledBy(pvc, vm) {
 			continue
-		}
-		if controllerutil.RemoveFinalizer(pvc, pvcProtectionFinalizer) {
-			if err := r.Client.Update(ctx, pvc); client.IgnoreNotFound(err) != nil {
-				return fmt.Errorf("releasing PersistentVolumeClaim %s: %w", pvc.Name, err)
-			}
 		}
 		if err := r.Client.Delete(ctx, pvc); client.IgnoreNotFound(err) != nil {
 			return fmt.Errorf("deleting PersistentVolumeClaim %s: %w", pvc.Name, err)
