@@ -3,7 +3,6 @@ package rules
 import (
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"net/url"
@@ -110,19 +109,6 @@ func TrustedPEM(ca TrustedCA) ([]byte, error) {
 		return nil, fmt.Errorf("must be base64 of a PEM certificate; no certificate found")
 	}
 	return raw, nil
-}
-
-// CopyJSON converts in to out through JSON, for types that share their JSON
-// shape (the same settings in two API versions, or in rules' own types).
-// out is reset first and shares no memory with in.
-func CopyJSON[T any](in any, out *T) error {
-	var zero T
-	*out = zero
-	b, err := json.Marshal(in)
-	if err != nil {
-		return err
-	}
-	return json.Unmarshal(b, out)
 }
 
 // ValidateProxyAndTrust checks any version's settings.network.proxy and

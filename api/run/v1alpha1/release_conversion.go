@@ -3,7 +3,7 @@ package v1alpha1
 import (
 	"sigs.k8s.io/controller-runtime/pkg/conversion"
 
-	"github.com/open-supervisor/supervisor/api/run/internal/conversiondata"
+	"github.com/open-supervisor/supervisor/api/run/rules"
 	"github.com/open-supervisor/supervisor/api/run/v1alpha2"
 )
 
@@ -16,32 +16,32 @@ import (
 func (src *TanzuKubernetesRelease) ConvertTo(hub conversion.Hub) error {
 	dst := hub.(*v1alpha2.TanzuKubernetesRelease)
 	src.ObjectMeta.DeepCopyInto(&dst.ObjectMeta)
-	if err := conversiondata.Copy(src.Spec, &dst.Spec); err != nil {
+	if err := rules.CopyJSON(src.Spec, &dst.Spec); err != nil {
 		return err
 	}
-	return conversiondata.Copy(src.Status, &dst.Status)
+	return rules.CopyJSON(src.Status, &dst.Status)
 }
 
 // ConvertFrom converts the v1alpha2 hub to this TanzuKubernetesRelease.
 func (dst *TanzuKubernetesRelease) ConvertFrom(hub conversion.Hub) error {
 	src := hub.(*v1alpha2.TanzuKubernetesRelease)
 	src.ObjectMeta.DeepCopyInto(&dst.ObjectMeta)
-	if err := conversiondata.Copy(src.Spec, &dst.Spec); err != nil {
+	if err := rules.CopyJSON(src.Spec, &dst.Spec); err != nil {
 		return err
 	}
-	return conversiondata.Copy(src.Status, &dst.Status)
+	return rules.CopyJSON(src.Status, &dst.Status)
 }
 
 // ConvertTo converts this TkgServiceConfiguration to the v1alpha2 hub.
 func (src *TkgServiceConfiguration) ConvertTo(hub conversion.Hub) error {
 	dst := hub.(*v1alpha2.TkgServiceConfiguration)
 	src.ObjectMeta.DeepCopyInto(&dst.ObjectMeta)
-	return conversiondata.Copy(src.Spec, &dst.Spec)
+	return rules.CopyJSON(src.Spec, &dst.Spec)
 }
 
 // ConvertFrom converts the v1alpha2 hub to this TkgServiceConfiguration.
 func (dst *TkgServiceConfiguration) ConvertFrom(hub conversion.Hub) error {
 	src := hub.(*v1alpha2.TkgServiceConfiguration)
 	src.ObjectMeta.DeepCopyInto(&dst.ObjectMeta)
-	return conversiondata.Copy(src.Spec, &dst.Spec)
+	return rules.CopyJSON(src.Spec, &dst.Spec)
 }

@@ -46,7 +46,7 @@ func (src *TanzuKubernetesCluster) ConvertTo(hub conversion.Hub) error {
 	if err != nil {
 		return err
 	}
-	if err := conversiondata.Copy(src.Spec.Settings, &dst.Spec.Settings); err != nil {
+	if err := rules.CopyJSON(src.Spec.Settings, &dst.Spec.Settings); err != nil {
 		return err
 	}
 	dst.Spec.Topology = topologyToHub(src.Spec)
@@ -75,7 +75,7 @@ func (src *TanzuKubernetesCluster) ConvertTo(hub conversion.Hub) error {
 func (dst *TanzuKubernetesCluster) ConvertFrom(hub conversion.Hub) error {
 	src := hub.(*v1alpha3.TanzuKubernetesCluster)
 	src.ObjectMeta.DeepCopyInto(&dst.ObjectMeta)
-	if err := conversiondata.Copy(src.Spec.Settings, &dst.Spec.Settings); err != nil {
+	if err := rules.CopyJSON(src.Spec.Settings, &dst.Spec.Settings); err != nil {
 		return err
 	}
 	dst.Spec.Topology, dst.Spec.Distribution = topologyFromHub(src.Spec.Topology)

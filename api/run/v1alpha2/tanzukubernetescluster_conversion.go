@@ -29,10 +29,10 @@ type hubData struct {
 func (src *TanzuKubernetesCluster) ConvertTo(hub conversion.Hub) error {
 	dst := hub.(*v1alpha3.TanzuKubernetesCluster)
 	src.ObjectMeta.DeepCopyInto(&dst.ObjectMeta)
-	if err := conversiondata.Copy(src.Spec, &dst.Spec); err != nil {
+	if err := rules.CopyJSON(src.Spec, &dst.Spec); err != nil {
 		return err
 	}
-	if err := conversiondata.Copy(src.Status, &dst.Status); err != nil {
+	if err := rules.CopyJSON(src.Status, &dst.Status); err != nil {
 		return err
 	}
 	var restored hubData
@@ -57,10 +57,10 @@ func (src *TanzuKubernetesCluster) ConvertTo(hub conversion.Hub) error {
 func (dst *TanzuKubernetesCluster) ConvertFrom(hub conversion.Hub) error {
 	src := hub.(*v1alpha3.TanzuKubernetesCluster)
 	src.ObjectMeta.DeepCopyInto(&dst.ObjectMeta)
-	if err := conversiondata.Copy(src.Spec, &dst.Spec); err != nil {
+	if err := rules.CopyJSON(src.Spec, &dst.Spec); err != nil {
 		return err
 	}
-	if err := conversiondata.Copy(src.Status, &dst.Status); err != nil {
+	if err := rules.CopyJSON(src.Status, &dst.Status); err != nil {
 		return err
 	}
 	var restored spokeData

@@ -6,8 +6,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/util/diff"
 
-	"github.com/open-supervisor/supervisor/api/run/internal/conversiondata"
 	"github.com/open-supervisor/supervisor/api/run/internal/testfixtures"
+	"github.com/open-supervisor/supervisor/api/run/rules"
 	"github.com/open-supervisor/supervisor/api/run/v1alpha3"
 )
 
@@ -19,10 +19,10 @@ func spokes(t *testing.T) []*TanzuKubernetesCluster {
 	for i, h := range testfixtures.HubClusters() {
 		s := &TanzuKubernetesCluster{}
 		h.ObjectMeta.DeepCopyInto(&s.ObjectMeta)
-		if err := conversiondata.Copy(h.Spec, &s.Spec); err != nil {
+		if err := rules.CopyJSON(h.Spec, &s.Spec); err != nil {
 			t.Fatal(err)
 		}
-		if err := conversiondata.Copy(h.Status, &s.Status); err != nil {
+		if err := rules.CopyJSON(h.Status, &s.Status); err != nil {
 			t.Fatal(err)
 		}
 		if i != 1 {

@@ -9,8 +9,6 @@ import (
 	"fmt"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
-	"github.com/open-supervisor/supervisor/api/run/rules"
 )
 
 // HubAnnotation holds, on a v1alpha1 or v1alpha2 object, the v1alpha3 spec
@@ -57,9 +55,3 @@ func Unmarshal(obj metav1.Object, key string, v any) (bool, error) {
 	}
 	return true, nil
 }
-
-// Copy converts in to out through JSON. It maps types that share their JSON
-// shape (v1alpha2's and v1alpha3's, which differ only by fields the other
-// lacks): a field added to both is carried without a conversion function
-// to forget, and out shares no memory with in. out is reset first.
-func Copy[T any](in any, out *T) error { return rules.CopyJSON(in, out) }
