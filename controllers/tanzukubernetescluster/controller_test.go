@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
@@ -23,6 +24,7 @@ import (
 	runv1alpha1 "github.com/open-supervisor/supervisor/api/run/v1alpha1"
 	runv1alpha3 "github.com/open-supervisor/supervisor/api/run/v1alpha3"
 	vmwarev1 "github.com/open-supervisor/supervisor/api/vmware/v1beta1"
+	"github.com/open-supervisor/supervisor/test/envtest"
 )
 
 const (
@@ -51,7 +53,7 @@ func TestSeedCluster(t *testing.T) {
 	hub := getHub(t, ns, "tkc01")
 
 	cluster := &clusterv1.Cluster{}
-	waitFor(t, "the Cluster", func() (bool, error) { return get(ns, "tkc01", cluster) })
+	envtest.WaitFor(t, 90*time.Second, "the Cluster", func() (bool, error) { return get(ns, "tkc01", cluster) })
 	assertOwned(t, hub, cluster)
 	if n := cluster.Spec.ClusterNetwork; strings.Join(n.Pods.CIDRBlocks, ",") != "193.0.0.0/16" ||
 		strings.Join(n.Services.CIDRBlocks, ",") != "195.48.0.0/12" || n.ServiceDomain != "cluster.local" {
@@ -61,11 +63,11 @@ func TestSeedCluster(t *testing.T) {
 		t.Errorf("infrastructureRef = %+v", ref)
 	}
 	vsphereCluster := &vmwarev1.VSphereCluster{}
-	waitFor(t, "the VSphereCluster", func() (bool, error) { return get(ns, "tkc01", vsphereCluster) })
+	envtest.WaitFor(t, 90*time.Second, "the VSphereCluster", func() (bool, error) { return get(ns, "tkc01", vsphereCluster) })
 	assertOwned(t, hub, vsphereCluster)
 
 	kcp := &controlplanev1.KubeadmControlPlane{}
-	waitFor(t, "the KubeadmControlPlane", func() (bool, error) { return get(ns, "tkc01-control-plane", kcp) })
+	envtest.WaitFor(t, 90*time.Second, "the KubeadmControlPlane", func() (bool, error) { return get(ns, "tkc01-control-plane", kcp) })
 	assertOwned(t, hub, kcp)
 	// Cluster API v1.14 writes kubeadm configuration for v1.22 and later
 	// only: older releases are given to it as v1.22.0, and their nodes'
@@ -78,7 +80,7 @@ func TestSeedCluster(t *testing.T) {
 	assertMachineTemplate(t, hub, kcp.Spec.MachineTemplate.Spec.InfrastructureRef, "photon-3-k8s-"+release118)
 
 	md := &clusterv1.MachineDeployment{}
-	waitFor(t, "the workers' MachineDeployment", func() (bool, error) { return get(ns, "tkc01-workers", md) })
+	envtest.WaitFor(t, 90*time.Second, "the workers' MachineDeployment", func() (bool, error) { return get(ns, "tkc01-workers", md) })
 	assertOwned(t, hub, md)
 	if ptr.Deref(md.Spec.Replicas, 0) != 3 || md.Spec.Template.Spec.Version != "v1.22.0" || md.Spec.ClusterName != "tkc01" ||
 		md.Spec.Template.ObjectMeta.Annotations[NodeVersionAnnotation] != "v1.18.20" {
@@ -92,7 +94,7 @@ func TestSeedCluster(t *testing.T) {
 	assertOwned(t, hub, config)
 
 	crs := &addonsv1.ClusterResourceSet{}
-	waitFor(t, "the CNI's ClusterResourceSet", func() (bool, error) { return get(ns, "tkc01-antrea", crs) })
+	envtest.WaitFor(t, 90*time.Second, "the CNI's ClusterResourceSet", func() (bool, error) { return get(ns, "tkc01-antrea", crs) })
 	assertOwned(t, hub, crs)
 	if crs.Spec.ClusterSelector.MatchLabels[ClusterLabel] != "tkc01" || cluster.Labels[ClusterLabel] != "tkc01" {
 		t.Errorf("the ClusterResourceSet selects %v, the Cluster is labelled %v", crs.Spec.ClusterSelector, cluster.Labels)
@@ -107,7 +109,7 @@ func TestSeedCluster(t *testing.T) {
 	}
 
 	// Without an infrastructure provider the cluster waits for its VIP.
-	waitFor(t, "phase creating, waiting for the infrastructure", func() (bool, error) {
+	envtest.WaitFor(t, 90*time.Second, "phase creating, waiting for the infrastructure", func() (bool, error) {
 		hub = getHub(t, ns, "tkc01")
 		c := condition(hub, runv1alpha3.ControlPlaneReadyCondition)
 		return hub.Status.Phase == runv1alpha3.PhaseCreating && c != nil &&
@@ -136,7 +138,7 @@ func TestSeedCluster(t *testing.T) {
 
 	// Scale the workers through v1alpha1.
 	patchV1alpha1(t, ns, "tkc01", func(c *runv1alpha1.TanzuKubernetesCluster) { c.Spec.Topology.Workers.Count = 5 })
-	waitFor(t, "5 workers", func() (bool, error) {
+	envtest.WaitFor(t, 90*time.Second, "5 workers", func() (bool, error) {
 		ok, err := get(ns, "tkc01-workers", md)
 		return ok && ptr.Deref(md.Spec.Replicas, 0) == 5, err
 	})
@@ -146,7 +148,7 @@ func TestSeedCluster(t *testing.T) {
 	patchV1alpha1(t, ns, "tkc01", func(c *runv1alpha1.TanzuKubernetesCluster) {
 		c.Spec.Distribution = runv1alpha1.Distribution{VersionHint: "v1.19"}
 	})
-	waitFor(t, "the control plane on v1.19", func() (bool, error) {
+	envtest.WaitFor(t, 90*time.Second, "the control plane on v1.19", func() (bool, error) {
 		ok, err := get(ns, "tkc01-control-plane", kcp)
 		return ok && kcp.Spec.MachineTemplate.ObjectMeta.Annotations[NodeVersionAnnotation] == "v1.19.16", err
 	})
@@ -154,7 +156,7 @@ func TestSeedCluster(t *testing.T) {
 		t.Error("an upgrade must give the control plane a new machine template")
 	}
 	assertMachineTemplate(t, hub, kcp.Spec.MachineTemplate.Spec.InfrastructureRef, "photon-3-k8s-"+release119)
-	waitFor(t, "the workers on v1.19", func() (bool, error) {
+	envtest.WaitFor(t, 90*time.Second, "the workers on v1.19", func() (bool, error) {
 		ok, err := get(ns, "tkc01-workers", md)
 		return ok && md.Spec.Template.ObjectMeta.Annotations[NodeVersionAnnotation] == "v1.19.16", err
 	})
@@ -233,7 +235,7 @@ func deleteAndWait(t *testing.T, ns, name string) {
 	if err := testClient.Delete(ctx, getHub(t, ns, name)); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the TanzuKubernetesCluster to be gone", func() (bool, error) {
+	envtest.WaitFor(t, 90*time.Second, "the TanzuKubernetesCluster to be gone", func() (bool, error) {
 		c := &runv1alpha3.TanzuKubernetesCluster{}
 		ok, err := get(ns, name, c)
 		if ok && c.Status.Phase != runv1alpha3.PhaseDeleting && c.Status.Phase != "" {

@@ -4,9 +4,7 @@ import (
 	"context"
 	"os"
 	"testing"
-	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	storagev1 "k8s.io/api/storage/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -55,32 +53,11 @@ func TestMain(m *testing.M) {
 func newVSphereNamespace(t *testing.T) string {
 	t.Helper()
 	ctx := context.Background()
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "tkc-",
-		Labels: map[string]string{namespace.VSphereNamespaceLabel: "true"}}}
-	if err := testClient.Create(ctx, ns); err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range namespace.DefaultClasses(ns.Name) {
+	ns := envtest.NewNamespace(t, testClient, "tkc-", map[string]string{namespace.VSphereNamespaceLabel: "true"})
+	for _, c := range namespace.DefaultClasses(ns) {
 		if err := testClient.Create(ctx, c); err != nil && !apierrors.IsAlreadyExists(err) {
 			t.Fatal(err)
 		}
 	}
-	return ns.Name
-}
-
-// waitFor polls cond until it holds or 90 seconds have passed; Cluster
-// API's controllers reconcile an object at most once a second.
-func waitFor(t *testing.T, what string, cond func() (bool, error)) {
-	t.Helper()
-	deadline := time.Now().Add(90 * time.Second)
-	var lastErr error
-	for time.Now().Before(deadline) {
-		ok, err := cond()
-		if ok {
-			return
-		}
-		lastErr = err
-		time.Sleep(200 * time.Millisecond)
-	}
-	t.Fatalf("timed out waiting for %s (last error: %v)", what, lastErr)
+	return ns
 }

@@ -3,6 +3,7 @@ package clusterapi
 import (
 	"context"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -11,6 +12,7 @@ import (
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/open-supervisor/supervisor/test/envtest"
 	bootstrapv1 "sigs.k8s.io/cluster-api/api/bootstrap/kubeadm/v1beta2"
 	controlplanev1 "sigs.k8s.io/cluster-api/api/controlplane/kubeadm/v1beta2"
 	clusterv1beta1 "sigs.k8s.io/cluster-api/api/core/v1beta1"
@@ -21,7 +23,7 @@ const kubernetesVersion = "v1.35.0"
 
 func TestKubeadmControlPlaneWebhooks(t *testing.T) {
 	ctx := context.Background()
-	ns := newNamespace(t)
+	ns := envtest.NewNamespace(t, testClient, "capi-", nil)
 
 	bad := newKCP(ns, "bad", "1.35")
 	err := testClient.Create(ctx, bad)
@@ -44,7 +46,7 @@ func TestKubeadmControlPlaneWebhooks(t *testing.T) {
 // test plays the infrastructure provider.
 func TestClusterProvisioning(t *testing.T) {
 	ctx := context.Background()
-	ns := newNamespace(t)
+	ns := envtest.NewNamespace(t, testClient, "capi-", nil)
 	const name = "tkc"
 
 	for _, o := range []client.Object{
@@ -84,21 +86,21 @@ func TestClusterProvisioning(t *testing.T) {
 	}
 
 	cluster := &clusterv1.Cluster{}
-	waitFor(t, "the Cluster controller to see the infrastructure and copy its endpoint", func() (bool, error) {
+	envtest.WaitFor(t, time.Minute, "the Cluster controller to see the infrastructure and copy its endpoint", func() (bool, error) {
 		err := testClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, cluster)
 		return err == nil && ptr.Deref(cluster.Status.Initialization.InfrastructureProvisioned, false) &&
 			cluster.Spec.ControlPlaneEndpoint.Host == "127.0.0.1", err
 	})
 
 	for _, purpose := range []string{"ca", "etcd", "sa", "proxy", "kubeconfig"} {
-		waitFor(t, "KubeadmControlPlane to create Secret "+name+"-"+purpose, func() (bool, error) {
+		envtest.WaitFor(t, time.Minute, "KubeadmControlPlane to create Secret "+name+"-"+purpose, func() (bool, error) {
 			err := testClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: name + "-" + purpose}, &corev1.Secret{})
 			return err == nil, err
 		})
 	}
 
 	cp := &clusterv1.Machine{}
-	waitFor(t, "KubeadmControlPlane to create its first Machine", func() (bool, error) {
+	envtest.WaitFor(t, time.Minute, "KubeadmControlPlane to create its first Machine", func() (bool, error) {
 		machines := &clusterv1.MachineList{}
 		err := testClient.List(ctx, machines, client.InNamespace(ns), client.HasLabels{clusterv1.MachineControlPlaneLabel})
 		if err != nil || len(machines.Items) != 1 {
@@ -107,13 +109,13 @@ func TestClusterProvisioning(t *testing.T) {
 		*cp = machines.Items[0]
 		return true, nil
 	})
-	waitFor(t, "the kubeadm bootstrap provider to write the init data of the control-plane Machine", func() (bool, error) {
+	envtest.WaitFor(t, time.Minute, "the kubeadm bootstrap provider to write the init data of the control-plane Machine", func() (bool, error) {
 		config := &bootstrapv1.KubeadmConfig{}
 		err := testClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: cp.Spec.Bootstrap.ConfigRef.Name}, config)
 		return err == nil && config.Status.DataSecretName != "", err
 	})
 
-	waitFor(t, "the MachineDeployment's MachineSet to create 2 Machines", func() (bool, error) {
+	envtest.WaitFor(t, time.Minute, "the MachineDeployment's MachineSet to create 2 Machines", func() (bool, error) {
 		machines := &clusterv1.MachineList{}
 		err := testClient.List(ctx, machines, client.InNamespace(ns), client.MatchingLabels{clusterv1.MachineDeploymentNameLabel: name})
 		return err == nil && len(machines.Items) == 2, err

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -122,4 +124,32 @@ func waitForWebhooks(ctx context.Context, mgr ctrl.Manager, done <-chan error) e
 		return errors.New("the manager's cache did not sync")
 	}
 	return nil
+}
+
+// WaitFor polls cond until it holds, failing t with cond's last error
+// after timeout.
+func WaitFor(t testing.TB, timeout time.Duration, what string, cond func() (bool, error)) {
+	t.Helper()
+	start := time.Now()
+	var lastErr error
+	for time.Since(start) < timeout {
+		ok, err := cond()
+		if ok {
+			t.Logf("%s: %s", what, time.Since(start).Round(10*time.Millisecond))
+			return
+		}
+		lastErr = err
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("timed out after %s waiting for %s (last error: %v)", timeout, what, lastErr)
+}
+
+// NewNamespace creates a namespace of the test's own, named after prefix.
+func NewNamespace(t testing.TB, c client.Client, prefix string, labels map[string]string) string {
+	t.Helper()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: prefix, Labels: labels}}
+	if err := c.Create(context.Background(), ns); err != nil {
+		t.Fatal(err)
+	}
+	return ns.Name
 }

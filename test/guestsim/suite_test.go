@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/open-supervisor/supervisor/providers/clusterapi"
@@ -50,31 +48,4 @@ func TestMain(m *testing.M) {
 			return err
 		},
 	}))
-}
-
-// newNamespace creates a namespace of the test's own.
-func newNamespace(t *testing.T) string {
-	t.Helper()
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "guestsim-"}}
-	if err := testClient.Create(context.Background(), ns); err != nil {
-		t.Fatal(err)
-	}
-	return ns.Name
-}
-
-// waitFor polls cond until it holds or timeout has passed.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() (bool, error)) {
-	t.Helper()
-	start := time.Now()
-	var lastErr error
-	for time.Since(start) < timeout {
-		ok, err := cond()
-		if ok {
-			t.Logf("%s: %s", what, time.Since(start).Round(10*time.Millisecond))
-			return
-		}
-		lastErr = err
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("timed out after %s waiting for %s (last error: %v)", timeout, what, lastErr)
 }
