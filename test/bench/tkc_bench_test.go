@@ -3,24 +3,19 @@ package bench
 import (
 	"context"
 	"fmt"
-	"os"
 	"runtime"
 	"sync"
 	"testing"
 	"time"
 
-	storagev1 "k8s.io/api/storage/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/yaml"
 
 	lbv1 "github.com/open-supervisor/supervisor/api/lbapi/v1alpha1"
 	runv1alpha1 "github.com/open-supervisor/supervisor/api/run/v1alpha1"
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
 	vmwarev1 "github.com/open-supervisor/supervisor/api/vmware/v1beta1"
 	"github.com/open-supervisor/supervisor/providers/vsphere/session"
-	"github.com/open-supervisor/supervisor/providers/vsphere/virtualmachine"
 	"github.com/open-supervisor/supervisor/test/harness"
 )
 
@@ -47,26 +42,10 @@ func BenchmarkTKC(b *testing.B) {
 		b.Skip("one run is the whole scenario; use -benchtime 1x")
 	}
 	h := harness.New(b, harness.Options{GuestClusters: true, AddressRanges: []string{"127.22.0.10-127.22.0.250"}})
-	ctx := context.Background()
 	sessions := session.NewCache()
 	h.StartManager(sessions)
 	h.StartLB(harness.LBOptions{Ranges: []lbv1.AddressRange{{Address: "127.47.0.10", Count: 40}}})
-	// The seed names storage class k8s-storage: this simulator's datastore.
-	sc := &storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: "k8s-storage"}, Provisioner: "csi.vsphere.vmware.com",
-		Parameters: map[string]string{virtualmachine.StorageClassDatastoreURLParameter: h.Sim.DatastoreURL}}
-	if err := h.Client.Create(ctx, sc); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = h.Client.Delete(context.Background(), sc) })
-	raw, err := os.ReadFile("../../templates/samples/tkc-v1alpha1.yaml")
-	if err != nil {
-		b.Fatal(err)
-	}
-	seed := &unstructured.Unstructured{}
-	if err := yaml.Unmarshal(raw, &seed.Object); err != nil {
-		b.Fatal(err)
-	}
-	seed.SetNamespace(h.Namespace)
+	seed := h.SeedTKC()
 
 	loginsBefore := sessions.Stats.Sessions.Load()
 	seedPhase := runTKCs(b, h, sessions, []*unstructured.Unstructured{seed})

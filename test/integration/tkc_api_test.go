@@ -3,17 +3,13 @@ package integration
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
-	storagev1 "k8s.io/api/storage/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/yaml"
 
 	runv1alpha1 "github.com/open-supervisor/supervisor/api/run/v1alpha1"
 	runv1alpha2 "github.com/open-supervisor/supervisor/api/run/v1alpha2"
@@ -30,10 +26,7 @@ func TestSeedTanzuKubernetesClusterAdmitted(t *testing.T) {
 	h := harness.New(t, harness.Options{})
 	h.StartManager(nil)
 	ctx := context.Background()
-	sc := &storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: "k8s-storage"}, Provisioner: "csi.vsphere.vmware.com"}
-	if err := h.Client.Create(ctx, sc); err != nil && !apierrors.IsAlreadyExists(err) {
-		t.Fatal(err)
-	}
+	seed := h.SeedTKC()
 	h.Eventually(func() error {
 		tkr := &runv1alpha2.TanzuKubernetesRelease{}
 		if err := h.Client.Get(ctx, client.ObjectKey{Name: "v1.18.20---vmware.1-tkg.1"}, tkr); err != nil {
@@ -55,15 +48,6 @@ func TestSeedTanzuKubernetesClusterAdmitted(t *testing.T) {
 		t.Errorf("v1alpha1 releases came back empty: %+v", old.Items)
 	}
 
-	raw, err := os.ReadFile("../../templates/samples/tkc-v1alpha1.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	seed := &unstructured.Unstructured{}
-	if err := yaml.Unmarshal(raw, &seed.Object); err != nil {
-		t.Fatal(err)
-	}
-	seed.SetNamespace(h.Namespace)
 	if err := h.Client.Create(ctx, seed.DeepCopy()); err != nil {
 		t.Fatalf("the seed manifest was refused: %v", err)
 	}
@@ -110,6 +94,7 @@ func TestSeedTanzuKubernetesClusterAdmitted(t *testing.T) {
 
 	// An even control-plane count is refused with the field path. The TKC
 	// controller writes the object too, so a conflict is simply retried.
+	var err error
 	for range 20 {
 		if err := h.Client.Get(ctx, client.ObjectKey{Namespace: h.Namespace, Name: seed.GetName()}, back); err != nil {
 			t.Fatal(err)

@@ -3,21 +3,15 @@ package integration
 import (
 	"context"
 	"fmt"
-	"os"
 	"testing"
 	"time"
 
-	storagev1 "k8s.io/api/storage/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/yaml"
 
 	lbv1 "github.com/open-supervisor/supervisor/api/lbapi/v1alpha1"
 	runv1alpha1 "github.com/open-supervisor/supervisor/api/run/v1alpha1"
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
 	vmwarev1 "github.com/open-supervisor/supervisor/api/vmware/v1beta1"
-	"github.com/open-supervisor/supervisor/providers/vsphere/virtualmachine"
 	"github.com/open-supervisor/supervisor/test/harness"
 )
 
@@ -29,23 +23,7 @@ func TestTKCSurvivesManagerRestartMidCreate(t *testing.T) {
 	ctx := context.Background()
 	m := h.StartManager(nil)
 	startLB(t, h, harness.LBOptions{Ranges: []lbv1.AddressRange{{Address: fmt.Sprintf("127.40.%d.10", lbSerial.Add(1)), Count: 4}}})
-	sc := &storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: "k8s-storage"}, Provisioner: "csi.vsphere.vmware.com",
-		Parameters: map[string]string{virtualmachine.StorageClassDatastoreURLParameter: h.Sim.DatastoreURL}}
-	_ = h.Client.Delete(ctx, sc) // another test's, on another simulator
-	if err := h.Client.Create(ctx, sc); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = h.Client.Delete(context.Background(), sc) })
-
-	raw, err := os.ReadFile("../../templates/samples/tkc-v1alpha1.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	seed := &unstructured.Unstructured{}
-	if err := yaml.Unmarshal(raw, &seed.Object); err != nil {
-		t.Fatal(err)
-	}
-	seed.SetNamespace(h.Namespace)
+	seed := h.SeedTKC()
 	if err := h.Client.Create(ctx, seed); err != nil {
 		t.Fatal(err)
 	}
