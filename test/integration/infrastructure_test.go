@@ -40,7 +40,10 @@ func TestClusterAPIInfrastructureOnVCenter(t *testing.T) {
 			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "cp-0-bootstrap", Labels: map[string]string{clusterv1.ClusterNameLabel: "guest"}},
 			Data:       map[string][]byte{"value": []byte("## template: jinja\n#cloud-config\nruncmd:\n- kubeadm init\n"), "format": []byte("cloud-config")},
 		},
-		&vmwarev1.VSphereCluster{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "guest"}},
+		&vmwarev1.VSphereCluster{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "guest", Labels: map[string]string{clusterv1.ClusterNameLabel: "guest"}}},
+		// Names the Cluster by label, but the Cluster's infrastructure is
+		// the other one: it must not be served.
+		&vmwarev1.VSphereCluster{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "decoy", Labels: map[string]string{clusterv1.ClusterNameLabel: "guest"}}},
 		&clusterv1.Cluster{
 			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "guest"},
 			Spec:       clusterv1.ClusterSpec{InfrastructureRef: infraRef("VSphereCluster", "guest")},
@@ -80,6 +83,24 @@ func TestClusterAPIInfrastructureOnVCenter(t *testing.T) {
 		}
 		return nil
 	}, "the Cluster's control-plane endpoint on the VIP")
+	svc := &vmopv1.VirtualMachineService{}
+	if err := h.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "guest"}, svc); err != nil {
+		t.Fatal(err)
+	}
+	if owner := metav1.GetControllerOf(svc); owner == nil || owner.Name != "guest" {
+		t.Errorf("the control-plane VirtualMachineService is controlled by %+v, want VSphereCluster guest", owner)
+	}
+	decoy := &vmwarev1.VSphereCluster{}
+	if err := h.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "decoy"}, decoy); err != nil {
+		t.Fatal(err)
+	}
+	if len(decoy.Finalizers) != 0 || decoy.Spec.ControlPlaneEndpoint.Host != "" || len(decoy.Status.Conditions) != 0 {
+		t.Errorf("a VSphereCluster no Cluster refers to was reconciled: finalizers %v, endpoint %+v, conditions %+v",
+			decoy.Finalizers, decoy.Spec.ControlPlaneEndpoint, decoy.Status.Conditions)
+	}
+	if err := h.Client.Delete(ctx, decoy); err != nil {
+		t.Fatal(err)
+	}
 
 	// The machine: a VM in vCenter, its BIOS UUID as providerID, its IP on the Machine.
 	vm := &vmopv1.VirtualMachine{}

@@ -62,12 +62,12 @@ func (r *ClusterReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ 
 	if err := r.Client.Get(ctx, req.NamespacedName, vc); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	cluster, err := util.GetOwnerCluster(ctx, r.Client, vc.ObjectMeta)
+	cluster, err := r.clusterOf(ctx, vc)
 	if err != nil {
 		return ctrl.Result{}, fmt.Errorf("finding the Cluster of %s: %w", vc.Name, err)
 	}
 	if cluster == nil {
-		return ctrl.Result{}, nil // Cluster API sets the owner reference
+		return ctrl.Result{}, nil // the Cluster's creation, or Cluster API setting the owner reference, brings us back
 	}
 	if annotations.IsPaused(cluster, vc) {
 		return ctrl.Result{}, nil
@@ -85,6 +85,33 @@ func (r *ClusterReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ 
 		return r.reconcileDelete(ctx, vc)
 	}
 	return r.reconcileNormal(ctx, cluster, vc)
+}
+
+// clusterOf returns the Cluster of vc: its owner, or before Cluster API has
+// set the owner reference (a second Cluster reconcile, a second or more
+// after creation) the Cluster its cluster-name label names, if that Cluster
+// has vc as its infrastructure. So the VIP is asked for as soon as both
+// exist, not after Cluster API's first rounds. nil if there is none yet.
+func (r *ClusterReconciler) clusterOf(ctx context.Context, vc *vmwarev1.VSphereCluster) (*clusterv1.Cluster, error) {
+	cluster, err := util.GetOwnerCluster(ctx, r.Client, vc.ObjectMeta)
+	if cluster != nil || err != nil {
+		return cluster, err
+	}
+	if vc.Labels[clusterv1.ClusterNameLabel] == "" {
+		return nil, nil
+	}
+	cluster, err = util.GetClusterFromMetadata(ctx, r.Client, vc.ObjectMeta)
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	ref := cluster.Spec.InfrastructureRef
+	if ref.Kind != "VSphereCluster" || ref.APIGroup != vmwarev1.GroupVersion.Group || ref.Name != vc.Name {
+		return nil, nil
+	}
+	return cluster, nil
 }
 
 func (r *ClusterReconciler) reconcileNormal(ctx context.Context, cluster *clusterv1.Cluster, vc *vmwarev1.VSphereCluster) (ctrl.Result, error) {
