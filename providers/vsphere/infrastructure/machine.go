@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/ptr"
+	bootstrapv1 "sigs.k8s.io/cluster-api/api/bootstrap/kubeadm/v1beta2"
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
 	"sigs.k8s.io/cluster-api/util"
 	"sigs.k8s.io/cluster-api/util/annotations"
@@ -46,6 +47,8 @@ type MachineReconciler struct {
 // +kubebuilder:rbac:groups=vmware.infrastructure.cluster.x-k8s.io,resources=vspheremachines;vspheremachines/status,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=vmware.infrastructure.cluster.x-k8s.io,resources=vspheremachinetemplates,verbs=get;list;watch
 // +kubebuilder:rbac:groups=cluster.x-k8s.io,resources=machines;machines/status,verbs=get;list;watch
+// +kubebuilder:rbac:groups=bootstrap.cluster.x-k8s.io,resources=kubeadmconfigs,verbs=get;list;watch
+// +kubebuilder:rbac:groups=apiextensions.k8s.io,resources=customresourcedefinitions,verbs=get;list;watch
 // +kubebuilder:rbac:groups=vmoperator.vmware.com,resources=virtualmachines,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups="",resources=persistentvolumeclaims,verbs=get;list;watch;create;delete
 
@@ -56,6 +59,7 @@ func (r *MachineReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manag
 		Owns(&vmopv1.VirtualMachine{}).
 		Watches(&clusterv1.Machine{}, handler.EnqueueRequestsFromMapFunc(
 			util.MachineToInfrastructureMapFunc(vmwarev1.GroupVersion.WithKind("VSphereMachine")))).
+		Watches(&bootstrapv1.KubeadmConfig{}, handler.EnqueueRequestsFromMapFunc(r.kubeadmConfigToVSphereMachine)).
 		WithEventFilter(predicates.ResourceNotPaused(mgr.GetScheme(), ctrl.LoggerFrom(ctx))).
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(r.Concurrency, 1)}).
 		Complete(r)
@@ -102,7 +106,11 @@ func (r *MachineReconciler) reconcileNormal(ctx context.Context, cluster *cluste
 		r.notProvisioned(vm, "WaitingForClusterInfrastructure", "waiting for the cluster's control-plane endpoint")
 		return ctrl.Result{}, nil
 	}
-	if machine.Spec.Bootstrap.DataSecretName == nil {
+	bootstrapData, err := r.bootstrapDataSecretName(ctx, machine)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if bootstrapData == "" {
 		r.notProvisioned(vm, "WaitingForBootstrapData", "waiting for the Machine's bootstrap data")
 		return ctrl.Result{}, nil
 	}
@@ -126,7 +134,7 @@ func (r *MachineReconciler) reconcileNormal(ctx context.Context, cluster *cluste
 		v.Spec.StorageClass = vm.Spec.StorageClass
 		v.Spec.PowerState = vmopv1.VirtualMachinePowerStateOn
 		v.Spec.Bootstrap = &vmopv1.VirtualMachineBootstrapSpec{CloudInit: &vmopv1.VirtualMachineBootstrapCloudInitSpec{
-			RawCloudConfig: &vmopv1.SecretKeySelector{Name: *machine.Spec.Bootstrap.DataSecretName, Key: bootstrapDataKey},
+			RawCloudConfig: &vmopv1.SecretKeySelector{Name: bootstrapData, Key: bootstrapDataKey},
 		}}
 		v.Spec.Volumes = virtualMachineVolumes(vm)
 		return controllerutil.SetControllerReference(vm, v, r.Client.Scheme())
