@@ -49,6 +49,8 @@ type options struct {
 	loadBalancer                                                 string
 	bootDelay                                                    time.Duration
 	guestPorts                                                   string
+	kubeAPIQPS                                                   float64
+	kubeAPIBurst                                                 int
 }
 
 func main() {
@@ -68,6 +70,8 @@ func main() {
 	flag.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "health and readiness probe address")
 	flag.BoolVar(&o.leaderElect, "leader-elect", false, "elect a leader so only one replica reconciles")
 	flag.IntVar(&o.concurrency, "vm-concurrency", 32, "VirtualMachines reconciled at once")
+	flag.Float64Var(&o.kubeAPIQPS, "kube-api-qps", clusterapi.ClientQPS+20, "requests per second to the Kubernetes API, for all controllers together (Cluster API's three mains' defaults and 20 for the supervisor's own)")
+	flag.IntVar(&o.kubeAPIBurst, "kube-api-burst", clusterapi.ClientBurst+30, "burst of requests to the Kubernetes API above --kube-api-qps")
 	flag.StringVar(&o.loadBalancer, "load-balancer", "", "LoadBalancer serving Service VIPs (default: the only one)")
 	flag.BoolVar(&o.embedded, "embedded", false, "start vcsim, etcd and kube-apiserver in-process and use them")
 	flag.StringVar(&o.stateDir, "state-dir", ".supervisor", "embedded mode: where the kubeconfig and env file go")
@@ -105,6 +109,10 @@ func run(ctx context.Context, o options) error {
 			return fmt.Errorf("failed to load a kubeconfig: %w", err)
 		}
 	}
+	// One manager runs Cluster API and the supervisor, so one client limit
+	// covers both, in the embedded stack too (its admin config allows 500).
+	cfg = rest.CopyConfig(cfg)
+	cfg.QPS, cfg.Burst = float32(o.kubeAPIQPS), o.kubeAPIBurst
 	password, err := readPassword(o)
 	if err != nil {
 		return err

@@ -20,6 +20,7 @@ import (
 	storagev1 "k8s.io/api/storage/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -80,7 +81,8 @@ func Main(m *testing.M) {
 
 // startPlatform runs, for the whole test binary, what every test shares:
 // the admission webhooks (ours and Cluster API's, with conversion) and
-// Cluster API's controllers, on a manager of their own. Tests start and
+// Cluster API's controllers, on a manager of their own with Cluster API's
+// client limits. Tests start and
 // stop many managers, and only one can serve the port the API server
 // calls; Cluster API's cache set-up may happen once per process.
 func startPlatform() (stop func(), err error) {
@@ -90,7 +92,9 @@ func startPlatform() (stop func(), err error) {
 	if err != nil {
 		return nil, err
 	}
-	mgr, err := ctrl.NewManager(env.Config, opts)
+	cfg := rest.CopyConfig(env.Config)
+	cfg.QPS, cfg.Burst = clusterapi.ClientQPS, clusterapi.ClientBurst
+	mgr, err := ctrl.NewManager(cfg, opts)
 	if err != nil {
 		return nil, err
 	}
