@@ -66,10 +66,11 @@ func (r *ClusterReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ 
 	if err != nil {
 		return ctrl.Result{}, fmt.Errorf("finding the Cluster of %s: %w", vc.Name, err)
 	}
-	if cluster == nil {
+	deleting := !vc.DeletionTimestamp.IsZero()
+	switch {
+	case cluster == nil && !deleting:
 		return ctrl.Result{}, nil // the Cluster's creation, or Cluster API setting the owner reference, brings us back
-	}
-	if annotations.IsPaused(cluster, vc) {
+	case cluster != nil && annotations.IsPaused(cluster, vc), cluster == nil && annotations.HasPaused(vc):
 		return ctrl.Result{}, nil
 	}
 	helper, err := patch.NewHelper(vc, r.Client)
@@ -81,7 +82,9 @@ func (r *ClusterReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ 
 			reterr = errors.Join(reterr, err)
 		}
 	}()
-	if !vc.DeletionTimestamp.IsZero() {
+	// A Cluster deleted before Cluster API set the owner reference leaves
+	// the VSphereCluster to be deleted without one: it still frees its VIP.
+	if deleting {
 		return r.reconcileDelete(ctx, vc)
 	}
 	return r.reconcileNormal(ctx, cluster, vc)
