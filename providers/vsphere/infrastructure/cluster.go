@@ -94,11 +94,15 @@ func (r *ClusterReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ 
 // set the owner reference (a second Cluster reconcile, a second or more
 // after creation) the Cluster its cluster-name label names, if that Cluster
 // has vc as its infrastructure. So the VIP is asked for as soon as both
-// exist, not after Cluster API's first rounds. nil if there is none yet.
+// exist, not after Cluster API's first rounds. nil if there is none (yet,
+// or any more).
 func (r *ClusterReconciler) clusterOf(ctx context.Context, vc *vmwarev1.VSphereCluster) (*clusterv1.Cluster, error) {
 	cluster, err := util.GetOwnerCluster(ctx, r.Client, vc.ObjectMeta)
-	if cluster != nil || err != nil {
-		return cluster, err
+	switch {
+	case err != nil && !apierrors.IsNotFound(err):
+		return nil, err
+	case cluster != nil:
+		return cluster, nil
 	}
 	if vc.Labels[clusterv1.ClusterNameLabel] == "" {
 		return nil, nil
