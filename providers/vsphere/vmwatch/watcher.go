@@ -1,6 +1,6 @@
 // Package vmwatch keeps the state of every VM under the supervisor's folder
-// current through one PropertyCollector (one filter on a ContainerView's
-// membership and on the VMs through a ListView), long polling
+// current through one PropertyCollector (a filter on a ContainerView's
+// membership, and one on the VMs through a ListView), long polling
 // WaitForUpdatesEx. Reconcilers read VM state from it instead of
 // asking vCenter per VM, and it wakes them when a VM they own changes, so an
 // idle supervisor makes no per-VM calls at all. VMs are keyed by instance
@@ -137,31 +137,28 @@ func (w *Watcher) watch(ctx context.Context) error {
 	}
 	defer func() { _ = pc.Destroy(context.WithoutCancel(ctx)) }()
 
-	// One filter follows the container view's membership and, through a
-	// ListView that this loop alone changes between polls, the VMs.
-	// (Traversing the container view directly needs no ListView, but vcsim
+	// One filter follows the container view's membership; a second follows
+	// the VMs through a ListView that this loop alone changes, between polls.
+	// (Traversing the container view directly is one filter less, but vcsim
 	// deadlocks re-traversing a view while VMs are being created into it.)
-	// One filter, not one per object set: vcsim re-collects every filter of
-	// a collector for every change of any object, so each extra filter
-	// costs a whole re-read per change.
+	if _, err := pc.CreateFilter(ctx, types.CreateFilter{Spec: types.PropertyFilterSpec{
+		ObjectSet: []types.ObjectSpec{{Obj: v.Reference()}},
+		PropSet:   []types.PropertySpec{{Type: "ContainerView", PathSet: []string{"view"}}},
+	}}); err != nil {
+		return fmt.Errorf("failed to create the membership filter: %w", err)
+	}
 	lv, err := view.NewManager(w.client).CreateListView(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("failed to create a list view: %w", err)
 	}
 	defer func() { _ = lv.Destroy(context.WithoutCancel(ctx)) }()
 	if _, err := pc.CreateFilter(ctx, types.CreateFilter{Spec: types.PropertyFilterSpec{
-		ObjectSet: []types.ObjectSpec{
-			{Obj: v.Reference()},
-			{
-				Obj:       lv.Reference(),
-				Skip:      types.NewBool(true),
-				SelectSet: []types.BaseSelectionSpec{&types.TraversalSpec{Type: "ListView", Path: "view"}},
-			},
-		},
-		PropSet: []types.PropertySpec{
-			{Type: "ContainerView", PathSet: []string{"view"}},
-			{Type: "VirtualMachine", PathSet: watchedProperties},
-		},
+		ObjectSet: []types.ObjectSpec{{
+			Obj:       lv.Reference(),
+			Skip:      types.NewBool(true),
+			SelectSet: []types.BaseSelectionSpec{&types.TraversalSpec{Type: "ListView", Path: "view"}},
+		}},
+		PropSet: []types.PropertySpec{{Type: "VirtualMachine", PathSet: watchedProperties}},
 	}}); err != nil {
 		return fmt.Errorf("failed to create the VM filter: %w", err)
 	}
