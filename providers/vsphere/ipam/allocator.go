@@ -119,6 +119,30 @@ func (a *Allocator) owned(ctx context.Context, network, ownerUID string) (netip.
 	return addrs[keep], true, nil
 }
 
+// ReleaseOthers frees the owner's addresses other than keep. Two reconciles
+// racing to create one VM (two managers) may each allocate an address
+// before one of them wins the right to clone; the winner calls this with
+// the address its VM gets, so the loser's is not held until the VM goes.
+// Only the winner may call it: the loser's address is never in use.
+func (a *Allocator) ReleaseOthers(ctx context.Context, network, ownerUID string, keep netip.Addr) error {
+	var mine vspherev1.IPAddressAllocationList
+	if err := a.Reader.List(ctx, &mine, client.MatchingLabels{
+		vspherev1.AllocationNetworkLabel:  network,
+		vspherev1.AllocationOwnerUIDLabel: ownerUID,
+	}); err != nil {
+		return fmt.Errorf("failed to list allocations of %s: %w", ownerUID, err)
+	}
+	for i := range mine.Items {
+		if addr, err := netip.ParseAddr(mine.Items[i].Spec.Address); err == nil && addr == keep {
+			continue
+		}
+		if err := a.Client.Delete(ctx, &mine.Items[i]); client.IgnoreNotFound(err) != nil {
+			return fmt.Errorf("failed to release allocation %s: %w", mine.Items[i].Name, err)
+		}
+	}
+	return nil
+}
+
 // Release frees every address allocated to the owner.
 func (a *Allocator) Release(ctx context.Context, ownerUID string) error {
 	err := a.Client.DeleteAllOf(ctx, &vspherev1.IPAddressAllocation{}, client.MatchingLabels{vspherev1.AllocationOwnerUIDLabel: ownerUID})

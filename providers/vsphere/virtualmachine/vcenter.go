@@ -144,6 +144,14 @@ func (r *Reconciler) createVM(ctx context.Context, vm *vmopv1.VirtualMachine) (c
 		}
 		return ctrl.Result{}, fmt.Errorf("failed to claim the clone: %w", err)
 	}
+	if nw != nil {
+		// The clone is ours: an address a racing reconcile allocated for
+		// this VM is not going to be used. Not fatal: the claim is made,
+		// and the VM's deletion frees every address of its owner anyway.
+		if err := r.IPAM.ReleaseOthers(ctx, plan.network.Name, string(vm.UID), nw.Address.Addr()); err != nil {
+			log.Error(err, "Could not release the addresses a racing reconcile allocated")
+		}
+	}
 
 	log.Info("Cloning VM", "image", vm.Spec.ImageName, "class", vm.Spec.ClassName, "ip", addrOf(nw))
 	template := object.NewVirtualMachine(r.Inventory.Session.Client, plan.image.Template)
