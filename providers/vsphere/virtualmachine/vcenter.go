@@ -144,14 +144,6 @@ func (r *Reconciler) createVM(ctx context.Context, vm *vmopv1.VirtualMachine) (c
 		}
 		return ctrl.Result{}, fmt.Errorf("failed to claim the clone: %w", err)
 	}
-	if nw != nil {
-		// The clone is ours: an address a racing reconcile allocated for
-		// this VM is not going to be used. Not fatal: the claim is made,
-		// and the VM's deletion frees every address of its owner anyway.
-		if err := r.IPAM.ReleaseOthers(ctx, plan.network.Name, string(vm.UID), nw.Address.Addr()); err != nil {
-			log.Error(err, "Could not release the addresses a racing reconcile allocated")
-		}
-	}
 
 	log.Info("Cloning VM", "image", vm.Spec.ImageName, "class", vm.Spec.ClassName, "ip", addrOf(nw))
 	template := object.NewVirtualMachine(r.Inventory.Session.Client, plan.image.Template)
@@ -164,6 +156,16 @@ func (r *Reconciler) createVM(ctx context.Context, vm *vmopv1.VirtualMachine) (c
 	// The task is recorded before anything else happens, so the next
 	// reconcile (here or after a restart) waits for it instead of cloning.
 	vm.Status.TaskRef = task.Reference().Value
+	if nw != nil {
+		// The clone is ours: an address a racing reconcile allocated for
+		// this VM will not be used. After the clone, not before it: a
+		// restart in between finds the VM by UUID, while one between the
+		// claim and the clone waits out the claim. Not fatal: the VM's
+		// deletion frees every address of its owner anyway.
+		if err := r.IPAM.ReleaseOthers(ctx, plan.network.Name, string(vm.UID), nw.Address.Addr()); err != nil {
+			log.Error(err, "Could not release the addresses a racing reconcile allocated")
+		}
+	}
 	vm.Status.Class = &vmopv1.LocalObjectRef{APIVersion: vmopv1.GroupVersion.String(), Kind: "VirtualMachineClass", Name: plan.class.Name}
 	vm.Status.Image = &plan.imageRef
 	conditions.Set(vm, metav1.Condition{Type: vmopv1.VirtualMachineConditionCreated, Status: metav1.ConditionFalse, Reason: "Cloning", Message: "vCenter is cloning the VM"})
