@@ -9,6 +9,7 @@ import (
 	bootstrapv1 "sigs.k8s.io/cluster-api/api/bootstrap/kubeadm/v1beta2"
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
 	"sigs.k8s.io/cluster-api/controllers/external"
+	"sigs.k8s.io/cluster-api/util"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 )
@@ -57,19 +58,13 @@ func (r *MachineReconciler) kubeadmConfigToVSphereMachine(ctx context.Context, o
 	if !ok || config.Status.DataSecretName == "" {
 		return nil
 	}
-	for _, owner := range config.OwnerReferences {
-		if owner.Kind != "Machine" {
-			continue
-		}
-		machine := &clusterv1.Machine{}
-		if err := r.Client.Get(ctx, client.ObjectKey{Namespace: config.Namespace, Name: owner.Name}, machine); err != nil {
-			return nil
-		}
-		infra := machine.Spec.InfrastructureRef
-		if infra.Kind != "VSphereMachine" || infra.Name == "" {
-			return nil
-		}
-		return []reconcile.Request{{NamespacedName: client.ObjectKey{Namespace: machine.Namespace, Name: infra.Name}}}
+	machine, err := util.GetOwnerMachine(ctx, r.Client, config.ObjectMeta)
+	if err != nil || machine == nil {
+		return nil
 	}
-	return nil
+	infra := machine.Spec.InfrastructureRef
+	if infra.Kind != "VSphereMachine" || infra.Name == "" {
+		return nil
+	}
+	return []reconcile.Request{{NamespacedName: client.ObjectKey{Namespace: machine.Namespace, Name: infra.Name}}}
 }

@@ -88,12 +88,9 @@ func (a *Allocator) Ensure(ctx context.Context, network *vspherev1.WorkloadNetwo
 // owned returns the owner's existing address; if racing reconciles left it
 // more than one, it keeps the lowest and releases the rest.
 func (a *Allocator) owned(ctx context.Context, network, ownerUID string) (netip.Addr, bool, error) {
-	var mine vspherev1.IPAddressAllocationList
-	if err := a.Reader.List(ctx, &mine, client.MatchingLabels{
-		vspherev1.AllocationNetworkLabel:  network,
-		vspherev1.AllocationOwnerUIDLabel: ownerUID,
-	}); err != nil {
-		return netip.Addr{}, false, fmt.Errorf("failed to list allocations of %s: %w", ownerUID, err)
+	mine, err := a.ownerAllocations(ctx, network, ownerUID)
+	if err != nil {
+		return netip.Addr{}, false, err
 	}
 	if len(mine.Items) == 0 {
 		return netip.Addr{}, false, nil
@@ -125,12 +122,9 @@ func (a *Allocator) owned(ctx context.Context, network, ownerUID string) (netip.
 // the address its VM gets, so the loser's is not held until the VM goes.
 // Only the winner may call it: the loser's address is never in use.
 func (a *Allocator) ReleaseOthers(ctx context.Context, network, ownerUID string, keep netip.Addr) error {
-	var mine vspherev1.IPAddressAllocationList
-	if err := a.Reader.List(ctx, &mine, client.MatchingLabels{
-		vspherev1.AllocationNetworkLabel:  network,
-		vspherev1.AllocationOwnerUIDLabel: ownerUID,
-	}); err != nil {
-		return fmt.Errorf("failed to list allocations of %s: %w", ownerUID, err)
+	mine, err := a.ownerAllocations(ctx, network, ownerUID)
+	if err != nil {
+		return err
 	}
 	for i := range mine.Items {
 		if addr, err := netip.ParseAddr(mine.Items[i].Spec.Address); err == nil && addr == keep {
@@ -141,6 +135,18 @@ func (a *Allocator) ReleaseOthers(ctx context.Context, network, ownerUID string,
 		}
 	}
 	return nil
+}
+
+// ownerAllocations lists the owner's allocations on the network, uncached.
+func (a *Allocator) ownerAllocations(ctx context.Context, network, ownerUID string) (*vspherev1.IPAddressAllocationList, error) {
+	var mine vspherev1.IPAddressAllocationList
+	if err := a.Reader.List(ctx, &mine, client.MatchingLabels{
+		vspherev1.AllocationNetworkLabel:  network,
+		vspherev1.AllocationOwnerUIDLabel: ownerUID,
+	}); err != nil {
+		return nil, fmt.Errorf("failed to list allocations of %s: %w", ownerUID, err)
+	}
+	return &mine, nil
 }
 
 // Release frees every address allocated to the owner.
