@@ -82,9 +82,9 @@ func Main(m *testing.M) {
 // startPlatform runs, for the whole test binary, what every test shares:
 // the admission webhooks (ours and Cluster API's, with conversion) and
 // Cluster API's controllers, on a manager of their own with Cluster API's
-// client limits. Tests start and
-// stop many managers, and only one can serve the port the API server
-// calls; Cluster API's cache set-up may happen once per process.
+// client limits. Tests start and stop many managers, and only one can
+// serve the port the API server calls; Cluster API's cache set-up may
+// happen once per process.
 func startPlatform() (stop func(), err error) {
 	opts, err := clusterapi.ManagerOptions(ctrl.Options{
 		Scheme: scheme, Metrics: metricsserver.Options{BindAddress: "0"}, WebhookServer: env.WebhookServer(),
