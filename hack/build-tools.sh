@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Builds the development/test binaries into a bin directory:
 #   kube-apiserver, etcd   (envtest control plane; KUBEBUILDER_ASSETS=<bin>)
+#   kube-controller-manager (garbage collector, namespaces, PVC protection)
 #   controller-gen         (CRD / deepcopy generation)
 #   govc                   (vSphere CLI)
 #
 # Usage: hack/build-tools.sh [BIN_DIR]    (default: <repo-root>/bin)
 #
-# Versions are pinned in hack/tools/go.mod (kube-apiserver, etcd,
-# controller-gen) and below (govc). A binary that already exists in BIN_DIR is
-# skipped, so a second run takes seconds; delete it to force a rebuild.
+# Versions are pinned in hack/tools/go.mod (kube-apiserver,
+# kube-controller-manager, etcd, controller-gen) and below (govc). A binary
+# that already exists in BIN_DIR is skipped, so a second run takes seconds;
+# delete it to force a rebuild.
 # Works from any directory.
 set -euo pipefail
 
@@ -55,25 +57,33 @@ build() {
 	log "${name}: done in $((SECONDS - start))s -> ${out}"
 }
 
-# kube-apiserver ------------------------------------------------------------
-if [[ ! -x "${BIN_DIR}/kube-apiserver" ]]; then
+# kube-apiserver, kube-controller-manager -----------------------------------
+# Both from k8s.io/kubernetes at the version hack/tools/go.mod selects, with
+# the version stamped in as a release build does (clients and Cluster API read
+# it from /version).
+k8s_ldflags() {
+	local k8s_version k8s_major k8s_minor flags="-s -w"
 	k8s_version="$(version_of k8s.io/kubernetes)" # e.g. v1.36.3
 	k8s_major="${k8s_version#v}"
 	k8s_major="${k8s_major%%.*}"
 	k8s_minor="${k8s_version#v*.}"
 	k8s_minor="${k8s_minor%%.*}"
-	k8s_ldflags="-s -w"
 	for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-		k8s_ldflags+=" -X ${pkg}.gitVersion=${k8s_version}"
-		k8s_ldflags+=" -X ${pkg}.gitMajor=${k8s_major}"
-		k8s_ldflags+=" -X ${pkg}.gitMinor=${k8s_minor}"
-		k8s_ldflags+=" -X ${pkg}.gitTreeState=clean"
+		flags+=" -X ${pkg}.gitVersion=${k8s_version}"
+		flags+=" -X ${pkg}.gitMajor=${k8s_major}"
+		flags+=" -X ${pkg}.gitMinor=${k8s_minor}"
+		flags+=" -X ${pkg}.gitTreeState=clean"
 	done
-	log "kube-apiserver: version ${k8s_version} (this takes several minutes)"
-	build kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver -ldflags "${k8s_ldflags}"
-else
-	build kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver
-fi
+	echo "${flags}"
+}
+for component in kube-apiserver kube-controller-manager; do
+	if [[ ! -x "${BIN_DIR}/${component}" ]]; then
+		log "${component}: this takes several minutes"
+		build "${component}" "k8s.io/kubernetes/cmd/${component}" -ldflags "$(k8s_ldflags)"
+	else
+		build "${component}" "k8s.io/kubernetes/cmd/${component}"
+	fi
+done
 
 # etcd ----------------------------------------------------------------------
 # hack/tools/cmd/etcd is a two-line main calling etcdmain.Main; the etcd

@@ -7,5 +7,6 @@ package tools
 import (
 	_ "go.etcd.io/etcd/server/v3/etcdmain"
 	_ "k8s.io/kubernetes/cmd/kube-apiserver"
+	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
 	_ "sigs.k8s.io/controller-tools/cmd/controller-gen"
 )
