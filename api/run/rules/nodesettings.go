@@ -110,32 +110,3 @@ func TrustedPEM(ca TrustedCA) ([]byte, error) {
 	}
 	return raw, nil
 }
-
-// ValidateProxyAndTrust checks any version's settings.network.proxy and
-// .trust (path is settings.network); they share rules' shapes, and an
-// absent setting reads as an empty one.
-func ValidateProxyAndTrust(path *field.Path, proxy, trust any) field.ErrorList {
-	var p Proxy
-	var t Trust
-	if err := CopyJSON(proxy, &p); err != nil {
-		return field.ErrorList{field.InternalError(path.Child("proxy"), err)}
-	}
-	if err := CopyJSON(trust, &t); err != nil {
-		return field.ErrorList{field.InternalError(path.Child("trust"), err)}
-	}
-	return append(ValidateProxy(path.Child("proxy"), &p), ValidateTrust(path.Child("trust"), &t)...)
-}
-
-// DefaultProxyAndTrust gives a cluster that sets no proxy or trust the
-// TkgServiceConfiguration's; P and T are any version's ProxyConfiguration
-// and TrustConfiguration, which share rules' shapes.
-func DefaultProxyAndTrust[P, T any](proxy **P, trust **T, f Facts) {
-	if *proxy == nil && f.DefaultProxy != nil {
-		*proxy = new(P)
-		_ = CopyJSON(f.DefaultProxy, *proxy) // same shape: cannot fail
-	}
-	if *trust == nil && f.DefaultTrust != nil {
-		*trust = new(T)
-		_ = CopyJSON(f.DefaultTrust, *trust)
-	}
-}

@@ -80,13 +80,14 @@ func TestUpgradeRules(t *testing.T) {
 func TestProxyAndTrustRules(t *testing.T) {
 	bad := "ftp://proxy"
 	noHost := "http://"
-	errs := ValidateProxyAndTrust(field.NewPath("spec", "settings", "network"),
-		&Proxy{HTTPProxy: &bad, HTTPSProxy: &noHost},
-		&Trust{AdditionalTrustedCAs: []TrustedCA{
-			{Name: "ok", Data: base64.StdEncoding.EncodeToString([]byte("not pem"))},
-			{Name: "ok", Data: "%%%"},
-			{Name: "Bad Name", Data: ""},
-		}})
+	s := validSettings()
+	s.Network.Proxy = &Proxy{HTTPProxy: &bad, HTTPSProxy: &noHost}
+	s.Network.Trust = &Trust{AdditionalTrustedCAs: []TrustedCA{
+		{Name: "ok", Data: base64.StdEncoding.EncodeToString([]byte("not pem"))},
+		{Name: "ok", Data: "%%%"},
+		{Name: "Bad Name", Data: ""},
+	}}
+	errs := ValidateSettings(field.NewPath("spec", "settings"), s, Facts{})
 	want := []string{
 		"spec.settings.network.proxy.httpProxy",
 		"spec.settings.network.proxy.httpsProxy",
@@ -108,7 +109,7 @@ func TestProxyAndTrustRules(t *testing.T) {
 	if len(errs) != len(want) {
 		t.Errorf("want %d errors, got %d: %v", len(want), len(errs), errs)
 	}
-	if errs := ValidateProxyAndTrust(field.NewPath("n"), nil, nil); len(errs) != 0 {
-		t.Errorf("absent settings must be valid: %v", errs)
+	if errs := ValidateSettings(field.NewPath("n"), validSettings(), Facts{}); len(errs) != 0 {
+		t.Errorf("absent proxy and trust must be valid: %v", errs)
 	}
 }

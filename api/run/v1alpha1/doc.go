@@ -4,6 +4,10 @@
 // (converted to and from the v1alpha3 hub), TanzuKubernetesRelease and
 // TkgServiceConfiguration (same shape as their v1alpha2 storage versions).
 //
+// Defaulting and validation of what every version shares (spec.settings,
+// release resolution, counts and classes) are rules'; this package names
+// its own field paths and must not restate them.
+//
 // +kubebuilder:object:generate=true
 // +groupName=run.tanzu.vmware.com
 package v1alpha1

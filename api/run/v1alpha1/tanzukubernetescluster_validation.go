@@ -1,7 +1,6 @@
 package v1alpha1
 
 import (
-	apivalidation "k8s.io/apimachinery/pkg/api/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/open-supervisor/supervisor/api/run/rules"
@@ -18,42 +17,15 @@ func (c *TanzuKubernetesCluster) ValidateCreate(f rules.Facts) field.ErrorList {
 	errs = append(errs, validatePool(top.Child("controlPlane"), cp, f)...)
 	errs = append(errs, validatePool(top.Child("workers"), workers, f)...)
 	errs = append(errs, validateDistribution(spec.Child("distribution"), c.Spec.Distribution, f.Releases)...)
-
-	var n Network
-	var storage Storage
-	if s := c.Spec.Settings; s != nil && s.Network != nil {
-		n = *s.Network
-	}
-	if s := c.Spec.Settings; s != nil && s.Storage != nil {
-		storage = *s.Storage
-	}
-	var cni string
-	if n.CNI != nil {
-		cni = n.CNI.Name
-	}
-	errs = append(errs, rules.ValidateNetwork(spec.Child("settings", "network"), cni, blocks(n.Pods), blocks(n.Services), f.SupervisorNetworks)...)
-	errs = append(errs, rules.ValidateProxyAndTrust(spec.Child("settings", "network"), n.Proxy, n.Trust)...)
-	return append(errs, rules.ValidateStorageSettings(spec.Child("settings", "storage"), storage.Classes, storage.DefaultClass, f.StorageClasses)...)
+	return append(errs, rules.ValidateSettings(spec.Child("settings"), c.Spec.Settings, f)...)
 }
 
 // ValidateUpdate checks a change: the new object must be valid, its network
-// settings are immutable (pod and service ranges and the CNI are fixed
-// into every node and the CNI's state at creation) and the version moves
-// only forward, one minor at a time.
+// settings keep what rules.ValidateSettingsUpdate makes immutable and the
+// version moves only forward, one minor at a time.
 func (c *TanzuKubernetesCluster) ValidateUpdate(old *TanzuKubernetesCluster, f rules.Facts) field.ErrorList {
 	errs := c.ValidateCreate(f)
-	network := field.NewPath("spec", "settings", "network")
-	var oldN, newN Network
-	if s := old.Spec.Settings; s != nil && s.Network != nil {
-		oldN = *s.Network
-	}
-	if s := c.Spec.Settings; s != nil && s.Network != nil {
-		newN = *s.Network
-	}
-	errs = append(errs, apivalidation.ValidateImmutableField(newN.CNI, oldN.CNI, network.Child("cni"))...)
-	errs = append(errs, apivalidation.ValidateImmutableField(blocks(newN.Pods), blocks(oldN.Pods), network.Child("pods", "cidrBlocks"))...)
-	errs = append(errs, apivalidation.ValidateImmutableField(blocks(newN.Services), blocks(oldN.Services), network.Child("services", "cidrBlocks"))...)
-	errs = append(errs, apivalidation.ValidateImmutableField(newN.ServiceDomain, oldN.ServiceDomain, network.Child("serviceDomain"))...)
+	errs = append(errs, rules.ValidateSettingsUpdate(field.NewPath("spec", "settings"), old.Spec.Settings, c.Spec.Settings)...)
 	return append(errs, rules.ValidateUpgrade(field.NewPath("spec", "distribution", "fullVersion"),
 		old.Spec.Distribution.Version, c.Spec.Distribution.Version)...)
 }
@@ -76,11 +48,4 @@ func validateDistribution(path *field.Path, d Distribution, releases []rules.Rel
 		return field.ErrorList{field.NotFound(path.Child("fullVersion"), d.Version)}
 	}
 	return rules.ValidateHint(path.Child("version"), d.VersionHint, d.Version)
-}
-
-func blocks(r *NetworkRanges) []string {
-	if r == nil {
-		return nil
-	}
-	return r.CIDRBlocks
 }

@@ -3,6 +3,10 @@
 // and volumes (converted to and from the v1alpha3 hub), and the storage
 // versions of TanzuKubernetesRelease and TkgServiceConfiguration.
 //
+// The TanzuKubernetesCluster defaults and validates through the hub, plus
+// its deprecated distribution; this package must not restate v1alpha3's or
+// rules' checks.
+//
 // +kubebuilder:object:generate=true
 // +groupName=run.tanzu.vmware.com
 package v1alpha2

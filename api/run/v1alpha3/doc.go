@@ -5,6 +5,10 @@
 // and from it. JSON field names follow VMware's so manifests written for
 // vSphere apply unchanged.
 //
+// Defaulting and validation of what every version shares (spec.settings,
+// release resolution, counts and classes) are rules'; this package names
+// its own field paths and must not restate them.
+//
 // +kubebuilder:object:generate=true
 // +groupName=run.tanzu.vmware.com
 package v1alpha3

@@ -4,7 +4,6 @@ import (
 	"path"
 
 	corev1 "k8s.io/api/core/v1"
-	apivalidation "k8s.io/apimachinery/pkg/api/validation"
 	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -36,41 +35,15 @@ func (c *TanzuKubernetesCluster) ValidateCreate(f rules.Facts) field.ErrorList {
 		}
 		errs = append(errs, validatePool(pp, p.TopologySettings, f)...)
 	}
-	var n Network
-	var storage Storage
-	if s := c.Spec.Settings; s != nil && s.Network != nil {
-		n = *s.Network
-	}
-	if s := c.Spec.Settings; s != nil && s.Storage != nil {
-		storage = *s.Storage
-	}
-	var cni string
-	if n.CNI != nil {
-		cni = n.CNI.Name
-	}
-	errs = append(errs, rules.ValidateNetwork(spec.Child("settings", "network"), cni, blocks(n.Pods), blocks(n.Services), f.SupervisorNetworks)...)
-	errs = append(errs, rules.ValidateProxyAndTrust(spec.Child("settings", "network"), n.Proxy, n.Trust)...)
-	return append(errs, rules.ValidateStorageSettings(spec.Child("settings", "storage"), storage.Classes, storage.DefaultClass, f.StorageClasses)...)
+	return append(errs, rules.ValidateSettings(spec.Child("settings"), c.Spec.Settings, f)...)
 }
 
 // ValidateUpdate checks a change: the new object must be valid, its network
-// settings are immutable (pod and service ranges and the CNI are fixed
-// into every node and the CNI's state at creation) and every pool's
-// release moves only forward, one minor at a time.
+// settings keep what rules.ValidateSettingsUpdate makes immutable and every
+// pool's release moves only forward, one minor at a time.
 func (c *TanzuKubernetesCluster) ValidateUpdate(old *TanzuKubernetesCluster, f rules.Facts) field.ErrorList {
 	errs := c.ValidateCreate(f)
-	network := field.NewPath("spec", "settings", "network")
-	var oldN, newN Network
-	if s := old.Spec.Settings; s != nil && s.Network != nil {
-		oldN = *s.Network
-	}
-	if s := c.Spec.Settings; s != nil && s.Network != nil {
-		newN = *s.Network
-	}
-	errs = append(errs, apivalidation.ValidateImmutableField(newN.CNI, oldN.CNI, network.Child("cni"))...)
-	errs = append(errs, apivalidation.ValidateImmutableField(blocks(newN.Pods), blocks(oldN.Pods), network.Child("pods", "cidrBlocks"))...)
-	errs = append(errs, apivalidation.ValidateImmutableField(blocks(newN.Services), blocks(oldN.Services), network.Child("services", "cidrBlocks"))...)
-	errs = append(errs, apivalidation.ValidateImmutableField(newN.ServiceDomain, oldN.ServiceDomain, network.Child("serviceDomain"))...)
+	errs = append(errs, rules.ValidateSettingsUpdate(field.NewPath("spec", "settings"), old.Spec.Settings, c.Spec.Settings)...)
 
 	top := field.NewPath("spec", "topology")
 	errs = append(errs, validateUpgrade(top.Child("controlPlane"), old.Spec.Topology.ControlPlane.TKR, c.Spec.Topology.ControlPlane.TKR)...)
@@ -115,11 +88,4 @@ func validateUpgrade(p *field.Path, old, cur TKRReference) field.ErrorList {
 	}
 	return rules.ValidateUpgrade(p.Child("tkr", "reference", "name"),
 		rules.ReleaseVersion(old.Reference.Name), rules.ReleaseVersion(cur.Reference.Name))
-}
-
-func blocks(r *NetworkRanges) []string {
-	if r == nil {
-		return nil
-	}
-	return r.CIDRBlocks
 }

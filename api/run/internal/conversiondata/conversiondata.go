@@ -1,7 +1,3 @@
-// Package conversiondata keeps what one run.tanzu.vmware.com version cannot
-// express in an annotation of the converted object, so that a round trip
-// through another version loses nothing (Cluster API's conversion-data
-// pattern).
 package conversiondata
 
 import (

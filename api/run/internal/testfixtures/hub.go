@@ -1,6 +1,3 @@
-// Package testfixtures holds fully filled run.tanzu.vmware.com objects for
-// the conversion tests of every version: every field set, so a field a
-// conversion forgets shows up as a difference.
 package testfixtures
 
 import (

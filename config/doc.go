@@ -1,0 +1,15 @@
+// Package config holds the deployment manifests and hands them to Go code:
+// the project's CRDs (crd/bases), RBAC (rbac) and webhook configurations
+// (webhook/manifests.yaml), which `make manifests` generates from the API
+// types and kubebuilder markers, and the CRDs and webhook configurations of
+// Cluster API (crd/capi, webhook/capi), which hack/capi-manifests.sh copies
+// from the module go.mod pins. It embeds the CRDs and webhook
+// configurations and parses them, strictly and refusing unexpected kinds,
+// so that the embedded supervisor and the tests install exactly what was
+// generated.
+//
+// It must not change what it parses (an installer rewrites webhook client
+// configurations and conversion settings for where it serves them), and
+// the YAML here is never edited by hand: change the API types or markers,
+// or the Cluster API pin, and run `make manifests`.
+package config
