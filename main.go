@@ -1,9 +1,11 @@
 // Command supervisor is the Open Supervisor manager: one controller-runtime
-// manager running the VM service against vCenter, the namespace controller,
-// lbapi (Service VIPs on HAProxy) and the admission webhooks. With
-// --embedded it first starts its own vCenter simulator, etcd,
-// kube-apiserver and HAProxy appliance (`make run`), so it needs nothing
-// else.
+// manager running everything manager.Setup registers (Cluster API, the
+// infrastructure provider, the VM service against vCenter, the
+// TanzuKubernetesCluster, release and namespace controllers, lbapi and the
+// admission webhooks). With --embedded it first starts the embedded stack
+// (embedded.Start: a vCenter simulator, etcd, kube-apiserver,
+// kube-controller-manager and HAProxy; `make run`), so it needs nothing
+// else. This file holds flags and process concerns only.
 package main
 
 import (
@@ -23,11 +25,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	"github.com/open-supervisor/supervisor/api"
-	"github.com/open-supervisor/supervisor/controllers/namespace"
-	"github.com/open-supervisor/supervisor/controllers/tanzukubernetescluster"
-	"github.com/open-supervisor/supervisor/controllers/tanzukubernetesrelease"
-	"github.com/open-supervisor/supervisor/internal/webhooks"
-	lbcontroller "github.com/open-supervisor/supervisor/lbapi/controller"
+	"github.com/open-supervisor/supervisor/embedded"
+	"github.com/open-supervisor/supervisor/manager"
 	"github.com/open-supervisor/supervisor/providers/clusterapi"
 	"github.com/open-supervisor/supervisor/providers/vsphere"
 	"github.com/open-supervisor/supervisor/providers/vsphere/infrastructure"
@@ -38,7 +37,6 @@ import (
 type options struct {
 	vcServer, vcUsername, vcPasswordFile, vcCAFile, vcThumbprint string
 	vcInsecure                                                   bool
-	vcPassword                                                   string // set by the embedded stack only
 	datacenter, cluster, vmFolder                                string
 	defaultNetwork, contentLibrary                               string
 	metricsAddr, probeAddr                                       string
@@ -91,32 +89,15 @@ func main() {
 }
 
 func run(ctx context.Context, o options) error {
-	var cfg *rest.Config
-	var extra []func(ctrl.Manager) error
-	var webhookServer webhook.Server
-	if o.embedded {
-		stack, err := startEmbedded(ctx, &o)
-		if err != nil {
-			return err
-		}
-		defer stack.stop()
-		cfg = stack.config
-		webhookServer = stack.env.WebhookServer()
-		extra = append(extra, stack.addToManager)
-	} else {
-		var err error
-		if cfg, err = ctrl.GetConfig(); err != nil {
-			return fmt.Errorf("failed to load a kubeconfig: %w", err)
-		}
+	cfg, webhookServer, setup, stop, err := platform(ctx, o)
+	if err != nil {
+		return err
 	}
+	defer stop()
 	// One manager runs Cluster API and the supervisor, so one client limit
 	// covers both, in the embedded stack too (its admin config allows 500).
 	cfg = rest.CopyConfig(cfg)
 	cfg.QPS, cfg.Burst = float32(o.kubeAPIQPS), o.kubeAPIBurst
-	password, err := readPassword(o)
-	if err != nil {
-		return err
-	}
 
 	// Cluster API runs in this manager; its presets decide how Secrets are cached.
 	mgrOpts, err := clusterapi.ManagerOptions(ctrl.Options{
@@ -135,78 +116,90 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return fmt.Errorf("failed to create the manager: %w", err)
 	}
-	clusterCache, err := clusterapi.Setup(ctx, mgr, clusterapi.Options{})
-	if err != nil {
-		return fmt.Errorf("failed to set up Cluster API: %w", err)
-	}
-	if o.embedded {
-		// Simulated guests answer within seconds of booting; Cluster API's
-		// 30 s wait after a failed first connection is for real ones.
-		if cc, ok := clusterCache.(interface{ SetConnectionCreationRetryInterval(time.Duration) }); ok {
-			cc.SetConnectionCreationRetryInterval(time.Second)
-		}
-	}
-	if err := infrastructure.Setup(ctx, mgr, infrastructure.Options{MachineConcurrency: o.concurrency}); err != nil {
-		return fmt.Errorf("failed to set up the infrastructure provider: %w", err)
-	}
 	sessions := session.NewCache()
 	defer sessions.Logout(context.WithoutCancel(ctx))
-	if _, err := vsphere.Setup(ctx, mgr, vsphere.Options{
-		VCenter: session.Params{
-			Server: o.vcServer, Username: o.vcUsername, Password: password,
-			CAFile: o.vcCAFile, Thumbprint: o.vcThumbprint, Insecure: o.vcInsecure,
-			UserAgent: "open-supervisor",
-		},
-		Inventory:         inventory.Config{Datacenter: o.datacenter, Cluster: o.cluster, Folder: o.vmFolder},
-		DefaultNetwork:    o.defaultNetwork,
-		ContentLibrary:    o.contentLibrary,
-		ImageSyncInterval: 10 * time.Minute,
-		Concurrency:       o.concurrency,
-		Sessions:          sessions,
-	}); err != nil {
+	managerOpts, err := o.managerOptions(sessions)
+	if err != nil {
 		return err
 	}
-	if err := (&namespace.Reconciler{Client: mgr.GetClient(), Reader: mgr.GetAPIReader()}).SetupWithManager(mgr); err != nil {
-		return fmt.Errorf("failed to set up the namespace controller: %w", err)
+	if _, err := setup(ctx, mgr, managerOpts); err != nil {
+		return err
 	}
-	if err := (&tanzukubernetesrelease.Reconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
-		return fmt.Errorf("failed to set up the release controller: %w", err)
+	if err := addProbes(mgr); err != nil {
+		return err
 	}
-	if err := (&tanzukubernetescluster.Reconciler{
-		Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("tanzukubernetescluster-controller"),
-	}).SetupWithManager(ctx, mgr); err != nil {
-		return fmt.Errorf("failed to set up the TanzuKubernetesCluster controller: %w", err)
-	}
-	if err := (&lbcontroller.Reconciler{
-		Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("lbapi"), LoadBalancer: o.loadBalancer,
-	}).SetupWithManager(mgr); err != nil {
-		return fmt.Errorf("failed to set up lbapi: %w", err)
-	}
-	if err := webhooks.Setup(mgr); err != nil {
-		return fmt.Errorf("failed to set up the webhooks: %w", err)
-	}
-	for _, add := range extra {
-		if err := add(mgr); err != nil {
-			return err
+	ctrl.Log.Info("Starting the supervisor manager", "vcenter", redact(managerOpts.VSphere.VCenter.Server))
+	return mgr.Start(ctx)
+}
+
+// setupFunc registers the supervisor on a manager: manager.Setup, or the
+// embedded stack's Setup, which points it at the stack first.
+type setupFunc func(context.Context, ctrl.Manager, manager.Options) (*manager.Supervisor, error)
+
+// platform returns the API server to run against, where its webhooks
+// are served, and how to set up the supervisor: the embedded stack's with
+// --embedded, else the kubeconfig's (or in-cluster) and flags.
+func platform(ctx context.Context, o options) (*rest.Config, webhook.Server, setupFunc, func(), error) {
+	if !o.embedded {
+		cfg, err := ctrl.GetConfig()
+		if err != nil {
+			return nil, nil, nil, nil, fmt.Errorf("failed to load a kubeconfig: %w", err)
 		}
+		return cfg, nil, manager.Setup, func() {}, nil
 	}
+	stack, err := embedded.Start(ctx, embedded.Options{
+		StateDir: o.stateDir, AssetsDir: o.assetsDir, BootDelay: o.bootDelay, GuestPorts: o.guestPorts,
+	})
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	return stack.Config, stack.WebhookServer(), stack.Setup, stack.Stop, nil
+}
+
+// managerOptions turns the flags into the supervisor's options. The
+// embedded stack replaces what points at vCenter and HAProxy.
+func (o options) managerOptions(sessions *session.Cache) (manager.Options, error) {
+	mo := manager.Options{
+		VSphere: vsphere.Options{
+			VCenter: session.Params{
+				Server: o.vcServer, Username: o.vcUsername,
+				CAFile: o.vcCAFile, Thumbprint: o.vcThumbprint, Insecure: o.vcInsecure,
+				UserAgent: "open-supervisor",
+			},
+			Inventory:         inventory.Config{Datacenter: o.datacenter, Cluster: o.cluster, Folder: o.vmFolder},
+			DefaultNetwork:    o.defaultNetwork,
+			ContentLibrary:    o.contentLibrary,
+			ImageSyncInterval: 10 * time.Minute,
+			Concurrency:       o.concurrency,
+			Sessions:          sessions,
+		},
+		Infrastructure: infrastructure.Options{MachineConcurrency: o.concurrency},
+		LoadBalancer:   o.loadBalancer,
+	}
+	if o.embedded {
+		return mo, nil
+	}
+	password, err := readPassword(o)
+	if err != nil {
+		return mo, err
+	}
+	mo.VSphere.VCenter.Password = password
+	return mo, nil
+}
+
+// addProbes adds the health and readiness checks; ready means the
+// webhooks serve.
+func addProbes(mgr ctrl.Manager) error {
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return err
 	}
 	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
 		return err
 	}
-	if err := mgr.AddReadyzCheck("webhooks", mgr.GetWebhookServer().StartedChecker()); err != nil {
-		return err
-	}
-	ctrl.Log.Info("Starting the supervisor manager", "vcenter", redact(o.vcServer))
-	return mgr.Start(ctx)
+	return mgr.AddReadyzCheck("webhooks", mgr.GetWebhookServer().StartedChecker())
 }
 
 func readPassword(o options) (string, error) {
-	if o.vcPassword != "" {
-		return o.vcPassword, nil
-	}
 	if o.vcPasswordFile != "" {
 		b, err := os.ReadFile(o.vcPasswordFile)
 		if err != nil {

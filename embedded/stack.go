@@ -1,4 +1,12 @@
-package main
+// Package embedded is the supervisor's embedded stack, started by
+// `supervisor --embedded` (`make run`): the vCenter simulator with its
+// simulated guests (embedded/vcsim), a local Kubernetes control plane
+// (embedded/kube), HAProxy behind the project's Data Plane API appliance,
+// simulated guest clusters (embedded/guestsim) and the objects a fresh
+// supervisor starts with (embedded/fixtures). It is product, not test code:
+// it must not import anything under test/, and tests build on it like any
+// user. It registers controllers only through manager.Setup.
+package embedded
 
 import (
 	"context"
@@ -18,17 +26,20 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	"github.com/open-supervisor/supervisor/api"
 	lbv1 "github.com/open-supervisor/supervisor/api/lbapi/v1alpha1"
 	runv1 "github.com/open-supervisor/supervisor/api/run/v1alpha2"
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
+	"github.com/open-supervisor/supervisor/embedded/fixtures"
+	"github.com/open-supervisor/supervisor/embedded/guestsim"
+	"github.com/open-supervisor/supervisor/embedded/kube"
+	"github.com/open-supervisor/supervisor/embedded/vcsim"
 	"github.com/open-supervisor/supervisor/lbapi/appliance"
+	"github.com/open-supervisor/supervisor/manager"
+	"github.com/open-supervisor/supervisor/providers/vsphere/session"
 	"github.com/open-supervisor/supervisor/templates"
-	"github.com/open-supervisor/supervisor/test/embedded"
-	testenv "github.com/open-supervisor/supervisor/test/envtest"
-	"github.com/open-supervisor/supervisor/test/guestsim"
-	"github.com/open-supervisor/supervisor/test/vcsim"
 )
 
 // The embedded load balancer's VIPs, on loopback so that traffic through
@@ -44,88 +55,126 @@ const (
 	lbapiNamespace       = "lbapi-system"
 )
 
-// embeddedStack is vcsim, etcd, kube-apiserver and the HAProxy appliance
+// Options configure the embedded stack.
+type Options struct {
+	// StateDir receives the kubeconfig, the env file and HAProxy's files.
+	StateDir string
+	// AssetsDir holds kube-apiserver, kube-controller-manager and etcd
+	// ("" finds bin/).
+	AssetsDir string
+	// BootDelay is how long a simulated guest takes to report its IP and
+	// to boot Kubernetes.
+	BootDelay time.Duration
+	// GuestPorts are the simulated guest clusters' API server ports,
+	// "<first>-<last>".
+	GuestPorts string
+}
+
+// Stack is vcsim, the Kubernetes control plane and the HAProxy appliance
 // started for `make run`.
-type embeddedStack struct {
+type Stack struct {
+	// Config is the admin config of the stack's API server.
+	Config *rest.Config
 	sim    *vcsim.Simulator
-	env    *testenv.Environment
+	env    *kube.Environment
 	lb     *appliance.Appliance
 	lbCA   []byte
 	lbPass string
-	config *rest.Config
 	dir    string
 	// bootDelay and guestPorts configure the simulated guests.
 	bootDelay  time.Duration
 	guestPorts [2]int32
 }
 
-func startEmbedded(ctx context.Context, o *options) (*embeddedStack, error) {
+// Start starts the simulator, the control plane and HAProxy, and creates
+// the objects a fresh supervisor starts with. Stop stops them.
+func Start(ctx context.Context, o Options) (*Stack, error) {
 	log := ctrl.Log.WithName("embedded")
-	dir, err := filepath.Abs(o.stateDir)
+	dir, err := filepath.Abs(o.StateDir)
 	if err != nil {
 		return nil, err
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	s := &embeddedStack{dir: dir, bootDelay: o.bootDelay}
-	if _, err := fmt.Sscanf(o.guestPorts, "%d-%d", &s.guestPorts[0], &s.guestPorts[1]); err != nil {
-		return nil, fmt.Errorf("--guest-api-ports %q: want <first>-<last>: %w", o.guestPorts, err)
+	s := &Stack{dir: dir, bootDelay: o.BootDelay}
+	if _, err := fmt.Sscanf(o.GuestPorts, "%d-%d", &s.guestPorts[0], &s.guestPorts[1]); err != nil {
+		return nil, fmt.Errorf("--guest-api-ports %q: want <first>-<last>: %w", o.GuestPorts, err)
 	}
 
 	log.Info("Starting the vCenter simulator")
-	if s.sim, err = vcsim.Start(ctx, vcsim.Options{BootDelay: o.bootDelay}); err != nil {
+	if s.sim, err = vcsim.Start(ctx, vcsim.Options{BootDelay: o.BootDelay}); err != nil {
 		return nil, err
 	}
-	log.Info("Starting etcd and kube-apiserver")
-	if s.env, err = testenv.StartWith(testenv.Options{AssetsDir: o.assetsDir, ClusterAPI: true}); err != nil {
-		s.stop()
+	log.Info("Starting etcd, kube-apiserver and kube-controller-manager")
+	if s.env, err = kube.StartWith(kube.Options{AssetsDir: o.AssetsDir, ClusterAPI: true}); err != nil {
+		s.Stop()
 		return nil, err
 	}
 	log.Info("Starting HAProxy and its Data Plane API", "firstVIP", vipFirst, "vips", vipCount)
 	if err := s.startAppliance(ctx); err != nil {
-		s.stop()
+		s.Stop()
 		return nil, err
 	}
 	user, err := s.env.AddUser(envtest.User{Name: "admin", Groups: []string{"system:masters"}}, nil)
 	if err != nil {
-		s.stop()
+		s.Stop()
 		return nil, fmt.Errorf("failed to create the admin user: %w", err)
 	}
-	s.config = user.Config()
+	s.Config = user.Config()
 	kubeconfig, err := user.KubeConfig()
 	if err != nil {
-		s.stop()
+		s.Stop()
 		return nil, err
 	}
 	if err := os.WriteFile(filepath.Join(dir, "kubeconfig"), kubeconfig, 0o600); err != nil {
-		s.stop()
+		s.Stop()
 		return nil, err
 	}
 
-	c, err := client.New(s.config, client.Options{Scheme: api.NewScheme()})
+	c, err := client.New(s.Config, client.Options{Scheme: api.NewScheme()})
 	if err != nil {
-		s.stop()
+		s.Stop()
 		return nil, err
 	}
-	if err := embedded.Create(ctx, c, embedded.Objects(s.sim)); err != nil {
-		s.stop()
+	if err := fixtures.Create(ctx, c, fixtures.Objects(s.sim)); err != nil {
+		s.Stop()
 		return nil, err
 	}
-
-	o.vcServer = s.sim.URL.String()
-	o.vcUsername = s.sim.Username
-	o.vcPassword = s.sim.Password
-	o.vcCAFile = s.sim.CAFile
-	o.datacenter, o.cluster = vcsim.Datacenter, vcsim.Cluster
-	o.contentLibrary = vcsim.ContentLibrary
-	o.defaultNetwork = embedded.WorkloadNetwork
 	return s, nil
 }
 
+// WebhookServer is where the stack's API server calls the manager's webhooks.
+func (s *Stack) WebhookServer() webhook.Server { return s.env.WebhookServer() }
+
+// Setup registers the supervisor (manager.Setup) pointed at the stack's
+// vCenter, workload network and HAProxy, plus the simulated guests, and
+// describes the appliance to lbapi once the webhooks serve.
+func (s *Stack) Setup(ctx context.Context, mgr ctrl.Manager, o manager.Options) (*manager.Supervisor, error) {
+	o.VSphere.VCenter = session.Params{
+		Server: s.sim.URL.String(), Username: s.sim.Username, Password: s.sim.Password, CAFile: s.sim.CAFile,
+		UserAgent: o.VSphere.VCenter.UserAgent,
+	}
+	o.VSphere.Inventory.Datacenter, o.VSphere.Inventory.Cluster = vcsim.Datacenter, vcsim.Cluster
+	o.VSphere.ContentLibrary = vcsim.ContentLibrary
+	o.VSphere.DefaultNetwork = fixtures.WorkloadNetwork
+	o.LoadBalancer = embeddedLoadBalancer
+	// Simulated guests answer within seconds of booting; Cluster API's 30 s
+	// wait after a failed first connection is for real ones.
+	o.ConnectionRetryInterval = time.Second
+	sup, err := manager.Setup(ctx, mgr, o)
+	if err != nil {
+		return nil, err
+	}
+	return sup, s.addToManager(mgr)
+}
+
+// VCenterServer is the simulator's URL, for logs.
+func (s *Stack) VCenterServer() string { return s.sim.URL.String() }
+
 // startAppliance starts HAProxy behind a Data Plane API served over TLS
 // with a CA of its own and a generated password.
-func (s *embeddedStack) startAppliance(ctx context.Context) error {
+func (s *Stack) startAppliance(ctx context.Context) error {
 	dir := filepath.Join(s.dir, "haproxy")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
@@ -144,7 +193,7 @@ func (s *embeddedStack) startAppliance(ctx context.Context) error {
 }
 
 // loadBalancerObjects describe the embedded appliance to lbapi.
-func (s *embeddedStack) loadBalancerObjects() ([]client.Object, error) {
+func (s *Stack) loadBalancerObjects() ([]client.Object, error) {
 	u, err := url.Parse(s.lb.URL)
 	if err != nil {
 		return nil, err
@@ -177,7 +226,7 @@ func (s *embeddedStack) loadBalancerObjects() ([]client.Object, error) {
 
 // addToManager runs the simulated guest, describes the appliance to lbapi
 // once the webhooks serve, and announces readiness.
-func (s *embeddedStack) addToManager(mgr ctrl.Manager) error {
+func (s *Stack) addToManager(mgr ctrl.Manager) error {
 	if err := mgr.Add(s.sim.Guest); err != nil {
 		return err
 	}
@@ -192,7 +241,7 @@ func (s *embeddedStack) addToManager(mgr ctrl.Manager) error {
 		if err != nil {
 			return err
 		}
-		if err := embedded.Create(ctx, mgr.GetClient(), objs); err != nil {
+		if err := fixtures.Create(ctx, mgr.GetClient(), objs); err != nil {
 			return fmt.Errorf("failed to describe the HAProxy appliance: %w", err)
 		}
 		if err := s.waitReady(ctx, mgr.GetClient()); err != nil {
@@ -203,7 +252,7 @@ func (s *embeddedStack) addToManager(mgr ctrl.Manager) error {
 		}
 		fmt.Printf("\nSupervisor ready\n\n  source %s\n  kubectl get virtualmachineclasses -n %s\n  kubectl get loadbalancers   # %d VIPs from %s\n"+
 			"  kubectl apply -n %s -f templates/samples/tkc-v1alpha1.yaml && kubectl get tkc -n %s -w\n  govc ls /%s/vm\n\n",
-			filepath.Join(s.dir, "env"), embedded.Namespace, vipCount, vipFirst, embedded.Namespace, embedded.Namespace, vcsim.Datacenter)
+			filepath.Join(s.dir, "env"), fixtures.Namespace, vipCount, vipFirst, fixtures.Namespace, fixtures.Namespace, vcsim.Datacenter)
 		<-ctx.Done()
 		return nil
 	}))
@@ -211,13 +260,13 @@ func (s *embeddedStack) addToManager(mgr ctrl.Manager) error {
 
 // waitReady waits for the default classes in ns1, the published images and
 // the load balancer's Data Plane API.
-func (s *embeddedStack) waitReady(ctx context.Context, c client.Client) error {
+func (s *Stack) waitReady(ctx context.Context, c client.Client) error {
 	return waitFor(ctx, func() bool {
 		var classes vmopv1.VirtualMachineClassList
 		var images vmopv1.ClusterVirtualMachineImageList
 		lb := &lbv1.LoadBalancer{}
 		var releases runv1.TanzuKubernetesReleaseList
-		return c.List(ctx, &classes, client.InNamespace(embedded.Namespace)) == nil && len(classes.Items) >= 16 &&
+		return c.List(ctx, &classes, client.InNamespace(fixtures.Namespace)) == nil && len(classes.Items) >= 16 &&
 			c.List(ctx, &images) == nil && len(images.Items) > 0 &&
 			c.Get(ctx, client.ObjectKey{Name: embeddedLoadBalancer}, lb) == nil &&
 			meta.IsStatusConditionTrue(lb.Status.Conditions, lbv1.ConditionDataPlaneAPIReachable) &&
@@ -250,7 +299,7 @@ func waitFor(ctx context.Context, ok func() bool) error {
 }
 
 // writeEnv writes the shell environment for kubectl and govc.
-func (s *embeddedStack) writeEnv() error {
+func (s *Stack) writeEnv() error {
 	env := fmt.Sprintf(`export KUBECONFIG=%s
 export GOVC_URL=%s
 export GOVC_USERNAME='%s'
@@ -262,7 +311,8 @@ export PATH=%s:$PATH
 	return os.WriteFile(filepath.Join(s.dir, "env"), []byte(env), 0o600)
 }
 
-func (s *embeddedStack) stop() {
+// Stop stops HAProxy, the control plane and the simulator.
+func (s *Stack) Stop() {
 	if s.lb != nil {
 		s.lb.Stop()
 	}

@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/open-supervisor/supervisor/controllers/namespace"
+	"github.com/open-supervisor/supervisor/embedded/kube"
 	"github.com/open-supervisor/supervisor/providers/clusterapi"
 	"github.com/open-supervisor/supervisor/test/envtest"
 )
@@ -25,7 +26,7 @@ var testClient client.Client
 // infrastructure provider runs: Machines never get a VM.
 func TestMain(m *testing.M) {
 	os.Exit(envtest.RunSuite(m, envtest.SuiteOptions{
-		Env:            envtest.Options{ClusterAPI: true},
+		Env:            kube.Options{ClusterAPI: true},
 		ManagerOptions: clusterapi.ManagerOptions,
 		Setup: func(ctx context.Context, s *envtest.Suite) error {
 			mgr := s.Manager

@@ -8,6 +8,7 @@ import (
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/open-supervisor/supervisor/embedded/kube"
 	"github.com/open-supervisor/supervisor/providers/clusterapi"
 	"github.com/open-supervisor/supervisor/test/envtest"
 )
@@ -31,7 +32,7 @@ var (
 // simulator.
 func TestMain(m *testing.M) {
 	os.Exit(envtest.RunSuite(m, envtest.SuiteOptions{
-		Env:            envtest.Options{ClusterAPI: true},
+		Env:            kube.Options{ClusterAPI: true},
 		ManagerOptions: clusterapi.ManagerOptions,
 		Setup: func(ctx context.Context, s *envtest.Suite) error {
 			clusterCache, err := clusterapi.Setup(ctx, s.Manager, clusterapi.Options{})

@@ -1,9 +1,9 @@
-// Package envtest starts a real kube-apiserver and etcd (the binaries
+// Package kube starts a real kube-apiserver and etcd (the binaries
 // `make tools` builds into bin/) with the project's CRDs and admission
 // webhook configurations installed, for integration tests and for the
 // embedded supervisor; on request also Cluster API's CRDs and webhooks. The
 // caller's manager serves the webhooks (WebhookOptions).
-package envtest
+package kube
 
 import (
 	"errors"

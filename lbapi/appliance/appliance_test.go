@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/open-supervisor/supervisor/internal/tcptest"
 	"github.com/open-supervisor/supervisor/lbapi/appliance"
+	"github.com/open-supervisor/supervisor/test/tcptest"
 )
 
 func TestTransactionProgramsHAProxy(t *testing.T) {

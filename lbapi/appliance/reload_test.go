@@ -10,8 +10,8 @@ import (
 	"github.com/go-logr/logr/funcr"
 	"github.com/haproxytech/client-native/v6/models"
 
-	"github.com/open-supervisor/supervisor/internal/tcptest"
 	"github.com/open-supervisor/supervisor/lbapi/appliance"
+	"github.com/open-supervisor/supervisor/test/tcptest"
 )
 
 // TestFailedReloadIsReported: HAProxy 2.6 takes a reload signal as success

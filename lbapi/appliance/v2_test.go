@@ -8,8 +8,8 @@ import (
 
 	"github.com/haproxytech/client-native/v6/models"
 
-	"github.com/open-supervisor/supervisor/internal/tcptest"
 	"github.com/open-supervisor/supervisor/lbapi/appliance"
+	"github.com/open-supervisor/supervisor/test/tcptest"
 )
 
 // TestV2WireFormat programs HAProxy through the v2 paths: children flat

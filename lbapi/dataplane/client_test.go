@@ -12,9 +12,9 @@ import (
 	"github.com/haproxytech/client-native/v6/models"
 	"k8s.io/utils/ptr"
 
-	"github.com/open-supervisor/supervisor/internal/tcptest"
 	"github.com/open-supervisor/supervisor/lbapi/appliance"
 	"github.com/open-supervisor/supervisor/lbapi/dataplane"
+	"github.com/open-supervisor/supervisor/test/tcptest"
 )
 
 func startAppliance(t *testing.T, opts appliance.Options) *appliance.Appliance {

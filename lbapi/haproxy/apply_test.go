@@ -11,10 +11,10 @@ import (
 
 	"github.com/haproxytech/client-native/v6/models"
 
-	"github.com/open-supervisor/supervisor/internal/tcptest"
 	"github.com/open-supervisor/supervisor/lbapi/appliance"
 	"github.com/open-supervisor/supervisor/lbapi/dataplane"
 	"github.com/open-supervisor/supervisor/lbapi/haproxy"
+	"github.com/open-supervisor/supervisor/test/tcptest"
 )
 
 func startAppliance(t *testing.T) (*appliance.Appliance, *dataplane.Client) {

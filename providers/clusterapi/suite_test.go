@@ -9,6 +9,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrlenvtest "sigs.k8s.io/controller-runtime/pkg/envtest"
 
+	"github.com/open-supervisor/supervisor/embedded/kube"
 	"github.com/open-supervisor/supervisor/test/envtest"
 )
 
@@ -21,7 +22,7 @@ var testClient client.Client
 // per process, as Cluster API's global state allows.
 func TestMain(m *testing.M) {
 	os.Exit(envtest.RunSuite(m, envtest.SuiteOptions{
-		Env:            envtest.Options{ClusterAPI: true},
+		Env:            kube.Options{ClusterAPI: true},
 		ManagerOptions: ManagerOptions,
 		Setup: func(ctx context.Context, s *envtest.Suite) error {
 			if _, err := ctrlenvtest.InstallCRDs(s.Env.Config, ctrlenvtest.CRDInstallOptions{CRDs: fakeInfraCRDs()}); err != nil {

@@ -17,8 +17,8 @@ import (
 
 	lbv1 "github.com/open-supervisor/supervisor/api/lbapi/v1alpha1"
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
-	"github.com/open-supervisor/supervisor/internal/tcptest"
 	"github.com/open-supervisor/supervisor/test/harness"
+	"github.com/open-supervisor/supervisor/test/tcptest"
 )
 
 const (

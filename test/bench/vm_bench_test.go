@@ -23,9 +23,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
+	"github.com/open-supervisor/supervisor/embedded/vcsim"
 	"github.com/open-supervisor/supervisor/providers/vsphere/session"
 	"github.com/open-supervisor/supervisor/test/harness"
-	"github.com/open-supervisor/supervisor/test/vcsim"
 )
 
 const (

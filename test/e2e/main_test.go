@@ -20,7 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/open-supervisor/supervisor/api"
-	testenv "github.com/open-supervisor/supervisor/test/envtest"
+	"github.com/open-supervisor/supervisor/embedded/kube"
 )
 
 // supervisor is the running embedded stack shared by the tests.
@@ -59,7 +59,7 @@ func run(m *testing.M) int {
 // start builds the binary, starts it with --embedded and waits for
 // "Supervisor ready".
 func start(dir string) (stop func(), err error) {
-	assets, err := testenv.FindAssets()
+	assets, err := kube.FindAssets()
 	if err != nil {
 		return nil, err
 	}

@@ -1,3 +1,7 @@
+// Package envtest runs a test binary's tests against the embedded room's
+// Kubernetes control plane (embedded/kube) with one manager serving the
+// webhooks, and holds the waits and helpers those tests share. It is
+// imported by _test.go files only.
 package envtest
 
 import (
@@ -5,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"testing"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -18,11 +21,13 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	"github.com/open-supervisor/supervisor/api"
+	"github.com/open-supervisor/supervisor/embedded/kube"
+	"github.com/open-supervisor/supervisor/test/tb"
 )
 
 // Suite is one test binary's API server and manager, shared by its tests.
 type Suite struct {
-	Env     *Environment
+	Env     *kube.Environment
 	Manager ctrl.Manager
 	// Client talks to the API server directly: writes go through the
 	// webhooks, reads see the latest state.
@@ -31,7 +36,7 @@ type Suite struct {
 
 // SuiteOptions configure RunSuite.
 type SuiteOptions struct {
-	Env Options
+	Env kube.Options
 	// ManagerOptions completes the manager's options (Cluster API's
 	// clusterapi.ManagerOptions); nil keeps them.
 	ManagerOptions func(ctrl.Options) (ctrl.Options, error)
@@ -44,7 +49,7 @@ type SuiteOptions struct {
 // RunSuite is a TestMain body: it starts kube-apiserver and etcd, one
 // manager serving the webhooks and running what Setup registers, runs the
 // tests and returns the exit code. SUPERVISOR_TEST_LOG=1 shows the logs.
-func RunSuite(m *testing.M, o SuiteOptions) int {
+func RunSuite(m tb.M, o SuiteOptions) int {
 	if os.Getenv("SUPERVISOR_TEST_LOG") != "" {
 		ctrl.SetLogger(zap.New(zap.UseDevMode(true)))
 	} else {
@@ -58,8 +63,8 @@ func RunSuite(m *testing.M, o SuiteOptions) int {
 	return code
 }
 
-func runSuite(m *testing.M, o SuiteOptions) (int, error) {
-	env, err := StartWith(o.Env)
+func runSuite(m tb.M, o SuiteOptions) (int, error) {
+	env, err := kube.StartWith(o.Env)
 	if err != nil {
 		return 0, err
 	}
@@ -128,7 +133,7 @@ func waitForWebhooks(ctx context.Context, mgr ctrl.Manager, done <-chan error) e
 
 // WaitFor polls cond until it holds, failing t with cond's last error
 // after timeout.
-func WaitFor(t testing.TB, timeout time.Duration, what string, cond func() (bool, error)) {
+func WaitFor(t tb.TB, timeout time.Duration, what string, cond func() (bool, error)) {
 	t.Helper()
 	start := time.Now()
 	var lastErr error
@@ -145,7 +150,7 @@ func WaitFor(t testing.TB, timeout time.Duration, what string, cond func() (bool
 }
 
 // NewNamespace creates a namespace of the test's own, named after prefix.
-func NewNamespace(t testing.TB, c client.Client, prefix string, labels map[string]string) string {
+func NewNamespace(t tb.TB, c client.Client, prefix string, labels map[string]string) string {
 	t.Helper()
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: prefix, Labels: labels}}
 	if err := c.Create(context.Background(), ns); err != nil {

@@ -12,7 +12,6 @@ import (
 	"os"
 	"strings"
 	"sync/atomic"
-	"testing"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -33,37 +32,35 @@ import (
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
 	vspherev1 "github.com/open-supervisor/supervisor/api/vsphere/v1alpha1"
 	"github.com/open-supervisor/supervisor/controllers/namespace"
-	"github.com/open-supervisor/supervisor/controllers/tanzukubernetescluster"
-	"github.com/open-supervisor/supervisor/controllers/tanzukubernetesrelease"
-	"github.com/open-supervisor/supervisor/internal/webhooks"
+	"github.com/open-supervisor/supervisor/embedded/guestsim"
+	"github.com/open-supervisor/supervisor/embedded/kube"
+	"github.com/open-supervisor/supervisor/embedded/vcsim"
+	"github.com/open-supervisor/supervisor/manager"
 	"github.com/open-supervisor/supervisor/providers/clusterapi"
 	"github.com/open-supervisor/supervisor/providers/vsphere"
 	"github.com/open-supervisor/supervisor/providers/vsphere/catalog"
-	"github.com/open-supervisor/supervisor/providers/vsphere/infrastructure"
 	"github.com/open-supervisor/supervisor/providers/vsphere/inventory"
 	"github.com/open-supervisor/supervisor/providers/vsphere/session"
 	"github.com/open-supervisor/supervisor/providers/vsphere/virtualmachine"
 	"github.com/open-supervisor/supervisor/templates"
-	"github.com/open-supervisor/supervisor/test/envtest"
-	"github.com/open-supervisor/supervisor/test/guestsim"
-	"github.com/open-supervisor/supervisor/test/vcsim"
+	"github.com/open-supervisor/supervisor/test/tb"
 )
 
 var (
-	env    *envtest.Environment
+	env    *kube.Environment
 	scheme = api.NewScheme()
 	serial atomic.Int64
 )
 
 // Main starts the shared kube-apiserver for a test binary; call it from TestMain.
-func Main(m *testing.M) {
+func Main(m tb.M) {
 	if os.Getenv("SUPERVISOR_TEST_LOG") != "" {
 		ctrl.SetLogger(zap.New(zap.UseDevMode(true)))
 	} else {
 		ctrl.SetLogger(logr.Discard())
 	}
 	var err error
-	if env, err = envtest.StartWith(envtest.Options{ClusterAPI: true}); err != nil {
+	if env, err = kube.StartWith(kube.Options{ClusterAPI: true}); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
@@ -98,23 +95,14 @@ func startPlatform() (stop func(), err error) {
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	clusterCache, err := clusterapi.Setup(ctx, mgr, clusterapi.Options{})
-	if err != nil {
-		cancel()
-		return nil, err
-	}
-	// Simulated guests answer within seconds; don't wait 30 s between tries.
-	if cc, ok := clusterCache.(interface{ SetConnectionCreationRetryInterval(time.Duration) }); ok {
-		cc.SetConnectionCreationRetryInterval(time.Second)
-	}
-	if err := webhooks.Setup(mgr); err != nil {
-		cancel()
-		return nil, err
-	}
 	// Releases are cluster-wide: published once, Ready once any test's
 	// catalog has published their images.
-	if err := (&tanzukubernetesrelease.Reconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
+	ctx, cancel := context.WithCancel(context.Background())
+	if _, err := manager.Setup(ctx, mgr, manager.Options{
+		Parts: []manager.Part{manager.Webhooks, manager.ClusterAPI, manager.Releases},
+		// Simulated guests answer within seconds; don't wait 30 s between tries.
+		ConnectionRetryInterval: time.Second,
+	}); err != nil {
 		cancel()
 		return nil, err
 	}
@@ -148,7 +136,7 @@ const guestMinPort, guestMaxPort = 30200, 30999
 
 // Harness is one test's supervisor.
 type Harness struct {
-	T testing.TB
+	T tb.TB
 	// Client talks to the API server directly (no cache).
 	Client client.Client
 	// Sim is the test's vCenter.
@@ -164,7 +152,7 @@ type Harness struct {
 
 // New starts a vCenter simulator and the test's namespace, network and
 // storage class. Managers are started with StartManager.
-func New(t testing.TB, opts Options) *Harness {
+func New(t tb.TB, opts Options) *Harness {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	n := serial.Add(1)
@@ -284,27 +272,22 @@ func (h *Harness) StartManager(sessions *session.Cache) *Manager {
 	if sessions == nil {
 		sessions = session.NewCache()
 	}
-	p, err := vsphere.Setup(ctx, mgr, vsphere.Options{
-		VCenter: session.Params{
-			Server: h.Sim.URL.String(), Username: h.Sim.Username, Password: h.Sim.Password, CAFile: h.Sim.CAFile,
+	sup, err := manager.Setup(ctx, mgr, manager.Options{
+		Parts: []manager.Part{manager.VMService, manager.Namespaces, manager.Infrastructure, manager.TanzuKubernetesClusters},
+		VSphere: vsphere.Options{
+			VCenter: session.Params{
+				Server: h.Sim.URL.String(), Username: h.Sim.Username, Password: h.Sim.Password, CAFile: h.Sim.CAFile,
+			},
+			Inventory:      inventory.Config{Datacenter: vcsim.Datacenter, Cluster: vcsim.Cluster},
+			DefaultNetwork: h.Network,
+			ContentLibrary: vcsim.ContentLibrary,
+			Sessions:       sessions,
 		},
-		Inventory:      inventory.Config{Datacenter: vcsim.Datacenter, Cluster: vcsim.Cluster},
-		DefaultNetwork: h.Network,
-		ContentLibrary: vcsim.ContentLibrary,
-		Sessions:       sessions,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := (&namespace.Reconciler{Client: mgr.GetClient(), Reader: mgr.GetAPIReader()}).SetupWithManager(mgr); err != nil {
-		t.Fatal(err)
-	}
-	if err := infrastructure.Setup(ctx, mgr, infrastructure.Options{}); err != nil {
-		t.Fatal(err)
-	}
-	if err := (&tanzukubernetescluster.Reconciler{Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("tkc")}).SetupWithManager(ctx, mgr); err != nil {
-		t.Fatal(err)
-	}
+	p := sup.VSphere
 	m := &Manager{Provider: p, stop: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(m.done)
@@ -371,7 +354,7 @@ func (h *Harness) Eventually(f func() error, what string) {
 func Scheme() *runtime.Scheme { return scheme }
 
 // Config returns the shared API server's admin config.
-func Config() *envtest.Environment { return env }
+func Config() *kube.Environment { return env }
 
 func sanitize(s string) string {
 	s = strings.ToLower(s)

@@ -20,6 +20,7 @@ import (
 	lbv1 "github.com/open-supervisor/supervisor/api/lbapi/v1alpha1"
 	"github.com/open-supervisor/supervisor/lbapi/appliance"
 	"github.com/open-supervisor/supervisor/lbapi/controller"
+	"github.com/open-supervisor/supervisor/manager"
 )
 
 // LB is a test's HAProxy appliance, its LoadBalancer object and a manager
@@ -116,11 +117,13 @@ func (l *LB) StartController() {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l.Reconciler = &controller.Reconciler{Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("lbapi"), LoadBalancer: l.Object.Name,
-		RetryRejected: 2 * time.Second}
-	if err := l.Reconciler.SetupWithManager(mgr); err != nil {
+	sup, err := manager.Setup(context.Background(), mgr, manager.Options{
+		Parts: []manager.Part{manager.LoadBalancers}, LoadBalancer: l.Object.Name, RetryRejected: 2 * time.Second,
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
+	l.Reconciler = sup.LoadBalancers
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); _ = mgr.Start(ctx) }()

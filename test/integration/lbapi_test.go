@@ -18,11 +18,11 @@ import (
 
 	lbv1 "github.com/open-supervisor/supervisor/api/lbapi/v1alpha1"
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
-	"github.com/open-supervisor/supervisor/internal/tcptest"
 	"github.com/open-supervisor/supervisor/lbapi/controller"
 	"github.com/open-supervisor/supervisor/lbapi/dataplane"
 	"github.com/open-supervisor/supervisor/lbapi/haproxy"
 	"github.com/open-supervisor/supervisor/test/harness"
+	"github.com/open-supervisor/supervisor/test/tcptest"
 )
 
 // reached collects which backends a VIP reaches over n connections.

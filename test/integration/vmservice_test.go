@@ -10,8 +10,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
+	"github.com/open-supervisor/supervisor/embedded/vcsim"
 	"github.com/open-supervisor/supervisor/test/harness"
-	"github.com/open-supervisor/supervisor/test/vcsim"
 )
 
 func TestCreateAndDeleteVM(t *testing.T) {

@@ -21,9 +21,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
+	"github.com/open-supervisor/supervisor/embedded/vcsim"
 	"github.com/open-supervisor/supervisor/providers/vsphere/virtualmachine"
 	"github.com/open-supervisor/supervisor/test/harness"
-	"github.com/open-supervisor/supervisor/test/vcsim"
 )
 
 // A VM's volumes are disks of their claims' sizes on their claims' storage

@@ -9,13 +9,14 @@ import (
 	"net"
 	"net/netip"
 	"strings"
-	"testing"
 	"time"
+
+	"github.com/open-supervisor/supervisor/test/tb"
 )
 
 // Serve listens on addr (port 0 picks one) and answers every connection
 // with tag and a newline; it stops when the test ends.
-func Serve(t testing.TB, addr, tag string) netip.AddrPort {
+func Serve(t tb.TB, addr, tag string) netip.AddrPort {
 	t.Helper()
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -49,7 +50,7 @@ func Reach(addr string) string {
 }
 
 // FreePort returns a port nothing listens on at the moment.
-func FreePort(t testing.TB) int32 {
+func FreePort(t tb.TB) int32 {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -1,0 +1,163 @@
+// Package manager wires the supervisor: Setup registers every controller,
+// webhook and runnable of the supervisor on a controller-runtime manager.
+// The binary, the embedded stack and the test harness all call it, so the
+// tests run the wiring that ships and a new controller is added here and
+// nowhere else. It owns no behaviour of its own: it must not reconcile,
+// serve HTTP or talk to vCenter itself, only hand options to the rooms that
+// do.
+package manager
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"sigs.k8s.io/cluster-api/controllers/clustercache"
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	lbv1 "github.com/open-supervisor/supervisor/api/lbapi/v1alpha1"
+	"github.com/open-supervisor/supervisor/controllers/namespace"
+	"github.com/open-supervisor/supervisor/controllers/tanzukubernetescluster"
+	"github.com/open-supervisor/supervisor/controllers/tanzukubernetesrelease"
+	lbcontroller "github.com/open-supervisor/supervisor/lbapi/controller"
+	"github.com/open-supervisor/supervisor/providers/clusterapi"
+	"github.com/open-supervisor/supervisor/providers/vsphere"
+	"github.com/open-supervisor/supervisor/providers/vsphere/infrastructure"
+)
+
+// Part is one group of controllers and webhooks Setup can register.
+type Part string
+
+// The parts of the supervisor. A production manager runs them all; the
+// test harness spreads them over several managers (the webhooks and
+// Cluster API once per test binary, the rest per test).
+const (
+	// Webhooks: admission and conversion of the supervisor's own kinds.
+	Webhooks Part = "webhooks"
+	// ClusterAPI: Cluster API core, KubeadmControlPlane and the kubeadm
+	// bootstrap provider, with their webhooks.
+	ClusterAPI Part = "clusterapi"
+	// Releases: TanzuKubernetesReleases from the shipped releases.
+	Releases Part = "releases"
+	// VMService: the VM service and the image catalog (needs vCenter).
+	VMService Part = "vmservice"
+	// Namespaces: default VM classes in vSphere Namespaces.
+	Namespaces Part = "namespaces"
+	// Infrastructure: the Cluster API infrastructure provider
+	// (VSphereCluster, VSphereMachine).
+	Infrastructure Part = "infrastructure"
+	// TanzuKubernetesClusters: TanzuKubernetesCluster → Cluster API objects.
+	TanzuKubernetesClusters Part = "tanzukubernetesclusters"
+	// LoadBalancers: lbapi, Service and VirtualMachineService VIPs on HAProxy.
+	LoadBalancers Part = "loadbalancers"
+)
+
+// AllParts is every part, in the order Setup registers them.
+var AllParts = []Part{Webhooks, ClusterAPI, Releases, VMService, Namespaces, Infrastructure, TanzuKubernetesClusters, LoadBalancers}
+
+// Options configure Setup.
+type Options struct {
+	// Parts to register; AllParts when empty.
+	Parts []Part
+	// ClusterAPI configures the in-process Cluster API.
+	ClusterAPI clusterapi.Options
+	// ConnectionRetryInterval, when set, is how long the ClusterCache waits
+	// after a failed first connection to a workload cluster (Cluster API's
+	// 30 s is for real guests; simulated ones answer within seconds).
+	ConnectionRetryInterval time.Duration
+	// VSphere configures the VM service: how to reach vCenter and where VMs go.
+	VSphere vsphere.Options
+	// Infrastructure tunes the infrastructure provider.
+	Infrastructure infrastructure.Options
+	// LoadBalancer names the LoadBalancer serving VIPs ("" = the only one).
+	LoadBalancer string
+	// RetryRejected is how soon lbapi retries a configuration HAProxy
+	// rejected (lbapi's default when zero).
+	RetryRejected time.Duration
+}
+
+// Supervisor is what Setup registered, for callers that need to reach in
+// (the embedded stack, tests, benchmarks).
+type Supervisor struct {
+	// ClusterCache is Cluster API's one ClusterCache (with ClusterAPI).
+	ClusterCache clustercache.ClusterCache
+	// VSphere is the running VM service (with VMService).
+	VSphere *vsphere.Provider
+	// LoadBalancers is lbapi's reconciler (with LoadBalancers).
+	LoadBalancers *lbcontroller.Reconciler
+}
+
+// Setup registers the parts o asks for on mgr. mgr must use api.NewScheme,
+// and clusterapi.ManagerOptions when ClusterAPI is among the parts.
+func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*Supervisor, error) {
+	parts := o.Parts
+	if len(parts) == 0 {
+		parts = AllParts
+	}
+	s := &Supervisor{}
+	for _, part := range AllParts {
+		if !slices.Contains(parts, part) {
+			continue
+		}
+		if err := s.setup(ctx, mgr, part, o); err != nil {
+			return nil, fmt.Errorf("failed to set up %s: %w", part, err)
+		}
+	}
+	return s, nil
+}
+
+func (s *Supervisor) setup(ctx context.Context, mgr ctrl.Manager, part Part, o Options) error {
+	switch part {
+	case Webhooks:
+		return setupWebhooks(mgr)
+	case ClusterAPI:
+		cc, err := clusterapi.Setup(ctx, mgr, o.ClusterAPI)
+		if err != nil {
+			return err
+		}
+		if o.ConnectionRetryInterval > 0 {
+			if r, ok := cc.(interface{ SetConnectionCreationRetryInterval(time.Duration) }); ok {
+				r.SetConnectionCreationRetryInterval(o.ConnectionRetryInterval)
+			}
+		}
+		s.ClusterCache = cc
+		return nil
+	case Releases:
+		return (&tanzukubernetesrelease.Reconciler{Client: mgr.GetClient()}).SetupWithManager(mgr)
+	case VMService:
+		p, err := vsphere.Setup(ctx, mgr, o.VSphere)
+		s.VSphere = p
+		return err
+	case Namespaces:
+		return (&namespace.Reconciler{Client: mgr.GetClient(), Reader: mgr.GetAPIReader()}).SetupWithManager(mgr)
+	case Infrastructure:
+		return infrastructure.Setup(ctx, mgr, o.Infrastructure)
+	case TanzuKubernetesClusters:
+		return (&tanzukubernetescluster.Reconciler{
+			Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("tanzukubernetescluster-controller"),
+		}).SetupWithManager(ctx, mgr)
+	case LoadBalancers:
+		s.LoadBalancers = &lbcontroller.Reconciler{
+			Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("lbapi"),
+			LoadBalancer: o.LoadBalancer, RetryRejected: o.RetryRejected,
+		}
+		return s.LoadBalancers.SetupWithManager(mgr)
+	}
+	return fmt.Errorf("unknown part %q", part)
+}
+
+// setupWebhooks registers the supervisor's own webhooks: the
+// LoadBalancer's validation and the TanzuKubernetesClusters' defaulting,
+// validation and conversion (Cluster API's come with ClusterAPI).
+func setupWebhooks(mgr ctrl.Manager) error {
+	if err := ctrl.NewWebhookManagedBy(mgr, &lbv1.LoadBalancer{}).
+		WithValidator(&lbcontroller.LoadBalancerValidator{Reader: mgr.GetAPIReader()}).
+		Complete(); err != nil {
+		return fmt.Errorf("LoadBalancer webhook: %w", err)
+	}
+	if err := tanzukubernetescluster.SetupWebhooks(mgr, &tanzukubernetescluster.ClientLookups{Reader: mgr.GetAPIReader()}); err != nil {
+		return fmt.Errorf("TanzuKubernetesCluster webhooks: %w", err)
+	}
+	return nil
+}

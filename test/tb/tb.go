@@ -1,0 +1,25 @@
+// Package tb names what test helpers use of a test, so that helper packages
+// under test/ need not import the testing package outside _test.go files
+// (the rule DESIGN.md sets for every non-test file).
+package tb
+
+// TB is what the test helpers use of a test: *testing.T, *testing.B and
+// testing.TB satisfy it. Helpers take it instead of testing.TB so that no
+// file outside _test.go files imports the testing package.
+type TB interface {
+	Helper()
+	Name() string
+	Log(args ...any)
+	Logf(format string, args ...any)
+	Error(args ...any)
+	Errorf(format string, args ...any)
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+	Cleanup(func())
+	TempDir() string
+}
+
+// M is what RunSuite uses of a *testing.M.
+type M interface {
+	Run() int
+}
