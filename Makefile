@@ -10,7 +10,7 @@ GO_TEST_FLAGS ?= -count=1 -timeout 30m
 all: build
 
 .PHONY: tools
-tools: ## Build kube-apiserver, etcd, controller-gen and govc into bin/; install haproxy.
+tools: ## Build kube-apiserver, kube-controller-manager, etcd, controller-gen and govc into bin/; install haproxy.
 	@hack/build-tools.sh $(BIN)
 	@command -v haproxy >/dev/null || hack/install-packages.sh haproxy || echo "warning: could not install haproxy (needed by the load balancer tests once they land)"
 
@@ -30,7 +30,7 @@ build: ## Build the supervisor binary into bin/.
 	go build -o $(BIN)/supervisor .
 
 .PHONY: run
-run: tools build ## Start the embedded supervisor (vcsim, etcd, kube-apiserver, manager).
+run: tools build ## Start the embedded supervisor (vcsim, etcd, kube-apiserver, kube-controller-manager, HAProxy, manager).
 	$(BIN)/supervisor --embedded --metrics-bind-address=127.0.0.1:8080 --health-probe-bind-address=127.0.0.1:8081
 
 .PHONY: test
@@ -43,10 +43,11 @@ bench: tools ## Run the benchmarks and write bench/RESULTS.md.
 	go test -count=1 -timeout 60m -run '^$$' -bench . -benchtime 1x ./test/bench/... | tee bench/bench.out
 
 .PHONY: lint
-lint: ## gofmt check and go vet.
+lint: ## gofmt check, go vet, and the rooms' import rules (hack/check-imports.sh).
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './hack/tools/*')); \
 	  if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi
 	go vet ./...
+	hack/check-imports.sh
 
 .PHONY: help
 help:
