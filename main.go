@@ -1,11 +1,3 @@
-// Command supervisor is the Open Supervisor manager: one controller-runtime
-// manager running everything manager.Setup registers (Cluster API, the
-// infrastructure provider, the VM service against vCenter, the
-// TanzuKubernetesCluster, release and namespace controllers, lbapi and the
-// admission webhooks). With --embedded it first starts the embedded stack
-// (embedded.Start: a vCenter simulator, etcd, kube-apiserver,
-// kube-controller-manager and HAProxy; `make run`), so it needs nothing
-// else. This file holds flags and process concerns only.
 package main
 
 import (

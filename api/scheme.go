@@ -1,6 +1,3 @@
-// Package api holds the supervisor's API types, one package per group and
-// version; this file registers all of them at once, together with the Cluster
-// API types the in-process Cluster API providers serve and convert.
 package api
 
 import (

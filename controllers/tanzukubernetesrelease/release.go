@@ -1,8 +1,3 @@
-// Package tanzukubernetesrelease publishes the Kubernetes releases the
-// supervisor ships (templates.Releases) as TanzuKubernetesReleases, as
-// vSphere's TKR controller does from the content library: a release is
-// Ready once its node image is published as a ClusterVirtualMachineImage,
-// and lists the newer releases it can be upgraded to.
 package tanzukubernetesrelease
 
 import (

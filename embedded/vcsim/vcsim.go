@@ -1,10 +1,3 @@
-// Package vcsim starts an in-process vCenter simulator (govmomi's vcsim) with
-// the inventory the supervisor expects of a vSphere with Tanzu cluster: one
-// datacenter, one cluster of three hosts, a datastore, a distributed switch
-// with "management" and "workload" portgroups, and a content library holding
-// a node image per shipped Kubernetes release. Every Start builds a new
-// model, so tests share no simulator state. It also runs the simulated guest
-// (guest.go). Used by tests and by the embedded supervisor (`make run`).
 package vcsim
 
 import (

@@ -1,6 +1,3 @@
-// Package tb names what test helpers use of a test, so that helper packages
-// under test/ need not import the testing package outside _test.go files
-// (the rule DESIGN.md sets for every non-test file).
 package tb
 
 // TB is what the test helpers use of a test: *testing.T, *testing.B and

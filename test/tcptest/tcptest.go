@@ -1,6 +1,3 @@
-// Package tcptest gives load-balancer tests real TCP endpoints on loopback:
-// a listener that answers every connection with a tag, a client that reads
-// that tag back, and a free port number.
 package tcptest
 
 import (
