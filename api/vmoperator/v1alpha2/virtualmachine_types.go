@@ -15,20 +15,6 @@ const (
 	VirtualMachinePowerStateSuspended VirtualMachinePowerState = "Suspended"
 )
 
-// Condition types a VirtualMachine reports; each False condition carries a
-// reason and a message naming the field at fault.
-const (
-	VirtualMachineConditionClassReady     = "VirtualMachineClassReady"
-	VirtualMachineConditionImageReady     = "VirtualMachineImageReady"
-	VirtualMachineConditionStorageReady   = "VirtualMachineStorageReady"
-	VirtualMachineConditionNetworkReady   = "VirtualMachineNetworkReady"
-	VirtualMachineConditionBootstrapReady = "VirtualMachineBootstrapReady"
-	VirtualMachineConditionCreated        = "VirtualMachineCreated"
-	// VirtualMachineConditionReady summarises the others: True once the VM is
-	// powered on as asked and, when powered on, has its IP.
-	VirtualMachineConditionReady = "Ready"
-)
-
 // VirtualMachineSpec is the desired state of a VirtualMachine.
 type VirtualMachineSpec struct {
 	// ImageName names a VirtualMachineImage in the namespace or a

@@ -19,6 +19,12 @@ const (
 	VirtualMachineImageProviderReadyCondition = "VirtualMachineImageProviderReady"
 )
 
+// Reasons of VirtualMachineImageProviderReadyCondition.
+const (
+	// VirtualMachineImageAvailableReason: the image's library item is in vCenter.
+	VirtualMachineImageAvailableReason = "Available"
+)
+
 // VirtualMachineImageSpec is the desired state of an image.
 type VirtualMachineImageSpec struct {
 	// ProviderRef refers to the object that provides the image content.

@@ -1,7 +1,3 @@
-// Package catalog publishes the node images of the supervisor's content
-// library as ClusterVirtualMachineImages, so that VirtualMachines (and
-// TanzuKubernetesReleases) can name them. vCenter stays the source of truth:
-// an image whose library item is gone is deleted.
 package catalog
 
 import (
@@ -139,7 +135,7 @@ func (s *ImageSync) ensureImageOnce(ctx context.Context, name string, item libra
 		Conditions:             append([]metav1.Condition(nil), img.Status.Conditions...),
 	}
 	meta.SetStatusCondition(&status.Conditions, metav1.Condition{
-		Type: vmopv1.VirtualMachineImageProviderReadyCondition, Status: metav1.ConditionTrue, Reason: "Available",
+		Type: vmopv1.VirtualMachineImageProviderReadyCondition, Status: metav1.ConditionTrue, Reason: vmopv1.VirtualMachineImageAvailableReason,
 		ObservedGeneration: img.Generation,
 	})
 	if equality.Semantic.DeepEqual(img.Status, status) {

@@ -22,8 +22,12 @@ const imageCacheFolder = "vm-image-cache"
 type Image struct {
 	// Template is the VM to clone.
 	Template types.ManagedObjectReference
-	// NIC is the template's first network card, re-backed on clone.
+	// NIC is the template's first network card, re-backed on clone. It is
+	// shared by every user of the image: copy it before changing it.
 	NIC types.BaseVirtualDevice
+	// Devices are the template's virtual hardware, which volumes' disks are
+	// planned around; shared and read only, like NIC.
+	Devices object.VirtualDeviceList
 }
 
 // TemplateImage returns the image for an inventory template VM by moref ID.
@@ -105,7 +109,8 @@ func (inv *Inventory) cachedImage(ctx context.Context, key string, locate func()
 	}
 	img = &Image{Template: ref}
 	if vm.Config != nil {
-		if nics := object.VirtualDeviceList(vm.Config.Hardware.Device).SelectByType((*types.VirtualEthernetCard)(nil)); len(nics) > 0 {
+		img.Devices = vm.Config.Hardware.Device
+		if nics := img.Devices.SelectByType((*types.VirtualEthernetCard)(nil)); len(nics) > 0 {
 			img.NIC = nics[0]
 		}
 	}

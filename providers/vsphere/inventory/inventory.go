@@ -1,8 +1,3 @@
-// Package inventory finds the vCenter objects the VM service places VMs on
-// (datacenter, cluster resource pool, per-namespace VM folders, hosts,
-// portgroups, datastores, node images) and remembers them, so that steady
-// work costs no lookups. Everything it caches is immutable for the life of
-// the object in vCenter (a moref never names another object).
 package inventory
 
 import (
@@ -52,6 +47,7 @@ type Inventory struct {
 	mu         sync.Mutex
 	nsFolders  map[string]*object.Folder
 	hostNames  map[types.ManagedObjectReference]string
+	dsNames    map[types.ManagedObjectReference]string
 	networks   map[string]object.NetworkReference
 	datastores map[string]types.ManagedObjectReference // summary.url -> datastore
 	images     map[string]*Image                       // library item ID -> cached template
@@ -70,6 +66,7 @@ func New(s *session.Session, cfg Config) *Inventory {
 		cfg:        cfg,
 		nsFolders:  map[string]*object.Folder{},
 		hostNames:  map[types.ManagedObjectReference]string{},
+		dsNames:    map[types.ManagedObjectReference]string{},
 		networks:   map[string]object.NetworkReference{},
 		images:     map[string]*Image{},
 		imageLocks: map[string]*sync.Mutex{},
@@ -174,6 +171,24 @@ func (inv *Inventory) HostName(ctx context.Context, ref types.ManagedObjectRefer
 	inv.hostNames[ref] = host.Name
 	inv.mu.Unlock()
 	return host.Name, nil
+}
+
+// DatastoreName returns the name of a datastore, looked up once per datastore.
+func (inv *Inventory) DatastoreName(ctx context.Context, ref types.ManagedObjectReference) (string, error) {
+	inv.mu.Lock()
+	name, ok := inv.dsNames[ref]
+	inv.mu.Unlock()
+	if ok {
+		return name, nil
+	}
+	var ds mo.Datastore
+	if err := property.DefaultCollector(inv.Session.Client).RetrieveOne(ctx, ref, []string{"name"}, &ds); err != nil {
+		return "", fmt.Errorf("failed to read the name of datastore %s: %w", ref.Value, err)
+	}
+	inv.mu.Lock()
+	inv.dsNames[ref] = ds.Name
+	inv.mu.Unlock()
+	return ds.Name, nil
 }
 
 // Network returns the portgroup with the given name.

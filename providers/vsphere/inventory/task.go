@@ -9,6 +9,7 @@ import (
 	"github.com/vmware/govmomi/fault"
 	"github.com/vmware/govmomi/object"
 	"github.com/vmware/govmomi/property"
+	"github.com/vmware/govmomi/vim25"
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
 )
@@ -18,24 +19,14 @@ import (
 // shared property collector, which many reconciles at once cannot share
 // (and which vcsim crashes on); one read per step needs no collector.
 func WaitTask(ctx context.Context, task *object.Task) error {
-	pc := property.DefaultCollector(task.Client())
 	delay := 50 * time.Millisecond
 	for {
-		var t mo.Task
-		if err := pc.RetrieveOne(ctx, task.Reference(), []string{"info.state", "info.error"}, &t); err != nil {
-			if fault.Is(err, &types.ManagedObjectNotFound{}) {
-				return nil // vCenter forgets finished tasks
-			}
-			return fmt.Errorf("failed to read task %s: %w", task.Reference().Value, err)
+		done, taskErr, err := TaskState(ctx, task.Client(), task.Reference().Value)
+		if err != nil {
+			return err
 		}
-		switch t.Info.State {
-		case types.TaskInfoStateSuccess:
-			return nil
-		case types.TaskInfoStateError:
-			if t.Info.Error != nil {
-				return taskError{t.Info.Error}
-			}
-			return errors.New("task failed")
+		if done {
+			return taskErr
 		}
 		select {
 		case <-ctx.Done():
@@ -44,6 +35,30 @@ func WaitTask(ctx context.Context, task *object.Task) error {
 		}
 		delay = min(2*delay, time.Second)
 	}
+}
+
+// TaskState reads a task's state once. A task vCenter no longer knows is
+// done: vCenter forgets finished tasks. taskErr is a finished task's
+// failure; it keeps the fault, so callers can test it with fault.Is.
+func TaskState(ctx context.Context, c *vim25.Client, ref string) (done bool, taskErr error, err error) {
+	var t mo.Task
+	moref := types.ManagedObjectReference{Type: "Task", Value: ref}
+	if err := property.DefaultCollector(c).RetrieveOne(ctx, moref, []string{"info.state", "info.error"}, &t); err != nil {
+		if fault.Is(err, &types.ManagedObjectNotFound{}) {
+			return true, nil, nil
+		}
+		return false, nil, fmt.Errorf("failed to read task %s: %w", ref, err)
+	}
+	switch t.Info.State {
+	case types.TaskInfoStateSuccess:
+		return true, nil, nil
+	case types.TaskInfoStateError:
+		if t.Info.Error != nil {
+			return true, taskError{t.Info.Error}, nil
+		}
+		return true, errors.New("task failed"), nil
+	}
+	return false, nil, nil
 }
 
 // taskError keeps the fault so callers can test it with fault.Is.

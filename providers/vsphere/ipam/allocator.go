@@ -1,8 +1,3 @@
-// Package ipam hands out static IPv4 addresses of a WorkloadNetwork to VMs.
-// Each address handed out is an IPAddressAllocation object named after the
-// network and the address, so the API server's name uniqueness keeps two
-// owners (or two supervisors) from ever getting the same address, and a
-// restarted supervisor knows every allocation without rebuilding anything.
 package ipam
 
 import (

@@ -8,14 +8,11 @@ import (
 	"strings"
 
 	"github.com/vmware/govmomi/object"
-	"github.com/vmware/govmomi/property"
-	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
 	corev1 "k8s.io/api/core/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
-	"github.com/open-supervisor/supervisor/providers/vsphere/inventory"
 	"github.com/open-supervisor/supervisor/providers/vsphere/vmwatch"
 )
 
@@ -25,7 +22,7 @@ import (
 // VM's devices and extraConfig tells which volumes have disks, and one
 // reconfigure adds the rest. Disks of volumes removed from the spec stay.
 // Bad input for one volume is returned after the others are attached.
-func (r *Reconciler) reconcileVolumes(ctx context.Context, vm *vmopv1.VirtualMachine, vmobj *object.VirtualMachine, found vmwatch.VM) error {
+func (r *Reconciler) reconcileVolumes(ctx context.Context, vm *vmopv1.VirtualMachine, found vmwatch.VM) error {
 	if len(vm.Spec.Volumes) == 0 {
 		vm.Status.Volumes = nil
 		return nil
@@ -35,7 +32,7 @@ func (r *Reconciler) reconcileVolumes(ctx context.Context, vm *vmopv1.VirtualMac
 	}
 	if st, ok := settledVolumes(vm, found.Devices); ok {
 		vm.Status.Volumes = st
-		setTrue(vm, vmopv1.VirtualMachineConditionStorageReady)
+		setConditionReady(vm, vmopv1.VirtualMachineConditionStorageReady)
 		return nil
 	}
 	devices, slots, err := r.readDisks(ctx, found.Ref)
@@ -64,7 +61,7 @@ func (r *Reconciler) reconcileVolumes(ctx context.Context, vm *vmopv1.VirtualMac
 		reqs = append(reqs, req)
 	}
 	if len(reqs) > 0 {
-		if err := r.attach(ctx, vm, vmobj, devices, reqs); err != nil {
+		if err := r.attach(ctx, vm, found, devices, reqs); err != nil {
 			return err
 		}
 		if devices, slots, err = r.readDisks(ctx, found.Ref); err != nil {
@@ -73,13 +70,13 @@ func (r *Reconciler) reconcileVolumes(ctx context.Context, vm *vmopv1.VirtualMac
 	}
 	vm.Status.Volumes = volumeStatuses(vm.Spec.Volumes, devices, slots, errs)
 	if bad == nil {
-		setTrue(vm, vmopv1.VirtualMachineConditionStorageReady)
+		setConditionReady(vm, vmopv1.VirtualMachineConditionStorageReady)
 	}
 	return bad
 }
 
 // attach adds the disks of reqs, and their record, in one reconfigure.
-func (r *Reconciler) attach(ctx context.Context, vm *vmopv1.VirtualMachine, vmobj *object.VirtualMachine, devices object.VirtualDeviceList, reqs []diskRequest) error {
+func (r *Reconciler) attach(ctx context.Context, vm *vmopv1.VirtualMachine, found vmwatch.VM, devices object.VirtualDeviceList, reqs []diskRequest) error {
 	changes, extra, err := addDisks(devices, reqs)
 	if err != nil {
 		return err
@@ -89,26 +86,19 @@ func (r *Reconciler) attach(ctx context.Context, vm *vmopv1.VirtualMachine, vmob
 		names = append(names, req.volume)
 	}
 	ctrl.LoggerFrom(ctx).Info("Attaching disks", "volumes", names)
-	task, err := vmobj.Reconfigure(ctx, types.VirtualMachineConfigSpec{DeviceChange: changes, ExtraConfig: extra})
-	if err == nil {
-		err = inventory.WaitTask(ctx, task)
+	if err := r.vcenter.Reconfigure(ctx, found, types.VirtualMachineConfigSpec{DeviceChange: changes, ExtraConfig: extra}); err != nil {
+		r.Recorder.Eventf(vm, nil, corev1.EventTypeWarning, eventReasonAttachFailed, "Attach", "vCenter failed to attach disks for volumes %s: %v", strings.Join(names, ", "), err)
+		return fmt.Errorf("failed to attach disks for volumes %s to VM %s: %w", strings.Join(names, ", "), found.Ref.Value, err)
 	}
-	if err != nil {
-		r.Recorder.Eventf(vm, nil, corev1.EventTypeWarning, "AttachFailed", "Attach", "vCenter failed to attach disks for volumes %s: %v", strings.Join(names, ", "), err)
-		return fmt.Errorf("failed to attach disks for volumes %s to VM %s: %w", strings.Join(names, ", "), vmobj.Reference().Value, err)
-	}
-	r.Recorder.Eventf(vm, nil, corev1.EventTypeNormal, "Attached", "Attach", "Attached disks for volumes %s", strings.Join(names, ", "))
+	r.Recorder.Eventf(vm, nil, corev1.EventTypeNormal, eventReasonAttached, "Attach", "Attached disks for volumes %s", strings.Join(names, ", "))
 	return nil
 }
 
 // readDisks reads a VM's devices and its volumes' recorded slots from vCenter.
 func (r *Reconciler) readDisks(ctx context.Context, ref types.ManagedObjectReference) (object.VirtualDeviceList, map[string]diskSlot, error) {
-	var m mo.VirtualMachine
-	if err := property.DefaultCollector(r.Inventory.Session.Client).RetrieveOne(ctx, ref, []string{"config.hardware.device", "config.extraConfig"}, &m); err != nil {
-		return nil, nil, fmt.Errorf("failed to read the disks of VM %s: %w", ref.Value, err)
+	devices, extra, err := r.vcenter.ReadDisks(ctx, ref)
+	if err != nil {
+		return nil, nil, err
 	}
-	if m.Config == nil {
-		return nil, map[string]diskSlot{}, nil
-	}
-	return m.Config.Hardware.Device, volumeSlots(m.Config.ExtraConfig), nil
+	return devices, volumeSlots(extra), nil
 }

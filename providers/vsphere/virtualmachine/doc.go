@@ -6,4 +6,16 @@
 // datastore; volumes.go), and cloud-init data in guestinfo; it is found
 // again by instance UUID (the object's UID) so a restart or a second
 // reconcile never clones twice.
+//
+// The reconciler decides (virtualmachine_controller.go, create.go,
+// existing.go, attach.go) and reports through conditions set by pure
+// functions (status.go); vCenter is behind the VCenter interface
+// (vcenter.go), which unit tests replace with an in-memory fake and which
+// the integration tests run on vcsim. Status is written once per reconcile
+// by Cluster API's patch helper; the only other write is the clone claim.
+//
+// It owns VirtualMachine status and finalizer, the VMs whose instance UUID
+// is a VirtualMachine's UID, and (through ipam) their addresses. It must not
+// touch VirtualMachineServices, Cluster API objects or HAProxy, nor VMs in
+// vCenter that no VirtualMachine owns (image-cache VMs are the inventory's).
 package virtualmachine

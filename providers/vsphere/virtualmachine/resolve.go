@@ -21,9 +21,6 @@ import (
 // datastore VMs of that class are placed on (vSphere CSI's parameter name).
 const StorageClassDatastoreURLParameter = "datastoreURL"
 
-// reasonNoFreeIP marks a VM waiting for an address of its network.
-const reasonNoFreeIP = "NoFreeIP"
-
 // inputError is bad or missing input: the VM cannot be created until the user
 // (or the admin) fixes it. It names the condition, the reason and the field.
 type inputError struct {
@@ -56,19 +53,19 @@ type createPlan struct {
 
 func (r *Reconciler) resolveClass(ctx context.Context, vm *vmopv1.VirtualMachine) (*vmopv1.VirtualMachineClass, error) {
 	if vm.Spec.ClassName == "" {
-		return nil, badInput(vmopv1.VirtualMachineConditionClassReady, "ClassNameMissing", "spec.className is required")
+		return nil, badInput(vmopv1.VirtualMachineConditionClassReady, vmopv1.VirtualMachineClassNameMissingReason, "spec.className is required")
 	}
 	class := &vmopv1.VirtualMachineClass{}
 	err := r.Client.Get(ctx, client.ObjectKey{Namespace: vm.Namespace, Name: vm.Spec.ClassName}, class)
 	if apierrors.IsNotFound(err) {
-		return nil, badInput(vmopv1.VirtualMachineConditionClassReady, "NotFound",
+		return nil, badInput(vmopv1.VirtualMachineConditionClassReady, vmopv1.VirtualMachineNotFoundReason,
 			"spec.className: VirtualMachineClass %q does not exist in namespace %s", vm.Spec.ClassName, vm.Namespace)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("failed to get VirtualMachineClass %s: %w", vm.Spec.ClassName, err)
 	}
 	if class.Spec.Hardware.Cpus <= 0 || class.Spec.Hardware.Memory.Value() <= 0 {
-		return nil, badInput(vmopv1.VirtualMachineConditionClassReady, "InvalidClass",
+		return nil, badInput(vmopv1.VirtualMachineConditionClassReady, vmopv1.VirtualMachineClassInvalidReason,
 			"spec.className: VirtualMachineClass %q has no CPUs or memory", vm.Spec.ClassName)
 	}
 	return class, nil
@@ -76,7 +73,7 @@ func (r *Reconciler) resolveClass(ctx context.Context, vm *vmopv1.VirtualMachine
 
 func (r *Reconciler) resolveImage(ctx context.Context, vm *vmopv1.VirtualMachine) (vmopv1.LocalObjectRef, *vmopv1.VirtualMachineImageStatus, error) {
 	if vm.Spec.ImageName == "" {
-		return vmopv1.LocalObjectRef{}, nil, badInput(vmopv1.VirtualMachineConditionImageReady, "ImageNameMissing", "spec.imageName is required")
+		return vmopv1.LocalObjectRef{}, nil, badInput(vmopv1.VirtualMachineConditionImageReady, vmopv1.VirtualMachineImageNameMissingReason, "spec.imageName is required")
 	}
 	ns := &vmopv1.VirtualMachineImage{}
 	err := r.Client.Get(ctx, client.ObjectKey{Namespace: vm.Namespace, Name: vm.Spec.ImageName}, ns)
@@ -89,7 +86,7 @@ func (r *Reconciler) resolveImage(ctx context.Context, vm *vmopv1.VirtualMachine
 	cluster := &vmopv1.ClusterVirtualMachineImage{}
 	err = r.Client.Get(ctx, client.ObjectKey{Name: vm.Spec.ImageName}, cluster)
 	if apierrors.IsNotFound(err) {
-		return vmopv1.LocalObjectRef{}, nil, badInput(vmopv1.VirtualMachineConditionImageReady, "NotFound",
+		return vmopv1.LocalObjectRef{}, nil, badInput(vmopv1.VirtualMachineConditionImageReady, vmopv1.VirtualMachineNotFoundReason,
 			"spec.imageName: neither VirtualMachineImage nor ClusterVirtualMachineImage %q exists", vm.Spec.ImageName)
 	}
 	if err != nil {
@@ -100,7 +97,7 @@ func (r *Reconciler) resolveImage(ctx context.Context, vm *vmopv1.VirtualMachine
 
 func (r *Reconciler) resolveDatastore(ctx context.Context, vm *vmopv1.VirtualMachine) (types.ManagedObjectReference, error) {
 	if vm.Spec.StorageClass == "" {
-		return types.ManagedObjectReference{}, badInput(vmopv1.VirtualMachineConditionStorageReady, "StorageClassMissing", "spec.storageClass is required")
+		return types.ManagedObjectReference{}, badInput(vmopv1.VirtualMachineConditionStorageReady, vmopv1.VirtualMachineStorageClassMissingReason, "spec.storageClass is required")
 	}
 	return r.classDatastore(ctx, "spec.storageClass", vm.Spec.StorageClass, "")
 }
@@ -111,7 +108,7 @@ func (r *Reconciler) classDatastore(ctx context.Context, field, class, of string
 	sc := &storagev1.StorageClass{}
 	err := r.Client.Get(ctx, client.ObjectKey{Name: class}, sc)
 	if apierrors.IsNotFound(err) {
-		return types.ManagedObjectReference{}, badInput(vmopv1.VirtualMachineConditionStorageReady, "NotFound",
+		return types.ManagedObjectReference{}, badInput(vmopv1.VirtualMachineConditionStorageReady, vmopv1.VirtualMachineNotFoundReason,
 			"%s: StorageClass %q%s does not exist", field, class, of)
 	}
 	if err != nil {
@@ -119,12 +116,12 @@ func (r *Reconciler) classDatastore(ctx context.Context, field, class, of string
 	}
 	url := sc.Parameters[StorageClassDatastoreURLParameter]
 	if url == "" {
-		return types.ManagedObjectReference{}, badInput(vmopv1.VirtualMachineConditionStorageReady, "NoDatastore",
+		return types.ManagedObjectReference{}, badInput(vmopv1.VirtualMachineConditionStorageReady, vmopv1.VirtualMachineStorageNoDatastoreReason,
 			"%s: StorageClass %q%s has no %s parameter", field, sc.Name, of, StorageClassDatastoreURLParameter)
 	}
-	ds, err := r.Inventory.DatastoreByURL(ctx, url)
+	ds, err := r.vcenter.DatastoreByURL(ctx, url)
 	if errors.Is(err, inventory.ErrNotFound) {
-		return types.ManagedObjectReference{}, badInput(vmopv1.VirtualMachineConditionStorageReady, "DatastoreNotFound",
+		return types.ManagedObjectReference{}, badInput(vmopv1.VirtualMachineConditionStorageReady, vmopv1.VirtualMachineStorageDatastoreNotFoundReason,
 			"%s: StorageClass %q%s names datastore %s, which vCenter does not have", field, sc.Name, of, url)
 	}
 	return ds, err
@@ -141,14 +138,14 @@ func (r *Reconciler) resolveNetwork(ctx context.Context, vm *vmopv1.VirtualMachi
 	nw := &vspherev1.WorkloadNetwork{}
 	err := r.Client.Get(ctx, client.ObjectKey{Name: name}, nw)
 	if apierrors.IsNotFound(err) {
-		return nil, nil, badInput(vmopv1.VirtualMachineConditionNetworkReady, "NotFound", "%s: WorkloadNetwork %q does not exist", field, name)
+		return nil, nil, badInput(vmopv1.VirtualMachineConditionNetworkReady, vmopv1.VirtualMachineNotFoundReason, "%s: WorkloadNetwork %q does not exist", field, name)
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("failed to get WorkloadNetwork %s: %w", name, err)
 	}
-	backing, err := r.Inventory.NetworkBacking(ctx, nw.Spec.PortGroup)
+	backing, err := r.vcenter.NetworkBacking(ctx, nw.Spec.PortGroup)
 	if errors.Is(err, inventory.ErrNotFound) {
-		return nil, nil, badInput(vmopv1.VirtualMachineConditionNetworkReady, "PortGroupNotFound",
+		return nil, nil, badInput(vmopv1.VirtualMachineConditionNetworkReady, vmopv1.VirtualMachineNetworkPortGroupNotFoundReason,
 			"%s: WorkloadNetwork %q uses portgroup %q, which vCenter does not have", field, name, nw.Spec.PortGroup)
 	}
 	return nw, backing, err
@@ -169,7 +166,7 @@ func (r *Reconciler) resolveUserData(ctx context.Context, vm *vmopv1.VirtualMach
 	secret := &corev1.Secret{}
 	err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: vm.Namespace, Name: ci.RawCloudConfig.Name}, secret)
 	if apierrors.IsNotFound(err) {
-		return nil, badInput(vmopv1.VirtualMachineConditionBootstrapReady, "SecretNotFound", "%s.name: Secret %q does not exist", field, ci.RawCloudConfig.Name)
+		return nil, badInput(vmopv1.VirtualMachineConditionBootstrapReady, vmopv1.VirtualMachineBootstrapSecretNotFoundReason, "%s.name: Secret %q does not exist", field, ci.RawCloudConfig.Name)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("failed to get bootstrap Secret %s: %w", ci.RawCloudConfig.Name, err)
@@ -180,13 +177,13 @@ func (r *Reconciler) resolveUserData(ctx context.Context, vm *vmopv1.VirtualMach
 	}
 	data, ok := secret.Data[key]
 	if !ok {
-		return nil, badInput(vmopv1.VirtualMachineConditionBootstrapReady, "KeyNotFound", "%s.key: Secret %q has no key %q", field, secret.Name, key)
+		return nil, badInput(vmopv1.VirtualMachineConditionBootstrapReady, vmopv1.VirtualMachineBootstrapKeyNotFoundReason, "%s.key: Secret %q has no key %q", field, secret.Name, key)
 	}
 	if err := validateUserData(data); err != nil {
-		return nil, badInput(vmopv1.VirtualMachineConditionBootstrapReady, "InvalidCloudConfig", "%s: the data in Secret %q key %q %v", field, secret.Name, key, err)
+		return nil, badInput(vmopv1.VirtualMachineConditionBootstrapReady, vmopv1.VirtualMachineBootstrapInvalidCloudConfigReason, "%s: the data in Secret %q key %q %v", field, secret.Name, key, err)
 	}
 	if len(ci.SSHAuthorizedKeys) > 0 {
-		return nil, badInput(vmopv1.VirtualMachineConditionBootstrapReady, "Conflict", "spec.bootstrap.cloudInit.sshAuthorizedKeys: may not be set with rawCloudConfig")
+		return nil, badInput(vmopv1.VirtualMachineConditionBootstrapReady, vmopv1.VirtualMachineBootstrapConflictReason, "spec.bootstrap.cloudInit.sshAuthorizedKeys: may not be set with rawCloudConfig")
 	}
 	return data, nil
 }
@@ -194,22 +191,18 @@ func (r *Reconciler) resolveUserData(ctx context.Context, vm *vmopv1.VirtualMach
 // resolveImageContent finds the vCenter VM the image is cloned from.
 func (r *Reconciler) resolveImageContent(ctx context.Context, status *vmopv1.VirtualMachineImageStatus, plan *createPlan, name string) (*inventory.Image, error) {
 	if status.ProviderItemID == "" {
-		return nil, badInput(vmopv1.VirtualMachineConditionImageReady, "NotReady", "spec.imageName: image %q has no content in vCenter yet", name)
+		return nil, badInput(vmopv1.VirtualMachineConditionImageReady, vmopv1.VirtualMachineImageNotReadyReason, "spec.imageName: image %q has no content in vCenter yet", name)
 	}
 	switch status.Type {
 	case vmopv1.ImageTypeVM:
-		return r.Inventory.TemplateImage(ctx, status.ProviderItemID)
+		return r.vcenter.TemplateImage(ctx, status.ProviderItemID)
 	case vmopv1.ImageTypeOVF, "":
 		if plan.network == nil {
-			return nil, badInput(vmopv1.VirtualMachineConditionImageReady, "NoNetwork", "spec.network.disabled: an OVF image needs a network to deploy onto")
+			return nil, badInput(vmopv1.VirtualMachineConditionImageReady, vmopv1.VirtualMachineImageNoNetworkReason, "spec.network.disabled: an OVF image needs a network to deploy onto")
 		}
-		n, err := r.Inventory.Network(ctx, plan.network.Spec.PortGroup)
-		if err != nil {
-			return nil, err
-		}
-		return r.Inventory.LibraryImage(ctx, status.ProviderItemID, n, plan.datastore)
+		return r.vcenter.LibraryImage(ctx, status.ProviderItemID, plan.network.Spec.PortGroup, plan.datastore)
 	}
-	return nil, badInput(vmopv1.VirtualMachineConditionImageReady, "UnsupportedType", "spec.imageName: image %q has type %q; OVF and VM are supported", name, status.Type)
+	return nil, badInput(vmopv1.VirtualMachineConditionImageReady, vmopv1.VirtualMachineImageUnsupportedTypeReason, "spec.imageName: image %q has type %q; OVF and VM are supported", name, status.Type)
 }
 
 // guestNetworkFor builds the guest's interface configuration.

@@ -14,35 +14,70 @@ import (
 
 // updateStatus copies what vCenter reports about the VM into status.
 func (r *Reconciler) updateStatus(ctx context.Context, vm *vmopv1.VirtualMachine, found vmwatch.VM) error {
+	host := ""
+	if found.Host != nil {
+		var err error
+		if host, err = r.vcenter.HostName(ctx, *found.Host); err != nil {
+			return err
+		}
+	}
+	setObservedStatus(vm, found, host)
+	return nil
+}
+
+// setObservedStatus reports the VM found in vCenter, on the named host.
+func setObservedStatus(vm *vmopv1.VirtualMachine, found vmwatch.VM, host string) {
 	vm.Status.UniqueID = found.Ref.Value
 	vm.Status.InstanceUUID = found.InstanceUUID
 	vm.Status.BiosUUID = found.BiosUUID
 	vm.Status.PowerState = powerState(found.PowerState)
-	if found.Host != nil {
-		name, err := r.Inventory.HostName(ctx, *found.Host)
-		if err != nil {
-			return err
-		}
-		vm.Status.Host = name
+	if host != "" {
+		vm.Status.Host = host
 	}
 	vm.Status.Network = networkStatus(vm, found)
-	setTrue(vm, vmopv1.VirtualMachineConditionCreated)
-	setReadyCondition(vm)
-	return nil
 }
 
-// setReadyCondition: Ready once the VM is in the asked power state and, when
-// powered on with networking, reports its address.
-func setReadyCondition(vm *vmopv1.VirtualMachine) {
-	want := desiredPowerState(vm)
-	ready := metav1.Condition{Type: vmopv1.VirtualMachineConditionReady, Status: metav1.ConditionTrue, Reason: "Ready"}
+// setConditionReady sets a condition True: its input checked out.
+func setConditionReady(vm *vmopv1.VirtualMachine, condition string) {
+	conditions.Set(vm, metav1.Condition{Type: condition, Status: metav1.ConditionTrue, Reason: vmopv1.VirtualMachineReadyReason})
+}
+
+// setInputErrorConditions reports bad input on its condition and on Ready.
+func setInputErrorConditions(vm *vmopv1.VirtualMachine, bad *inputError) {
+	conditions.Set(vm, metav1.Condition{Type: bad.condition, Status: metav1.ConditionFalse, Reason: bad.reason, Message: bad.message})
+	conditions.Set(vm, metav1.Condition{Type: vmopv1.VirtualMachineConditionReady, Status: metav1.ConditionFalse, Reason: bad.reason, Message: bad.message})
+}
+
+// setCreatedCondition: True once the VM exists and vCenter is done cloning
+// it; False while vCenter clones it, or after vCenter refused or failed the
+// clone (cloneErr).
+func setCreatedCondition(vm *vmopv1.VirtualMachine, cloning bool, cloneErr error) {
+	c := metav1.Condition{Type: vmopv1.VirtualMachineConditionCreated, Status: metav1.ConditionTrue, Reason: vmopv1.VirtualMachineReadyReason}
 	switch {
+	case cloneErr != nil:
+		c.Status, c.Reason, c.Message = metav1.ConditionFalse, vmopv1.VirtualMachineCloneFailedReason, cloneErr.Error()
+	case cloning:
+		c.Status, c.Reason, c.Message = metav1.ConditionFalse, vmopv1.VirtualMachineCloningReason, "vCenter is cloning the VM"
+	}
+	conditions.Set(vm, c)
+}
+
+// setReadyCondition: Ready once vCenter is done cloning, the VM is in the
+// asked power state and, when powered on with networking, reports its
+// address.
+func setReadyCondition(vm *vmopv1.VirtualMachine, cloning bool) {
+	want := desiredPowerState(vm)
+	ready := metav1.Condition{Type: vmopv1.VirtualMachineConditionReady, Status: metav1.ConditionTrue, Reason: vmopv1.VirtualMachineReadyReason}
+	switch {
+	case cloning:
+		ready.Status, ready.Reason = metav1.ConditionFalse, vmopv1.VirtualMachineCloningReason
+		ready.Message = "vCenter is still cloning the VM"
 	case vm.Status.PowerState != want:
-		ready.Status, ready.Reason = metav1.ConditionFalse, "PowerStateChanging"
+		ready.Status, ready.Reason = metav1.ConditionFalse, vmopv1.VirtualMachinePowerStateChangingReason
 		ready.Message = "the VM is " + string(vm.Status.PowerState) + ", spec.powerState asks for " + string(want)
 	case want == vmopv1.VirtualMachinePowerStateOn && !networkDisabled(vm) &&
 		(vm.Status.Network == nil || vm.Status.Network.PrimaryIP4 == ""):
-		ready.Status, ready.Reason = metav1.ConditionFalse, "WaitingForIP"
+		ready.Status, ready.Reason = metav1.ConditionFalse, vmopv1.VirtualMachineWaitingForIPReason
 		ready.Message = "the VM is powered on and waiting for the guest to report its IP address"
 	}
 	conditions.Set(vm, ready)

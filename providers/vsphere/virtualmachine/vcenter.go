@@ -2,41 +2,89 @@ package virtualmachine
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"slices"
-	"strconv"
-	"strings"
-	"time"
 
 	"github.com/vmware/govmomi/fault"
 	"github.com/vmware/govmomi/object"
 	"github.com/vmware/govmomi/property"
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
-	"sigs.k8s.io/cluster-api/util/conditions"
 	ctrl "sigs.k8s.io/controller-runtime"
 
-	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
 	"github.com/open-supervisor/supervisor/providers/vsphere/inventory"
-	"github.com/open-supervisor/supervisor/providers/vsphere/ipam"
 	"github.com/open-supervisor/supervisor/providers/vsphere/vmwatch"
 )
 
-// findVM finds the object's VM by instance UUID: in the watch first (free),
-// then by asking vCenter, which also finds a VM outside our folder. With
-// vCenter's answer authoritative, a VM is never cloned while one exists.
-func (r *Reconciler) findVM(ctx context.Context, vm *vmopv1.VirtualMachine) (vmwatch.VM, bool, error) {
-	uuid := string(vm.UID)
-	if found, ok := r.watcher.Get(uuid); ok {
+// VCenter is everything the VM reconciler asks of vCenter. The reconciler
+// decides; this carries the decision out, so that the decisions can be
+// tested on an in-memory fake (vcenter_fake_test.go) while vCenter's own
+// behaviour is tested on vcsim by the integration tests.
+//
+// Calls that start a vCenter task wait for it, except Clone: a clone takes
+// long enough that the reconciler records its task and looks again later.
+type VCenter interface {
+	// Synced is closed once FindVM knows every VM that existed at start.
+	Synced() <-chan struct{}
+	// FindVM finds a VM by instance UUID (a VirtualMachine's UID) anywhere
+	// in the datacenter; ok is false when there is none.
+	FindVM(ctx context.Context, instanceUUID string) (vm vmwatch.VM, ok bool, err error)
+	// TaskState reads a task once. A task vCenter no longer knows is done;
+	// taskErr is the failure of a task that is done.
+	TaskState(ctx context.Context, ref string) (done bool, taskErr error, err error)
+	// NamespaceFolder is the VM folder of a namespace, made on first use.
+	NamespaceFolder(ctx context.Context, namespace string) (types.ManagedObjectReference, error)
+	// Clone starts cloning template into folder, in the supervisor's
+	// resource pool, and returns the task's reference.
+	Clone(ctx context.Context, template, folder types.ManagedObjectReference, name string, spec types.VirtualMachineCloneSpec) (taskRef string, err error)
+	// SetPowerState powers a VM on or off; a VM already so is no error.
+	SetPowerState(ctx context.Context, vm vmwatch.VM, on bool) error
+	// Reconfigure applies a config spec to a VM.
+	Reconfigure(ctx context.Context, vm vmwatch.VM, spec types.VirtualMachineConfigSpec) error
+	// Destroy powers a VM off and destroys it; a VM already gone is no error.
+	Destroy(ctx context.Context, vm vmwatch.VM) error
+	// ReadDisks reads a VM's devices and extraConfig, where volumes' disks
+	// are recorded.
+	ReadDisks(ctx context.Context, ref types.ManagedObjectReference) (object.VirtualDeviceList, []types.BaseOptionValue, error)
+
+	// Lookups, cached by the inventory. A name vCenter does not know is
+	// inventory.ErrNotFound.
+
+	// DatastoreByURL finds a datastore by summary.url.
+	DatastoreByURL(ctx context.Context, url string) (types.ManagedObjectReference, error)
+	DatastoreName(ctx context.Context, ref types.ManagedObjectReference) (string, error)
+	// NetworkBacking is the NIC backing of a portgroup.
+	NetworkBacking(ctx context.Context, portGroup string) (types.BaseVirtualDeviceBackingInfo, error)
+	// TemplateImage is an image in the inventory, by VM moref ID.
+	TemplateImage(ctx context.Context, id string) (*inventory.Image, error)
+	// LibraryImage is a content-library item's image, deployed onto the
+	// portgroup and datastore on first use.
+	LibraryImage(ctx context.Context, itemID, portGroup string, datastore types.ManagedObjectReference) (*inventory.Image, error)
+	// MinHostCPUMhz is the slowest host's clock, a vCPU reservation's unit.
+	MinHostCPUMhz(ctx context.Context) (int64, error)
+	HostName(ctx context.Context, ref types.ManagedObjectReference) (string, error)
+}
+
+// govmomiVCenter is the VCenter of a real (or simulated) vCenter: VM state
+// from the shared watch, lookups from the inventory, the rest through govmomi.
+type govmomiVCenter struct {
+	inv     *inventory.Inventory
+	watcher *vmwatch.Watcher
+}
+
+var _ VCenter = &govmomiVCenter{}
+
+func (v *govmomiVCenter) Synced() <-chan struct{} { return v.watcher.Synced() }
+
+// FindVM asks the watch first (free), then vCenter, which also finds a VM
+// outside our folder. With vCenter's answer authoritative, a VM is never
+// cloned while one exists.
+func (v *govmomiVCenter) FindVM(ctx context.Context, uuid string) (vmwatch.VM, bool, error) {
+	if found, ok := v.watcher.Get(uuid); ok {
 		return found, true, nil
 	}
-	c := r.Inventory.Session.Client
-	refs, err := object.NewSearchIndex(c).FindAllByUuid(ctx, r.Inventory.Datacenter, uuid, true, ptr.To(true))
+	c := v.inv.Session.Client
+	refs, err := object.NewSearchIndex(c).FindAllByUuid(ctx, v.inv.Datacenter, uuid, true, ptr.To(true))
 	if err != nil {
 		return vmwatch.VM{}, false, fmt.Errorf("failed to search VMs by instance UUID %s: %w", uuid, err)
 	}
@@ -47,354 +95,147 @@ func (r *Reconciler) findVM(ctx context.Context, vm *vmopv1.VirtualMachine) (vmw
 		ctrl.LoggerFrom(ctx).Error(nil, "More than one VM has this instance UUID; using the first", "count", len(refs))
 	}
 	found, err := vmwatch.Read(ctx, c, refs[0].Reference())
-	return found, err == nil, client404(err)
-}
-
-func client404(err error) error {
-	if err != nil && fault.Is(err, &types.ManagedObjectNotFound{}) {
-		return nil
+	if isGone(err) {
+		return vmwatch.VM{}, false, nil // destroyed between the search and the read
 	}
-	return err
+	return found, err == nil, err
 }
 
-// createVM resolves the inputs, takes an address and starts the clone.
-// Nothing is created in vCenter until every input checks out.
-func (r *Reconciler) createVM(ctx context.Context, vm *vmopv1.VirtualMachine) (ctrl.Result, error) {
-	log := ctrl.LoggerFrom(ctx)
-	plan := &createPlan{}
+func isGone(err error) bool {
+	return err != nil && fault.Is(err, &types.ManagedObjectNotFound{})
+}
+
+func (v *govmomiVCenter) TaskState(ctx context.Context, ref string) (bool, error, error) {
+	return inventory.TaskState(ctx, v.inv.Session.Client, ref)
+}
+
+func (v *govmomiVCenter) NamespaceFolder(ctx context.Context, namespace string) (types.ManagedObjectReference, error) {
+	f, err := v.inv.NamespaceFolder(ctx, namespace)
+	if err != nil {
+		return types.ManagedObjectReference{}, err
+	}
+	return f.Reference(), nil
+}
+
+func (v *govmomiVCenter) Clone(ctx context.Context, template, folder types.ManagedObjectReference, name string, spec types.VirtualMachineCloneSpec) (string, error) {
+	c := v.inv.Session.Client
+	pool := v.inv.Pool.Reference()
+	spec.Location.Pool = &pool
+	task, err := object.NewVirtualMachine(c, template).Clone(ctx, object.NewFolder(c, folder), name, spec)
+	if err != nil {
+		return "", err
+	}
+	return task.Reference().Value, nil
+}
+
+func (v *govmomiVCenter) SetPowerState(ctx context.Context, vm vmwatch.VM, on bool) error {
+	vmobj := object.NewVirtualMachine(v.inv.Session.Client, vm.Ref)
+	var task *object.Task
 	var err error
-	if plan.class, err = r.resolveClass(ctx, vm); err != nil {
-		return ctrl.Result{}, err
+	if on {
+		task, err = vmobj.PowerOn(ctx)
+	} else {
+		task, err = vmobj.PowerOff(ctx)
 	}
-	setTrue(vm, vmopv1.VirtualMachineConditionClassReady)
-	imageRef, imageStatus, err := r.resolveImage(ctx, vm)
-	if err != nil {
-		return ctrl.Result{}, err
+	if err == nil {
+		err = inventory.WaitTask(ctx, task)
 	}
-	plan.imageRef = imageRef
-	if plan.datastore, err = r.resolveDatastore(ctx, vm); err != nil {
-		return ctrl.Result{}, err
-	}
-	if plan.disks, err = r.resolveVolumes(ctx, vm, plan.datastore); err != nil {
-		return ctrl.Result{}, err
-	}
-	setTrue(vm, vmopv1.VirtualMachineConditionStorageReady)
-	if plan.network, plan.backing, err = r.resolveNetwork(ctx, vm); err != nil {
-		return ctrl.Result{}, err
-	}
-	if plan.userdata, err = r.resolveUserData(ctx, vm); err != nil {
-		return ctrl.Result{}, err
-	}
-	setTrue(vm, vmopv1.VirtualMachineConditionBootstrapReady)
-	if plan.image, err = r.resolveImageContent(ctx, imageStatus, plan, vm.Spec.ImageName); err != nil {
-		return ctrl.Result{}, err
-	}
-	setTrue(vm, vmopv1.VirtualMachineConditionImageReady)
-	if len(plan.disks) > 0 {
-		devices, err := r.templateDevices(ctx, plan.image.Template)
-		if err != nil {
-			return ctrl.Result{}, err
-		}
-		if plan.diskChanges, plan.diskConfig, err = addDisks(devices, plan.disks); err != nil {
-			return ctrl.Result{}, err
-		}
-	}
-
-	var nw *guestNetwork
-	if plan.network != nil {
-		addr, err := r.IPAM.Ensure(ctx, plan.network, ipam.Owner{Kind: "VirtualMachine", Namespace: vm.Namespace, Name: vm.Name, UID: string(vm.UID)})
-		if errors.Is(err, ipam.ErrExhausted) {
-			return ctrl.Result{}, badInput(vmopv1.VirtualMachineConditionNetworkReady, reasonNoFreeIP,
-				"spec.network: every address of WorkloadNetwork %q is in use", plan.network.Name)
-		}
-		if err != nil {
-			return ctrl.Result{}, err
-		}
-		nw = guestNetworkFor(vm, plan.network, addr)
-	}
-	setTrue(vm, vmopv1.VirtualMachineConditionNetworkReady)
-
-	hostname := vm.Name
-	if vm.Spec.Network != nil && vm.Spec.Network.HostName != "" {
-		hostname = vm.Spec.Network.HostName
-	}
-	metadata, err := renderMetadata(string(vm.UID), hostname, nw)
-	if err != nil {
-		return ctrl.Result{}, fmt.Errorf("failed to render guest metadata: %w", err)
-	}
-	spec, err := r.cloneSpec(ctx, vm, plan, guestinfo(metadata, plan.userdata))
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	folder, err := r.Inventory.NamespaceFolder(ctx, vm.Namespace)
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-
-	// Claim the clone through the API server before asking vCenter: the
-	// status write carries the resourceVersion we read, so of two reconciles
-	// racing (two managers, no leader election) exactly one gets it. The
-	// folder's name uniqueness would stop the loser in a real vCenter, but
-	// not in every simulator, and a claim costs vCenter nothing.
-	vm.Status.TaskRef = newClaim(r.identity())
-	if err := r.Client.Status().Update(ctx, vm); err != nil {
-		if apierrors.IsConflict(err) {
-			log.V(4).Info("Another reconcile is creating this VM")
-			return ctrl.Result{RequeueAfter: taskPollInterval}, nil
-		}
-		return ctrl.Result{}, fmt.Errorf("failed to claim the clone: %w", err)
-	}
-
-	log.Info("Cloning VM", "image", vm.Spec.ImageName, "class", vm.Spec.ClassName, "ip", addrOf(nw))
-	template := object.NewVirtualMachine(r.Inventory.Session.Client, plan.image.Template)
-	task, err := template.Clone(ctx, folder, vm.Name, *spec)
-	if err != nil {
-		conditions.Set(vm, metav1.Condition{Type: vmopv1.VirtualMachineConditionCreated, Status: metav1.ConditionFalse, Reason: "CloneFailed", Message: err.Error()})
-		r.Recorder.Eventf(vm, nil, corev1.EventTypeWarning, "CloneFailed", "Create", "vCenter refused the clone: %v", err)
-		return ctrl.Result{}, fmt.Errorf("failed to clone VM: %w", err)
-	}
-	// The task is recorded before anything else happens, so the next
-	// reconcile (here or after a restart) waits for it instead of cloning.
-	vm.Status.TaskRef = task.Reference().Value
-	if nw != nil {
-		// The clone is ours: an address a racing reconcile allocated for
-		// this VM will not be used. After the clone, not before it: a
-		// restart in between finds the VM by UUID, while one between the
-		// claim and the clone waits out the claim. Not fatal: the VM's
-		// deletion frees every address of its owner anyway.
-		if err := r.IPAM.ReleaseOthers(ctx, plan.network.Name, string(vm.UID), nw.Address.Addr()); err != nil {
-			log.Error(err, "Could not release the addresses a racing reconcile allocated")
-		}
-	}
-	vm.Status.Class = &vmopv1.LocalObjectRef{APIVersion: vmopv1.GroupVersion.String(), Kind: "VirtualMachineClass", Name: plan.class.Name}
-	vm.Status.Image = &plan.imageRef
-	conditions.Set(vm, metav1.Condition{Type: vmopv1.VirtualMachineConditionCreated, Status: metav1.ConditionFalse, Reason: "Cloning", Message: "vCenter is cloning the VM"})
-	r.Recorder.Eventf(vm, nil, corev1.EventTypeNormal, "Cloning", "Create", "Cloning VM from image %s", vm.Spec.ImageName)
-	return ctrl.Result{RequeueAfter: taskPollInterval}, nil
-}
-
-func addrOf(nw *guestNetwork) string {
-	if nw == nil {
-		return ""
-	}
-	return nw.Address.Addr().String()
-}
-
-// cloneSpec sizes, places and networks the clone.
-func (r *Reconciler) cloneSpec(ctx context.Context, vm *vmopv1.VirtualMachine, plan *createPlan, extra []types.BaseOptionValue) (*types.VirtualMachineCloneSpec, error) {
-	cpuRes, memRes, err := r.reservations(ctx, plan.class)
-	if err != nil {
-		return nil, err
-	}
-	memMB := plan.class.Spec.Hardware.Memory.Value() / (1024 * 1024)
-	pool := r.Inventory.Pool.Reference()
-	spec := &types.VirtualMachineCloneSpec{
-		Location: types.VirtualMachineRelocateSpec{Pool: &pool, Datastore: &plan.datastore},
-		Config: &types.VirtualMachineConfigSpec{
-			InstanceUuid:      string(vm.UID),
-			NumCPUs:           int32(plan.class.Spec.Hardware.Cpus),
-			MemoryMB:          memMB,
-			CpuAllocation:     &types.ResourceAllocationInfo{Reservation: ptr.To(cpuRes)},
-			MemoryAllocation:  &types.ResourceAllocationInfo{Reservation: ptr.To(memRes)},
-			ExtraConfig:       slices.Concat(extra, plan.diskConfig),
-			DeviceChange:      plan.diskChanges,
-			VAppConfigRemoved: ptr.To(true), // cloud-init must prefer guestinfo over OVF properties
-		},
-		PowerOn: desiredPowerState(vm) == vmopv1.VirtualMachinePowerStateOn,
-	}
-	if plan.network != nil && plan.image.NIC != nil {
-		nic := plan.image.NIC
-		nic.GetVirtualDevice().Backing = plan.backing
-		spec.Location.DeviceChange = []types.BaseVirtualDeviceConfigSpec{&types.VirtualDeviceConfigSpec{
-			Operation: types.VirtualDeviceConfigSpecOperationEdit,
-			Device:    nic,
-		}}
-	}
-	return spec, nil
-}
-
-// reservations returns the CPU (MHz) and memory (MiB) the class reserves:
-// requests are counted in vCPUs at the slowest host's clock, as vm-operator does.
-func (r *Reconciler) reservations(ctx context.Context, class *vmopv1.VirtualMachineClass) (cpuMhz, memMB int64, err error) {
-	req := class.Spec.Policies.Resources.Requests
-	if !req.Cpu.IsZero() {
-		mhz, err := r.Inventory.MinHostCPUMhz(ctx)
-		if err != nil {
-			return 0, 0, err
-		}
-		cpuMhz = req.Cpu.MilliValue() * mhz / 1000
-	}
-	if !req.Memory.IsZero() {
-		memMB = req.Memory.Value() / (1024 * 1024)
-	}
-	return cpuMhz, memMB, nil
-}
-
-// reconcileInFlightClone looks at a clone the watch has not reported yet.
-func (r *Reconciler) reconcileInFlightClone(ctx context.Context, vm *vmopv1.VirtualMachine) (ctrl.Result, error) {
-	done, taskErr, err := r.taskDone(ctx, vm.Status.TaskRef)
-	if err != nil || !done {
-		return ctrl.Result{RequeueAfter: taskPollInterval}, err
-	}
-	vm.Status.TaskRef = ""
-	if taskErr == nil {
-		// Finished; the next look (the watch's event, or this requeue) finds it.
-		return ctrl.Result{RequeueAfter: taskPollInterval}, nil
-	}
-	if fault.Is(taskErr, &types.DuplicateName{}) {
-		// Not ours (findVM found nothing by UUID): someone else's VM holds the name.
-		msg := fmt.Sprintf("metadata.name: a VM named %q that this object does not own already exists in vCenter folder %s", vm.Name, vm.Namespace)
-		conditions.Set(vm, metav1.Condition{Type: vmopv1.VirtualMachineConditionCreated, Status: metav1.ConditionFalse, Reason: "DuplicateName", Message: msg})
-		r.Recorder.Eventf(vm, nil, corev1.EventTypeWarning, "DuplicateName", "Create", "%s", msg)
-		return ctrl.Result{RequeueAfter: inputRetryInterval}, nil
-	}
-	conditions.Set(vm, metav1.Condition{Type: vmopv1.VirtualMachineConditionCreated, Status: metav1.ConditionFalse, Reason: "CloneFailed", Message: taskErr.Error()})
-	r.Recorder.Eventf(vm, nil, corev1.EventTypeWarning, "CloneFailed", "Create", "vCenter failed to clone the VM: %v", taskErr)
-	return ctrl.Result{}, fmt.Errorf("clone task %s failed: %w", vm.Status.TaskRef, taskErr)
-}
-
-// taskDone reads a task's state once. A task vCenter no longer knows is done.
-func (r *Reconciler) taskDone(ctx context.Context, ref string) (done bool, taskErr error, err error) {
-	if at, ok := claimTime(ref); ok {
-		// A claim not followed by a task within claimTTL belonged to a
-		// reconcile that died before cloning.
-		return time.Since(at) > claimTTL, nil, nil
-	}
-	var task mo.Task
-	moref := types.ManagedObjectReference{Type: "Task", Value: ref}
-	if err := property.DefaultCollector(r.Inventory.Session.Client).RetrieveOne(ctx, moref, []string{"info"}, &task); err != nil {
-		if fault.Is(err, &types.ManagedObjectNotFound{}) {
-			return true, nil, nil
-		}
-		return false, nil, fmt.Errorf("failed to read task %s: %w", ref, err)
-	}
-	switch task.Info.State {
-	case types.TaskInfoStateSuccess:
-		return true, nil, nil
-	case types.TaskInfoStateError:
-		if task.Info.Error != nil {
-			return true, errors.New(task.Info.Error.LocalizedMessage), nil
-		}
-		return true, errors.New("task failed"), nil
-	}
-	return false, nil, nil
-}
-
-// reconcileExisting fixes reservations, volumes and power state and
-// reports status.
-func (r *Reconciler) reconcileExisting(ctx context.Context, vm *vmopv1.VirtualMachine, found vmwatch.VM) (ctrl.Result, error) {
-	log := ctrl.LoggerFrom(ctx)
-	vmobj := object.NewVirtualMachine(r.Inventory.Session.Client, found.Ref)
-
-	if err := r.ensureReservations(ctx, vm, vmobj, found); err != nil {
-		return ctrl.Result{}, err
-	}
-	// Disks first, so that a VM about to power on boots with them.
-	volErr := r.reconcileVolumes(ctx, vm, vmobj, found)
-	var bad *inputError
-	if volErr != nil && !errors.As(volErr, &bad) {
-		return ctrl.Result{}, volErr
-	}
-	want := desiredPowerState(vm)
-	if got := powerState(found.PowerState); got != want {
-		log.Info("Changing power state", "from", got, "to", want)
-		var task *object.Task
-		var err error
-		if want == vmopv1.VirtualMachinePowerStateOn {
-			task, err = vmobj.PowerOn(ctx)
-		} else {
-			task, err = vmobj.PowerOff(ctx)
-		}
-		if err == nil {
-			err = inventory.WaitTask(ctx, task)
-		}
-		if err != nil && !fault.Is(err, &types.InvalidPowerState{}) {
-			return ctrl.Result{}, fmt.Errorf("failed to power %s VM %s: %w", want, found.Ref.Value, err)
-		}
-		// The watch reports the new state and wakes this object again.
-	}
-	if err := r.updateStatus(ctx, vm, found); err != nil {
-		return ctrl.Result{}, err
-	}
-	return ctrl.Result{}, volErr
-}
-
-// ensureReservations reapplies the class's reservations if vCenter did not
-// take them at clone time.
-func (r *Reconciler) ensureReservations(ctx context.Context, vm *vmopv1.VirtualMachine, vmobj *object.VirtualMachine, found vmwatch.VM) error {
-	if vm.Status.Class == nil {
-		return nil // adopted VM: leave its reservations as they are
-	}
-	class, err := r.resolveClass(ctx, vm)
-	if err != nil {
-		return nil //nolint:nilerr // the class may be gone; the VM keeps what it has
-	}
-	cpu, mem, err := r.reservations(ctx, class)
-	if err != nil {
+	if err != nil && !fault.Is(err, &types.InvalidPowerState{}) {
 		return err
 	}
-	if found.CPUReservation == cpu && found.MemReservation == mem {
-		return nil
-	}
-	ctrl.LoggerFrom(ctx).Info("Setting reservations", "cpuMhz", cpu, "memoryMiB", mem)
-	task, err := vmobj.Reconfigure(ctx, types.VirtualMachineConfigSpec{
-		CpuAllocation:    &types.ResourceAllocationInfo{Reservation: ptr.To(cpu), Limit: ptr.To[int64](-1), Shares: &types.SharesInfo{Level: types.SharesLevelNormal}},
-		MemoryAllocation: &types.ResourceAllocationInfo{Reservation: ptr.To(mem), Limit: ptr.To[int64](-1), Shares: &types.SharesInfo{Level: types.SharesLevelNormal}},
-	})
+	// The watch reports the new state.
+	return nil
+}
+
+func (v *govmomiVCenter) Reconfigure(ctx context.Context, vm vmwatch.VM, spec types.VirtualMachineConfigSpec) error {
+	task, err := object.NewVirtualMachine(v.inv.Session.Client, vm.Ref).Reconfigure(ctx, spec)
 	if err == nil {
 		err = inventory.WaitTask(ctx, task)
 	}
 	if err != nil {
-		return fmt.Errorf("failed to set reservations on VM %s: %w", found.Ref.Value, err)
+		return err
 	}
-	r.watcher.Observe(found.InstanceUUID, func(m *mo.VirtualMachine) {
-		m.Config.CpuAllocation = &types.ResourceAllocationInfo{Reservation: ptr.To(cpu)}
-		m.Config.MemoryAllocation = &types.ResourceAllocationInfo{Reservation: ptr.To(mem)}
-	})
+	// vCenter may not announce allocation changes through the watch; record
+	// what was just set so the next reconcile does not set it again.
+	if spec.CpuAllocation != nil || spec.MemoryAllocation != nil {
+		v.watcher.Observe(vm.InstanceUUID, func(m *mo.VirtualMachine) {
+			if m.Config == nil {
+				return
+			}
+			if spec.CpuAllocation != nil {
+				m.Config.CpuAllocation = &types.ResourceAllocationInfo{Reservation: spec.CpuAllocation.Reservation}
+			}
+			if spec.MemoryAllocation != nil {
+				m.Config.MemoryAllocation = &types.ResourceAllocationInfo{Reservation: spec.MemoryAllocation.Reservation}
+			}
+		})
+	}
 	return nil
 }
 
-// destroy powers the VM off and destroys it; a VM already gone is fine.
-func (r *Reconciler) destroy(ctx context.Context, found vmwatch.VM) error {
-	vmobj := object.NewVirtualMachine(r.Inventory.Session.Client, found.Ref)
-	if found.PowerState == types.VirtualMachinePowerStatePoweredOn {
+func (v *govmomiVCenter) Destroy(ctx context.Context, vm vmwatch.VM) error {
+	vmobj := object.NewVirtualMachine(v.inv.Session.Client, vm.Ref)
+	if vm.PowerState == types.VirtualMachinePowerStatePoweredOn {
 		task, err := vmobj.PowerOff(ctx)
 		if err == nil {
 			err = inventory.WaitTask(ctx, task)
 		}
-		if err != nil && !fault.Is(err, &types.InvalidPowerState{}) && !fault.Is(err, &types.ManagedObjectNotFound{}) {
-			return fmt.Errorf("failed to power off VM %s: %w", found.Ref.Value, err)
+		if err != nil && !fault.Is(err, &types.InvalidPowerState{}) && !isGone(err) {
+			return fmt.Errorf("failed to power off VM %s: %w", vm.Ref.Value, err)
 		}
 	}
 	task, err := vmobj.Destroy(ctx)
 	if err == nil {
 		err = inventory.WaitTask(ctx, task)
 	}
-	if err != nil && !fault.Is(err, &types.ManagedObjectNotFound{}) {
-		return fmt.Errorf("failed to destroy VM %s: %w", found.Ref.Value, err)
+	if err != nil && !isGone(err) {
+		return fmt.Errorf("failed to destroy VM %s: %w", vm.Ref.Value, err)
 	}
+	// Before vCenter's "leave" arrives, a reconcile must not find it and
+	// destroy it twice.
+	v.watcher.Forget(vm.InstanceUUID)
 	return nil
 }
 
-// claimTTL is how long a clone claim stands without a task.
-const claimTTL = time.Minute
-
-const claimPrefix = "claim/"
-
-// newClaim is a status.taskRef saying "identity is about to clone".
-func newClaim(identity string) string {
-	return claimPrefix + strconv.FormatInt(time.Now().UnixNano(), 10) + "/" + identity
+func (v *govmomiVCenter) ReadDisks(ctx context.Context, ref types.ManagedObjectReference) (object.VirtualDeviceList, []types.BaseOptionValue, error) {
+	var m mo.VirtualMachine
+	if err := property.DefaultCollector(v.inv.Session.Client).RetrieveOne(ctx, ref, []string{"config.hardware.device", "config.extraConfig"}, &m); err != nil {
+		return nil, nil, fmt.Errorf("failed to read the disks of VM %s: %w", ref.Value, err)
+	}
+	if m.Config == nil {
+		return nil, nil, nil
+	}
+	return m.Config.Hardware.Device, m.Config.ExtraConfig, nil
 }
 
-func claimTime(ref string) (time.Time, bool) {
-	rest, ok := strings.CutPrefix(ref, claimPrefix)
-	if !ok {
-		return time.Time{}, false
-	}
-	ns, _, _ := strings.Cut(rest, "/")
-	n, err := strconv.ParseInt(ns, 10, 64)
+func (v *govmomiVCenter) DatastoreByURL(ctx context.Context, url string) (types.ManagedObjectReference, error) {
+	return v.inv.DatastoreByURL(ctx, url)
+}
+
+func (v *govmomiVCenter) DatastoreName(ctx context.Context, ref types.ManagedObjectReference) (string, error) {
+	return v.inv.DatastoreName(ctx, ref)
+}
+
+func (v *govmomiVCenter) NetworkBacking(ctx context.Context, portGroup string) (types.BaseVirtualDeviceBackingInfo, error) {
+	return v.inv.NetworkBacking(ctx, portGroup)
+}
+
+func (v *govmomiVCenter) TemplateImage(ctx context.Context, id string) (*inventory.Image, error) {
+	return v.inv.TemplateImage(ctx, id)
+}
+
+func (v *govmomiVCenter) LibraryImage(ctx context.Context, itemID, portGroup string, datastore types.ManagedObjectReference) (*inventory.Image, error) {
+	n, err := v.inv.Network(ctx, portGroup)
 	if err != nil {
-		return time.Time{}, true
+		return nil, err
 	}
-	return time.Unix(0, n), true
+	return v.inv.LibraryImage(ctx, itemID, n, datastore)
+}
+
+func (v *govmomiVCenter) MinHostCPUMhz(ctx context.Context) (int64, error) {
+	return v.inv.MinHostCPUMhz(ctx)
+}
+
+func (v *govmomiVCenter) HostName(ctx context.Context, ref types.ManagedObjectReference) (string, error) {
+	return v.inv.HostName(ctx, ref)
 }

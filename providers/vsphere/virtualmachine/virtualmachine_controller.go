@@ -4,14 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
+	"slices"
 	"time"
 
-	"github.com/vmware/govmomi/object"
-	"github.com/vmware/govmomi/vim25/types"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	apitypes "k8s.io/apimachinery/pkg/types"
 	kerrors "k8s.io/apimachinery/pkg/util/errors"
@@ -19,6 +15,8 @@ import (
 	"k8s.io/client-go/tools/events"
 	"k8s.io/klog/v2"
 	"sigs.k8s.io/cluster-api/util/conditions"
+	"sigs.k8s.io/cluster-api/util/finalizers"
+	"sigs.k8s.io/cluster-api/util/patch"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -51,9 +49,36 @@ const claimIndex = "spec.volumes.persistentVolumeClaim.claimName"
 // the watcher has not reported yet.
 const taskPollInterval = 2 * time.Second
 
+// cloningPollInterval is how soon a reconcile looks again at a VM that
+// exists but whose clone task (and power-on) vCenter has not finished.
+const cloningPollInterval = taskPollInterval / 10
+
+// watchSyncInterval is how soon a reconcile that came before the VM watch
+// held every VM tries again.
+const watchSyncInterval = 200 * time.Millisecond
+
 // inputRetryInterval is how soon a VM with bad input is looked at again, in
 // case what it refers to appears (no vCenter call is made meanwhile).
 const inputRetryInterval = 30 * time.Second
+
+// ownedConditions are the conditions this reconciler sets; on a conflict the
+// patch helper keeps its values of these over another writer's.
+var ownedConditions = []string{
+	vmopv1.VirtualMachineConditionClassReady,
+	vmopv1.VirtualMachineConditionImageReady,
+	vmopv1.VirtualMachineConditionStorageReady,
+	vmopv1.VirtualMachineConditionNetworkReady,
+	vmopv1.VirtualMachineConditionBootstrapReady,
+	vmopv1.VirtualMachineConditionCreated,
+	vmopv1.VirtualMachineConditionReady,
+}
+
+// Event reasons other than condition reasons (which events reuse).
+const (
+	eventReasonDeleteFailed = "DeleteFailed"
+	eventReasonAttachFailed = "AttachFailed"
+	eventReasonAttached     = "Attached"
+)
 
 // Reconciler reconciles VirtualMachines against vCenter.
 type Reconciler struct {
@@ -65,13 +90,12 @@ type Reconciler struct {
 	// DefaultNetwork is the WorkloadNetwork of VMs that name none.
 	DefaultNetwork string
 
+	// vcenter is where VMs are made; SetupWithManager puts the Inventory's
+	// vCenter behind it.
+	vcenter VCenter
 	watcher *vmwatch.Watcher
 	changes chan event.TypedGenericEvent[*vmopv1.VirtualMachine]
 	id      string
-
-	mu        sync.Mutex
-	dsNames   map[types.ManagedObjectReference]string                   // datastore -> name
-	templates map[types.ManagedObjectReference]object.VirtualDeviceList // image VM -> its devices
 }
 
 // identity names this reconciler in clone claims.
@@ -118,6 +142,7 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, opt
 	if err := mgr.Add(r.watcher); err != nil {
 		return err
 	}
+	r.vcenter = &govmomiVCenter{inv: r.Inventory, watcher: r.watcher}
 	byUID := handler.TypedEnqueueRequestsFromMapFunc(func(ctx context.Context, o *vmopv1.VirtualMachine) []reconcile.Request {
 		var list vmopv1.VirtualMachineList
 		if err := r.Client.List(ctx, &list, client.MatchingFields{uidIndex: string(o.UID)}); err != nil {
@@ -155,7 +180,7 @@ func (r *Reconciler) vmsWaitingForAddress(ctx context.Context, o client.Object) 
 	var reqs []reconcile.Request
 	for i := range list.Items {
 		c := conditions.Get(&list.Items[i], vmopv1.VirtualMachineConditionNetworkReady)
-		if c != nil && c.Reason == reasonNoFreeIP {
+		if c != nil && c.Reason == vmopv1.VirtualMachineNetworkNoFreeIPReason {
 			reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
 		}
 	}
@@ -180,7 +205,7 @@ func (r *Reconciler) vmsUsingClaim(ctx context.Context, o client.Object) []recon
 func (r *Reconciler) Watcher() *vmwatch.Watcher { return r.watcher }
 
 // Reconcile brings one VirtualMachine's VM in line with its spec.
-func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.Result, reterr error) {
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, reterr error) {
 	vm := &vmopv1.VirtualMachine{}
 	if err := r.Client.Get(ctx, req.NamespacedName, vm); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
@@ -188,21 +213,31 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	log := ctrl.LoggerFrom(ctx).WithValues("VirtualMachine", klog.KObj(vm))
 	ctx = ctrl.LoggerInto(ctx, log)
 
+	// Until the watch holds every VM, "not found" could mean "not seen yet",
+	// and a VM would be cloned twice.
 	select {
-	case <-r.watcher.Synced():
+	case <-r.vcenter.Synced():
 	default:
 		log.V(4).Info("Waiting for the VM watch to sync")
-		return ctrl.Result{RequeueAfter: 200 * time.Millisecond}, nil
+		return ctrl.Result{RequeueAfter: watchSyncInterval}, nil
 	}
 
-	if vm.DeletionTimestamp.IsZero() && !controllerutil.ContainsFinalizer(vm, Finalizer) {
-		controllerutil.AddFinalizer(vm, Finalizer)
-		return ctrl.Result{}, r.Client.Update(ctx, vm)
+	if added, err := finalizers.EnsureFinalizer(ctx, r.Client, vm, Finalizer); err != nil || added {
+		if err != nil {
+			return ctrl.Result{}, fmt.Errorf("failed to add the finalizer to VirtualMachine %s: %w", klog.KObj(vm), err)
+		}
+		return ctrl.Result{}, nil // the update wakes us again
 	}
 
-	before := vm.DeepCopy()
+	helper, err := patch.NewHelper(vm, r.Client)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	read := slices.Clone(vm.Status.Conditions)
 	defer func() {
-		res, reterr = r.writeBack(ctx, before, vm, res, reterr)
+		if err := r.patchVirtualMachine(ctx, helper, read, vm, reterr == nil); err != nil {
+			reterr = kerrors.NewAggregate([]error{reterr, err})
+		}
 	}()
 
 	if !vm.DeletionTimestamp.IsZero() {
@@ -211,67 +246,113 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	res, err := r.reconcileNormal(ctx, vm)
 	var bad *inputError
 	if errors.As(err, &bad) {
-		r.setInputError(vm, bad)
+		// Not the supervisor's failure but the user's input: say so in
+		// conditions and an event, and look again later rather than back
+		// off as from an error; nothing is made in vCenter meanwhile.
+		r.reportInputError(vm, bad)
 		return ctrl.Result{RequeueAfter: inputRetryInterval}, nil
 	}
 	return res, err
 }
 
+// patchVirtualMachine writes what the reconcile changed through Cluster
+// API's patch helper, in two steps. The helper writes conditions before the
+// rest of status, but a client that waits for Ready and then reads
+// status.network must find the address there; so status fields and
+// finalizers go first, with the conditions as they were read, and the
+// conditions after them. Conditions this reconciler owns win a conflict
+// with another writer; observedGeneration, written last, moves only when
+// the reconcile succeeded, so a reader who sees it sees the whole reconcile.
+func (r *Reconciler) patchVirtualMachine(ctx context.Context, helper *patch.Helper, read []metav1.Condition, vm *vmopv1.VirtualMachine, succeeded bool) error {
+	fields := vm.DeepCopy()
+	fields.Status.Conditions = read
+	if err := helper.Patch(ctx, fields); err != nil {
+		return err
+	}
+	if !vm.DeletionTimestamp.IsZero() && !controllerutil.ContainsFinalizer(vm, Finalizer) {
+		return nil // done with it; the object may be gone already
+	}
+	// The conditions patch reads the object and writes with its
+	// resourceVersion; the cache has not seen the patch just made, so it
+	// reads from the API server rather than conflict until the cache has.
+	conds, err := patch.NewHelper(fields, freshReads{Client: r.Client, reader: r.APIReader})
+	if err != nil {
+		return err
+	}
+	opts := []patch.Option{patch.WithOwnedConditions{Conditions: ownedConditions}}
+	if succeeded {
+		opts = append(opts, patch.WithStatusObservedGeneration{})
+	}
+	return conds.Patch(ctx, vm, opts...)
+}
+
+// freshReads is a client whose Get reads from the API server.
+type freshReads struct {
+	client.Client
+	reader client.Reader
+}
+
+func (c freshReads) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+	return c.reader.Get(ctx, key, obj, opts...)
+}
+
+// reconcileNormal creates the VM, or waits for its clone, or brings the VM
+// in line with the spec.
 func (r *Reconciler) reconcileNormal(ctx context.Context, vm *vmopv1.VirtualMachine) (ctrl.Result, error) {
-	found, ok, err := r.findVM(ctx, vm)
+	found, ok, err := r.vcenter.FindVM(ctx, string(vm.UID))
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	if _, claim := claimTime(vm.Status.TaskRef); ok && claim {
-		vm.Status.TaskRef = "" // the claimed clone exists: the claim is over
+	if !ok {
+		if vm.Status.TaskRef != "" {
+			return r.reconcileInFlightClone(ctx, vm)
+		}
+		return r.createVM(ctx, vm)
 	}
-	if ok && vm.Status.TaskRef != "" {
+	cloning, err := r.stillCloning(ctx, vm)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if cloning {
 		// The clone's VM shows up before the clone task (and its power-on)
-		// ends; act on it only once vCenter is done with it.
+		// ends; act on it only once vCenter is done with it, and until
+		// then report it without calling it Ready.
+		if err := r.updateStatus(ctx, vm, found); err != nil {
+			return ctrl.Result{}, err
+		}
+		setCreatedCondition(vm, true, nil)
+		setReadyCondition(vm, true)
+		return ctrl.Result{RequeueAfter: cloningPollInterval}, nil
+	}
+	return r.reconcileExisting(ctx, vm, found)
+}
+
+// reconcileDelete destroys the VM and releases its addresses; the finalizer
+// goes last, once nothing is left in vCenter.
+func (r *Reconciler) reconcileDelete(ctx context.Context, vm *vmopv1.VirtualMachine) (ctrl.Result, error) {
+	log := ctrl.LoggerFrom(ctx)
+	if vm.Status.TaskRef != "" {
 		done, _, err := r.taskDone(ctx, vm.Status.TaskRef)
 		if err != nil {
 			return ctrl.Result{}, err
 		}
 		if !done {
-			err := r.updateStatus(ctx, vm, found)
-			// Not Ready before the clone is done and the VM reconciled once
-			// (reservations, power state).
-			msg := "vCenter is still cloning the VM"
-			conditions.Set(vm, metav1.Condition{Type: vmopv1.VirtualMachineConditionCreated, Status: metav1.ConditionFalse, Reason: "Cloning", Message: msg})
-			conditions.Set(vm, metav1.Condition{Type: vmopv1.VirtualMachineConditionReady, Status: metav1.ConditionFalse, Reason: "Cloning", Message: msg})
-			return ctrl.Result{RequeueAfter: taskPollInterval / 10}, err
-		}
-		vm.Status.TaskRef = ""
-	}
-	if ok {
-		return r.reconcileExisting(ctx, vm, found)
-	}
-	if vm.Status.TaskRef != "" {
-		return r.reconcileInFlightClone(ctx, vm)
-	}
-	return r.createVM(ctx, vm)
-}
-
-func (r *Reconciler) reconcileDelete(ctx context.Context, vm *vmopv1.VirtualMachine) (ctrl.Result, error) {
-	log := ctrl.LoggerFrom(ctx)
-	if vm.Status.TaskRef != "" {
-		if done, _, err := r.taskDone(ctx, vm.Status.TaskRef); err != nil || !done {
+			// A clone cannot be stopped; its VM is deleted once it exists.
 			log.Info("Waiting for the clone task to end before deleting", "task", vm.Status.TaskRef)
-			return ctrl.Result{RequeueAfter: taskPollInterval}, err
+			return ctrl.Result{RequeueAfter: taskPollInterval}, nil
 		}
 		vm.Status.TaskRef = ""
 	}
-	found, ok, err := r.findVM(ctx, vm)
+	found, ok, err := r.vcenter.FindVM(ctx, string(vm.UID))
 	if err != nil {
 		return ctrl.Result{}, err
 	}
 	if ok {
 		log.Info("Deleting VM in vCenter", "vm", found.Ref.Value)
-		if err := r.destroy(ctx, found); err != nil {
-			r.Recorder.Eventf(vm, nil, corev1.EventTypeWarning, "DeleteFailed", "Delete", "Failed to delete the VM in vCenter: %v", err)
+		if err := r.vcenter.Destroy(ctx, found); err != nil {
+			r.Recorder.Eventf(vm, nil, corev1.EventTypeWarning, eventReasonDeleteFailed, "Delete", "Failed to delete the VM in vCenter: %v", err)
 			return ctrl.Result{}, err
 		}
-		r.watcher.Forget(found.InstanceUUID)
 	}
 	if err := r.IPAM.Release(ctx, string(vm.UID)); err != nil {
 		return ctrl.Result{}, err
@@ -280,40 +361,12 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, vm *vmopv1.VirtualMach
 	return ctrl.Result{}, nil
 }
 
-// writeBack writes status, then finalizers, with optimistic concurrency: a
-// write based on a stale cached copy fails with a conflict and the object is
-// reconciled again from fresh state, so no reconcile overwrites a newer one.
-func (r *Reconciler) writeBack(ctx context.Context, before, vm *vmopv1.VirtualMachine, res ctrl.Result, reterr error) (ctrl.Result, error) {
-	if reterr == nil {
-		vm.Status.ObservedGeneration = vm.Generation
-	}
-	var err error
-	if !equality.Semantic.DeepEqual(before.Status, vm.Status) {
-		err = r.Client.Status().Update(ctx, vm)
-	}
-	if err == nil && !equality.Semantic.DeepEqual(before.Finalizers, vm.Finalizers) {
-		err = r.Client.Update(ctx, vm)
-	}
-	switch {
-	case err == nil || apierrors.IsNotFound(err):
-		return res, reterr
-	case apierrors.IsConflict(err):
-		ctrl.LoggerFrom(ctx).V(4).Info("Object changed meanwhile, reconciling again")
-		return ctrl.Result{RequeueAfter: 100 * time.Millisecond}, reterr
-	}
-	return res, kerrors.NewAggregate([]error{reterr, err})
-}
-
-func (r *Reconciler) setInputError(vm *vmopv1.VirtualMachine, bad *inputError) {
-	conditions.Set(vm, metav1.Condition{Type: bad.condition, Status: metav1.ConditionFalse, Reason: bad.reason, Message: bad.message})
-	conditions.Set(vm, metav1.Condition{Type: vmopv1.VirtualMachineConditionReady, Status: metav1.ConditionFalse, Reason: bad.reason, Message: bad.message})
+// reportInputError reports bad input in conditions and as a Warning event.
+func (r *Reconciler) reportInputError(vm *vmopv1.VirtualMachine, bad *inputError) {
+	setInputErrorConditions(vm, bad)
 	action := "Create"
 	if vm.Status.UniqueID != "" {
 		action = "Update" // the VM exists: a change to it (a new volume) is bad
 	}
 	r.Recorder.Eventf(vm, nil, corev1.EventTypeWarning, bad.reason, action, "%s", bad.message)
-}
-
-func setTrue(vm *vmopv1.VirtualMachine, condition string) {
-	conditions.Set(vm, metav1.Condition{Type: condition, Status: metav1.ConditionTrue, Reason: "Ready"})
 }

@@ -7,8 +7,6 @@ import (
 	"strings"
 
 	"github.com/vmware/govmomi/object"
-	"github.com/vmware/govmomi/property"
-	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -66,17 +64,17 @@ func validateVolumes(volumes []vmopv1.VirtualMachineVolume) error {
 	for i, v := range volumes {
 		field := fmt.Sprintf("spec.volumes[%d]", i)
 		if errs := validation.IsDNS1123Subdomain(v.Name); len(errs) > 0 {
-			return badInput(vmopv1.VirtualMachineConditionStorageReady, "InvalidVolume", "%s.name: %q %s", field, v.Name, strings.Join(errs, "; "))
+			return badInput(vmopv1.VirtualMachineConditionStorageReady, vmopv1.VirtualMachineVolumeInvalidReason, "%s.name: %q %s", field, v.Name, strings.Join(errs, "; "))
 		}
 		if names[v.Name] {
-			return badInput(vmopv1.VirtualMachineConditionStorageReady, "InvalidVolume", "%s.name: %q is used by another volume", field, v.Name)
+			return badInput(vmopv1.VirtualMachineConditionStorageReady, vmopv1.VirtualMachineVolumeInvalidReason, "%s.name: %q is used by another volume", field, v.Name)
 		}
 		names[v.Name] = true
 		if v.PersistentVolumeClaim == nil || v.PersistentVolumeClaim.ClaimName == "" {
-			return badInput(vmopv1.VirtualMachineConditionStorageReady, "InvalidVolume", "%s.persistentVolumeClaim.claimName is required", field)
+			return badInput(vmopv1.VirtualMachineConditionStorageReady, vmopv1.VirtualMachineVolumeInvalidReason, "%s.persistentVolumeClaim.claimName is required", field)
 		}
 		if claim := v.PersistentVolumeClaim.ClaimName; claims[claim] {
-			return badInput(vmopv1.VirtualMachineConditionStorageReady, "InvalidVolume",
+			return badInput(vmopv1.VirtualMachineConditionStorageReady, vmopv1.VirtualMachineVolumeInvalidReason,
 				"%s.persistentVolumeClaim.claimName: PersistentVolumeClaim %q is used by another volume", field, claim)
 		}
 		claims[v.PersistentVolumeClaim.ClaimName] = true
@@ -112,7 +110,7 @@ func (r *Reconciler) resolveVolume(ctx context.Context, vm *vmopv1.VirtualMachin
 	claim := &corev1.PersistentVolumeClaim{}
 	err := r.Client.Get(ctx, client.ObjectKey{Namespace: vm.Namespace, Name: name}, claim)
 	if apierrors.IsNotFound(err) {
-		return req, badInput(vmopv1.VirtualMachineConditionStorageReady, "PersistentVolumeClaimNotFound",
+		return req, badInput(vmopv1.VirtualMachineConditionStorageReady, vmopv1.VirtualMachineVolumeClaimNotFoundReason,
 			"%s: PersistentVolumeClaim %q does not exist", field, name)
 	}
 	if err != nil {
@@ -120,7 +118,7 @@ func (r *Reconciler) resolveVolume(ctx context.Context, vm *vmopv1.VirtualMachin
 	}
 	size := claim.Spec.Resources.Requests[corev1.ResourceStorage]
 	if size.Sign() <= 0 {
-		return req, badInput(vmopv1.VirtualMachineConditionStorageReady, "NoStorageRequest",
+		return req, badInput(vmopv1.VirtualMachineConditionStorageReady, vmopv1.VirtualMachineVolumeNoStorageRequestReason,
 			"%s: PersistentVolumeClaim %q has no spec.resources.requests.storage", field, name)
 	}
 	req.bytes = size.Value()
@@ -132,55 +130,8 @@ func (r *Reconciler) resolveVolume(ctx context.Context, vm *vmopv1.VirtualMachin
 	if err != nil {
 		return req, err
 	}
-	req.datastoreName, err = r.datastoreName(ctx, req.datastore)
+	req.datastoreName, err = r.vcenter.DatastoreName(ctx, req.datastore)
 	return req, err
-}
-
-// datastoreName returns a datastore's name, read once per datastore.
-func (r *Reconciler) datastoreName(ctx context.Context, ref types.ManagedObjectReference) (string, error) {
-	return readOnce(r, &r.dsNames, ref, func() (string, error) {
-		var ds mo.Datastore
-		if err := property.DefaultCollector(r.Inventory.Session.Client).RetrieveOne(ctx, ref, []string{"name"}, &ds); err != nil {
-			return "", fmt.Errorf("failed to read the name of datastore %s: %w", ref.Value, err)
-		}
-		return ds.Name, nil
-	})
-}
-
-// templateDevices returns an image VM's devices, read once per image VM
-// (images are not changed once published, as the inventory assumes too).
-func (r *Reconciler) templateDevices(ctx context.Context, ref types.ManagedObjectReference) (object.VirtualDeviceList, error) {
-	return readOnce(r, &r.templates, ref, func() (object.VirtualDeviceList, error) {
-		var vm mo.VirtualMachine
-		if err := property.DefaultCollector(r.Inventory.Session.Client).RetrieveOne(ctx, ref, []string{"config.hardware.device"}, &vm); err != nil {
-			return nil, fmt.Errorf("failed to read the devices of image VM %s: %w", ref.Value, err)
-		}
-		if vm.Config == nil {
-			return nil, nil
-		}
-		return vm.Config.Hardware.Device, nil
-	})
-}
-
-// readOnce returns (*cache)[ref], reading and keeping it on a miss.
-func readOnce[V any](r *Reconciler, cache *map[types.ManagedObjectReference]V, ref types.ManagedObjectReference, read func() (V, error)) (V, error) {
-	r.mu.Lock()
-	v, ok := (*cache)[ref]
-	r.mu.Unlock()
-	if ok {
-		return v, nil
-	}
-	v, err := read()
-	if err != nil {
-		return v, err
-	}
-	r.mu.Lock()
-	if *cache == nil {
-		*cache = map[types.ManagedObjectReference]V{}
-	}
-	(*cache)[ref] = v
-	r.mu.Unlock()
-	return v, nil
 }
 
 // addDisks plans one thin disk per request on the first SCSI controller of
@@ -213,7 +164,7 @@ func addDisks(devices object.VirtualDeviceList, reqs []diskRequest) ([]types.Bas
 			unit++
 		}
 		if unit >= maxSCSIUnits {
-			return nil, nil, badInput(vmopv1.VirtualMachineConditionStorageReady, "NoFreeUnit",
+			return nil, nil, badInput(vmopv1.VirtualMachineConditionStorageReady, vmopv1.VirtualMachineVolumeNoFreeUnitReason,
 				"%s: the VM's SCSI controller %d has no free unit left for volume %q", req.field, controller.BusNumber, req.volume)
 		}
 		used[unit] = true

@@ -1,10 +1,3 @@
-// Package vmwatch keeps the state of every VM under the supervisor's folder
-// current through one PropertyCollector (a filter on a ContainerView's
-// membership, and one on the VMs through a ListView), long polling
-// WaitForUpdatesEx. Reconcilers read VM state from it instead of
-// asking vCenter per VM, and it wakes them when a VM they own changes, so an
-// idle supervisor makes no per-VM calls at all. VMs are keyed by instance
-// UUID, which the VM service sets to the owning object's UID.
 package vmwatch
 
 import (
@@ -124,121 +117,192 @@ func (w *Watcher) Start(ctx context.Context) error {
 	return nil
 }
 
+// watch follows the VMs through one set of views and filters until an
+// error or the end of ctx.
 func (w *Watcher) watch(ctx context.Context) error {
-	v, err := view.NewManager(w.client).CreateContainerView(ctx, w.root, []string{"VirtualMachine"}, true)
+	s, err := subscribe(ctx, w.client, w.root)
 	if err != nil {
-		return fmt.Errorf("failed to create a container view: %w", err)
+		return err
 	}
-	defer func() { _ = v.Destroy(context.WithoutCancel(ctx)) }()
-
-	pc, err := property.DefaultCollector(w.client).Create(ctx)
-	if err != nil {
-		return fmt.Errorf("failed to create a property collector: %w", err)
-	}
-	defer func() { _ = pc.Destroy(context.WithoutCancel(ctx)) }()
-
-	// One filter follows the container view's membership; a second follows
-	// the VMs through a ListView that this loop alone changes, between polls.
-	// (Traversing the container view directly is one filter less, but vcsim
-	// deadlocks re-traversing a view while VMs are being created into it.)
-	if _, err := pc.CreateFilter(ctx, types.CreateFilter{Spec: types.PropertyFilterSpec{
-		ObjectSet: []types.ObjectSpec{{Obj: v.Reference()}},
-		PropSet:   []types.PropertySpec{{Type: "ContainerView", PathSet: []string{"view"}}},
-	}}); err != nil {
-		return fmt.Errorf("failed to create the membership filter: %w", err)
-	}
-	lv, err := view.NewManager(w.client).CreateListView(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("failed to create a list view: %w", err)
-	}
-	defer func() { _ = lv.Destroy(context.WithoutCancel(ctx)) }()
-	if _, err := pc.CreateFilter(ctx, types.CreateFilter{Spec: types.PropertyFilterSpec{
-		ObjectSet: []types.ObjectSpec{{
-			Obj:       lv.Reference(),
-			Skip:      types.NewBool(true),
-			SelectSet: []types.BaseSelectionSpec{&types.TraversalSpec{Type: "ListView", Path: "view"}},
-		}},
-		PropSet: []types.PropertySpec{{Type: "VirtualMachine", PathSet: watchedProperties}},
-	}}); err != nil {
-		return fmt.Errorf("failed to create the VM filter: %w", err)
-	}
+	defer s.close(context.WithoutCancel(ctx))
 
 	// A restart begins from an empty cache: VMs that vanished while we were
 	// away must not linger.
-	w.mu.Lock()
-	stale := w.vms
-	w.vms = map[types.ManagedObjectReference]*mo.VirtualMachine{}
-	w.byUUID = map[string]types.ManagedObjectReference{}
-	w.mu.Unlock()
-	listed := map[types.ManagedObjectReference]bool{}
-
-	return pc.WaitForUpdatesEx(ctx, &property.WaitOptions{}, func(updates []types.ObjectUpdate) bool {
-		var vmUpdates []types.ObjectUpdate
-		var joined, left []types.ManagedObjectReference
-		membership := false
-		for _, u := range updates {
-			if u.Obj != v.Reference() {
-				continue
-			}
-			membership = true
-			members := viewMembers(u.ChangeSet)
-			for ref := range members {
-				if !listed[ref] {
-					listed[ref] = true
-					joined = append(joined, ref)
-				}
-			}
-			for ref := range listed {
-				if !members[ref] {
-					delete(listed, ref)
-					left = append(left, ref)
-					vmUpdates = append(vmUpdates, types.ObjectUpdate{Kind: types.ObjectUpdateKindLeave, Obj: ref})
-				}
-			}
-		}
-		// Membership comes from the container view alone: a "leave" from the
-		// list view's filter for a VM still in the container is not one
-		// (vcsim reports such when the list changes).
-		for _, u := range updates {
-			if u.Obj == v.Reference() || (u.Kind == types.ObjectUpdateKindLeave && listed[u.Obj]) {
-				continue
-			}
-			vmUpdates = append(vmUpdates, u)
-		}
-		if len(joined) > 0 {
-			_, _ = lv.Add(ctx, joined)
-		}
-		if len(left) > 0 {
-			_, _ = lv.Remove(ctx, left)
-		}
-		changed := w.apply(vmUpdates)
-		// Read the joiners' current values at once (one call for all of
-		// them) rather than wait for their filters' first report.
-		if len(joined) > 0 {
-			var vms []mo.VirtualMachine
-			if err := property.DefaultCollector(w.client).Retrieve(ctx, joined, watchedProperties, &vms); err == nil {
-				changed = append(changed, w.put(vms)...)
-			}
-		}
-		if membership {
-			select {
-			case <-w.synced:
-			default:
-				for ref, vm := range stale {
-					if _, ok := w.vms[ref]; !ok && vm.Config != nil {
-						changed = append(changed, vm.Config.InstanceUuid)
-					}
-				}
-				w.once.Do(func() { close(w.synced) })
-			}
-		}
-		for _, uuid := range changed {
+	stale := w.reset()
+	members := membership{}
+	return s.pc.WaitForUpdatesEx(ctx, &property.WaitOptions{}, func(updates []types.ObjectUpdate) bool {
+		for _, uuid := range w.update(ctx, s, members, stale, updates) {
 			if uuid != "" {
 				w.notify(uuid)
 			}
 		}
 		return false
 	})
+}
+
+// subscription is the property collector and the views it follows.
+type subscription struct {
+	pc        *property.Collector
+	container *view.ContainerView
+	list      *view.ListView
+	// closers destroy what was made, last made first.
+	closers []func(context.Context) error
+}
+
+func (s *subscription) close(ctx context.Context) {
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		_ = s.closers[i](ctx)
+	}
+}
+
+// subscribe makes a collector with two filters: one follows the container
+// view's membership; the other follows the VMs through a ListView that the
+// watch loop alone changes, between polls. (Traversing the container view
+// directly is one filter less, but vcsim deadlocks re-traversing a view
+// while VMs are being created into it.)
+func subscribe(ctx context.Context, c *vim25.Client, root types.ManagedObjectReference) (_ *subscription, reterr error) {
+	s := &subscription{}
+	defer func() {
+		if reterr != nil {
+			s.close(context.WithoutCancel(ctx))
+		}
+	}()
+	var err error
+	if s.container, err = view.NewManager(c).CreateContainerView(ctx, root, []string{"VirtualMachine"}, true); err != nil {
+		return nil, fmt.Errorf("failed to create a container view: %w", err)
+	}
+	s.closers = append(s.closers, s.container.Destroy)
+	if s.pc, err = property.DefaultCollector(c).Create(ctx); err != nil {
+		return nil, fmt.Errorf("failed to create a property collector: %w", err)
+	}
+	s.closers = append(s.closers, s.pc.Destroy)
+	if _, err := s.pc.CreateFilter(ctx, types.CreateFilter{Spec: types.PropertyFilterSpec{
+		ObjectSet: []types.ObjectSpec{{Obj: s.container.Reference()}},
+		PropSet:   []types.PropertySpec{{Type: "ContainerView", PathSet: []string{"view"}}},
+	}}); err != nil {
+		return nil, fmt.Errorf("failed to create the membership filter: %w", err)
+	}
+	if s.list, err = view.NewManager(c).CreateListView(ctx, nil); err != nil {
+		return nil, fmt.Errorf("failed to create a list view: %w", err)
+	}
+	s.closers = append(s.closers, s.list.Destroy)
+	if _, err := s.pc.CreateFilter(ctx, types.CreateFilter{Spec: types.PropertyFilterSpec{
+		ObjectSet: []types.ObjectSpec{{
+			Obj:       s.list.Reference(),
+			Skip:      types.NewBool(true),
+			SelectSet: []types.BaseSelectionSpec{&types.TraversalSpec{Type: "ListView", Path: "view"}},
+		}},
+		PropSet: []types.PropertySpec{{Type: "VirtualMachine", PathSet: watchedProperties}},
+	}}); err != nil {
+		return nil, fmt.Errorf("failed to create the VM filter: %w", err)
+	}
+	return s, nil
+}
+
+// reset empties the cache and returns what it held.
+func (w *Watcher) reset() map[types.ManagedObjectReference]*mo.VirtualMachine {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	stale := w.vms
+	w.vms = map[types.ManagedObjectReference]*mo.VirtualMachine{}
+	w.byUUID = map[string]types.ManagedObjectReference{}
+	return stale
+}
+
+// update folds one batch of updates into the cache: it moves VMs that
+// joined or left the container view into or out of the list view, reads
+// the joiners in full, and on the first membership report marks the watch
+// synced. It returns the instance UUIDs of the VMs that changed.
+func (w *Watcher) update(ctx context.Context, s *subscription, members membership, stale map[types.ManagedObjectReference]*mo.VirtualMachine,
+	updates []types.ObjectUpdate) []string {
+	d := members.diff(s.container.Reference(), updates)
+	if len(d.joined) > 0 {
+		_, _ = s.list.Add(ctx, d.joined)
+	}
+	if len(d.left) > 0 {
+		_, _ = s.list.Remove(ctx, d.left)
+	}
+	changed := w.apply(d.vmUpdates)
+	// Read the joiners' current values at once (one call for all of
+	// them) rather than wait for their filters' first report.
+	if len(d.joined) > 0 {
+		var vms []mo.VirtualMachine
+		if err := property.DefaultCollector(w.client).Retrieve(ctx, d.joined, watchedProperties, &vms); err == nil {
+			changed = append(changed, w.put(vms)...)
+		}
+	}
+	if d.membership {
+		select {
+		case <-w.synced:
+		default:
+			changed = append(changed, w.vanished(stale)...)
+			w.once.Do(func() { close(w.synced) })
+		}
+	}
+	return changed
+}
+
+// vanished returns the instance UUIDs of VMs in stale (the cache before a
+// restart) that the cache no longer holds: their owners must hear of it.
+func (w *Watcher) vanished(stale map[types.ManagedObjectReference]*mo.VirtualMachine) []string {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	var gone []string
+	for ref, vm := range stale {
+		if _, ok := w.vms[ref]; !ok && vm.Config != nil {
+			gone = append(gone, vm.Config.InstanceUuid)
+		}
+	}
+	return gone
+}
+
+// membership is the set of VMs in the container view, as last reported.
+type membership map[types.ManagedObjectReference]bool
+
+// membershipDiff is what one batch of updates means for the cache.
+type membershipDiff struct {
+	// membership is true if the batch reported the view's members.
+	membership bool
+	// joined and left are the VMs that entered and left the view.
+	joined, left []types.ManagedObjectReference
+	// vmUpdates are the updates to apply to the cache: a leave for every VM
+	// that left the view, and the VMs' property updates.
+	vmUpdates []types.ObjectUpdate
+}
+
+// diff folds a batch of updates into m and says what changed. Membership
+// comes from the container view (the update for viewRef) alone: a "leave"
+// from the list view's filter for a VM still in the container is not one
+// (vcsim reports such when the list changes), so it is dropped.
+func (m membership) diff(viewRef types.ManagedObjectReference, updates []types.ObjectUpdate) membershipDiff {
+	var d membershipDiff
+	for _, u := range updates {
+		if u.Obj != viewRef {
+			continue
+		}
+		d.membership = true
+		members := viewMembers(u.ChangeSet)
+		for ref := range members {
+			if !m[ref] {
+				m[ref] = true
+				d.joined = append(d.joined, ref)
+			}
+		}
+		for ref := range m {
+			if !members[ref] {
+				delete(m, ref)
+				d.left = append(d.left, ref)
+				d.vmUpdates = append(d.vmUpdates, types.ObjectUpdate{Kind: types.ObjectUpdateKindLeave, Obj: ref})
+			}
+		}
+	}
+	for _, u := range updates {
+		if u.Obj == viewRef || (u.Kind == types.ObjectUpdateKindLeave && m[u.Obj]) {
+			continue
+		}
+		d.vmUpdates = append(d.vmUpdates, u)
+	}
+	return d
 }
 
 // put stores VMs read in full and returns their instance UUIDs.

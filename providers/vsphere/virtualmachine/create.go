@@ -1,0 +1,325 @@
+package virtualmachine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vmware/govmomi/fault"
+	"github.com/vmware/govmomi/vim25/types"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/klog/v2"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
+	"github.com/open-supervisor/supervisor/providers/vsphere/ipam"
+)
+
+// createVM resolves the inputs, takes an address and starts the clone.
+// Nothing is created in vCenter until every input checks out.
+func (r *Reconciler) createVM(ctx context.Context, vm *vmopv1.VirtualMachine) (ctrl.Result, error) {
+	log := ctrl.LoggerFrom(ctx)
+	plan, err := r.planClone(ctx, vm)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	nw, err := r.allocateAddress(ctx, vm, plan)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	cpuRes, memRes, err := r.reservations(ctx, plan.class)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	spec, err := cloneSpec(vm, plan, nw, cpuRes, memRes)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	folder, err := r.vcenter.NamespaceFolder(ctx, vm.Namespace)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	won, err := r.claimClone(ctx, vm)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if !won {
+		// Not an error: another reconcile (a second manager) is cloning
+		// this VM, and the next look finds its task or its VM.
+		log.V(4).Info("Waiting for another reconcile's clone of this VM")
+		return ctrl.Result{RequeueAfter: taskPollInterval}, nil
+	}
+	if err := r.startClone(ctx, vm, plan, nw, folder, spec); err != nil {
+		return ctrl.Result{}, err
+	}
+	// A wait on the clone task vCenter is running; the watch usually
+	// reports the VM sooner.
+	return ctrl.Result{RequeueAfter: taskPollInterval}, nil
+}
+
+// planClone resolves everything a clone needs from the object, reporting
+// each input's condition True as it checks out. The first bad input stops
+// it with an inputError.
+func (r *Reconciler) planClone(ctx context.Context, vm *vmopv1.VirtualMachine) (*createPlan, error) {
+	plan := &createPlan{}
+	var err error
+	if plan.class, err = r.resolveClass(ctx, vm); err != nil {
+		return nil, err
+	}
+	setConditionReady(vm, vmopv1.VirtualMachineConditionClassReady)
+	imageRef, imageStatus, err := r.resolveImage(ctx, vm)
+	if err != nil {
+		return nil, err
+	}
+	plan.imageRef = imageRef
+	if plan.datastore, err = r.resolveDatastore(ctx, vm); err != nil {
+		return nil, err
+	}
+	if plan.disks, err = r.resolveVolumes(ctx, vm, plan.datastore); err != nil {
+		return nil, err
+	}
+	setConditionReady(vm, vmopv1.VirtualMachineConditionStorageReady)
+	if plan.network, plan.backing, err = r.resolveNetwork(ctx, vm); err != nil {
+		return nil, err
+	}
+	if plan.userdata, err = r.resolveUserData(ctx, vm); err != nil {
+		return nil, err
+	}
+	setConditionReady(vm, vmopv1.VirtualMachineConditionBootstrapReady)
+	if plan.image, err = r.resolveImageContent(ctx, imageStatus, plan, vm.Spec.ImageName); err != nil {
+		return nil, err
+	}
+	setConditionReady(vm, vmopv1.VirtualMachineConditionImageReady)
+	if len(plan.disks) > 0 {
+		if plan.diskChanges, plan.diskConfig, err = addDisks(plan.image.Devices, plan.disks); err != nil {
+			return nil, err
+		}
+	}
+	return plan, nil
+}
+
+// allocateAddress takes the VM's address on its network (the same one on
+// every call) and says how the guest is to configure it; nil when the VM
+// has no network.
+func (r *Reconciler) allocateAddress(ctx context.Context, vm *vmopv1.VirtualMachine, plan *createPlan) (*guestNetwork, error) {
+	if plan.network == nil {
+		setConditionReady(vm, vmopv1.VirtualMachineConditionNetworkReady)
+		return nil, nil
+	}
+	addr, err := r.IPAM.Ensure(ctx, plan.network, ipam.Owner{Kind: "VirtualMachine", Namespace: vm.Namespace, Name: vm.Name, UID: string(vm.UID)})
+	if errors.Is(err, ipam.ErrExhausted) {
+		return nil, badInput(vmopv1.VirtualMachineConditionNetworkReady, vmopv1.VirtualMachineNetworkNoFreeIPReason,
+			"spec.network: every address of WorkloadNetwork %q is in use", plan.network.Name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	setConditionReady(vm, vmopv1.VirtualMachineConditionNetworkReady)
+	return guestNetworkFor(vm, plan.network, addr), nil
+}
+
+// claimClone tells, through the API server, that this reconcile is about
+// to clone, before vCenter is asked: the status write carries the
+// resourceVersion we read, so of two reconciles racing (two managers, no
+// leader election) exactly one wins; the other gets false. The folder's name
+// uniqueness would stop the loser in a real vCenter, but not in every
+// simulator, and a claim costs vCenter nothing. The claim is written from a
+// copy, so that vm (and the patch helper's view of it) keeps the
+// resourceVersion it was read at.
+func (r *Reconciler) claimClone(ctx context.Context, vm *vmopv1.VirtualMachine) (bool, error) {
+	claimed := vm.DeepCopy()
+	claimed.Status.TaskRef = newClaim(r.identity())
+	if err := r.Client.Status().Update(ctx, claimed); err != nil {
+		if apierrors.IsConflict(err) {
+			return false, nil
+		}
+		return false, fmt.Errorf("failed to claim the clone of VirtualMachine %s: %w", klog.KObj(vm), err)
+	}
+	return true, nil
+}
+
+// startClone asks vCenter to clone and records the task, so the next
+// reconcile (here or after a restart) waits for it instead of cloning.
+func (r *Reconciler) startClone(ctx context.Context, vm *vmopv1.VirtualMachine, plan *createPlan, nw *guestNetwork,
+	folder types.ManagedObjectReference, spec *types.VirtualMachineCloneSpec) error {
+	log := ctrl.LoggerFrom(ctx)
+	log.Info("Cloning VM", "image", vm.Spec.ImageName, "class", vm.Spec.ClassName, "ip", addrOf(nw))
+	task, err := r.vcenter.Clone(ctx, plan.image.Template, folder, vm.Name, *spec)
+	if err != nil {
+		setCreatedCondition(vm, false, err)
+		r.Recorder.Eventf(vm, nil, corev1.EventTypeWarning, vmopv1.VirtualMachineCloneFailedReason, "Create", "vCenter refused the clone: %v", err)
+		return fmt.Errorf("failed to clone VM %s/%s: %w", vm.Namespace, vm.Name, err)
+	}
+	vm.Status.TaskRef = task
+	if nw != nil {
+		// The clone is ours: an address a racing reconcile allocated for
+		// this VM will not be used. After the clone, not before it: a
+		// restart in between finds the VM by UUID, while one between the
+		// claim and the clone waits out the claim. Not fatal: the VM's
+		// deletion frees every address of its owner anyway.
+		if err := r.IPAM.ReleaseOthers(ctx, plan.network.Name, string(vm.UID), nw.Address.Addr()); err != nil {
+			log.Error(err, "Could not release the addresses a racing reconcile allocated")
+		}
+	}
+	vm.Status.Class = &vmopv1.LocalObjectRef{APIVersion: vmopv1.GroupVersion.String(), Kind: "VirtualMachineClass", Name: plan.class.Name}
+	vm.Status.Image = &plan.imageRef
+	setCreatedCondition(vm, true, nil)
+	r.Recorder.Eventf(vm, nil, corev1.EventTypeNormal, vmopv1.VirtualMachineCloningReason, "Create", "Cloning VM from image %s", vm.Spec.ImageName)
+	return nil
+}
+
+func addrOf(nw *guestNetwork) string {
+	if nw == nil {
+		return ""
+	}
+	return nw.Address.Addr().String()
+}
+
+// cloneSpec sizes, networks and bootstraps the clone, and places it on the
+// plan's datastore (vCenter puts it in the supervisor's resource pool). The
+// reservations are the class's, in MHz and MiB.
+func cloneSpec(vm *vmopv1.VirtualMachine, plan *createPlan, nw *guestNetwork, cpuRes, memRes int64) (*types.VirtualMachineCloneSpec, error) {
+	hostname := vm.Name
+	if vm.Spec.Network != nil && vm.Spec.Network.HostName != "" {
+		hostname = vm.Spec.Network.HostName
+	}
+	metadata, err := renderMetadata(string(vm.UID), hostname, nw)
+	if err != nil {
+		return nil, fmt.Errorf("failed to render guest metadata: %w", err)
+	}
+	memMB := plan.class.Spec.Hardware.Memory.Value() / (1024 * 1024)
+	spec := &types.VirtualMachineCloneSpec{
+		Location: types.VirtualMachineRelocateSpec{Datastore: &plan.datastore},
+		Config: &types.VirtualMachineConfigSpec{
+			InstanceUuid:      string(vm.UID),
+			NumCPUs:           int32(plan.class.Spec.Hardware.Cpus),
+			MemoryMB:          memMB,
+			CpuAllocation:     &types.ResourceAllocationInfo{Reservation: ptr.To(cpuRes)},
+			MemoryAllocation:  &types.ResourceAllocationInfo{Reservation: ptr.To(memRes)},
+			ExtraConfig:       slices.Concat(guestinfo(metadata, plan.userdata), plan.diskConfig),
+			DeviceChange:      plan.diskChanges,
+			VAppConfigRemoved: ptr.To(true), // cloud-init must prefer guestinfo over OVF properties
+		},
+		PowerOn: desiredPowerState(vm) == vmopv1.VirtualMachinePowerStateOn,
+	}
+	if plan.network != nil && plan.image.NIC != nil {
+		nic := copyDevice(plan.image.NIC) // the image's NIC is shared by every clone of it
+		nic.GetVirtualDevice().Backing = plan.backing
+		spec.Location.DeviceChange = []types.BaseVirtualDeviceConfigSpec{&types.VirtualDeviceConfigSpec{
+			Operation: types.VirtualDeviceConfigSpecOperationEdit,
+			Device:    nic,
+		}}
+	}
+	return spec, nil
+}
+
+// copyDevice returns a shallow copy of a device; its VirtualDevice (key,
+// backing, connectable) is embedded by value, so it can be changed alone.
+func copyDevice(d types.BaseVirtualDevice) types.BaseVirtualDevice {
+	v := reflect.ValueOf(d).Elem()
+	c := reflect.New(v.Type())
+	c.Elem().Set(v)
+	return c.Interface().(types.BaseVirtualDevice)
+}
+
+// reservations returns the CPU (MHz) and memory (MiB) the class reserves:
+// requests are counted in vCPUs at the slowest host's clock, as vm-operator does.
+func (r *Reconciler) reservations(ctx context.Context, class *vmopv1.VirtualMachineClass) (cpuMhz, memMB int64, err error) {
+	req := class.Spec.Policies.Resources.Requests
+	if !req.Cpu.IsZero() {
+		mhz, err := r.vcenter.MinHostCPUMhz(ctx)
+		if err != nil {
+			return 0, 0, err
+		}
+		cpuMhz = req.Cpu.MilliValue() * mhz / 1000
+	}
+	if !req.Memory.IsZero() {
+		memMB = req.Memory.Value() / (1024 * 1024)
+	}
+	return cpuMhz, memMB, nil
+}
+
+// reconcileInFlightClone looks at a clone the watch has not reported yet.
+func (r *Reconciler) reconcileInFlightClone(ctx context.Context, vm *vmopv1.VirtualMachine) (ctrl.Result, error) {
+	ref := vm.Status.TaskRef
+	done, taskErr, err := r.taskDone(ctx, ref)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if !done {
+		return ctrl.Result{RequeueAfter: taskPollInterval}, nil // vCenter is still cloning
+	}
+	vm.Status.TaskRef = ""
+	if taskErr == nil {
+		// Finished; the next look (the watch's event, or this requeue) finds it.
+		return ctrl.Result{RequeueAfter: taskPollInterval}, nil
+	}
+	if fault.Is(taskErr, &types.DuplicateName{}) {
+		// Not ours (no VM has our UUID): someone else's VM holds the name.
+		return ctrl.Result{}, badInput(vmopv1.VirtualMachineConditionCreated, vmopv1.VirtualMachineDuplicateNameReason,
+			"metadata.name: a VM named %q that this object does not own already exists in vCenter folder %s", vm.Name, vm.Namespace)
+	}
+	setCreatedCondition(vm, false, taskErr)
+	r.Recorder.Eventf(vm, nil, corev1.EventTypeWarning, vmopv1.VirtualMachineCloneFailedReason, "Create", "vCenter failed to clone the VM: %v", taskErr)
+	return ctrl.Result{}, fmt.Errorf("clone task %s failed: %w", ref, taskErr)
+}
+
+// stillCloning says whether vCenter is still cloning the VM that was found.
+// Once it is done, status.taskRef is cleared; a claim is over as soon as
+// the claimed VM exists.
+func (r *Reconciler) stillCloning(ctx context.Context, vm *vmopv1.VirtualMachine) (bool, error) {
+	if vm.Status.TaskRef == "" {
+		return false, nil
+	}
+	if _, claim := claimTime(vm.Status.TaskRef); !claim {
+		done, _, err := r.vcenter.TaskState(ctx, vm.Status.TaskRef)
+		if err != nil {
+			return false, err
+		}
+		if !done {
+			return true, nil
+		}
+	}
+	vm.Status.TaskRef = ""
+	return false, nil
+}
+
+// taskDone reads a clone task's state once, or tells whether a claim has
+// lapsed: a claim not followed by a task within claimTTL belonged to a
+// reconcile that died before cloning.
+func (r *Reconciler) taskDone(ctx context.Context, ref string) (done bool, taskErr error, err error) {
+	if at, ok := claimTime(ref); ok {
+		return time.Since(at) > claimTTL, nil, nil
+	}
+	return r.vcenter.TaskState(ctx, ref)
+}
+
+// claimTTL is how long a clone claim stands without a task.
+const claimTTL = time.Minute
+
+const claimPrefix = "claim/"
+
+// newClaim is a status.taskRef saying "identity is about to clone".
+func newClaim(identity string) string {
+	return claimPrefix + strconv.FormatInt(time.Now().UnixNano(), 10) + "/" + identity
+}
+
+func claimTime(ref string) (time.Time, bool) {
+	rest, ok := strings.CutPrefix(ref, claimPrefix)
+	if !ok {
+		return time.Time{}, false
+	}
+	ns, _, _ := strings.Cut(rest, "/")
+	n, err := strconv.ParseInt(ns, 10, 64)
+	if err != nil {
+		return time.Time{}, true
+	}
+	return time.Unix(0, n), true
+}
