@@ -1,16 +1,3 @@
-// Package appliance is the HAProxy appliance of the embedded supervisor and
-// the tests: a real HAProxy (Debian's, master-worker mode) and an HTTP
-// endpoint that follows the HAProxy Data Plane API wire format, v3 or v2,
-// for the calls lbapi makes (info, configuration version, transactions,
-// frontends, binds, backends, servers, reloads), with the same status codes
-// and version semantics, built on client-native's configuration package.
-// The real Data Plane API server is not obtainable from our registries;
-// production points lbapi at the real one on its appliance.
-//
-// Commits are checked with haproxy -c (a rejected one answers 400 and leaves
-// the version alone). Reloads are coalesced: commits within one reload delay
-// share one reload. HAProxy 2.6 cannot report a failed reload, so each
-// reload's outcome is read from the master CLI and served under /reloads.
 package appliance
 
 import (

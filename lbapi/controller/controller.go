@@ -1,62 +1,46 @@
-// Package controller is lbapi's controller. It serves VirtualMachineServices
-// of type LoadBalancer (backends: the IPs of the VMs their selector
-// matches) and core Services of type LoadBalancer (backends: their ready
-// EndpointSlice endpoints) from the HAProxy appliance a LoadBalancer object
-// describes.
-//
-// Every change enqueues one shared key after a short batch window, so the
-// changes of a burst are handled together, in one Data Plane API
-// transaction. VIPs are allocated apart from programming HAProxy and are
-// rebuilt from the Services' status before anything new is handed out, so
-// a restart never moves one. A Service's VIP is written to its status only
-// after the transaction committed and the VIP accepts a TCP connection:
-// HAProxy 2.6 reports failed reloads as success.
 package controller
 
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/netip"
-	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
-	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	kerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/client-go/util/workqueue"
+	"k8s.io/klog/v2"
+	"sigs.k8s.io/cluster-api/util/patch"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	lbv1 "github.com/open-supervisor/supervisor/api/lbapi/v1alpha1"
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
-	"github.com/open-supervisor/supervisor/lbapi/allocator"
-	"github.com/open-supervisor/supervisor/lbapi/haproxy"
 )
 
-// ConditionVIPReady is the condition lbapi owns on the Services it serves.
-const ConditionVIPReady = "LoadBalancerReady"
-
-// Reasons of ConditionVIPReady.
 const (
-	ReasonVIPServing     = "VIPServing"
-	ReasonVIPUnavailable = "VIPUnavailable"
-	ReasonConfigRejected = "ConfigRejected"
-	ReasonNotServing     = "VIPNotAnswering"
+	// confirmReloadAfter is how soon a sync looks at the reload of its commit.
+	confirmReloadAfter = 300 * time.Millisecond
+	// retryNotAnswering is how soon a VIP that did not answer is checked again.
+	retryNotAnswering = time.Second
+	// Failed syncs are retried with a backoff from retryErrorsFrom up to
+	// retryErrorsEvery: an appliance back from an outage is noticed within
+	// that time, as when outages were retried on a fixed 2 s.
+	retryErrorsFrom  = 250 * time.Millisecond
+	retryErrorsEvery = 2 * time.Second
 )
-
-// confirmReloadAfter is how soon a sync looks at the reload of its commit.
-const confirmReloadAfter = 300 * time.Millisecond
 
 var syncKey = reconcile.Request{NamespacedName: types.NamespacedName{Name: "lbapi-sync"}}
 
@@ -71,14 +55,26 @@ type Reconciler struct {
 	LoadBalancer string
 	// BatchWindow gathers the changes of a burst into one sync; 100 ms when zero.
 	BatchWindow time.Duration
-	// ProbeTimeout bounds the wait for a new VIP to accept connections.
+	// ProbeTimeout bounds the wait for a new VIP to accept connections; 3 s
+	// when zero.
 	ProbeTimeout time.Duration
 	// RetryRejected is how soon configurations HAProxy refused are tried
 	// again (a failed reload can be the appliance's state, not the
 	// Service's); 30 s when zero.
 	RetryRejected time.Duration
 
-	backend  *backend // only the single sync worker touches it
+	defaults sync.Once
+	// wake carries the prober's "a check finished" to the sync's queue.
+	wake   chan event.GenericEvent
+	prober *prober
+	// dialAPI and dialVIP replace the network in unit tests.
+	dialAPI apiDialer
+	dialVIP func(ctx context.Context, addr string) error
+
+	// Only the single sync worker touches the fields below.
+	backend *backend
+	// lastVIPs are the VIPs the last sync handed out (service key -> VIP).
+	lastVIPs map[string]netip.Addr
 	requests atomic.Int64
 	txBase   int
 }
@@ -99,6 +95,33 @@ func (r *Reconciler) Stats() Stats {
 	return s
 }
 
+// setDefaults fills the zero fields once, for SetupWithManager and for
+// tests that call Reconcile directly.
+func (r *Reconciler) setDefaults() {
+	r.defaults.Do(func() {
+		if r.BatchWindow == 0 {
+			r.BatchWindow = 100 * time.Millisecond
+		}
+		if r.RetryRejected == 0 {
+			r.RetryRejected = 30 * time.Second
+		}
+		if r.ProbeTimeout == 0 {
+			r.ProbeTimeout = 3 * time.Second
+		}
+		if r.dialAPI == nil {
+			r.dialAPI = detectAPI
+		}
+		// One pending wake-up is enough: every event means "sync again".
+		r.wake = make(chan event.GenericEvent, 1)
+		r.prober = newProber(r.ProbeTimeout, r.dialVIP, func() {
+			select {
+			case r.wake <- event.GenericEvent{Object: &lbv1.LoadBalancer{}}:
+			default:
+			}
+		})
+	})
+}
+
 // +kubebuilder:rbac:groups=vmoperator.vmware.com,resources=virtualmachineservices;virtualmachines,verbs=get;list;watch
 // +kubebuilder:rbac:groups=vmoperator.vmware.com,resources=virtualmachineservices/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups="",resources=services,verbs=get;list;watch
@@ -111,12 +134,7 @@ func (r *Reconciler) Stats() Stats {
 
 // SetupWithManager registers the controller.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
-	if r.BatchWindow == 0 {
-		r.BatchWindow = 100 * time.Millisecond
-	}
-	if r.RetryRejected == 0 {
-		r.RetryRejected = 30 * time.Second
-	}
+	r.setDefaults()
 	if r.APIReader == nil {
 		r.APIReader = mgr.GetAPIReader()
 	}
@@ -128,6 +146,10 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&corev1.Service{}, toSync).
 		Watches(&discoveryv1.EndpointSlice{}, toSync).
 		Watches(&lbv1.LoadBalancer{}, toSync, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		WatchesRawSource(source.Channel(r.wake, toSync)).
+		WithOptions(controller.Options{
+			RateLimiter: workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](retryErrorsFrom, retryErrorsEvery),
+		}).
 		Complete(r)
 }
 
@@ -151,231 +173,100 @@ func (r *Reconciler) enqueueSync() handler.EventHandler {
 	}
 }
 
-// Reconcile syncs every Service at once.
-func (r *Reconciler) Reconcile(ctx context.Context, _ ctrl.Request) (ctrl.Result, error) {
-	log := r.log(ctx)
+// scope is what one sync works on.
+type scope struct {
+	// lb is the LoadBalancer served; set before the phases run.
+	lb *lbv1.LoadBalancer
+	// serve are the Services of type LoadBalancer, sorted by key; set by collect.
+	serve []*lbService
+	// released are Services that stopped being of type LoadBalancer but
+	// still show lbapi's VIP or condition; set by collect.
+	released []*lbService
+}
+
+// Reconcile syncs every Service at once. Whatever the phases changed in
+// the status of the Services and of the LoadBalancer is patched when it
+// returns, also when a phase failed.
+func (r *Reconciler) Reconcile(ctx context.Context, _ ctrl.Request) (_ ctrl.Result, reterr error) {
+	r.setDefaults()
 	lb, err := r.loadBalancer(ctx)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
 	if lb == nil {
-		log.V(2).Info("No LoadBalancer to serve Services from yet")
+		ctrl.LoggerFrom(ctx).V(2).Info("No LoadBalancer to serve Services from yet")
 		return ctrl.Result{}, nil
 	}
-	ranges, rangeErrs := lb.Spec.Ranges()
-	if len(rangeErrs) > 0 {
-		r.writeLoadBalancerStatus(ctx, lb, nil, 0, 0, rangeErrs.ToAggregate())
-		return ctrl.Result{}, nil // the webhook normally refuses this; wait for a fix
-	}
-	be, err := r.connect(ctx, lb)
-	if err != nil {
-		log.Error(err, "Cannot reach the load balancer's Data Plane API; retrying", "loadBalancer", lb.Name)
-		r.writeLoadBalancerStatus(ctx, lb, nil, 0, 0, err)
-		return ctrl.Result{RequeueAfter: 2 * time.Second}, nil
-	}
-
-	serve, stale, err := r.served(ctx)
+	ctx = ctrl.LoggerInto(ctx, ctrl.LoggerFrom(ctx).WithValues("LoadBalancer", klog.KObj(lb)))
+	lbPatch, err := patch.NewHelper(lb, r.Client)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	r.clearStale(ctx, stale)
+	s := &scope{lb: lb}
+	defer func() {
+		servicesErr := r.patchServices(ctx, append(s.serve, s.released...))
+		lbErr := r.patchLoadBalancer(ctx, lbPatch, lb, reterr == nil && servicesErr == nil)
+		reterr = kerrors.NewAggregate([]error{reterr, servicesErr, lbErr})
+	}()
+	// A LoadBalancer being deleted is served as long as it exists: lbapi
+	// puts no finalizer on it, and HAProxy keeps serving what it holds.
+	return r.reconcileNormal(ctx, s)
+}
 
-	// Rebuild the allocation from status before handing out anything new,
-	// so a restart never moves a VIP.
-	alloc := allocator.New(ranges)
-	for _, s := range serve {
-		for _, ing := range s.status.Ingress {
-			if vip, err := netip.ParseAddr(ing.IP); err == nil {
-				_ = alloc.Assign(s.key, vip)
-			}
-		}
+// reconcileNormal runs the phases of a sync. Services need no delete
+// phase: a deleted Service's proxies leave HAProxy with the next
+// transaction because nothing desires them (lbapi holds no finalizer on
+// Services), and one that stopped being a LoadBalancer is released.
+func (r *Reconciler) reconcileNormal(ctx context.Context, s *scope) (ctrl.Result, error) {
+	log := ctrl.LoggerFrom(ctx)
+	ranges, rangeErrs := s.lb.Spec.Ranges()
+	if len(rangeErrs) > 0 {
+		// The webhook refuses such a spec; one that got in waits for a
+		// fix, which is a new generation and wakes the sync.
+		setLoadBalancerStatus(s.lb, observation{err: rangeErrs.ToAggregate()})
+		log.Info("Waiting for valid spec.addressRanges", "reason", rangeErrs.ToAggregate().Error())
+		return ctrl.Result{}, nil
 	}
-	vips := map[string]netip.Addr{}
-	proxyOwner := map[string]*lbService{}
-	desired := map[string]haproxy.Proxy{}
-	for _, s := range serve {
-		vip, err := r.vipFor(alloc, s)
-		if err != nil {
-			r.refuse(ctx, s, ReasonVIPUnavailable, err.Error())
-			continue
-		}
-		vips[s.key] = vip
-		for _, p := range s.proxies(vip) {
-			desired[p.Name] = p
-			proxyOwner[p.Name] = s
-		}
-	}
-
-	res, err := be.applier.Apply(ctx, desired)
+	be, err := r.connect(ctx, s.lb)
 	if err != nil {
-		log.Error(err, "Programming HAProxy failed; retrying", "loadBalancer", lb.Name)
-		if isTransportError(err) {
-			r.dropBackend() // try the servers again from the first
-		}
-		r.writeLoadBalancerStatus(ctx, lb, be, alloc.InUse(), alloc.Free(), err)
-		return ctrl.Result{RequeueAfter: 2 * time.Second}, nil
+		setLoadBalancerStatus(s.lb, observation{err: err})
+		return ctrl.Result{}, fmt.Errorf("failed to reach the Data Plane API of LoadBalancer %s: %w", s.lb.Name, err)
 	}
-	rejected := map[string]bool{}
-	for name, why := range res.Rejected {
-		s := proxyOwner[name]
-		if s == nil || rejected[s.key] {
-			continue
-		}
-		rejected[s.key] = true
-		s.status.Ingress = nil // a VIP published before its reload was confirmed is taken back
-		r.refuse(ctx, s, ReasonConfigRejected, "HAProxy rejected the configuration of "+name+": "+why.Error())
+	if err := r.collect(ctx, s); err != nil {
+		return ctrl.Result{}, err
+	}
+	for _, svc := range s.released {
+		markReleased(svc)
 	}
 
-	retry := r.publish(ctx, serve, vips, rejected, func(proxies []haproxy.Proxy) bool {
-		for _, p := range proxies {
-			if !be.applier.Loaded(p) {
-				return false
-			}
+	alloc := allocate(ranges, s.serve, r.lastVIPs)
+	r.lastVIPs = alloc.vips
+	for _, svc := range s.serve {
+		if why, ok := alloc.refused[svc.key]; ok {
+			r.refuse(svc, lbv1.ReasonVIPUnavailable, why.Error())
 		}
-		return true
-	})
-	r.writeLoadBalancerStatus(ctx, lb, be, alloc.InUse(), alloc.Free(), nil)
+	}
+	desired, owners := desiredProxies(s.serve, alloc.vips)
+
+	res, err := r.program(ctx, be, desired)
+	if err != nil {
+		setLoadBalancerStatus(s.lb, observation{be: be, inUse: alloc.inUse, free: alloc.free, err: err})
+		return ctrl.Result{}, fmt.Errorf("failed to program HAProxy through %s: %w", be.server, err)
+	}
+	rejected := r.reject(res.Rejected, owners)
+	notAnswering := r.publish(ctx, s.serve, alloc.vips, rejected, be.applier)
+	setLoadBalancerStatus(s.lb, observation{be: be, inUse: alloc.inUse, free: alloc.free})
+
+	// Genuine waits, not errors: for HAProxy to report the reload, for a
+	// VIP to answer, for a refused configuration's retry. VIPs whose check
+	// is still running wake the sync themselves.
 	switch {
 	case be.applier.Pending():
 		return ctrl.Result{RequeueAfter: confirmReloadAfter}, nil
-	case retry:
-		return ctrl.Result{RequeueAfter: time.Second}, nil
+	case notAnswering:
+		return ctrl.Result{RequeueAfter: retryNotAnswering}, nil
 	case len(rejected) > 0:
 		return ctrl.Result{RequeueAfter: r.RetryRejected}, nil
 	}
 	return ctrl.Result{}, nil
 }
-
-func (r *Reconciler) dropBackend() {
-	if r.backend != nil {
-		r.txBase += r.backend.applier.Transactions
-		r.backend = nil
-	}
-}
-
-func (r *Reconciler) vipFor(alloc *allocator.Allocator, s *lbService) (netip.Addr, error) {
-	if want := s.requested; want != "" {
-		vip, err := netip.ParseAddr(want)
-		if err != nil {
-			return netip.Addr{}, fmt.Errorf("%s %q is not an IP address", s.requestedField, want)
-		}
-		if err := alloc.Assign(s.key, vip); err != nil {
-			return netip.Addr{}, fmt.Errorf("%s: %w", s.requestedField, err)
-		}
-		return vip, nil
-	}
-	return alloc.Allocate(s.key)
-}
-
-// publish writes the VIP of every Service that newly serves, once HAProxy
-// has loaded its proxies and its VIP answers; it says whether some did not
-// answer yet.
-func (r *Reconciler) publish(ctx context.Context, serve []*lbService, vips map[string]netip.Addr, rejected map[string]bool, loaded func([]haproxy.Proxy) bool) bool {
-	var retry atomic.Bool
-	work := make(chan *lbService)
-	done := make(chan struct{})
-	const workers = 16
-	for range workers {
-		go func() {
-			defer func() { done <- struct{}{} }()
-			for s := range work {
-				vip := vips[s.key]
-				addr := net.JoinHostPort(vip.String(), strconv.Itoa(int(s.ports[0])))
-				if !r.answers(ctx, addr) {
-					retry.Store(true) // committed, but not served yet (or the reload failed)
-					r.setCondition(ctx, s, metav1.ConditionFalse, ReasonNotServing, "HAProxy accepted the configuration but "+addr+" does not accept connections yet")
-					continue
-				}
-				s.status.Ingress = []corev1.LoadBalancerIngress{ingressFor(s, vip)}
-				r.setCondition(ctx, s, metav1.ConditionTrue, ReasonVIPServing, "VIP "+vip.String()+" accepts connections")
-			}
-		}()
-	}
-	for _, s := range serve {
-		vip, ok := vips[s.key]
-		if !ok || rejected[s.key] || len(s.ports) == 0 || hasIngress(s, vip) || !loaded(s.proxies(vip)) {
-			continue
-		}
-		work <- s
-	}
-	close(work)
-	for range workers {
-		<-done
-	}
-	return retry.Load()
-}
-
-func ingressFor(s *lbService, vip netip.Addr) corev1.LoadBalancerIngress {
-	ing := corev1.LoadBalancerIngress{IP: vip.String()}
-	if _, core := s.obj.(*corev1.Service); core {
-		mode := corev1.LoadBalancerIPModeVIP
-		ing.IPMode = &mode
-	}
-	return ing
-}
-
-// clearStale removes our VIP from Services that are no longer of type
-// LoadBalancer, so their status does not claim a VIP that is now free.
-func (r *Reconciler) clearStale(ctx context.Context, stale []*lbService) {
-	for _, s := range stale {
-		if len(s.status.Ingress) == 0 && meta.FindStatusCondition(*s.conditions, ConditionVIPReady) == nil {
-			continue
-		}
-		s.status.Ingress = nil
-		meta.RemoveStatusCondition(s.conditions, ConditionVIPReady)
-		if err := r.Client.Status().Update(ctx, s.obj); err != nil {
-			r.log(ctx).V(4).Info("Status update lost a race; the next sync redoes it", "error", err.Error())
-		}
-	}
-}
-
-// refuse reports why a Service gets no VIP: a condition, and a Warning
-// Event when the reason is new.
-func (r *Reconciler) refuse(ctx context.Context, s *lbService, reason, msg string) {
-	if r.setCondition(ctx, s, metav1.ConditionFalse, reason, msg) && r.Recorder != nil {
-		r.Recorder.Eventf(s.obj, nil, corev1.EventTypeWarning, reason, "ServeVIP", "%s", msg)
-	}
-}
-
-func (r *Reconciler) answers(ctx context.Context, addr string) bool {
-	timeout := r.ProbeTimeout
-	if timeout == 0 {
-		timeout = 3 * time.Second
-	}
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) && ctx.Err() == nil {
-		c, err := net.DialTimeout("tcp", addr, 500*time.Millisecond)
-		if err == nil {
-			c.Close()
-			return true
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return false
-}
-
-// setCondition writes the condition (and any ingress set by the caller)
-// when something changed, and says whether the condition changed.
-func (r *Reconciler) setCondition(ctx context.Context, s *lbService, status metav1.ConditionStatus, reason, msg string) bool {
-	changed := meta.SetStatusCondition(s.conditions, metav1.Condition{
-		Type: ConditionVIPReady, Status: status, Reason: reason, Message: msg, ObservedGeneration: s.obj.GetGeneration(),
-	})
-	if !changed && status == metav1.ConditionFalse {
-		return false
-	}
-	if err := r.Client.Status().Update(ctx, s.obj); err != nil {
-		r.log(ctx).V(4).Info("Status update lost a race; the next sync redoes it", "error", err.Error())
-	}
-	return changed
-}
-
-func hasIngress(s *lbService, vip netip.Addr) bool {
-	for _, ing := range s.status.Ingress {
-		if ing.IP == vip.String() {
-			return true
-		}
-	}
-	return false
-}
-
-func (r *Reconciler) log(ctx context.Context) logr.Logger { return ctrl.LoggerFrom(ctx) }

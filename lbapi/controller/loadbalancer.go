@@ -11,10 +11,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	lbv1 "github.com/open-supervisor/supervisor/api/lbapi/v1alpha1"
@@ -31,18 +28,32 @@ type backend struct {
 	server     string
 }
 
+// apiDialer returns the Data Plane API at baseURL and the major version it
+// speaks, or why it does not answer.
+type apiDialer func(ctx context.Context, baseURL string, hc *http.Client, username, password string) (dataplane.API, string, error)
+
+// detectAPI is the apiDialer of the real network.
+func detectAPI(ctx context.Context, baseURL string, hc *http.Client, username, password string) (dataplane.API, string, error) {
+	c := &dataplane.Client{BaseURL: baseURL, HTTP: hc, Username: username, Password: password}
+	v, err := c.Detect(ctx)
+	return c, v, err
+}
+
 // loadBalancer is the LoadBalancer to serve: the one named, or the only one.
 func (r *Reconciler) loadBalancer(ctx context.Context) (*lbv1.LoadBalancer, error) {
 	if r.LoadBalancer != "" {
 		lb := &lbv1.LoadBalancer{}
 		if err := r.Client.Get(ctx, client.ObjectKey{Name: r.LoadBalancer}, lb); err != nil {
-			return nil, client.IgnoreNotFound(err)
+			if apierrors.IsNotFound(err) {
+				return nil, nil
+			}
+			return nil, fmt.Errorf("failed to get LoadBalancer %s: %w", r.LoadBalancer, err)
 		}
 		return lb, nil
 	}
 	var lbs lbv1.LoadBalancerList
 	if err := r.Client.List(ctx, &lbs); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("failed to list LoadBalancers: %w", err)
 	}
 	switch len(lbs.Items) {
 	case 0:
@@ -80,42 +91,25 @@ func (r *Reconciler) connect(ctx context.Context, lb *lbv1.LoadBalancer) (*backe
 	httpClient.Transport = &countingTransport{next: httpClient.Transport, count: &r.requests}
 	var errs []error
 	for _, s := range lb.Spec.HAProxy.Servers {
-		c := &dataplane.Client{BaseURL: "https://" + net.JoinHostPort(s.Host, strconv.Itoa(int(s.Port))), HTTP: httpClient, Username: username, Password: password}
-		v, err := c.Detect(ctx)
+		url := "https://" + net.JoinHostPort(s.Host, strconv.Itoa(int(s.Port)))
+		api, v, err := r.dialAPI(ctx, url, httpClient, username, password)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		r.backend = &backend{identity: identity, applier: &haproxy.Applier{Client: c, RetryRejected: r.RetryRejected}, apiVersion: v, server: c.BaseURL}
+		r.dropBackend()
+		r.backend = &backend{identity: identity, applier: &haproxy.Applier{Client: api, RetryRejected: r.RetryRejected}, apiVersion: v, server: url}
 		return r.backend, nil
 	}
 	return nil, errors.Join(errs...)
 }
 
-// writeLoadBalancerStatus records what the sync saw; it writes only changes.
-func (r *Reconciler) writeLoadBalancerStatus(ctx context.Context, lb *lbv1.LoadBalancer, be *backend, inUse, free int, syncErr error) {
-	before := lb.DeepCopy()
-	if be != nil {
-		lb.Status.APIVersion = be.apiVersion
-	}
-	lb.Status.VIPsInUse, lb.Status.VIPsFree = int32(inUse), int32(free)
-	cond := metav1.Condition{Type: lbv1.ConditionDataPlaneAPIReachable, Status: metav1.ConditionTrue, Reason: "Reachable", ObservedGeneration: lb.Generation}
-	if be != nil {
-		cond.Message = "Data Plane API " + be.apiVersion + " at " + be.server
-	}
-	lb.Status.LastError = ""
-	if syncErr != nil {
-		lb.Status.LastError = syncErr.Error()
-		if be == nil || isTransportError(syncErr) {
-			cond.Status, cond.Reason, cond.Message = metav1.ConditionFalse, "Unreachable", syncErr.Error()
-		}
-	}
-	meta.SetStatusCondition(&lb.Status.Conditions, cond)
-	if equality.Semantic.DeepEqual(before.Status, lb.Status) {
-		return
-	}
-	if err := r.Client.Status().Update(ctx, lb); err != nil {
-		r.log(ctx).Error(err, "Writing the LoadBalancer's status failed", "loadBalancer", lb.Name)
+// dropBackend forgets the connection, so the next sync tries the servers
+// again from the first; its transactions stay counted.
+func (r *Reconciler) dropBackend() {
+	if r.backend != nil {
+		r.txBase += r.backend.applier.Transactions
+		r.backend = nil
 	}
 }
 

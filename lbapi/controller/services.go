@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"fmt"
 	"net/netip"
 	"sort"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"sigs.k8s.io/cluster-api/util/patch"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
@@ -42,6 +44,9 @@ type lbService struct {
 	conditions                *[]metav1.Condition
 	// proxies are its HAProxy proxies once it has a VIP.
 	proxies func(vip netip.Addr) []haproxy.Proxy
+	// patcher holds the status as read, for the patch at the sync's end;
+	// nil when the sync has nothing to write.
+	patcher *patch.Helper
 }
 
 // served lists the Services to serve, sorted by key, and the ones that
@@ -49,7 +54,7 @@ type lbService struct {
 func (r *Reconciler) served(ctx context.Context) (serve, stale []*lbService, err error) {
 	var vmsvcs vmopv1.VirtualMachineServiceList
 	if err := r.Client.List(ctx, &vmsvcs); err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("failed to list VirtualMachineServices: %w", err)
 	}
 	for i := range vmsvcs.Items {
 		s := &vmsvcs.Items[i]
@@ -69,7 +74,7 @@ func (r *Reconciler) served(ctx context.Context) (serve, stale []*lbService, err
 
 	var svcs corev1.ServiceList
 	if err := r.Client.List(ctx, &svcs); err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("failed to list Services: %w", err)
 	}
 	for i := range svcs.Items {
 		s := &svcs.Items[i]
@@ -82,7 +87,7 @@ func (r *Reconciler) served(ctx context.Context) (serve, stale []*lbService, err
 		}
 		var slices discoveryv1.EndpointSliceList
 		if err := r.Client.List(ctx, &slices, client.InNamespace(s.Namespace), client.MatchingLabels{discoveryv1.LabelServiceName: s.Name}); err != nil {
-			return nil, nil, err
+			return nil, nil, fmt.Errorf("failed to list the EndpointSlices of Service %s/%s: %w", s.Namespace, s.Name, err)
 		}
 		serve = append(serve, fromService(s, slices.Items))
 	}
@@ -102,7 +107,7 @@ func (r *Reconciler) vmEndpoints(ctx context.Context, s *vmopv1.VirtualMachineSe
 	}
 	var vms vmopv1.VirtualMachineList
 	if err := r.Client.List(ctx, &vms, client.InNamespace(s.Namespace), client.MatchingLabelsSelector{Selector: labels.SelectorFromSet(s.Spec.Selector)}); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("failed to list the VirtualMachines of VirtualMachineService %s/%s: %w", s.Namespace, s.Name, err)
 	}
 	var out []vmEndpoint
 	for _, vm := range vms.Items {

@@ -28,7 +28,8 @@ const maxAttempts = 5
 // HAProxy failed to load the batch, isolates the proxies at fault like a
 // refused commit (callers probe the VIPs meanwhile).
 type Applier struct {
-	Client *dataplane.Client
+	// Client is the appliance's Data Plane API (a *dataplane.Client).
+	Client dataplane.API
 	// RetryRejected is how long a refused proxy is left out before it is
 	// tried again unchanged; 30 s when zero.
 	RetryRejected time.Duration

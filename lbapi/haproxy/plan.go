@@ -1,9 +1,3 @@
-// Package haproxy turns the VIPs lbapi serves into HAProxy configuration
-// through the Data Plane API: a pure plan (desired proxies, deterministic
-// names) and an applier that diffs it against what HAProxy holds and writes
-// the difference in one versioned transaction, retrying on 409/406. Only
-// objects whose names carry Prefix are ever changed; everything else on the
-// appliance is left alone.
 package haproxy
 
 import (
@@ -12,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -59,14 +54,17 @@ func ProxyName(kind, namespace, name string, port int32) string {
 	return full[:maxName-len(suffix)] + suffix
 }
 
-// Sorted returns the proxies ordered by name (deterministic transactions).
+// Sorted returns copies of the proxies ordered by name, each with its
+// servers ordered by name (deterministic transactions). The caller's map
+// and the proxies' Servers slices are left as they are.
 func Sorted(proxies map[string]Proxy) []Proxy {
 	out := make([]Proxy, 0, len(proxies))
 	for _, p := range proxies {
-		sort.Slice(p.Servers, func(i, j int) bool { return p.Servers[i].Name < p.Servers[j].Name })
+		p.Servers = slices.Clone(p.Servers)
+		slices.SortFunc(p.Servers, func(a, b Server) int { return strings.Compare(a.Name, b.Name) })
 		out = append(out, p)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	slices.SortFunc(out, func(a, b Proxy) int { return strings.Compare(a.Name, b.Name) })
 	return out
 }
 
@@ -89,7 +87,8 @@ func (c Changes) Empty() bool {
 }
 
 // Plan diffs desired against current (both keyed by proxy name; current
-// holds only owned proxies).
+// holds only owned proxies). It is pure: neither map nor any Servers slice
+// in them is changed, and the result shares no slice with them.
 func Plan(current, desired map[string]Proxy) Changes {
 	ch := Changes{AddServers: map[string][]Server{}, DelServers: map[string][]string{}}
 	for _, want := range Sorted(desired) {

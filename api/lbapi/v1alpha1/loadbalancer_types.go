@@ -8,12 +8,6 @@ import (
 // through its Data Plane API (vCenter's "HA_PROXY").
 const ProviderHAProxy = "HA_PROXY"
 
-// Condition types a LoadBalancer reports.
-const (
-	// ConditionDataPlaneAPIReachable says whether a Data Plane API server answers.
-	ConditionDataPlaneAPIReachable = "DataPlaneAPIReachable"
-)
-
 // DataPlaneAPIServer is one Data Plane API endpoint of the appliance.
 type DataPlaneAPIServer struct {
 	// Host name or address.
@@ -89,6 +83,10 @@ type LoadBalancerStatus struct {
 	// LastError is the last error talking to the Data Plane API.
 	// +optional
 	LastError string `json:"lastError,omitempty"`
+	// ObservedGeneration is the generation of the spec the last successful
+	// sync served.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 	// Conditions: DataPlaneAPIReachable.
 	// +optional
 	// +listType=map
@@ -123,6 +121,13 @@ type LoadBalancerList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []LoadBalancer `json:"items"`
 }
+
+// GetConditions returns the LoadBalancer's conditions (Cluster API's
+// conditions.Getter, so the patch helper can merge owned conditions).
+func (lb *LoadBalancer) GetConditions() []metav1.Condition { return lb.Status.Conditions }
+
+// SetConditions replaces the LoadBalancer's conditions (conditions.Setter).
+func (lb *LoadBalancer) SetConditions(c []metav1.Condition) { lb.Status.Conditions = c }
 
 func init() {
 	SchemeBuilder.Register(&LoadBalancer{}, &LoadBalancerList{})

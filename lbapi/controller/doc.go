@@ -1,0 +1,25 @@
+// Package controller is lbapi's controller. It serves VirtualMachineServices
+// of type LoadBalancer (backends: the IPs of the VMs their selector
+// matches) and core Services of type LoadBalancer without a class or of
+// class LoadBalancerClass (backends: their ready EndpointSlice endpoints)
+// from the HAProxy appliance a LoadBalancer object describes, and holds the
+// LoadBalancer validating webhook.
+//
+// Every change enqueues one shared key after a short batch window, so the
+// changes of a burst are handled together, in one Data Plane API
+// transaction. A sync runs in phases (controller.go, phases.go): connect,
+// collect, allocate (rebuilt from the Services' status before anything new
+// is handed out, so a restart never moves a VIP), program, publish; its
+// status changes are computed by pure functions (status.go) and written by
+// one deferred patch per object with Cluster API's patch helper. A
+// Service's VIP is written to its status only after HAProxy loaded its
+// proxies and the VIP accepts a TCP connection: HAProxy 2.6 reports failed
+// reloads as success. That check runs off the sync's worker (probe.go) and
+// wakes the sync when it knows.
+//
+// It owns the LoadBalancer's status, and on the Services it serves
+// status.loadBalancer.ingress and the LoadBalancerReady condition; it must
+// not write their spec or metadata, other conditions, or Services of
+// another loadBalancerClass, and on HAProxy it changes only what
+// lbapi/haproxy owns.
+package controller
