@@ -25,6 +25,7 @@ import (
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
 	vmwarev1 "github.com/open-supervisor/supervisor/api/vmware/v1beta1"
 	"github.com/open-supervisor/supervisor/test/envtest"
+	"github.com/open-supervisor/supervisor/test/wait"
 )
 
 const kubernetesVersion = "v1.35.0"
@@ -51,7 +52,7 @@ func TestGuestClusterComesUp(t *testing.T) {
 
 	cp := waitForMachine(ctx, t, ns, client.HasLabels{clusterv1.MachineControlPlaneLabel})
 	guest := guestClusterClient(ctx, t, key)
-	envtest.WaitFor(t, 2*time.Minute, "the control-plane Node in the guest cluster, through "+cpIP+":6443", func() (bool, error) {
+	wait.For(t, 2*time.Minute, "the control-plane Node in the guest cluster, through "+cpIP+":6443", func() (bool, error) {
 		node := &corev1.Node{}
 		err := guest.Get(ctx, client.ObjectKey{Name: cp.Name}, node)
 		if err != nil {
@@ -65,7 +66,7 @@ func TestGuestClusterComesUp(t *testing.T) {
 	waitForNodeRef(ctx, t, cp)
 
 	kcp := &controlplanev1.KubeadmControlPlane{}
-	envtest.WaitFor(t, 2*time.Minute, "KubeadmControlPlane initialized and available, etcd and components healthy", func() (bool, error) {
+	wait.For(t, 2*time.Minute, "KubeadmControlPlane initialized and available, etcd and components healthy", func() (bool, error) {
 		err := testClient.Get(ctx, key, kcp)
 		return err == nil && ptr.Deref(kcp.Status.Initialization.ControlPlaneInitialized, false) &&
 			conditions.IsTrue(kcp, controlplanev1.KubeadmControlPlaneEtcdClusterHealthyCondition) &&
@@ -91,7 +92,7 @@ func TestGuestClusterComesUp(t *testing.T) {
 	for _, m := range []string{worker.Name, cp.Name} {
 		must(t, testClient.Delete(ctx, &vmopv1.VirtualMachine{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: m}}))
 	}
-	envtest.WaitFor(t, 30*time.Second, "the guest cluster to be removed", func() (bool, error) {
+	wait.For(t, 30*time.Second, "the guest cluster to be removed", func() (bool, error) {
 		_, ok := sim.GuestClient(key)
 		return !ok, nil
 	})
@@ -166,7 +167,7 @@ func createCluster(ctx context.Context, t *testing.T, ns, name, cpIP string, wor
 func waitForMachine(ctx context.Context, t *testing.T, ns string, sel client.ListOption) *clusterv1.Machine {
 	t.Helper()
 	m := &clusterv1.Machine{}
-	envtest.WaitFor(t, time.Minute, "a Machine "+describe(sel), func() (bool, error) {
+	wait.For(t, time.Minute, "a Machine "+describe(sel), func() (bool, error) {
 		list := &clusterv1.MachineList{}
 		err := testClient.List(ctx, list, client.InNamespace(ns), sel)
 		if err != nil || len(list.Items) != 1 {
@@ -188,7 +189,7 @@ func describe(sel client.ListOption) string {
 // waitForNodeRef waits until the Machine controller found m's Node.
 func waitForNodeRef(ctx context.Context, t *testing.T, m *clusterv1.Machine) {
 	t.Helper()
-	envtest.WaitFor(t, 2*time.Minute, "Machine "+m.Name+" to get its nodeRef", func() (bool, error) {
+	wait.For(t, 2*time.Minute, "Machine "+m.Name+" to get its nodeRef", func() (bool, error) {
 		err := testClient.Get(ctx, client.ObjectKeyFromObject(m), m)
 		return err == nil && m.Status.NodeRef.Name == m.Name, err
 	})
@@ -199,7 +200,7 @@ func waitForNodeRef(ctx context.Context, t *testing.T, m *clusterv1.Machine) {
 func guestClusterClient(ctx context.Context, t *testing.T, key types.NamespacedName) client.Client {
 	t.Helper()
 	s := &corev1.Secret{}
-	envtest.WaitFor(t, time.Minute, "the kubeconfig Secret", func() (bool, error) {
+	wait.For(t, time.Minute, "the kubeconfig Secret", func() (bool, error) {
 		err := testClient.Get(ctx, client.ObjectKey{Namespace: key.Namespace, Name: key.Name + "-kubeconfig"}, s)
 		return err == nil, err
 	})
@@ -218,7 +219,7 @@ func waitForNode(ctx context.Context, t *testing.T, guest client.Client, name st
 	if exists {
 		what = "Node " + name + " to rejoin the guest cluster"
 	}
-	envtest.WaitFor(t, 30*time.Second, what, func() (bool, error) {
+	wait.For(t, 30*time.Second, what, func() (bool, error) {
 		err := guest.Get(ctx, client.ObjectKey{Name: name}, &corev1.Node{})
 		if apierrors.IsNotFound(err) {
 			return !exists, nil

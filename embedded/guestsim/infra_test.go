@@ -9,6 +9,7 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	kwait "k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -41,17 +42,16 @@ func newFakeInfra(namespace, cpIP string) *fakeInfra {
 	return &fakeInfra{namespace: namespace, cpIP: cpIP, ips: map[string]string{}, nextHost: 20}
 }
 
-// run provisions Machines until ctx ends; errors fail the test.
+// run provisions Machines every 100 ms until ctx ends; an error fails the
+// test and stops it. It is a periodic worker, not a wait for a condition,
+// so it runs on apimachinery's poll loop directly, whose condition's error
+// ends the loop.
 func (f *fakeInfra) run(ctx context.Context, t *testing.T) {
-	for ctx.Err() == nil {
-		if err := f.provisionAll(ctx); err != nil && ctx.Err() == nil {
-			t.Errorf("fake infrastructure provider: %v", err)
-			return
-		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(100 * time.Millisecond):
-		}
+	err := kwait.PollUntilContextCancel(ctx, 100*time.Millisecond, true, func(ctx context.Context) (bool, error) {
+		return false, f.provisionAll(ctx)
+	})
+	if err != nil && ctx.Err() == nil {
+		t.Errorf("fake infrastructure provider: %v", err)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/open-supervisor/supervisor/test/envtest"
+	"github.com/open-supervisor/supervisor/test/wait"
 	bootstrapv1 "sigs.k8s.io/cluster-api/api/bootstrap/kubeadm/v1beta2"
 	controlplanev1 "sigs.k8s.io/cluster-api/api/controlplane/kubeadm/v1beta2"
 	clusterv1beta1 "sigs.k8s.io/cluster-api/api/core/v1beta1"
@@ -86,21 +87,21 @@ func TestClusterProvisioning(t *testing.T) {
 	}
 
 	cluster := &clusterv1.Cluster{}
-	envtest.WaitFor(t, time.Minute, "the Cluster controller to see the infrastructure and copy its endpoint", func() (bool, error) {
+	wait.For(t, time.Minute, "the Cluster controller to see the infrastructure and copy its endpoint", func() (bool, error) {
 		err := testClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, cluster)
 		return err == nil && ptr.Deref(cluster.Status.Initialization.InfrastructureProvisioned, false) &&
 			cluster.Spec.ControlPlaneEndpoint.Host == "127.0.0.1", err
 	})
 
 	for _, purpose := range []string{"ca", "etcd", "sa", "proxy", "kubeconfig"} {
-		envtest.WaitFor(t, time.Minute, "KubeadmControlPlane to create Secret "+name+"-"+purpose, func() (bool, error) {
+		wait.For(t, time.Minute, "KubeadmControlPlane to create Secret "+name+"-"+purpose, func() (bool, error) {
 			err := testClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: name + "-" + purpose}, &corev1.Secret{})
 			return err == nil, err
 		})
 	}
 
 	cp := &clusterv1.Machine{}
-	envtest.WaitFor(t, time.Minute, "KubeadmControlPlane to create its first Machine", func() (bool, error) {
+	wait.For(t, time.Minute, "KubeadmControlPlane to create its first Machine", func() (bool, error) {
 		machines := &clusterv1.MachineList{}
 		err := testClient.List(ctx, machines, client.InNamespace(ns), client.HasLabels{clusterv1.MachineControlPlaneLabel})
 		if err != nil || len(machines.Items) != 1 {
@@ -109,13 +110,13 @@ func TestClusterProvisioning(t *testing.T) {
 		*cp = machines.Items[0]
 		return true, nil
 	})
-	envtest.WaitFor(t, time.Minute, "the kubeadm bootstrap provider to write the init data of the control-plane Machine", func() (bool, error) {
+	wait.For(t, time.Minute, "the kubeadm bootstrap provider to write the init data of the control-plane Machine", func() (bool, error) {
 		config := &bootstrapv1.KubeadmConfig{}
 		err := testClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: cp.Spec.Bootstrap.ConfigRef.Name}, config)
 		return err == nil && config.Status.DataSecretName != "", err
 	})
 
-	envtest.WaitFor(t, time.Minute, "the MachineDeployment's MachineSet to create 2 Machines", func() (bool, error) {
+	wait.For(t, time.Minute, "the MachineDeployment's MachineSet to create 2 Machines", func() (bool, error) {
 		machines := &clusterv1.MachineList{}
 		err := testClient.List(ctx, machines, client.InNamespace(ns), client.MatchingLabels{clusterv1.MachineDeploymentNameLabel: name})
 		return err == nil && len(machines.Items) == 2, err

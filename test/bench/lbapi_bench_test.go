@@ -19,6 +19,7 @@ import (
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
 	"github.com/open-supervisor/supervisor/test/harness"
 	"github.com/open-supervisor/supervisor/test/tcptest"
+	"github.com/open-supervisor/supervisor/test/wait"
 )
 
 const (
@@ -114,11 +115,11 @@ func BenchmarkLBAPI1000Services(b *testing.B) {
 			b.Fatal(err)
 		}
 		addr := net.JoinHostPort(vip, fmt.Sprint(port))
-		for tcptest.Reach(addr) != "vm" {
-			if time.Since(t0) > time.Minute {
-				b.Fatalf("%s never answered", addr)
-			}
-			time.Sleep(5 * time.Millisecond)
+		// A 5 ms poll: the interval is the resolution of the measurement.
+		if err := wait.Poll(ctx, 5*time.Millisecond, time.Minute, addr+" to answer", func() (bool, error) {
+			return tcptest.Reach(addr) == "vm", nil
+		}); err != nil {
+			b.Fatal(err)
 		}
 		r.convergence = append(r.convergence, time.Since(t0))
 	}
@@ -145,26 +146,26 @@ func benchService(h *harness.Harness, name, vip string, port int32) *vmopv1.Virt
 // waitAllVIPs waits until n Services show a VIP (lbapi writes it only once
 // the VIP accepted a TCP connection) and returns the distinct VIPs.
 func waitAllVIPs(b *testing.B, h *harness.Harness, n int) map[string]bool {
-	deadline := time.Now().Add(5 * time.Minute)
-	for {
+	var vips map[string]bool
+	if err := wait.Poll(context.Background(), pollInterval, 5*time.Minute, fmt.Sprintf("%d Services to get a VIP", n), func() (bool, error) {
 		var list vmopv1.VirtualMachineServiceList
 		if err := h.Client.List(context.Background(), &list, client.InNamespace(h.Namespace)); err != nil {
 			b.Fatal(err)
 		}
-		vips := map[string]bool{}
+		vips = map[string]bool{}
 		for _, s := range list.Items {
 			if len(s.Status.LoadBalancer.Ingress) > 0 {
 				vips[s.Status.LoadBalancer.Ingress[0].IP] = true
 			}
 		}
-		if len(vips) >= n {
-			return vips
+		if len(vips) < n {
+			return false, fmt.Errorf("only %d of %d Services got a VIP", len(vips), n)
 		}
-		if time.Now().After(deadline) {
-			b.Fatalf("only %d of %d Services got a VIP", len(vips), n)
-		}
-		time.Sleep(pollInterval)
+		return true, nil
+	}); err != nil {
+		b.Fatal(err)
 	}
+	return vips
 }
 
 func (r lbResult) percentile(p float64) time.Duration {

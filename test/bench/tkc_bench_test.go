@@ -17,6 +17,7 @@ import (
 	vmwarev1 "github.com/open-supervisor/supervisor/api/vmware/v1beta1"
 	"github.com/open-supervisor/supervisor/providers/vsphere/session"
 	"github.com/open-supervisor/supervisor/test/harness"
+	"github.com/open-supervisor/supervisor/test/wait"
 )
 
 const (
@@ -126,26 +127,27 @@ func runTKCs(b *testing.B, h *harness.Harness, sessions *session.Cache, tkcs []*
 		want[u.GetName()] = true
 	}
 	runningAt := map[string]time.Duration{}
-	deadline := time.Now().Add(tkcTimeout)
-	for len(runningAt) < len(tkcs) {
-		var list runv1alpha3.TanzuKubernetesClusterList
+	var list runv1alpha3.TanzuKubernetesClusterList
+	if err := wait.Poll(ctx, 200*time.Millisecond, tkcTimeout, fmt.Sprintf("%d TKCs running", len(tkcs)), func() (bool, error) {
 		if err := h.Client.List(ctx, &list, client.InNamespace(h.Namespace)); err != nil {
 			b.Fatal(err)
-		}
-		if time.Now().After(deadline) {
-			for _, tkc := range list.Items {
-				if _, ok := runningAt[tkc.Name]; want[tkc.Name] && !ok {
-					b.Logf("%s: phase %q, status %+v", tkc.Name, tkc.Status.Phase, tkc.Status)
-				}
-			}
-			b.Fatalf("only %d of %d TKCs running after %s", len(runningAt), len(tkcs), tkcTimeout)
 		}
 		for _, tkc := range list.Items {
 			if _, ok := runningAt[tkc.Name]; want[tkc.Name] && !ok && tkc.Status.Phase == runv1alpha3.PhaseRunning {
 				runningAt[tkc.Name] = time.Since(start)
 			}
 		}
-		time.Sleep(200 * time.Millisecond)
+		if len(runningAt) < len(tkcs) {
+			return false, fmt.Errorf("only %d of %d TKCs running", len(runningAt), len(tkcs))
+		}
+		return true, nil
+	}); err != nil {
+		for _, tkc := range list.Items {
+			if _, ok := runningAt[tkc.Name]; want[tkc.Name] && !ok {
+				b.Logf("%s: phase %q, status %+v", tkc.Name, tkc.Status.Phase, tkc.Status)
+			}
+		}
+		b.Fatal(err)
 	}
 	p := tkcPhase{wall: time.Since(start)}
 	p.firstRunning = p.wall

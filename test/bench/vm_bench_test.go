@@ -26,6 +26,7 @@ import (
 	"github.com/open-supervisor/supervisor/embedded/vcsim"
 	"github.com/open-supervisor/supervisor/providers/vsphere/session"
 	"github.com/open-supervisor/supervisor/test/harness"
+	"github.com/open-supervisor/supervisor/test/wait"
 )
 
 const (
@@ -138,9 +139,8 @@ func BenchmarkProvision100VMs(b *testing.B) {
 	// Wait until all report PoweredOn and an IPv4 address.
 	readyAt := map[string]time.Duration{}
 	ips := map[string]string{}
-	deadline := start.Add(readyTimeout)
-	for {
-		var list vmopv1.VirtualMachineList
+	var list vmopv1.VirtualMachineList
+	if err := wait.Poll(ctx, pollInterval, time.Until(start.Add(readyTimeout)), fmt.Sprintf("%d VMs PoweredOn with an IP", benchVMs), func() (bool, error) {
 		if err := h.Client.List(ctx, &list, client.InNamespace(h.Namespace)); err != nil {
 			b.Fatal(err)
 		}
@@ -153,14 +153,12 @@ func BenchmarkProvision100VMs(b *testing.B) {
 			readyAt[vm.Name] = now
 			ips[vm.Name] = vm.Status.Network.PrimaryIP4
 		}
-		if len(readyAt) == benchVMs {
-			break
+		if len(readyAt) < benchVMs {
+			return false, fmt.Errorf("only %d of %d VMs are PoweredOn with an IP", len(readyAt), benchVMs)
 		}
-		if time.Now().After(deadline) {
-			b.Fatalf("after %s only %d of %d VMs are PoweredOn with an IP; %s (SOAP calls so far: %v)",
-				readyTimeout, len(readyAt), benchVMs, progress(list.Items), sortedCalls(minus(snapshot(sessions).calls, before.calls)))
-		}
-		time.Sleep(pollInterval)
+		return true, nil
+	}); err != nil {
+		b.Fatalf("%v; %s (SOAP calls so far: %v)", err, progress(list.Items), sortedCalls(minus(snapshot(sessions).calls, before.calls)))
 	}
 	provision := time.Since(start)
 	b.StopTimer()
@@ -252,22 +250,24 @@ func BenchmarkProvision100VMs(b *testing.B) {
 func deleteVMs(b *testing.B, h *harness.Harness, names []string, sessions *session.Cache, before callSnapshot) error {
 	ctx := context.Background()
 	start, lastReport := time.Now(), time.Now()
+	// waitGone waits until left reports none, within deleteTimeout of the
+	// start of the whole deletion.
 	waitGone := func(left func() (int, error)) error {
-		for {
+		return wait.Poll(ctx, pollInterval, time.Until(start.Add(deleteTimeout)), "the VirtualMachines to be deleted", func() (bool, error) {
 			n, err := left()
-			if err != nil || n == 0 {
-				return err
+			if err != nil {
+				return false, err
+			}
+			if n == 0 {
+				return true, nil
 			}
 			if time.Since(lastReport) > 10*time.Second {
 				lastReport = time.Now()
 				b.Logf("deleting: %d VirtualMachines left to go after %s; SOAP calls so far: %v", n,
 					time.Since(start).Round(time.Second), sortedCalls(minus(snapshot(sessions).calls, before.calls)))
 			}
-			if time.Since(start) > deleteTimeout {
-				return fmt.Errorf("%d VirtualMachines still exist %s after deletion began", n, deleteTimeout)
-			}
-			time.Sleep(pollInterval)
-		}
+			return false, fmt.Errorf("%d VirtualMachines still exist", n)
+		})
 	}
 	if !deleteOneAtATime {
 		if err := h.Client.DeleteAllOf(ctx, &vmopv1.VirtualMachine{}, client.InNamespace(h.Namespace)); err != nil {

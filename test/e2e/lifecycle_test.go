@@ -18,6 +18,7 @@ import (
 
 	runv1alpha2 "github.com/open-supervisor/supervisor/api/run/v1alpha2"
 	runv1alpha3 "github.com/open-supervisor/supervisor/api/run/v1alpha3"
+	"github.com/open-supervisor/supervisor/test/wait"
 )
 
 const (
@@ -73,8 +74,9 @@ func TestTwoPoolsScaleAndUpgrade(t *testing.T) {
 			tkc.Spec.Topology.NodePools[i].TKR.Reference.Name = release123
 		}
 	})
-	deadline := time.Now().Add(5 * time.Minute)
-	for {
+	// Every look during the rollout checks its invariants; looking every
+	// 300 ms, as before, keeps the vCenter logins of vcenterVMs few.
+	if err := wait.Poll(ctx, 300*time.Millisecond, 5*time.Minute, "the upgrade to "+release123, func() (bool, error) {
 		groups := map[string]int{}
 		for _, vm := range clusterVMs(t, name) {
 			groups[vmGroup(name, vm.Name)]++
@@ -89,13 +91,12 @@ func TestTwoPoolsScaleAndUpgrade(t *testing.T) {
 			}
 			seen[vm.Name] = true
 		}
-		if upgraded(t, name) {
-			break
+		if !upgraded(t, name) {
+			return false, fmt.Errorf("VMs per group: %v", groups)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the upgrade did not finish in 5 minutes: %v", groups)
-		}
-		time.Sleep(300 * time.Millisecond)
+		return true, nil
+	}); err != nil {
+		t.Fatal(err)
 	}
 	waitRunning(t, key, 5)
 
@@ -110,25 +111,28 @@ func TestTwoPoolsScaleAndUpgrade(t *testing.T) {
 	if err := c.Delete(ctx, hub); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 3*time.Minute, "the cluster gone", func(ctx context.Context) error {
+	wait.For(t, 3*time.Minute, "the cluster gone", func() (bool, error) {
 		if n := len(clusterVMs(t, name)); n != 0 {
-			return fmt.Errorf("%d VirtualMachines left", n)
+			return false, fmt.Errorf("%d VirtualMachines left", n)
 		}
 		for _, vm := range vcenterVMs(t, "ns1") {
 			if strings.HasPrefix(vm.Name, name+"-") {
-				return fmt.Errorf("VM %s left in vCenter", vm.Name)
+				return false, fmt.Errorf("VM %s left in vCenter", vm.Name)
 			}
 		}
 		var claims corev1.PersistentVolumeClaimList
 		if err := c.List(ctx, &claims, client.InNamespace("ns1")); err != nil {
-			return err
+			return false, err
 		}
 		for _, pvc := range claims.Items {
 			if strings.HasPrefix(pvc.Name, name+"-") {
-				return fmt.Errorf("PersistentVolumeClaim %s left", pvc.Name)
+				return false, fmt.Errorf("PersistentVolumeClaim %s left", pvc.Name)
 			}
 		}
-		return vipReleased(vip)
+		if err := vipReleased(vip); err != nil {
+			return false, err
+		}
+		return true, nil
 	})
 }
 
@@ -205,23 +209,28 @@ func upgraded(t *testing.T, cluster string) bool {
 
 func update(t *testing.T, key client.ObjectKey, change func(*runv1alpha2.TanzuKubernetesCluster)) {
 	t.Helper()
-	eventually(t, 30*time.Second, "the TKC updated", func(ctx context.Context) error {
+	ctx := context.Background()
+	wait.For(t, 30*time.Second, "the TKC updated", func() (bool, error) {
 		tkc := &runv1alpha2.TanzuKubernetesCluster{}
 		if err := supervisor.client.Get(ctx, key, tkc); err != nil {
-			return err
+			return false, err
 		}
 		change(tkc)
-		return supervisor.client.Update(ctx, tkc)
+		if err := supervisor.client.Update(ctx, tkc); err != nil {
+			return false, err
+		}
+		return true, nil
 	})
 }
 
 // waitRunning waits for the TKC to be running with vms VirtualMachines.
 func waitRunning(t *testing.T, key client.ObjectKey, vms int) {
 	t.Helper()
-	eventually(t, 4*time.Minute, fmt.Sprintf("%s running with %d VMs", key.Name, vms), func(ctx context.Context) error {
+	ctx := context.Background()
+	wait.For(t, 4*time.Minute, fmt.Sprintf("%s running with %d VMs", key.Name, vms), func() (bool, error) {
 		tkc := &runv1alpha3.TanzuKubernetesCluster{}
 		if err := supervisor.client.Get(ctx, key, tkc); err != nil {
-			return err
+			return false, err
 		}
 		ready := false
 		for _, c := range tkc.Status.Conditions {
@@ -230,9 +239,9 @@ func waitRunning(t *testing.T, key client.ObjectKey, vms int) {
 			}
 		}
 		if n := len(clusterVMs(t, key.Name)); !ready || n != vms {
-			return fmt.Errorf("ready %v, %d VMs, conditions %+v", ready, n, tkc.Status.Conditions)
+			return false, fmt.Errorf("ready %v, %d VMs, conditions %+v", ready, n, tkc.Status.Conditions)
 		}
-		return nil
+		return true, nil
 	})
 }
 

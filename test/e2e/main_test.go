@@ -1,11 +1,7 @@
-// Package e2e runs the supervisor binary the way `make run` does (the
-// embedded stack: vcsim, etcd, kube-apiserver, HAProxy, the manager) and
-// drives it only through the kubeconfig it writes, as a user would.
 package e2e
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"io"
 	"os"
@@ -127,21 +123,6 @@ func start(dir string) (stop func(), err error) {
 		return nil, err
 	}
 	return stop, nil
-}
-
-// eventually polls f until it succeeds or the timeout passes.
-func eventually(t *testing.T, timeout time.Duration, what string, f func(ctx context.Context) error) {
-	t.Helper()
-	ctx := context.Background()
-	deadline := time.Now().Add(timeout)
-	var err error
-	for time.Now().Before(deadline) {
-		if err = f(ctx); err == nil {
-			return
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	t.Fatalf("timed out after %s waiting for %s: %v", timeout, what, err)
 }
 
 func lastLines(s string, n int) string {

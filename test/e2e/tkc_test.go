@@ -36,6 +36,7 @@ import (
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
 	vmwarev1 "github.com/open-supervisor/supervisor/api/vmware/v1beta1"
 	vspherev1 "github.com/open-supervisor/supervisor/api/vsphere/v1alpha1"
+	"github.com/open-supervisor/supervisor/test/wait"
 )
 
 // The seed manifest, applied unchanged in ns1, reaches running: six VMs of
@@ -54,14 +55,14 @@ func TestSeedTKCRunning(t *testing.T) {
 
 	start := time.Now()
 	tkc := &runv1alpha1.TanzuKubernetesCluster{}
-	eventually(t, 3*time.Minute, "the seed TKC running", func(ctx context.Context) error {
+	wait.For(t, 3*time.Minute, "the seed TKC running", func() (bool, error) {
 		if err := c.Get(ctx, key, tkc); err != nil {
-			return err
+			return false, err
 		}
 		if tkc.Status.Phase != runv1alpha1.PhaseRunning {
-			return fmt.Errorf("phase %q, status %+v", tkc.Status.Phase, tkc.Status)
+			return false, fmt.Errorf("phase %q, status %+v", tkc.Status.Phase, tkc.Status)
 		}
-		return nil
+		return true, nil
 	})
 	t.Logf("seed TKC running after %s", time.Since(start).Round(100*time.Millisecond))
 	if tkc.Spec.Distribution.Version != "v1.18.20+vmware.1-tkg.1" {
@@ -149,46 +150,49 @@ func TestSeedTKCRunning(t *testing.T) {
 	if err := c.Update(ctx, tkc); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 3*time.Minute, "7 VMs and running again", func(ctx context.Context) error {
+	wait.For(t, 3*time.Minute, "7 VMs and running again", func() (bool, error) {
 		if err := c.Get(ctx, key, tkc); err != nil {
-			return err
+			return false, err
 		}
 		if n := len(clusterVMs(t, name)); n != 7 || tkc.Status.Phase != runv1alpha1.PhaseRunning {
-			return fmt.Errorf("%d VMs, phase %s", n, tkc.Status.Phase)
+			return false, fmt.Errorf("%d VMs, phase %s", n, tkc.Status.Phase)
 		}
-		return nil
+		return true, nil
 	})
 
 	// Delete: nothing is left, the VIP is free again.
 	if err := c.Delete(ctx, tkc); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 3*time.Minute, "the cluster gone", func(ctx context.Context) error {
+	wait.For(t, 3*time.Minute, "the cluster gone", func() (bool, error) {
 		if err := c.Get(ctx, key, &runv1alpha1.TanzuKubernetesCluster{}); err == nil {
-			return fmt.Errorf("the TKC is still there")
+			return false, fmt.Errorf("the TKC is still there")
 		}
 		if n := len(clusterVMs(t, name)); n != 0 {
-			return fmt.Errorf("%d VirtualMachines left", n)
+			return false, fmt.Errorf("%d VirtualMachines left", n)
 		}
 		for _, vm := range vcenterVMs(t, "ns1") {
 			if strings.HasPrefix(vm.Name, name+"-") {
-				return fmt.Errorf("VM %s left in vCenter", vm.Name)
+				return false, fmt.Errorf("VM %s left in vCenter", vm.Name)
 			}
 		}
 		var machines vmwarev1.VSphereMachineList
 		if err := c.List(ctx, &machines, client.InNamespace("ns1")); err != nil || len(machines.Items) != 0 {
-			return fmt.Errorf("%d VSphereMachines left (%v)", len(machines.Items), err)
+			return false, fmt.Errorf("%d VSphereMachines left (%v)", len(machines.Items), err)
 		}
 		var addresses vspherev1.IPAddressAllocationList
 		if err := c.List(ctx, &addresses); err != nil {
-			return err
+			return false, err
 		}
 		for _, a := range addresses.Items {
 			if a.Spec.Owner.Namespace == "ns1" && strings.HasPrefix(a.Spec.Owner.Name, name+"-") {
-				return fmt.Errorf("workload address %s still allocated to %s", a.Spec.Address, a.Spec.Owner.Name)
+				return false, fmt.Errorf("workload address %s still allocated to %s", a.Spec.Address, a.Spec.Owner.Name)
 			}
 		}
-		return vipReleased(ep.Host)
+		if err := vipReleased(ep.Host); err != nil {
+			return false, err
+		}
+		return true, nil
 	})
 }
 

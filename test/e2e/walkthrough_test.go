@@ -16,6 +16,7 @@ import (
 
 	lbv1 "github.com/open-supervisor/supervisor/api/lbapi/v1alpha1"
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
+	"github.com/open-supervisor/supervisor/test/wait"
 )
 
 // apply creates every object of a manifest file in namespace.
@@ -62,34 +63,35 @@ func applyWith(t *testing.T, path, namespace string, change func(*unstructured.U
 // embedded load balancer that accepts TCP.
 func TestWalkthroughVMAndVIP(t *testing.T) {
 	c := supervisor.client
+	ctx := context.Background()
 	lb := &lbv1.LoadBalancer{}
-	if err := c.Get(context.Background(), client.ObjectKey{Name: "haproxy-local"}, lb); err != nil {
+	if err := c.Get(ctx, client.ObjectKey{Name: "haproxy-local"}, lb); err != nil {
 		t.Fatal(err)
 	}
 	apply(t, "../../templates/samples/virtualmachine.yaml", "ns1")
 	apply(t, "../../templates/samples/virtualmachineservice.yaml", "ns1")
 
-	eventually(t, time.Minute, "my-vm powered on with an IP", func(ctx context.Context) error {
+	wait.For(t, time.Minute, "my-vm powered on with an IP", func() (bool, error) {
 		vm := &vmopv1.VirtualMachine{}
 		if err := c.Get(ctx, client.ObjectKey{Namespace: "ns1", Name: "my-vm"}, vm); err != nil {
-			return err
+			return false, err
 		}
 		if vm.Status.PowerState != vmopv1.VirtualMachinePowerStateOn || vm.Status.Network == nil || !strings.HasPrefix(vm.Status.Network.PrimaryIP4, "127.20.") {
-			return fmt.Errorf("status %+v", vm.Status)
+			return false, fmt.Errorf("status %+v", vm.Status)
 		}
-		return nil
+		return true, nil
 	})
 	var vip string
-	eventually(t, time.Minute, "a VIP for the demo service", func(ctx context.Context) error {
+	wait.For(t, time.Minute, "a VIP for the demo service", func() (bool, error) {
 		svc := &vmopv1.VirtualMachineService{}
 		if err := c.Get(ctx, client.ObjectKey{Namespace: "ns1", Name: "demo"}, svc); err != nil {
-			return err
+			return false, err
 		}
 		if len(svc.Status.LoadBalancer.Ingress) == 0 {
-			return fmt.Errorf("status %+v", svc.Status)
+			return false, fmt.Errorf("status %+v", svc.Status)
 		}
 		vip = svc.Status.LoadBalancer.Ingress[0].IP
-		return nil
+		return true, nil
 	})
 	if !strings.HasPrefix(vip, "127.30.0.") {
 		t.Errorf("VIP %s is not from the embedded range", vip)

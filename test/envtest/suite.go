@@ -1,7 +1,3 @@
-// Package envtest runs a test binary's tests against the embedded room's
-// Kubernetes control plane (embedded/kube) with one manager serving the
-// webhooks, and holds the waits and helpers those tests share. It is
-// imported by _test.go files only.
 package envtest
 
 import (
@@ -23,6 +19,7 @@ import (
 	"github.com/open-supervisor/supervisor/api"
 	"github.com/open-supervisor/supervisor/embedded/kube"
 	"github.com/open-supervisor/supervisor/test/tb"
+	"github.com/open-supervisor/supervisor/test/wait"
 )
 
 // Suite is one test binary's API server and manager, shared by its tests.
@@ -97,10 +94,18 @@ func runSuite(m tb.M, o SuiteOptions) (int, error) {
 			return 0, err
 		}
 	}
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
+	// starting ends with the manager, so that a manager that fails to
+	// start ends the wait for its webhooks with its error.
+	starting, stopStarting := context.WithCancelCause(ctx)
+	defer stopStarting(nil)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		err := mgr.Start(ctx)
+		stopStarting(fmt.Errorf("the manager stopped: %w", err))
+	}()
 	defer func() { cancel(); <-done }()
-	if err := waitForWebhooks(ctx, mgr, done); err != nil {
+	if err := waitForWebhooks(starting, mgr); err != nil {
 		return 0, err
 	}
 	if o.Ready != nil {
@@ -112,18 +117,14 @@ func runSuite(m tb.M, o SuiteOptions) (int, error) {
 }
 
 // waitForWebhooks returns once the manager serves webhooks and its caches
-// are synced, or the manager failed.
-func waitForWebhooks(ctx context.Context, mgr ctrl.Manager, done <-chan error) error {
+// are synced, or ctx ended.
+func waitForWebhooks(ctx context.Context, mgr ctrl.Manager) error {
 	started := mgr.GetWebhookServer().StartedChecker()
-	deadline := time.After(60 * time.Second)
-	for started(nil) != nil {
-		select {
-		case err := <-done:
-			return fmt.Errorf("the manager stopped: %w", err)
-		case <-deadline:
-			return errors.New("the webhook server did not start within 60s")
-		case <-time.After(100 * time.Millisecond):
-		}
+	if err := wait.Poll(ctx, wait.Interval, 60*time.Second, "the webhook server to start", func() (bool, error) {
+		err := started(nil)
+		return err == nil, err
+	}); err != nil {
+		return err
 	}
 	if !mgr.GetCache().WaitForCacheSync(ctx) {
 		return errors.New("the manager's cache did not sync")
@@ -131,22 +132,12 @@ func waitForWebhooks(ctx context.Context, mgr ctrl.Manager, done <-chan error) e
 	return nil
 }
 
-// WaitFor polls cond until it holds, failing t with cond's last error
-// after timeout.
+// WaitFor is wait.For, for the callers not yet switched to it.
+//
+// Deprecated: use wait.For.
 func WaitFor(t tb.TB, timeout time.Duration, what string, cond func() (bool, error)) {
 	t.Helper()
-	start := time.Now()
-	var lastErr error
-	for time.Since(start) < timeout {
-		ok, err := cond()
-		if ok {
-			t.Logf("%s: %s", what, time.Since(start).Round(10*time.Millisecond))
-			return
-		}
-		lastErr = err
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("timed out after %s waiting for %s (last error: %v)", timeout, what, lastErr)
+	wait.For(t, timeout, what, cond)
 }
 
 // NewNamespace creates a namespace of the test's own, named after prefix.

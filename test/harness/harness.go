@@ -1,9 +1,3 @@
-// Package harness gives integration tests a whole supervisor on one machine:
-// a real kube-apiserver and etcd (shared per test binary, started by Main), a
-// fresh vcsim per test with the vSphere with Tanzu inventory, and managers
-// running the real reconcilers, scoped to a namespace of the test's own so
-// tests share nothing but the API server. Cleanup deletes what the test made,
-// waits for the finalizers, and stops everything.
 package harness
 
 import (
@@ -44,6 +38,7 @@ import (
 	"github.com/open-supervisor/supervisor/providers/vsphere/virtualmachine"
 	"github.com/open-supervisor/supervisor/templates"
 	"github.com/open-supervisor/supervisor/test/tb"
+	"github.com/open-supervisor/supervisor/test/wait"
 )
 
 var (
@@ -106,15 +101,24 @@ func startPlatform() (stop func(), err error) {
 		cancel()
 		return nil, err
 	}
+	// starting ends with the manager, so that a manager that fails to
+	// start ends the wait for its webhooks with its error.
+	starting, stopStarting := context.WithCancelCause(ctx)
+	defer stopStarting(nil)
 	done := make(chan struct{})
-	go func() { defer close(done); _ = mgr.Start(ctx) }()
-	deadline := time.Now().Add(30 * time.Second)
-	for mgr.GetWebhookServer().StartedChecker()(nil) != nil {
-		if time.Now().After(deadline) {
-			cancel()
-			return nil, fmt.Errorf("the webhook server did not start")
-		}
-		time.Sleep(20 * time.Millisecond)
+	go func() {
+		defer close(done)
+		err := mgr.Start(ctx)
+		stopStarting(fmt.Errorf("the manager stopped: %w", err))
+	}()
+	started := mgr.GetWebhookServer().StartedChecker()
+	if err := wait.Poll(starting, wait.Interval, 30*time.Second, "the webhook server to start", func() (bool, error) {
+		err := started(nil)
+		return err == nil, err
+	}); err != nil {
+		cancel()
+		<-done
+		return nil, err
 	}
 	return func() { cancel(); <-done }, nil
 }
@@ -125,10 +129,15 @@ type Options struct {
 	BootDelay time.Duration
 	// AddressRanges of the test's workload network; a /24 of loopback when nil.
 	AddressRanges []string
-	// GuestClusters runs the simulated guest boot (test/guestsim) in the
+	// GuestClusters runs the simulated guest boot (embedded/guestsim) in the
 	// managers, so guest clusters of TanzuKubernetesClusters come up.
 	GuestClusters bool
 }
+
+// Timeout is how long tests on the harness wait for the supervisor to
+// react to a change: a VM to become ready, a VIP to be handed out, a
+// finalizer to run.
+const Timeout = 30 * time.Second
 
 // Guest API servers of the harness's simulated guests; other processes
 // (make run, the e2e binary, guestsim's own tests) use other ranges.
@@ -308,46 +317,37 @@ func (h *Harness) StartManager(sessions *session.Cache) *Manager {
 		t.Fatal(err)
 	}
 	h.Image = catalog.ImageName(templates.Releases[0].ImageName())
-	h.Eventually(func() error {
+	wait.For(t, Timeout, "default classes installed", func() (bool, error) {
 		var classes vmopv1.VirtualMachineClassList
 		if err := h.Client.List(context.Background(), &classes, client.InNamespace(h.Namespace)); err != nil {
-			return err
+			return false, err
 		}
 		if len(classes.Items) < 16 {
-			return fmt.Errorf("%d classes", len(classes.Items))
+			return false, fmt.Errorf("%d classes", len(classes.Items))
 		}
-		return nil
-	}, "default classes installed")
+		return true, nil
+	})
 	return m
 }
 
-// deleteVMs deletes the test's VMs and waits for their finalizers, so no VM
-// outlives the test's managers.
+// deleteVMs deletes the test's VMs and waits up to Timeout for their
+// finalizers, so no VM outlives the test's managers. A VM still there then
+// is left to the test's own assertions; the log says which wait ran out.
 func (h *Harness) deleteVMs() {
 	ctx := context.Background()
 	_ = h.Client.DeleteAllOf(ctx, &vmopv1.VirtualMachine{}, client.InNamespace(h.Namespace))
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
+	if err := wait.Poll(ctx, wait.Interval, Timeout, "the test's VirtualMachines to be deleted", func() (bool, error) {
 		var vms vmopv1.VirtualMachineList
-		if err := h.Client.List(ctx, &vms, client.InNamespace(h.Namespace)); err != nil || len(vms.Items) == 0 {
-			return
+		if err := h.Client.List(ctx, &vms, client.InNamespace(h.Namespace)); err != nil {
+			return false, err
 		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-// Eventually retries f for up to 30 s and fails the test with its last error.
-func (h *Harness) Eventually(f func() error, what string) {
-	h.T.Helper()
-	var err error
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		if err = f(); err == nil {
-			return
+		if n := len(vms.Items); n > 0 {
+			return false, fmt.Errorf("%d VirtualMachines left", n)
 		}
-		time.Sleep(50 * time.Millisecond)
+		return true, nil
+	}); err != nil {
+		h.T.Logf("cleanup: %v", err)
 	}
-	h.T.Fatalf("timed out waiting for %s: %v", what, err)
 }
 
 // Scheme is the scheme of every harness client.

@@ -13,6 +13,7 @@ import (
 
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
 	"github.com/open-supervisor/supervisor/test/harness"
+	"github.com/open-supervisor/supervisor/test/wait"
 )
 
 // expectRejected waits for the VM's condition to be False with reason and a
@@ -21,32 +22,32 @@ func expectRejected(t *testing.T, h *harness.Harness, vm *vmopv1.VirtualMachine,
 	t.Helper()
 	ctx := context.Background()
 	got := &vmopv1.VirtualMachine{}
-	h.Eventually(func() error {
+	wait.For(t, harness.Timeout, vm.Name+" rejected", func() (bool, error) {
 		if err := h.Client.Get(ctx, client.ObjectKeyFromObject(vm), got); err != nil {
-			return err
+			return false, err
 		}
 		for _, c := range got.Status.Conditions {
 			if c.Type == condition && c.Status == metav1.ConditionFalse && c.Reason == reason {
 				if !strings.Contains(c.Message, field) {
-					return fmt.Errorf("condition message %q does not name %s", c.Message, field)
+					return false, fmt.Errorf("condition message %q does not name %s", c.Message, field)
 				}
-				return nil
+				return true, nil
 			}
 		}
-		return fmt.Errorf("no %s=False/%s condition yet: %+v", condition, reason, got.Status.Conditions)
-	}, vm.Name+" rejected")
-	h.Eventually(func() error {
+		return false, fmt.Errorf("no %s=False/%s condition yet: %+v", condition, reason, got.Status.Conditions)
+	})
+	wait.For(t, harness.Timeout, vm.Name+" event", func() (bool, error) {
 		var events eventsv1.EventList
 		if err := h.Client.List(ctx, &events, client.InNamespace(vm.Namespace)); err != nil {
-			return err
+			return false, err
 		}
 		for _, e := range events.Items {
 			if e.Regarding.Name == vm.Name && e.Type == corev1.EventTypeWarning && e.Reason == reason && strings.Contains(e.Note, field) {
-				return nil
+				return true, nil
 			}
 		}
-		return fmt.Errorf("no Warning event %s naming %s", reason, field)
-	}, vm.Name+" event")
+		return false, fmt.Errorf("no Warning event %s naming %s", reason, field)
+	})
 	if n := allVMsWithUUID(t, h, string(got.UID)); n != 0 {
 		t.Errorf("%s: bad input must create nothing in vCenter, found %d VMs", vm.Name, n)
 	}
@@ -139,14 +140,14 @@ func TestNoFreeAddress(t *testing.T) {
 	if err := h.Client.Delete(context.Background(), first); err != nil {
 		t.Fatal(err)
 	}
-	h.Eventually(func() error {
+	wait.For(t, harness.Timeout, "the waiting VM to get the freed address", func() (bool, error) {
 		got := &vmopv1.VirtualMachine{}
 		if err := h.Client.Get(context.Background(), client.ObjectKeyFromObject(second), got); err != nil {
-			return err
+			return false, err
 		}
 		if got.Status.Network == nil || got.Status.Network.PrimaryIP4 != "127.22.0.10" {
-			return fmt.Errorf("no address yet")
+			return false, fmt.Errorf("no address yet")
 		}
-		return nil
-	}, "the waiting VM to get the freed address")
+		return true, nil
+	})
 }

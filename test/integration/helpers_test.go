@@ -18,6 +18,7 @@ import (
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
 	vspherev1 "github.com/open-supervisor/supervisor/api/vsphere/v1alpha1"
 	"github.com/open-supervisor/supervisor/test/harness"
+	"github.com/open-supervisor/supervisor/test/wait"
 )
 
 const cloudConfig = "#cloud-config\nruncmd:\n- echo hello\n"
@@ -60,20 +61,20 @@ func newVMFromImage(t *testing.T, h *harness.Harness, name, class, image string)
 func waitReady(h *harness.Harness, vm *vmopv1.VirtualMachine) *vmopv1.VirtualMachine {
 	h.T.Helper()
 	out := &vmopv1.VirtualMachine{}
-	h.Eventually(func() error {
+	wait.For(h.T, harness.Timeout, "VirtualMachine "+vm.Name+" Ready", func() (bool, error) {
 		if err := h.Client.Get(context.Background(), client.ObjectKeyFromObject(vm), out); err != nil {
-			return err
+			return false, err
 		}
 		for _, c := range out.Status.Conditions {
 			if c.Type == vmopv1.VirtualMachineConditionReady {
 				if c.Status == metav1.ConditionTrue {
-					return nil
+					return true, nil
 				}
-				return fmt.Errorf("Ready=%s %s: %s", c.Status, c.Reason, c.Message)
+				return false, fmt.Errorf("Ready=%s %s: %s", c.Status, c.Reason, c.Message)
 			}
 		}
-		return fmt.Errorf("no Ready condition yet: %+v", out.Status)
-	}, "VirtualMachine "+vm.Name+" Ready")
+		return false, fmt.Errorf("no Ready condition yet: %+v", out.Status)
+	})
 	return out
 }
 

@@ -10,6 +10,7 @@ import (
 
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
 	"github.com/open-supervisor/supervisor/test/harness"
+	"github.com/open-supervisor/supervisor/test/wait"
 )
 
 // Two managers reconciling the same objects at once (no leader election)
@@ -57,16 +58,16 @@ func TestRestartDuringCloneMakesOneVM(t *testing.T) {
 	ctx := context.Background()
 
 	vm := newVM(t, h, "slow-clone", "best-effort-xsmall")
-	h.Eventually(func() error {
+	wait.For(t, harness.Timeout, "the clone task recorded in status", func() (bool, error) {
 		got := &vmopv1.VirtualMachine{}
 		if err := h.Client.Get(ctx, client.ObjectKeyFromObject(vm), got); err != nil {
-			return err
+			return false, err
 		}
 		if got.Status.TaskRef == "" {
-			return fmt.Errorf("clone not started")
+			return false, fmt.Errorf("clone not started")
 		}
-		return nil
-	}, "the clone task recorded in status")
+		return true, nil
+	})
 	first.Stop() // crash in the middle of the clone
 
 	h.StartManager(nil)
@@ -100,12 +101,12 @@ func TestRestartKeepsVMAndAddress(t *testing.T) {
 	if err := h.Client.Update(context.Background(), after); err != nil {
 		t.Fatal(err)
 	}
-	h.Eventually(func() error {
+	wait.For(t, harness.Timeout, "the restarted manager to power the VM off", func() (bool, error) {
 		if vms := vcVMs(t, h, after.Name); len(vms) != 1 || vms[0].Runtime.PowerState != "poweredOff" {
-			return fmt.Errorf("VM not powered off")
+			return false, fmt.Errorf("VM not powered off")
 		}
-		return nil
-	}, "the restarted manager to power the VM off")
+		return true, nil
+	})
 	if n := second.Provider.Sessions.Stats.Calls()["CloneVM_Task"]; n != 0 {
 		t.Errorf("a restart must not clone, saw %d CloneVM_Task calls", n)
 	}

@@ -18,6 +18,7 @@ import (
 	vmwarev1 "github.com/open-supervisor/supervisor/api/vmware/v1beta1"
 	"github.com/open-supervisor/supervisor/providers/vsphere/infrastructure"
 	"github.com/open-supervisor/supervisor/test/harness"
+	"github.com/open-supervisor/supervisor/test/wait"
 )
 
 // Cluster API drives our infrastructure provider: the Cluster's
@@ -73,16 +74,16 @@ func TestClusterAPIInfrastructureOnVCenter(t *testing.T) {
 	// The endpoint: a VIP of the load balancer, recorded by Cluster API.
 	first := e.Object.Spec.AddressRanges[0].Address
 	cluster := &clusterv1.Cluster{}
-	h.Eventually(func() error {
+	wait.For(t, harness.Timeout, "the Cluster's control-plane endpoint on the VIP", func() (bool, error) {
 		if err := h.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "guest"}, cluster); err != nil {
-			return err
+			return false, err
 		}
 		if cluster.Spec.ControlPlaneEndpoint.Host != first || cluster.Spec.ControlPlaneEndpoint.Port != infrastructure.APIServerPort ||
 			!ptr.Deref(cluster.Status.Initialization.InfrastructureProvisioned, false) {
-			return fmt.Errorf("endpoint %+v, infrastructure provisioned %v", cluster.Spec.ControlPlaneEndpoint, cluster.Status.Initialization.InfrastructureProvisioned)
+			return false, fmt.Errorf("endpoint %+v, infrastructure provisioned %v", cluster.Spec.ControlPlaneEndpoint, cluster.Status.Initialization.InfrastructureProvisioned)
 		}
-		return nil
-	}, "the Cluster's control-plane endpoint on the VIP")
+		return true, nil
+	})
 	svc := &vmopv1.VirtualMachineService{}
 	if err := h.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "guest"}, svc); err != nil {
 		t.Fatal(err)
@@ -105,15 +106,18 @@ func TestClusterAPIInfrastructureOnVCenter(t *testing.T) {
 	// The machine: a VM in vCenter, its BIOS UUID as providerID, its IP on the Machine.
 	vm := &vmopv1.VirtualMachine{}
 	machine := &clusterv1.Machine{}
-	h.Eventually(func() error {
+	wait.For(t, harness.Timeout, "the Machine's infrastructure provisioned", func() (bool, error) {
 		if err := h.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "cp-0"}, machine); err != nil {
-			return err
+			return false, err
 		}
 		if !ptr.Deref(machine.Status.Initialization.InfrastructureProvisioned, false) || len(machine.Status.Addresses) == 0 {
-			return fmt.Errorf("machine status %+v", machine.Status)
+			return false, fmt.Errorf("machine status %+v", machine.Status)
 		}
-		return h.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "cp-0"}, vm)
-	}, "the Machine's infrastructure provisioned")
+		if err := h.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "cp-0"}, vm); err != nil {
+			return false, err
+		}
+		return true, nil
+	})
 	if want := infrastructure.ProviderIDPrefix + vm.Status.BiosUUID; machine.Spec.ProviderID != want || vm.Status.BiosUUID == "" {
 		t.Errorf("providerID %q, want %q", machine.Spec.ProviderID, want)
 	}
@@ -148,7 +152,7 @@ func TestClusterAPIInfrastructureOnVCenter(t *testing.T) {
 	if err := h.Client.Delete(ctx, cluster); err != nil {
 		t.Fatal(err)
 	}
-	h.Eventually(func() error {
+	wait.For(t, harness.Timeout, "the Cluster's VM, volume claim, VirtualMachineService and VIP to be gone", func() (bool, error) {
 		for _, o := range []client.Object{&clusterv1.Cluster{}, &clusterv1.Machine{}, &vmwarev1.VSphereMachine{}, &vmopv1.VirtualMachine{}, &vmwarev1.VSphereCluster{}, &vmopv1.VirtualMachineService{}, &corev1.PersistentVolumeClaim{}} {
 			name := "cp-0"
 			switch o.(type) {
@@ -158,15 +162,15 @@ func TestClusterAPIInfrastructureOnVCenter(t *testing.T) {
 				name = "cp-0-etcd"
 			}
 			if err := h.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, o); !apierrors.IsNotFound(err) {
-				return fmt.Errorf("%T %s still there (%v)", o, name, err)
+				return false, fmt.Errorf("%T %s still there (%v)", o, name, err)
 			}
 		}
 		if n := len(vcVMs(t, h, "cp-0")); n != 0 {
-			return fmt.Errorf("%d VMs left in vCenter", n)
+			return false, fmt.Errorf("%d VMs left in vCenter", n)
 		}
 		if lb := e.loadBalancer(); lb.Status.VIPsInUse != 0 {
-			return fmt.Errorf("%d VIPs still in use", lb.Status.VIPsInUse)
+			return false, fmt.Errorf("%d VIPs still in use", lb.Status.VIPsInUse)
 		}
-		return nil
-	}, "the Cluster's VM, volume claim, VirtualMachineService and VIP to be gone")
+		return true, nil
+	})
 }

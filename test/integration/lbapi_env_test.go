@@ -15,8 +15,8 @@ import (
 
 	lbv1 "github.com/open-supervisor/supervisor/api/lbapi/v1alpha1"
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
-	"github.com/open-supervisor/supervisor/lbapi/controller"
 	"github.com/open-supervisor/supervisor/test/harness"
+	"github.com/open-supervisor/supervisor/test/wait"
 )
 
 // lbEnv adds to the harness's LB the checks lbapi tests make.
@@ -78,17 +78,17 @@ func (e *lbEnv) setVMIP(vm *vmopv1.VirtualMachine, ip string) {
 func (e *lbEnv) waitVIP(obj client.Object) string {
 	e.h.T.Helper()
 	var vip string
-	e.h.Eventually(func() error {
+	wait.For(e.h.T, harness.Timeout, "a VIP for "+obj.GetName(), func() (bool, error) {
 		if err := e.h.Client.Get(context.Background(), client.ObjectKeyFromObject(obj), obj); err != nil {
-			return err
+			return false, err
 		}
 		ing, conds := statusOf(obj)
 		if len(ing) == 0 {
-			return fmt.Errorf("no VIP in the status of %s yet: %+v", obj.GetName(), conds)
+			return false, fmt.Errorf("no VIP in the status of %s yet: %+v", obj.GetName(), conds)
 		}
 		vip = ing[0].IP
-		return nil
-	}, "a VIP for "+obj.GetName())
+		return true, nil
+	})
 	return vip
 }
 
@@ -96,18 +96,18 @@ func (e *lbEnv) waitVIP(obj client.Object) string {
 func (e *lbEnv) waitCondition(obj client.Object, status metav1.ConditionStatus, reason, contains string) *metav1.Condition {
 	e.h.T.Helper()
 	var got *metav1.Condition
-	e.h.Eventually(func() error {
+	wait.For(e.h.T, harness.Timeout, fmt.Sprintf("%s to be %s/%s", obj.GetName(), status, reason), func() (bool, error) {
 		if err := e.h.Client.Get(context.Background(), client.ObjectKeyFromObject(obj), obj); err != nil {
-			return err
+			return false, err
 		}
 		_, conds := statusOf(obj)
-		c := meta.FindStatusCondition(conds, controller.ConditionVIPReady)
+		c := meta.FindStatusCondition(conds, lbv1.ConditionLoadBalancerReady)
 		if c == nil || c.Status != status || c.Reason != reason || !strings.Contains(c.Message, contains) {
-			return fmt.Errorf("condition of %s is %+v", obj.GetName(), c)
+			return false, fmt.Errorf("condition of %s is %+v", obj.GetName(), c)
 		}
 		got = c
-		return nil
-	}, fmt.Sprintf("%s to be %s/%s", obj.GetName(), status, reason))
+		return true, nil
+	})
 	return got
 }
 
@@ -115,18 +115,18 @@ func (e *lbEnv) waitCondition(obj client.Object, status metav1.ConditionStatus, 
 // contains text.
 func (e *lbEnv) waitEvent(name, reason, text string) {
 	e.h.T.Helper()
-	e.h.Eventually(func() error {
+	wait.For(e.h.T, harness.Timeout, "an Event for "+name, func() (bool, error) {
 		var evs eventsv1.EventList
 		if err := e.h.Client.List(context.Background(), &evs, client.InNamespace(e.h.Namespace)); err != nil {
-			return err
+			return false, err
 		}
 		for _, ev := range evs.Items {
 			if ev.Regarding.Name == name && ev.Reason == reason && ev.Type == corev1.EventTypeWarning && strings.Contains(ev.Note, text) {
-				return nil
+				return true, nil
 			}
 		}
-		return fmt.Errorf("no %s Event for %s mentioning %q", reason, name, text)
-	}, "an Event for "+name)
+		return false, fmt.Errorf("no %s Event for %s mentioning %q", reason, name, text)
+	})
 }
 
 // loadBalancer reads the LoadBalancer back.

@@ -7,7 +7,6 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -23,6 +22,7 @@ import (
 	"github.com/open-supervisor/supervisor/lbapi/haproxy"
 	"github.com/open-supervisor/supervisor/test/harness"
 	"github.com/open-supervisor/supervisor/test/tcptest"
+	"github.com/open-supervisor/supervisor/test/wait"
 )
 
 // reached collects which backends a VIP reaches over n connections.
@@ -60,28 +60,28 @@ func TestVirtualMachineServiceVIPForwards(t *testing.T) {
 	if seen := reached(vip, port, 6); !seen["cp-0"] || !seen["cp-1"] {
 		t.Fatalf("the VIP must reach both VMs, reached %v", seen)
 	}
-	e.waitCondition(svc, metav1.ConditionTrue, controller.ReasonVIPServing, vip)
+	e.waitCondition(svc, metav1.ConditionTrue, lbv1.ReasonVIPServing, vip)
 
 	// A VM's IP changes: traffic follows it behind the same VIP.
 	e.setVMIP(cp1, "127.41.0.4")
-	h.Eventually(func() error {
+	wait.For(t, harness.Timeout, "traffic to follow the VM's new IP", func() (bool, error) {
 		if seen := reached(vip, port, 6); !seen["cp-1-moved"] || seen["cp-1"] {
-			return fmt.Errorf("reached %v", seen)
+			return false, fmt.Errorf("reached %v", seen)
 		}
-		return nil
-	}, "traffic to follow the VM's new IP")
+		return true, nil
+	})
 
 	// A VM leaves the selector: traffic goes only to the other.
 	cp1.Labels = map[string]string{"role": "retired"}
 	if err := h.Client.Update(ctx, cp1); err != nil {
 		t.Fatal(err)
 	}
-	h.Eventually(func() error {
+	wait.For(t, harness.Timeout, "traffic to follow the selector", func() (bool, error) {
 		if seen := reached(vip, port, 6); seen["cp-1-moved"] || !seen["cp-0"] {
-			return fmt.Errorf("reached %v", seen)
+			return false, fmt.Errorf("reached %v", seen)
 		}
-		return nil
-	}, "traffic to follow the selector")
+		return true, nil
+	})
 
 	// A restarted controller keeps every VIP and hands out a new one.
 	e.RestartController()
@@ -101,26 +101,26 @@ func TestVirtualMachineServiceVIPForwards(t *testing.T) {
 	if err := h.Client.Delete(ctx, second); err != nil {
 		t.Fatal(err)
 	}
-	h.Eventually(func() error {
+	wait.For(t, harness.Timeout, "the deleted Service's VIP to stop answering", func() (bool, error) {
 		if tcptest.Reach(fmt.Sprintf("%s:%d", secondVIP, port)) != "" {
-			return fmt.Errorf("%s still answers", secondVIP)
+			return false, fmt.Errorf("%s still answers", secondVIP)
 		}
-		return nil
-	}, "the deleted Service's VIP to stop answering")
+		return true, nil
+	})
 	third := e.vmService("third", map[string]string{"role": "cp"}, port, port)
 	if got := e.waitVIP(third); got != secondVIP {
 		t.Errorf("want the freed VIP %s reused, got %s", secondVIP, got)
 	}
 
 	// The LoadBalancer tells the admin what it sees.
-	h.Eventually(func() error {
+	wait.For(t, harness.Timeout, "the LoadBalancer's status", func() (bool, error) {
 		lb := e.loadBalancer()
 		if lb.Status.APIVersion != "v3" || lb.Status.VIPsInUse != 2 || lb.Status.VIPsFree != 9 ||
 			!meta.IsStatusConditionTrue(lb.Status.Conditions, lbv1.ConditionDataPlaneAPIReachable) {
-			return fmt.Errorf("status %+v", lb.Status)
+			return false, fmt.Errorf("status %+v", lb.Status)
 		}
-		return nil
-	}, "the LoadBalancer's status")
+		return true, nil
+	})
 }
 
 // Requests the controller cannot honour are refused with a condition and an
@@ -139,8 +139,8 @@ func TestVIPRefusalsExhaustionAndTypeChange(t *testing.T) {
 	if err := h.Client.Update(ctx, odd); err != nil {
 		t.Fatal(err)
 	}
-	e.waitCondition(odd, metav1.ConditionFalse, controller.ReasonVIPUnavailable, "spec.loadBalancerIP")
-	e.waitEvent(odd.Name, controller.ReasonVIPUnavailable, "not in the load balancer's ranges")
+	e.waitCondition(odd, metav1.ConditionFalse, lbv1.ReasonVIPUnavailable, "spec.loadBalancerIP")
+	e.waitEvent(odd.Name, lbv1.ReasonVIPUnavailable, "not in the load balancer's ranges")
 	if err := h.Client.Delete(ctx, odd); err != nil {
 		t.Fatal(err)
 	}
@@ -152,8 +152,8 @@ func TestVIPRefusalsExhaustionAndTypeChange(t *testing.T) {
 	if err := h.Client.Update(ctx, taken); err != nil {
 		t.Fatal(err)
 	}
-	e.waitCondition(taken, metav1.ConditionFalse, controller.ReasonVIPUnavailable, "already in use")
-	e.waitEvent(taken.Name, controller.ReasonVIPUnavailable, "already in use")
+	e.waitCondition(taken, metav1.ConditionFalse, lbv1.ReasonVIPUnavailable, "already in use")
+	e.waitEvent(taken.Name, lbv1.ReasonVIPUnavailable, "already in use")
 	if err := h.Client.Delete(ctx, taken); err != nil {
 		t.Fatal(err)
 	}
@@ -161,8 +161,8 @@ func TestVIPRefusalsExhaustionAndTypeChange(t *testing.T) {
 	b := e.vmService("b", map[string]string{"app": "web"}, port, port)
 	vipB := e.waitVIP(b)
 	c := e.vmService("c", map[string]string{"app": "web"}, port, port)
-	e.waitCondition(c, metav1.ConditionFalse, controller.ReasonVIPUnavailable, "no free VIP")
-	e.waitEvent(c.Name, controller.ReasonVIPUnavailable, "no free VIP")
+	e.waitCondition(c, metav1.ConditionFalse, lbv1.ReasonVIPUnavailable, "no free VIP")
+	e.waitEvent(c.Name, lbv1.ReasonVIPUnavailable, "no free VIP")
 
 	// b becomes a ClusterIP service: its VIP leaves its status and goes to c.
 	if err := h.Client.Get(ctx, client.ObjectKeyFromObject(b), b); err != nil {
@@ -178,7 +178,7 @@ func TestVIPRefusalsExhaustionAndTypeChange(t *testing.T) {
 	if err := h.Client.Get(ctx, client.ObjectKeyFromObject(b), b); err != nil {
 		t.Fatal(err)
 	}
-	if len(b.Status.LoadBalancer.Ingress) != 0 || meta.FindStatusCondition(b.Status.Conditions, controller.ConditionVIPReady) != nil {
+	if len(b.Status.LoadBalancer.Ingress) != 0 || meta.FindStatusCondition(b.Status.Conditions, lbv1.ConditionLoadBalancerReady) != nil {
 		t.Errorf("a ClusterIP service must not keep lbapi's VIP or condition: %+v", b.Status)
 	}
 	if tcptest.Reach(fmt.Sprintf("%s:%d", vipA, port)) != "vm" {
@@ -207,8 +207,8 @@ func TestRejectedConfigKeepsTheRestOfTheBatch(t *testing.T) {
 			t.Errorf("%s's VIP does not serve", s.Name)
 		}
 	}
-	e.waitCondition(bad, metav1.ConditionFalse, controller.ReasonConfigRejected, "neither service port nor check port")
-	e.waitEvent(bad.Name, controller.ReasonConfigRejected, "neither service port nor check port")
+	e.waitCondition(bad, metav1.ConditionFalse, lbv1.ReasonConfigRejected, "neither service port nor check port")
+	e.waitEvent(bad.Name, lbv1.ReasonConfigRejected, "neither service port nor check port")
 }
 
 // While the Data Plane API is unreachable lbapi retries and says so on the
@@ -225,13 +225,13 @@ func TestDataPlaneAPIOutage(t *testing.T) {
 
 	e.Forwarder.Cut()
 	during := e.vmService("during", map[string]string{"app": "web"}, port, port)
-	h.Eventually(func() error {
+	wait.For(t, harness.Timeout, "the LoadBalancer to report the API unreachable", func() (bool, error) {
 		lb := e.loadBalancer()
 		if c := meta.FindStatusCondition(lb.Status.Conditions, lbv1.ConditionDataPlaneAPIReachable); c == nil || c.Status != metav1.ConditionFalse || lb.Status.LastError == "" {
-			return fmt.Errorf("status %+v", lb.Status)
+			return false, fmt.Errorf("status %+v", lb.Status)
 		}
-		return nil
-	}, "the LoadBalancer to report the API unreachable")
+		return true, nil
+	})
 	if err := h.Client.Get(ctx, client.ObjectKeyFromObject(during), during); err != nil {
 		t.Fatal(err)
 	}
@@ -252,13 +252,13 @@ func TestDataPlaneAPIOutage(t *testing.T) {
 	if got := e.waitVIP(before); got != vip {
 		t.Errorf("the outage moved a VIP from %s to %s", vip, got)
 	}
-	h.Eventually(func() error {
+	wait.For(t, harness.Timeout, "the LoadBalancer to report the API reachable again", func() (bool, error) {
 		lb := e.loadBalancer()
 		if !meta.IsStatusConditionTrue(lb.Status.Conditions, lbv1.ConditionDataPlaneAPIReachable) || lb.Status.LastError != "" {
-			return fmt.Errorf("status %+v", lb.Status)
+			return false, fmt.Errorf("status %+v", lb.Status)
 		}
-		return nil
-	}, "the LoadBalancer to report the API reachable again")
+		return true, nil
+	})
 }
 
 // 200 VirtualMachineServices created at once converge in a few transactions.
@@ -363,17 +363,21 @@ func TestCoreServiceFromEndpointSlices(t *testing.T) {
 	if err := h.Client.Update(ctx, slice); err != nil {
 		t.Fatal(err)
 	}
-	h.Eventually(func() error {
+	wait.For(t, harness.Timeout, "the newly ready endpoint to join", func() (bool, error) {
 		if got := servers(); got != "239.255.1.10:8080,239.255.1.11:8080,239.255.1.12:8080" {
-			return fmt.Errorf("servers %s", got)
+			return false, fmt.Errorf("servers %s", got)
 		}
-		return nil
-	}, "the newly ready endpoint to join")
+		return true, nil
+	})
 	if lb := e.loadBalancer(); lb.Status.APIVersion != "v2" {
 		t.Errorf("want the Data Plane API v2 detected, got %q", lb.Status.APIVersion)
 	}
 
-	// A Service of another load balancer class is not ours.
+	// A Service of another load balancer class is not ours; one of lbapi's
+	// class is. lbapi syncs every Service at once from its cache, which
+	// sees Services in the order they were written: once the Service of
+	// lbapi's class, created second, shows its VIP, a sync has seen the
+	// other one too.
 	other := &corev1.Service{
 		ObjectMeta: metav1.ObjectMeta{Namespace: h.Namespace, Name: "not-ours"},
 		Spec: corev1.ServiceSpec{
@@ -384,12 +388,22 @@ func TestCoreServiceFromEndpointSlices(t *testing.T) {
 	if err := h.Client.Create(ctx, other); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(time.Second)
+	ours := &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Namespace: h.Namespace, Name: "ours"},
+		Spec: corev1.ServiceSpec{
+			Type: corev1.ServiceTypeLoadBalancer, LoadBalancerClass: ptr.To(controller.LoadBalancerClass),
+			Ports: []corev1.ServicePort{{Port: 80, Protocol: corev1.ProtocolTCP}},
+		},
+	}
+	if err := h.Client.Create(ctx, ours); err != nil {
+		t.Fatal(err)
+	}
+	e.waitVIP(ours)
 	if err := h.Client.Get(ctx, client.ObjectKeyFromObject(other), other); err != nil {
 		t.Fatal(err)
 	}
-	if len(other.Status.LoadBalancer.Ingress) != 0 {
-		t.Errorf("a Service of another class got a VIP: %+v", other.Status.LoadBalancer)
+	if len(other.Status.LoadBalancer.Ingress) != 0 || meta.FindStatusCondition(other.Status.Conditions, lbv1.ConditionLoadBalancerReady) != nil {
+		t.Errorf("lbapi served a Service of another class: %+v", other.Status)
 	}
 }
 
@@ -472,8 +486,8 @@ func TestFailedReloadCostsOnlyItsService(t *testing.T) {
 	if tcptest.Reach(fmt.Sprintf("%s:%d", e.waitVIP(fine), port)) != "vm" {
 		t.Error("the rest of the batch must serve")
 	}
-	e.waitCondition(blocked, metav1.ConditionFalse, controller.ReasonConfigRejected, "cannot bind")
-	e.waitEvent(blocked.Name, controller.ReasonConfigRejected, "cannot bind")
+	e.waitCondition(blocked, metav1.ConditionFalse, lbv1.ReasonConfigRejected, "cannot bind")
+	e.waitEvent(blocked.Name, lbv1.ReasonConfigRejected, "cannot bind")
 	if len(blocked.Status.LoadBalancer.Ingress) != 0 {
 		t.Fatalf("a VIP HAProxy could not bind was published: %+v", blocked.Status.LoadBalancer)
 	}

@@ -1,5 +1,3 @@
-// Package integration runs the VM service against a real kube-apiserver and
-// vcsim: what a user applies, and what appears (or does not) in vCenter.
 package integration
 
 import (

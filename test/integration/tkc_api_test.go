@@ -15,6 +15,7 @@ import (
 	runv1alpha2 "github.com/open-supervisor/supervisor/api/run/v1alpha2"
 	runv1alpha3 "github.com/open-supervisor/supervisor/api/run/v1alpha3"
 	"github.com/open-supervisor/supervisor/test/harness"
+	"github.com/open-supervisor/supervisor/test/wait"
 )
 
 // The seed manifest, exactly as users apply it, is admitted through the
@@ -27,18 +28,18 @@ func TestSeedTanzuKubernetesClusterAdmitted(t *testing.T) {
 	h.StartManager(nil)
 	ctx := context.Background()
 	seed := h.SeedTKC()
-	h.Eventually(func() error {
+	wait.For(t, harness.Timeout, "the v1.18 release published and Ready", func() (bool, error) {
 		tkr := &runv1alpha2.TanzuKubernetesRelease{}
 		if err := h.Client.Get(ctx, client.ObjectKey{Name: "v1.18.20---vmware.1-tkg.1"}, tkr); err != nil {
-			return err
+			return false, err
 		}
 		for _, c := range tkr.Status.Conditions {
 			if c.Type == runv1alpha2.ReleaseReadyCondition && c.Status == corev1.ConditionTrue {
-				return nil
+				return true, nil
 			}
 		}
-		return fmt.Errorf("release not Ready: %+v", tkr.Status.Conditions)
-	}, "the v1.18 release published and Ready")
+		return false, fmt.Errorf("release not Ready: %+v", tkr.Status.Conditions)
+	})
 	// Clients of the older API read the same releases through conversion.
 	old := &runv1alpha1.TanzuKubernetesReleaseList{}
 	if err := h.Client.List(ctx, old); err != nil {
@@ -54,13 +55,13 @@ func TestSeedTanzuKubernetesClusterAdmitted(t *testing.T) {
 	// Delete it while the manager still runs, so its Cluster API objects go too.
 	t.Cleanup(func() {
 		_ = h.Client.Delete(context.Background(), seed)
-		h.Eventually(func() error {
+		wait.For(t, harness.Timeout, "the seed TKC deleted", func() (bool, error) {
 			err := h.Client.Get(context.Background(), client.ObjectKeyFromObject(seed), &runv1alpha3.TanzuKubernetesCluster{})
 			if apierrors.IsNotFound(err) {
-				return nil
+				return true, nil
 			}
-			return fmt.Errorf("the TKC is still there (%v)", err)
-		}, "the seed TKC deleted")
+			return false, fmt.Errorf("the TKC is still there (%v)", err)
+		})
 	})
 
 	hub := &runv1alpha3.TanzuKubernetesCluster{}

@@ -13,6 +13,7 @@ import (
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
 	vmwarev1 "github.com/open-supervisor/supervisor/api/vmware/v1beta1"
 	"github.com/open-supervisor/supervisor/test/harness"
+	"github.com/open-supervisor/supervisor/test/wait"
 )
 
 // A supervisor manager restarted while the seed TKC is being created
@@ -34,29 +35,26 @@ func TestTKCSurvivesManagerRestartMidCreate(t *testing.T) {
 		}
 		return len(vms.Items)
 	}
-	for deadline := time.Now().Add(3 * time.Minute); vmCount() < 2; time.Sleep(200 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d VMs after 3 minutes", vmCount())
+	wait.For(t, 3*time.Minute, "the seed TKC's first two VMs", func() (bool, error) {
+		if n := vmCount(); n < 2 {
+			return false, fmt.Errorf("%d VMs", n)
 		}
-	}
+		return true, nil
+	})
 
 	m.Stop()
 	h.StartManager(nil)
 
-	tkc := &runv1alpha1.TanzuKubernetesCluster{}
-	deadline := time.Now().Add(4 * time.Minute)
-	for {
+	wait.For(t, 4*time.Minute, "the seed TKC running after the restart", func() (bool, error) {
+		tkc := &runv1alpha1.TanzuKubernetesCluster{}
 		if err := h.Client.Get(ctx, client.ObjectKeyFromObject(seed), tkc); err != nil {
 			t.Fatal(err)
 		}
-		if tkc.Status.Phase == runv1alpha1.PhaseRunning {
-			break
+		if tkc.Status.Phase != runv1alpha1.PhaseRunning {
+			return false, fmt.Errorf("not running: %+v", tkc.Status)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not running after the restart: %+v", tkc.Status)
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
+		return true, nil
+	})
 	if n := vmCount(); n != 6 {
 		t.Errorf("want 6 VirtualMachines, got %d", n)
 	}

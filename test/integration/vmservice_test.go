@@ -12,6 +12,7 @@ import (
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
 	"github.com/open-supervisor/supervisor/embedded/vcsim"
 	"github.com/open-supervisor/supervisor/test/harness"
+	"github.com/open-supervisor/supervisor/test/wait"
 )
 
 func TestCreateAndDeleteVM(t *testing.T) {
@@ -94,13 +95,13 @@ func TestCreateAndDeleteVM(t *testing.T) {
 	if err := h.Client.Delete(ctx, vm); err != nil {
 		t.Fatal(err)
 	}
-	h.Eventually(func() error {
+	wait.For(t, harness.Timeout, "VirtualMachine deleted", func() (bool, error) {
 		err := h.Client.Get(ctx, client.ObjectKeyFromObject(vm), &vmopv1.VirtualMachine{})
 		if apierrors.IsNotFound(err) {
-			return nil
+			return true, nil
 		}
-		return errString("VirtualMachine still exists")
-	}, "VirtualMachine deleted")
+		return false, errString("VirtualMachine still exists")
+	})
 	if n := allVMsWithUUID(t, h, string(vm.UID)); n != 0 {
 		t.Errorf("want the VM destroyed in vCenter, %d remain", n)
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/open-supervisor/supervisor/embedded/vcsim"
 	"github.com/open-supervisor/supervisor/providers/vsphere/virtualmachine"
 	"github.com/open-supervisor/supervisor/test/harness"
+	"github.com/open-supervisor/supervisor/test/wait"
 )
 
 // A VM's volumes are disks of their claims' sizes on their claims' storage
@@ -119,12 +120,12 @@ func TestVMVolumes(t *testing.T) {
 
 	// Volumes on disks the watch has seen cost no vCenter call: reordering
 	// them only reorders status.
-	h.Eventually(func() error {
+	wait.For(t, harness.Timeout, "the watch to see the disks", func() (bool, error) {
 		if found, _ := m.Provider.VMs.Watcher().Get(string(vm.UID)); len(vmDisks(found.Devices)) != 2 {
-			return fmt.Errorf("the watch does not have the disks yet")
+			return false, fmt.Errorf("the watch does not have the disks yet")
 		}
-		return nil
-	}, "the watch to see the disks")
+		return true, nil
+	})
 	calls := vcenterCalls(m)
 	if err := h.Client.Get(ctx, client.ObjectKeyFromObject(vm), vm); err != nil {
 		t.Fatal(err)
@@ -133,16 +134,16 @@ func TestVMVolumes(t *testing.T) {
 	if err := h.Client.Update(ctx, vm); err != nil {
 		t.Fatal(err)
 	}
-	h.Eventually(func() error {
+	wait.For(t, harness.Timeout, "status.volumes reordered", func() (bool, error) {
 		got := &vmopv1.VirtualMachine{}
 		if err := h.Client.Get(ctx, client.ObjectKeyFromObject(vm), got); err != nil {
-			return err
+			return false, err
 		}
 		if got.Status.ObservedGeneration != got.Generation || len(got.Status.Volumes) != 2 || got.Status.Volumes[0].Name != "logs" {
-			return fmt.Errorf("status.volumes = %+v", got.Status.Volumes)
+			return false, fmt.Errorf("status.volumes = %+v", got.Status.Volumes)
 		}
-		return nil
-	}, "status.volumes reordered")
+		return true, nil
+	})
 	if n := vcenterCalls(m) - calls; n != 0 {
 		t.Errorf("want no vCenter call for settled volumes, saw %d", n)
 	}
@@ -169,12 +170,12 @@ func TestVMVolumes(t *testing.T) {
 	if err := h.Client.Delete(ctx, vm); err != nil {
 		t.Fatal(err)
 	}
-	h.Eventually(func() error {
+	wait.For(t, harness.Timeout, "VirtualMachine deleted", func() (bool, error) {
 		if err := h.Client.Get(ctx, client.ObjectKeyFromObject(vm), vm); !apierrors.IsNotFound(err) {
-			return fmt.Errorf("VirtualMachine still there (%v)", err)
+			return false, fmt.Errorf("VirtualMachine still there (%v)", err)
 		}
-		return nil
-	}, "VirtualMachine deleted")
+		return true, nil
+	})
 	if n := allVMsWithUUID(t, h, string(vm.UID)); n != 0 {
 		t.Errorf("want the VM destroyed in vCenter, %d remain", n)
 	}
@@ -227,22 +228,22 @@ func TestVMVolumeBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	const msg = `spec.volumes[1].persistentVolumeClaim.claimName: PersistentVolumeClaim "web-more" does not exist`
-	h.Eventually(func() error {
+	wait.For(t, harness.Timeout, "the missing claim of a new volume reported", func() (bool, error) {
 		got := &vmopv1.VirtualMachine{}
 		if err := h.Client.Get(ctx, client.ObjectKeyFromObject(vm), got); err != nil {
-			return err
+			return false, err
 		}
 		if st := got.Status.Volumes; len(st) != 2 || !st[0].Attached || st[1].Attached || st[1].Error != msg {
-			return fmt.Errorf("status.volumes = %+v", st)
+			return false, fmt.Errorf("status.volumes = %+v", st)
 		}
 		if c := conditions.Get(got, vmopv1.VirtualMachineConditionStorageReady); c == nil || c.Status != metav1.ConditionFalse || c.Message != msg {
-			return fmt.Errorf("condition %+v", c)
+			return false, fmt.Errorf("condition %+v", c)
 		}
 		if got.Status.PowerState != vmopv1.VirtualMachinePowerStateOn {
-			return fmt.Errorf("the VM is %s", got.Status.PowerState)
+			return false, fmt.Errorf("the VM is %s", got.Status.PowerState)
 		}
-		return nil
-	}, "the missing claim of a new volume reported")
+		return true, nil
+	})
 	createClaim(t, h, "web-more", "1Gi", "")
 	waitVolumes(h, vm, 2)
 	if disks := vmDisks(vcVMs(t, h, "web")[0].Config.Hardware.Device); len(disks) != 2 {
@@ -322,20 +323,20 @@ func addDatastore(t *testing.T, h *harness.Harness, name string) (types.ManagedO
 func waitVolumes(h *harness.Harness, vm *vmopv1.VirtualMachine, n int) []vmopv1.VirtualMachineVolumeStatus {
 	h.T.Helper()
 	got := &vmopv1.VirtualMachine{}
-	h.Eventually(func() error {
+	wait.For(h.T, harness.Timeout, fmt.Sprintf("%d volumes of %s attached", n, vm.Name), func() (bool, error) {
 		if err := h.Client.Get(context.Background(), client.ObjectKeyFromObject(vm), got); err != nil {
-			return err
+			return false, err
 		}
 		if len(got.Status.Volumes) != n {
-			return fmt.Errorf("status.volumes = %+v", got.Status.Volumes)
+			return false, fmt.Errorf("status.volumes = %+v", got.Status.Volumes)
 		}
 		for _, st := range got.Status.Volumes {
 			if !st.Attached || st.DiskUUID == "" {
-				return fmt.Errorf("status.volumes = %+v", got.Status.Volumes)
+				return false, fmt.Errorf("status.volumes = %+v", got.Status.Volumes)
 			}
 		}
-		return nil
-	}, fmt.Sprintf("%d volumes of %s attached", n, vm.Name))
+		return true, nil
+	})
 	return got.Status.Volumes
 }
 
