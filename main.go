@@ -65,7 +65,7 @@ func main() {
 	flag.StringVar(&o.loadBalancer, "load-balancer", "", "LoadBalancer serving Service VIPs (default: the only one)")
 	flag.BoolVar(&o.embedded, "embedded", false, "start vcsim, etcd and kube-apiserver in-process and use them")
 	flag.StringVar(&o.stateDir, "state-dir", ".supervisor", "embedded mode: where the kubeconfig and env file go")
-	flag.StringVar(&o.assetsDir, "assets-dir", "", "embedded mode: directory with kube-apiserver and etcd (default: bin/)")
+	flag.StringVar(&o.assetsDir, "assets-dir", "", "embedded mode: directory with kube-apiserver, kube-controller-manager and etcd (default: bin/)")
 	flag.DurationVar(&o.bootDelay, "boot-delay", time.Second, "embedded mode: how long a simulated guest takes to report its IP and to boot Kubernetes")
 	flag.StringVar(&o.guestPorts, "guest-api-ports", "20000-29999", "embedded mode: ports of the simulated guest clusters' API servers")
 	zapOpts := zap.Options{}

@@ -99,7 +99,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		return nil, err
 	}
 	log.Info("Starting etcd, kube-apiserver and kube-controller-manager")
-	if s.env, err = kube.StartWith(kube.Options{AssetsDir: o.AssetsDir, ClusterAPI: true}); err != nil {
+	if s.env, err = kube.StartWith(kube.Options{AssetsDir: o.AssetsDir, StateDir: dir, ClusterAPI: true}); err != nil {
 		s.Stop()
 		return nil, err
 	}

@@ -14,10 +14,12 @@ import (
 	"k8s.io/client-go/tools/events"
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	addonsv1 "sigs.k8s.io/cluster-api/api/addons/v1beta2"
@@ -25,16 +27,13 @@ import (
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
 	"sigs.k8s.io/cluster-api/util/patch"
 
+	runv1alpha2 "github.com/open-supervisor/supervisor/api/run/v1alpha2"
 	runv1alpha3 "github.com/open-supervisor/supervisor/api/run/v1alpha3"
 )
 
 // Finalizer keeps a TanzuKubernetesCluster until its Cluster API objects,
 // and with them its VMs, are gone.
 const Finalizer = "run.tanzu.vmware.com/tanzukubernetescluster"
-
-// retryUnusable is how soon a cluster whose release or settings cannot be
-// used is looked at again (a release may be added meanwhile).
-const retryUnusable = time.Minute
 
 // Reconciler turns TanzuKubernetesClusters (read as the v1alpha3 hub) into
 // Cluster API objects and reports their progress in the cluster's status:
@@ -46,8 +45,11 @@ const retryUnusable = time.Minute
 //   - delete node pools and templates no longer used;
 //   - write conditions, phase, endpoints, VM, node and addon states.
 //
-// Deletion deletes the Cluster, waits for Cluster API to delete the
-// machines, then deletes the rest: nothing relies on a garbage collector.
+// Every object it makes is controlled by the cluster (an owner reference),
+// so the garbage collector deletes what is left once the cluster is gone.
+// Deletion itself deletes the Cluster, so that Cluster API deletes the
+// machines (and their VMs) in order, and holds the finalizer until the
+// Cluster is gone.
 type Reconciler struct {
 	// Client is the manager's client (cached reads of Cluster API objects).
 	Client client.Client
@@ -70,13 +72,15 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups=addons.cluster.x-k8s.io,resources=clusterresourcesets,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=addons.cluster.x-k8s.io,resources=clusterresourcesetbindings,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=configmaps,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=run.tanzu.vmware.com,resources=tanzukubernetesreleases,verbs=get;list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // SetupWithManager registers the controller. The manager must run Cluster
 // API in-process (providers/clusterapi.Setup) or next to it, with a scheme
 // holding the run, vmware infrastructure and Cluster API types
-// (api.NewScheme). Changes of the owned objects, of the Cluster's Machines
-// and of its ClusterResourceSetBinding requeue the cluster.
+// (api.NewScheme). Changes of the owned objects (their deletion too), of
+// the Cluster's Machines, of its ClusterResourceSetBinding and of the
+// releases it names requeue the cluster.
 func (r *Reconciler) SetupWithManager(_ context.Context, mgr ctrl.Manager) error {
 	if r.Client == nil {
 		r.Client = mgr.GetClient()
@@ -103,6 +107,10 @@ func (r *Reconciler) SetupWithManager(_ context.Context, mgr ctrl.Manager) error
 		Watches(&addonsv1.ClusterResourceSetBinding{}, byClusterName(func(o client.Object) string {
 			return o.(*addonsv1.ClusterResourceSetBinding).Spec.ClusterName
 		})).
+		// A release added or fixed may make a failed cluster usable. Its
+		// status changes (the release controller's) do not matter here.
+		Watches(&runv1alpha2.TanzuKubernetesRelease{}, handler.EnqueueRequestsFromMapFunc(r.clustersOfRelease),
+			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.Concurrency}).
 		Named("tanzukubernetescluster").
 		Complete(r)
@@ -148,9 +156,10 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, tkc *runv1alpha3.Tanzu
 		if tkc.Status.Phase != runv1alpha3.PhaseFailed && tkc.Status.Phase != runv1alpha3.PhaseUpdateFailed {
 			r.event(tkc, corev1.EventTypeWarning, runv1alpha3.ProvisioningFailedReason, "Reconcile", "%s", unusable.Error())
 		}
-		log.Info("Cannot provision the cluster as specified", "reason", unusable.Error())
 		setFailed(tkc, unusable, r.now())
-		return ctrl.Result{RequeueAfter: retryUnusable}, nil
+		// Retrying cannot help: a change of the cluster's spec or of a
+		// release it names (both watched) brings it back.
+		return ctrl.Result{}, reconcile.TerminalError(fmt.Errorf("cannot provision TanzuKubernetesCluster %s as specified: %w", klog.KObj(tkc), unusable))
 	}
 	if err != nil {
 		return ctrl.Result{}, err
@@ -174,37 +183,84 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, tkc *runv1alpha3.Tanzu
 	return ctrl.Result{}, nil
 }
 
-// reconcileDelete deletes the Cluster first, so that Cluster API drains
-// and deletes the machines in order, then everything else; the finalizer
-// goes last, once nothing of the cluster is left.
+// reconcileDelete deletes the Cluster, so that Cluster API drains and
+// deletes the machines (and with them the VMs) in order, and keeps the
+// finalizer until the Cluster is gone; meanwhile the status follows the
+// machines. The Cluster's deletion, and each Machine's, requeue the
+// cluster. What else the cluster made (templates, the CNI's
+// ClusterResourceSet and ConfigMap) is controlled by it: the garbage
+// collector deletes it once the cluster is gone.
 func (r *Reconciler) reconcileDelete(ctx context.Context, tkc *runv1alpha3.TanzuKubernetesCluster) (ctrl.Result, error) {
 	log := ctrl.LoggerFrom(ctx)
 	if tkc.Status.Phase != runv1alpha3.PhaseDeleting {
-		tkc.Status.Phase = runv1alpha3.PhaseDeleting
 		r.event(tkc, corev1.EventTypeNormal, "Deleting", "Delete", "Deleting the cluster's machines and Cluster API objects")
 	}
-	cluster := &clusterv1.Cluster{}
-	err := r.Client.Get(ctx, client.ObjectKey{Namespace: tkc.Namespace, Name: tkc.Name}, cluster)
-	switch {
-	case err == nil && metav1.IsControlledBy(cluster, tkc):
-		if err := r.deleteObject(ctx, tkc, cluster); err != nil {
-			return ctrl.Result{}, err
-		}
-		log.Info("Waiting for Cluster API to delete the Cluster and its machines", "Cluster", klog.KObj(cluster))
-		return ctrl.Result{}, nil // the Cluster's deletion requeues
-	case err != nil && !apierrors.IsNotFound(err):
-		return ctrl.Result{}, fmt.Errorf("failed to get Cluster %s: %w", klog.KRef(tkc.Namespace, tkc.Name), err)
-	}
-	remaining, err := r.deleteChildren(ctx, tkc)
+	machines, err := r.machines(ctx, tkc)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	if remaining > 0 {
-		log.Info("Waiting for the cluster's objects to be deleted", "remaining", remaining)
-		return ctrl.Result{RequeueAfter: time.Second}, nil
+	setDeleting(tkc, machines)
+	cluster, err := r.ownCluster(ctx, tkc)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if cluster != nil {
+		if err := r.deleteObject(ctx, tkc, cluster); err != nil {
+			return ctrl.Result{}, err
+		}
+		log.Info("Waiting for Cluster API to delete the Cluster and its machines", "Cluster", klog.KObj(cluster), "machines", len(machines))
+		return ctrl.Result{}, nil
 	}
 	controllerutil.RemoveFinalizer(tkc, Finalizer)
 	return ctrl.Result{}, nil
+}
+
+// ownCluster returns the cluster's Cluster, nil if there is none or it is
+// not the cluster's.
+func (r *Reconciler) ownCluster(ctx context.Context, tkc *runv1alpha3.TanzuKubernetesCluster) (*clusterv1.Cluster, error) {
+	cluster := &clusterv1.Cluster{}
+	err := r.Client.Get(ctx, client.ObjectKeyFromObject(tkc), cluster)
+	switch {
+	case apierrors.IsNotFound(err):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("failed to get Cluster %s: %w", klog.KObj(tkc), err)
+	case !metav1.IsControlledBy(cluster, tkc):
+		return nil, nil
+	}
+	return cluster, nil
+}
+
+// clustersOfRelease maps a TanzuKubernetesRelease to the clusters that
+// name it, for the control plane or a node pool.
+func (r *Reconciler) clustersOfRelease(ctx context.Context, o client.Object) []reconcile.Request {
+	var clusters runv1alpha3.TanzuKubernetesClusterList
+	if err := r.Client.List(ctx, &clusters); err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "Failed to list the TanzuKubernetesClusters of a release", "TanzuKubernetesRelease", klog.KObj(o))
+		return nil
+	}
+	var out []reconcile.Request
+	for i := range clusters.Items {
+		if namesRelease(&clusters.Items[i], o.GetName()) {
+			out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&clusters.Items[i])})
+		}
+	}
+	return out
+}
+
+// namesRelease says whether the cluster's control plane or a node pool
+// names the release.
+func namesRelease(tkc *runv1alpha3.TanzuKubernetesCluster, name string) bool {
+	refs := []runv1alpha3.TKRReference{tkc.Spec.Topology.ControlPlane.TKR}
+	for _, p := range tkc.Spec.Topology.NodePools {
+		refs = append(refs, p.TKR)
+	}
+	for _, ref := range refs {
+		if ref.Reference != nil && ref.Reference.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 // desired resolves the cluster's releases and builds its objects.
@@ -268,12 +324,21 @@ func (r *Reconciler) observe(ctx context.Context, tkc *runv1alpha3.TanzuKubernet
 			obs.MachineDeployments[md.Name] = md
 		}
 	}
+	machines, err := r.machines(ctx, tkc)
+	if err != nil {
+		return obs, err
+	}
+	obs.Machines = machines
+	return obs, nil
+}
+
+// machines lists the Machines of the cluster, control plane and workers.
+func (r *Reconciler) machines(ctx context.Context, tkc *runv1alpha3.TanzuKubernetesCluster) ([]clusterv1.Machine, error) {
 	var machines clusterv1.MachineList
 	if err := r.Client.List(ctx, &machines, client.InNamespace(tkc.Namespace), client.MatchingLabels{clusterv1.ClusterNameLabel: tkc.Name}); err != nil {
-		return obs, fmt.Errorf("failed to list the Machines of Cluster %s: %w", klog.KObj(tkc), err)
+		return nil, fmt.Errorf("failed to list the Machines of Cluster %s: %w", klog.KObj(tkc), err)
 	}
-	obs.Machines = machines.Items
-	return obs, nil
+	return machines.Items, nil
 }
 
 func (r *Reconciler) now() metav1.Time {

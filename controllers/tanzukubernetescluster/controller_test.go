@@ -2,6 +2,7 @@ package tanzukubernetescluster
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -24,7 +25,7 @@ import (
 	runv1alpha1 "github.com/open-supervisor/supervisor/api/run/v1alpha1"
 	runv1alpha3 "github.com/open-supervisor/supervisor/api/run/v1alpha3"
 	vmwarev1 "github.com/open-supervisor/supervisor/api/vmware/v1beta1"
-	"github.com/open-supervisor/supervisor/test/envtest"
+	"github.com/open-supervisor/supervisor/test/wait"
 )
 
 const (
@@ -53,7 +54,7 @@ func TestSeedCluster(t *testing.T) {
 	hub := getHub(t, ns, "tkc01")
 
 	cluster := &clusterv1.Cluster{}
-	envtest.WaitFor(t, 90*time.Second, "the Cluster", func() (bool, error) { return get(ns, "tkc01", cluster) })
+	wait.For(t, 90*time.Second, "the Cluster", func() (bool, error) { return get(ns, "tkc01", cluster) })
 	assertOwned(t, hub, cluster)
 	if n := cluster.Spec.ClusterNetwork; strings.Join(n.Pods.CIDRBlocks, ",") != "193.0.0.0/16" ||
 		strings.Join(n.Services.CIDRBlocks, ",") != "195.48.0.0/12" || n.ServiceDomain != "cluster.local" {
@@ -63,11 +64,11 @@ func TestSeedCluster(t *testing.T) {
 		t.Errorf("infrastructureRef = %+v", ref)
 	}
 	vsphereCluster := &vmwarev1.VSphereCluster{}
-	envtest.WaitFor(t, 90*time.Second, "the VSphereCluster", func() (bool, error) { return get(ns, "tkc01", vsphereCluster) })
+	wait.For(t, 90*time.Second, "the VSphereCluster", func() (bool, error) { return get(ns, "tkc01", vsphereCluster) })
 	assertOwned(t, hub, vsphereCluster)
 
 	kcp := &controlplanev1.KubeadmControlPlane{}
-	envtest.WaitFor(t, 90*time.Second, "the KubeadmControlPlane", func() (bool, error) { return get(ns, "tkc01-control-plane", kcp) })
+	wait.For(t, 90*time.Second, "the KubeadmControlPlane", func() (bool, error) { return get(ns, "tkc01-control-plane", kcp) })
 	assertOwned(t, hub, kcp)
 	// Cluster API v1.14 writes kubeadm configuration for v1.22 and later
 	// only: older releases are given to it as v1.22.0, and their nodes'
@@ -80,7 +81,7 @@ func TestSeedCluster(t *testing.T) {
 	assertMachineTemplate(t, hub, kcp.Spec.MachineTemplate.Spec.InfrastructureRef, "photon-3-k8s-"+release118)
 
 	md := &clusterv1.MachineDeployment{}
-	envtest.WaitFor(t, 90*time.Second, "the workers' MachineDeployment", func() (bool, error) { return get(ns, "tkc01-workers", md) })
+	wait.For(t, 90*time.Second, "the workers' MachineDeployment", func() (bool, error) { return get(ns, "tkc01-workers", md) })
 	assertOwned(t, hub, md)
 	if ptr.Deref(md.Spec.Replicas, 0) != 3 || md.Spec.Template.Spec.Version != "v1.22.0" || md.Spec.ClusterName != "tkc01" ||
 		md.Spec.Template.ObjectMeta.Annotations[NodeVersionAnnotation] != "v1.18.20" {
@@ -94,7 +95,7 @@ func TestSeedCluster(t *testing.T) {
 	assertOwned(t, hub, config)
 
 	crs := &addonsv1.ClusterResourceSet{}
-	envtest.WaitFor(t, 90*time.Second, "the CNI's ClusterResourceSet", func() (bool, error) { return get(ns, "tkc01-antrea", crs) })
+	wait.For(t, 90*time.Second, "the CNI's ClusterResourceSet", func() (bool, error) { return get(ns, "tkc01-antrea", crs) })
 	assertOwned(t, hub, crs)
 	if crs.Spec.ClusterSelector.MatchLabels[ClusterLabel] != "tkc01" || cluster.Labels[ClusterLabel] != "tkc01" {
 		t.Errorf("the ClusterResourceSet selects %v, the Cluster is labelled %v", crs.Spec.ClusterSelector, cluster.Labels)
@@ -109,7 +110,7 @@ func TestSeedCluster(t *testing.T) {
 	}
 
 	// Without an infrastructure provider the cluster waits for its VIP.
-	envtest.WaitFor(t, 90*time.Second, "phase creating, waiting for the infrastructure", func() (bool, error) {
+	wait.For(t, 90*time.Second, "phase creating, waiting for the infrastructure", func() (bool, error) {
 		hub = getHub(t, ns, "tkc01")
 		c := condition(hub, runv1alpha3.ControlPlaneReadyCondition)
 		return hub.Status.Phase == runv1alpha3.PhaseCreating && c != nil &&
@@ -138,7 +139,7 @@ func TestSeedCluster(t *testing.T) {
 
 	// Scale the workers through v1alpha1.
 	patchV1alpha1(t, ns, "tkc01", func(c *runv1alpha1.TanzuKubernetesCluster) { c.Spec.Topology.Workers.Count = 5 })
-	envtest.WaitFor(t, 90*time.Second, "5 workers", func() (bool, error) {
+	wait.For(t, 90*time.Second, "5 workers", func() (bool, error) {
 		ok, err := get(ns, "tkc01-workers", md)
 		return ok && ptr.Deref(md.Spec.Replicas, 0) == 5, err
 	})
@@ -148,7 +149,7 @@ func TestSeedCluster(t *testing.T) {
 	patchV1alpha1(t, ns, "tkc01", func(c *runv1alpha1.TanzuKubernetesCluster) {
 		c.Spec.Distribution = runv1alpha1.Distribution{VersionHint: "v1.19"}
 	})
-	envtest.WaitFor(t, 90*time.Second, "the control plane on v1.19", func() (bool, error) {
+	wait.For(t, 90*time.Second, "the control plane on v1.19", func() (bool, error) {
 		ok, err := get(ns, "tkc01-control-plane", kcp)
 		return ok && kcp.Spec.MachineTemplate.ObjectMeta.Annotations[NodeVersionAnnotation] == "v1.19.16", err
 	})
@@ -156,7 +157,7 @@ func TestSeedCluster(t *testing.T) {
 		t.Error("an upgrade must give the control plane a new machine template")
 	}
 	assertMachineTemplate(t, hub, kcp.Spec.MachineTemplate.Spec.InfrastructureRef, "photon-3-k8s-"+release119)
-	envtest.WaitFor(t, 90*time.Second, "the workers on v1.19", func() (bool, error) {
+	wait.For(t, 90*time.Second, "the workers on v1.19", func() (bool, error) {
 		ok, err := get(ns, "tkc01-workers", md)
 		return ok && md.Spec.Template.ObjectMeta.Annotations[NodeVersionAnnotation] == "v1.19.16", err
 	})
@@ -227,15 +228,17 @@ func patchV1alpha1(t *testing.T, ns, name string, change func(*runv1alpha1.Tanzu
 	}
 }
 
-// deleteAndWait deletes a cluster, checks that it says so, and waits until
-// it and every object it made are gone: envtest has no garbage collector.
+// deleteAndWait deletes a cluster, checks that it says so while Cluster
+// API deletes the machines, and waits until it and every object it made
+// are gone: the Cluster and what hangs off it through Cluster API, the rest
+// through the garbage collector.
 func deleteAndWait(t *testing.T, ns, name string) {
 	t.Helper()
 	ctx := context.Background()
 	if err := testClient.Delete(ctx, getHub(t, ns, name)); err != nil {
 		t.Fatal(err)
 	}
-	envtest.WaitFor(t, 90*time.Second, "the TanzuKubernetesCluster to be gone", func() (bool, error) {
+	wait.For(t, 90*time.Second, "the TanzuKubernetesCluster to be gone", func() (bool, error) {
 		c := &runv1alpha3.TanzuKubernetesCluster{}
 		ok, err := get(ns, name, c)
 		if ok && c.Status.Phase != runv1alpha3.PhaseDeleting && c.Status.Phase != "" {
@@ -243,12 +246,19 @@ func deleteAndWait(t *testing.T, ns, name string) {
 		}
 		return !ok && err == nil, err
 	})
-	for _, list := range append(childLists(), &clusterv1.ClusterList{}, &clusterv1.MachineSetList{}, &clusterv1.MachineList{}) {
-		if err := testClient.List(ctx, list, client.InNamespace(ns), client.MatchingLabels{clusterv1.ClusterNameLabel: name}); err != nil {
-			t.Fatal(err)
+	wait.For(t, 90*time.Second, "every object of the cluster to be gone", func() (bool, error) {
+		for _, list := range []client.ObjectList{
+			&clusterv1.ClusterList{}, &clusterv1.MachineDeploymentList{}, &clusterv1.MachineSetList{}, &clusterv1.MachineList{},
+			&controlplanev1.KubeadmControlPlaneList{}, &vmwarev1.VSphereClusterList{}, &addonsv1.ClusterResourceSetList{},
+			&corev1.ConfigMapList{}, &vmwarev1.VSphereMachineTemplateList{}, &bootstrapv1.KubeadmConfigTemplateList{},
+		} {
+			if err := testClient.List(ctx, list, client.InNamespace(ns), client.MatchingLabels{clusterv1.ClusterNameLabel: name}); err != nil {
+				return false, err
+			}
+			if n := meta.LenList(list); n > 0 {
+				return false, fmt.Errorf("%d %T left", n, list)
+			}
 		}
-		if n := meta.LenList(list); n > 0 {
-			t.Errorf("%d %T left after deletion", n, list)
-		}
-	}
+		return true, nil
+	})
 }

@@ -9,11 +9,17 @@
 //     MachineDeployment per node pool, their templates) and a
 //     ClusterResourceSet that applies its CNI (Antrea or Calico, from
 //     templates/) in the guest cluster; their progress is written back as
-//     conditions, phase, endpoints and VM, node and addon states. Deleting a
-//     cluster deletes all of it explicitly, since the embedded supervisor
-//     has no garbage collector.
+//     conditions, phase, endpoints and VM, node and addon states. Every
+//     object it makes is controlled by the cluster: deleting a cluster
+//     deletes its Cluster (Cluster API then deletes the machines and their
+//     VMs in order) and holds the cluster, in phase deleting, until the
+//     Cluster is gone; the garbage collector deletes the rest.
 //   - ShippedReleases: the TanzuKubernetesReleases of the node images the
 //     supervisor ships.
 //
-// It reads Cluster API and vm-operator objects, never vCenter.
+// It reads Cluster API and vm-operator objects and writes only the objects
+// it owns and the clusters' status; it never talks to vCenter, never
+// touches Machines, VirtualMachines or VMs (Cluster API and the
+// infrastructure provider do), and never deletes by hand what the garbage
+// collector deletes.
 package tanzukubernetescluster

@@ -16,7 +16,7 @@ import (
 
 	runv1alpha2 "github.com/open-supervisor/supervisor/api/run/v1alpha2"
 	runv1alpha3 "github.com/open-supervisor/supervisor/api/run/v1alpha3"
-	"github.com/open-supervisor/supervisor/test/envtest"
+	"github.com/open-supervisor/supervisor/test/wait"
 )
 
 const twoPools = `
@@ -71,7 +71,7 @@ func TestNodePools(t *testing.T) {
 	hub := getHub(t, ns, "tkc02")
 
 	general, gpu := &clusterv1.MachineDeployment{}, &clusterv1.MachineDeployment{}
-	envtest.WaitFor(t, 90*time.Second, "two MachineDeployments", func() (bool, error) {
+	wait.For(t, 90*time.Second, "two MachineDeployments", func() (bool, error) {
 		ok1, err := get(ns, "tkc02-general", general)
 		if err != nil {
 			return false, err
@@ -98,7 +98,7 @@ func TestNodePools(t *testing.T) {
 		t.Errorf("gpu pool node registration: labels %q, taints %v", labels, reg.Taints)
 	}
 	cm := &corev1.ConfigMap{}
-	envtest.WaitFor(t, 90*time.Second, "the Calico manifest", func() (bool, error) { return get(ns, "tkc02-calico", cm) })
+	wait.For(t, 90*time.Second, "the Calico manifest", func() (bool, error) { return get(ns, "tkc02-calico", cm) })
 	if m := cm.Data["calico.yaml"]; !strings.Contains(m, "value: 192.168.0.0/16") {
 		t.Errorf("the Calico manifest lacks the default pod range")
 	}
@@ -113,11 +113,11 @@ func TestNodePools(t *testing.T) {
 	if err := testClient.Patch(ctx, cur, client.MergeFrom(base)); err != nil {
 		t.Fatal(err)
 	}
-	envtest.WaitFor(t, 90*time.Second, "the gpu pool's MachineDeployment to be gone", func() (bool, error) {
+	wait.For(t, 90*time.Second, "the gpu pool's MachineDeployment to be gone", func() (bool, error) {
 		ok, err := get(ns, "tkc02-gpu", &clusterv1.MachineDeployment{})
 		return !ok && err == nil, err
 	})
-	envtest.WaitFor(t, 90*time.Second, "one worker pool in the status", func() (bool, error) {
+	wait.For(t, 90*time.Second, "one worker pool in the status", func() (bool, error) {
 		hub = getHub(t, ns, "tkc02")
 		return hub.Status.TotalWorkerReplicas == 2 && condition(hub, runv1alpha3.NodePoolsReadyCondition) != nil, nil
 	})

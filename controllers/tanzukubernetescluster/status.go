@@ -267,3 +267,11 @@ func machineStates(machines []clusterv1.Machine) (map[string]runv1alpha3.Virtual
 	}
 	return vms, nodes
 }
+
+// setDeleting writes what the status says of a cluster being deleted: the
+// Deleting phase, and the state of the VMs and nodes of the machines still
+// there (each one deleting), until none is left.
+func setDeleting(tkc *runv1alpha3.TanzuKubernetesCluster, machines []clusterv1.Machine) {
+	tkc.Status.Phase = runv1alpha3.PhaseDeleting
+	tkc.Status.VMStatus, tkc.Status.NodeStatus = machineStates(machines)
+}

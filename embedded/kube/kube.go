@@ -1,8 +1,3 @@
-// Package kube starts a real kube-apiserver and etcd (the binaries
-// `make tools` builds into bin/) with the project's CRDs and admission
-// webhook configurations installed, for integration tests and for the
-// embedded supervisor; on request also Cluster API's CRDs and webhooks. The
-// caller's manager serves the webhooks (WebhookOptions).
 package kube
 
 import (
@@ -11,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -20,18 +16,24 @@ import (
 	"github.com/open-supervisor/supervisor/config"
 )
 
-// Environment is a running kube-apiserver + etcd.
+// Environment is a running etcd, kube-apiserver and kube-controller-manager.
 type Environment struct {
 	*envtest.Environment
 	// Config is an admin REST config.
 	Config *rest.Config
+	// controllerManager is nil until it started.
+	controllerManager *controllerManager
 }
 
 // Options say where the binaries are and what to install.
 type Options struct {
-	// AssetsDir holds kube-apiserver and etcd ("" finds bin/ of the
-	// repository or beside the executable).
+	// AssetsDir holds kube-apiserver, etcd and kube-controller-manager
+	// ("" finds bin/ of the repository or beside the executable).
 	AssetsDir string
+	// StateDir receives kube-controller-manager's kubeconfig and log
+	// (kube-controller-manager.log); "" puts them in a temporary directory
+	// that Stop removes.
+	StateDir string
 	// ClusterAPI also installs Cluster API's CRDs and webhook configurations
 	// (config.ClusterAPICRDs, ClusterAPIWebhooks). Every CRD then converts
 	// through https://<WebhookOptions()>/convert, since Cluster API's types
@@ -40,13 +42,17 @@ type Options struct {
 	ClusterAPI bool
 }
 
-// Start starts etcd and kube-apiserver from assetsDir ("" finds bin/ of the
-// repository or beside the executable) and installs the CRDs.
+// Start starts etcd, kube-apiserver and kube-controller-manager from
+// assetsDir ("" finds bin/ of the repository or beside the executable) and
+// installs the CRDs.
 func Start(assetsDir string) (*Environment, error) {
 	return StartWith(Options{AssetsDir: assetsDir})
 }
 
-// StartWith starts etcd and kube-apiserver and installs what o asks for.
+// StartWith starts etcd and kube-apiserver, installs what o asks for, and
+// starts kube-controller-manager once the CRDs are served, so that its
+// garbage collector and namespace controller know every kind from the
+// start. Stop stops all three.
 func StartWith(o Options) (*Environment, error) {
 	assetsDir := o.AssetsDir
 	if assetsDir == "" {
@@ -54,6 +60,8 @@ func StartWith(o Options) (*Environment, error) {
 		if assetsDir, err = FindAssets(); err != nil {
 			return nil, err
 		}
+	} else if missing := missingAssets(assetsDir); len(missing) > 0 {
+		return nil, fmt.Errorf("%s not found in %s; run `make tools`", strings.Join(missing, ", "), assetsDir)
 	}
 	crds, err := config.CRDs()
 	if err != nil {
@@ -75,10 +83,6 @@ func StartWith(o Options) (*Environment, error) {
 			LocalServingHost: "127.0.0.1", MutatingWebhooks: mutating, ValidatingWebhooks: validating,
 		},
 	}
-	// No controller manager runs here, so nothing would lift the
-	// kubernetes.io/pvc-protection finalizer this admission plugin puts on
-	// every claim: a deleted claim would stay Terminating for ever.
-	env.ControlPlane.GetAPIServer().Configure().Append("disable-admission-plugins", "StorageObjectInUseProtection")
 	if o.ClusterAPI {
 		if err := addClusterAPI(env); err != nil {
 			return nil, err
@@ -89,7 +93,37 @@ func StartWith(o Options) (*Environment, error) {
 		return nil, fmt.Errorf("failed to start kube-apiserver and etcd from %s: %w", assetsDir, err)
 	}
 	cfg.QPS, cfg.Burst = 500, 1000
-	return &Environment{Environment: env, Config: cfg}, nil
+	cm, err := startControllerManager(env, cfg, assetsDir, o.StateDir)
+	if err != nil {
+		_ = env.Stop()
+		return nil, err
+	}
+	return &Environment{Environment: env, Config: cfg, controllerManager: cm}, nil
+}
+
+// Stop stops kube-controller-manager first, so that it does not act on a
+// half-stopped API server or log its absence, then kube-apiserver and etcd.
+func (e *Environment) Stop() error {
+	var errs []error
+	if e.controllerManager != nil {
+		if err := e.controllerManager.stop(); err != nil {
+			errs = append(errs, err)
+		}
+		e.controllerManager = nil
+	}
+	if err := e.Environment.Stop(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// ControllerManagerLog is the path of kube-controller-manager's log ("" if
+// it is not running).
+func (e *Environment) ControllerManagerLog() string {
+	if e.controllerManager == nil {
+		return ""
+	}
+	return e.controllerManager.logPath
 }
 
 // addClusterAPI adds Cluster API's CRDs and webhook configurations to env.
@@ -125,9 +159,23 @@ func (e *Environment) WebhookServer() webhook.Server {
 	return webhook.NewServer(e.WebhookOptions())
 }
 
-// FindAssets finds the directory holding kube-apiserver and etcd:
-// $KUBEBUILDER_ASSETS, the executable's directory, or bin/ of the repository
-// this package was built from.
+// assets are the binaries StartWith runs, all built by `make tools`.
+var assets = []string{"etcd", "kube-apiserver", controllerManagerBinary}
+
+// missingAssets names the assets dir lacks.
+func missingAssets(dir string) []string {
+	var missing []string
+	for _, name := range assets {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			missing = append(missing, name)
+		}
+	}
+	return missing
+}
+
+// FindAssets finds the directory holding etcd, kube-apiserver and
+// kube-controller-manager: $KUBEBUILDER_ASSETS, the executable's directory,
+// or bin/ of the repository this package was built from.
 func FindAssets() (string, error) {
 	var candidates []string
 	if dir := os.Getenv("KUBEBUILDER_ASSETS"); dir != "" {
@@ -140,9 +188,10 @@ func FindAssets() (string, error) {
 		candidates = append(candidates, filepath.Join(filepath.Dir(file), "..", "..", "bin"))
 	}
 	for _, dir := range candidates {
-		if _, err := os.Stat(filepath.Join(dir, "kube-apiserver")); err == nil {
+		if len(missingAssets(dir)) == 0 {
 			return dir, nil
 		}
 	}
-	return "", errors.New("kube-apiserver and etcd not found (looked in $KUBEBUILDER_ASSETS, beside the executable and in bin/); run `make tools`")
+	return "", fmt.Errorf("%s not found together in any of %s ($KUBEBUILDER_ASSETS, beside the executable, bin/ of the repository); run `make tools`",
+		strings.Join(assets, ", "), strings.Join(candidates, ", "))
 }

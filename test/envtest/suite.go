@@ -132,14 +132,6 @@ func waitForWebhooks(ctx context.Context, mgr ctrl.Manager) error {
 	return nil
 }
 
-// WaitFor is wait.For, for the callers not yet switched to it.
-//
-// Deprecated: use wait.For.
-func WaitFor(t tb.TB, timeout time.Duration, what string, cond func() (bool, error)) {
-	t.Helper()
-	wait.For(t, timeout, what, cond)
-}
-
 // NewNamespace creates a namespace of the test's own, named after prefix.
 func NewNamespace(t tb.TB, c client.Client, prefix string, labels map[string]string) string {
 	t.Helper()

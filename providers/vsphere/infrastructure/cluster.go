@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/klog/v2"
 	"k8s.io/utils/ptr"
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
 	"sigs.k8s.io/cluster-api/util"
@@ -22,18 +22,20 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 
+	lbv1 "github.com/open-supervisor/supervisor/api/lbapi/v1alpha1"
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
 	vmwarev1 "github.com/open-supervisor/supervisor/api/vmware/v1beta1"
 )
 
-// ClusterFinalizer keeps a VSphereCluster until its VirtualMachineService is gone.
-const ClusterFinalizer = "vmware.infrastructure.cluster.x-k8s.io/vspherecluster"
+// legacyClusterFinalizer was put on VSphereClusters by earlier versions,
+// which deleted the VirtualMachineService by hand. A VSphereCluster needs no
+// finalizer: it holds no external state, and the garbage collector deletes
+// its VirtualMachineService (whose VIP lbapi then frees). A deleted
+// VSphereCluster that still carries it is let go.
+const legacyClusterFinalizer = "vmware.infrastructure.cluster.x-k8s.io/vspherecluster"
 
 // APIServerPort is the control plane's port, on the VIP and on the VMs.
 const APIServerPort = 6443
-
-// requeueWhileDeleting is how often deletion looks again at what it waits for.
-const requeueWhileDeleting = time.Second
 
 // ClusterReconciler gives a VSphereCluster its control-plane endpoint.
 type ClusterReconciler struct {
@@ -42,8 +44,9 @@ type ClusterReconciler struct {
 }
 
 // +kubebuilder:rbac:groups=vmware.infrastructure.cluster.x-k8s.io,resources=vsphereclusters;vsphereclusters/status,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=vmware.infrastructure.cluster.x-k8s.io,resources=vsphereclusters/finalizers,verbs=update
 // +kubebuilder:rbac:groups=cluster.x-k8s.io,resources=clusters;clusters/status,verbs=get;list;watch
-// +kubebuilder:rbac:groups=vmoperator.vmware.com,resources=virtualmachineservices,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=vmoperator.vmware.com,resources=virtualmachineservices,verbs=get;list;watch;create;update;patch
 
 // SetupWithManager registers the controller.
 func (r *ClusterReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
@@ -62,31 +65,31 @@ func (r *ClusterReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ 
 	if err := r.Client.Get(ctx, req.NamespacedName, vc); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
+	if !vc.DeletionTimestamp.IsZero() {
+		if annotations.HasPaused(vc) {
+			return ctrl.Result{}, nil
+		}
+		return ctrl.Result{}, r.reconcileDelete(ctx, vc)
+	}
 	cluster, err := r.clusterOf(ctx, vc)
 	if err != nil {
-		return ctrl.Result{}, fmt.Errorf("finding the Cluster of %s: %w", vc.Name, err)
+		return ctrl.Result{}, fmt.Errorf("failed to find the Cluster of VSphereCluster %s: %w", klog.KObj(vc), err)
 	}
-	deleting := !vc.DeletionTimestamp.IsZero()
 	switch {
-	case cluster == nil && !deleting:
+	case cluster == nil:
 		return ctrl.Result{}, nil // the Cluster's creation, or Cluster API setting the owner reference, brings us back
-	case cluster != nil && annotations.IsPaused(cluster, vc), cluster == nil && annotations.HasPaused(vc):
+	case annotations.IsPaused(cluster, vc):
 		return ctrl.Result{}, nil
 	}
 	helper, err := patch.NewHelper(vc, r.Client)
 	if err != nil {
-		return ctrl.Result{}, err
+		return ctrl.Result{}, fmt.Errorf("failed to prepare patching VSphereCluster %s: %w", klog.KObj(vc), err)
 	}
 	defer func() {
 		if err := helper.Patch(ctx, vc); err != nil && !apierrors.IsNotFound(err) {
-			reterr = errors.Join(reterr, err)
+			reterr = errors.Join(reterr, fmt.Errorf("failed to patch VSphereCluster %s: %w", klog.KObj(vc), err))
 		}
 	}()
-	// A Cluster deleted before Cluster API set the owner reference leaves
-	// the VSphereCluster to be deleted without one: it still frees its VIP.
-	if deleting {
-		return r.reconcileDelete(ctx, vc)
-	}
 	return r.reconcileNormal(ctx, cluster, vc)
 }
 
@@ -121,8 +124,10 @@ func (r *ClusterReconciler) clusterOf(ctx context.Context, vc *vmwarev1.VSphereC
 	return cluster, nil
 }
 
+// reconcileNormal creates the control-plane VirtualMachineService,
+// controlled by vc so that the garbage collector deletes it with vc, and
+// records its VIP as the endpoint once lbapi gave one.
 func (r *ClusterReconciler) reconcileNormal(ctx context.Context, cluster *clusterv1.Cluster, vc *vmwarev1.VSphereCluster) (ctrl.Result, error) {
-	controllerutil.AddFinalizer(vc, ClusterFinalizer)
 	svc := &vmopv1.VirtualMachineService{ObjectMeta: metav1.ObjectMeta{Namespace: vc.Namespace, Name: cluster.Name}}
 	if _, err := controllerutil.CreateOrPatch(ctx, r.Client, svc, func() error {
 		svc.Spec.Type = vmopv1.VirtualMachineServiceTypeLoadBalancer
@@ -134,11 +139,11 @@ func (r *ClusterReconciler) reconcileNormal(ctx context.Context, cluster *cluste
 		svc.Labels[clusterv1.ClusterNameLabel] = cluster.Name
 		return controllerutil.SetControllerReference(vc, svc, r.Client.Scheme())
 	}); err != nil {
-		return ctrl.Result{}, fmt.Errorf("creating the control-plane VirtualMachineService: %w", err)
+		return ctrl.Result{}, fmt.Errorf("failed to create or patch the control-plane VirtualMachineService %s: %w", klog.KObj(svc), err)
 	}
 	if len(svc.Status.LoadBalancer.Ingress) == 0 || svc.Status.LoadBalancer.Ingress[0].IP == "" {
 		why := "the load balancer has not given the control plane a VIP yet"
-		if c := meta.FindStatusCondition(svc.Status.Conditions, "LoadBalancerReady"); c != nil && c.Status == metav1.ConditionFalse {
+		if c := meta.FindStatusCondition(svc.Status.Conditions, lbv1.ConditionLoadBalancerReady); c != nil && c.Status == metav1.ConditionFalse {
 			why = "no VIP for the control plane: " + c.Message
 		}
 		meta.SetStatusCondition(&vc.Status.Conditions, metav1.Condition{Type: vmwarev1.ControlPlaneEndpointReady, Status: metav1.ConditionFalse,
@@ -156,29 +161,17 @@ func (r *ClusterReconciler) reconcileNormal(ctx context.Context, cluster *cluste
 	return ctrl.Result{}, nil
 }
 
-// reconcileDelete deletes the VirtualMachineService (freeing the VIP) and
-// keeps the finalizer until it is gone.
-func (r *ClusterReconciler) reconcileDelete(ctx context.Context, vc *vmwarev1.VSphereCluster) (ctrl.Result, error) {
-	var svcs vmopv1.VirtualMachineServiceList
-	if err := r.Client.List(ctx, &svcs, client.InNamespace(vc.Namespace)); err != nil {
-		return ctrl.Result{}, err
+// reconcileDelete lets go of a deleted VSphereCluster that still carries
+// the finalizer of earlier versions; the garbage collector deletes its
+// VirtualMachineService once it is gone.
+func (r *ClusterReconciler) reconcileDelete(ctx context.Context, vc *vmwarev1.VSphereCluster) error {
+	if !controllerutil.ContainsFinalizer(vc, legacyClusterFinalizer) {
+		return nil
 	}
-	remaining := 0
-	for i := range svcs.Items {
-		s := &svcs.Items[i]
-		if !metav1.IsControlledBy(s, vc) {
-			continue
-		}
-		remaining++
-		if s.DeletionTimestamp.IsZero() {
-			if err := r.Client.Delete(ctx, s); client.IgnoreNotFound(err) != nil {
-				return ctrl.Result{}, fmt.Errorf("deleting %s: %w", s.Name, err)
-			}
-		}
+	before := vc.DeepCopy()
+	controllerutil.RemoveFinalizer(vc, legacyClusterFinalizer)
+	if err := r.Client.Patch(ctx, vc, client.MergeFrom(before)); client.IgnoreNotFound(err) != nil {
+		return fmt.Errorf("failed to remove the finalizer of VSphereCluster %s: %w", klog.KObj(vc), err)
 	}
-	if remaining == 0 {
-		controllerutil.RemoveFinalizer(vc, ClusterFinalizer)
-		return ctrl.Result{}, nil
-	}
-	return ctrl.Result{RequeueAfter: requeueWhileDeleting}, nil
+	return nil
 }

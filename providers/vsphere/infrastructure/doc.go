@@ -4,8 +4,16 @@
 // type LoadBalancer on 6443 selecting the cluster's control-plane VMs
 // (lbapi gives it a VIP), and a VSphereMachine is one vm-operator
 // VirtualMachine booted with the Machine's bootstrap data, which the VM
-// service clones in vCenter. It talks to no vCenter itself.
+// service clones in vCenter, plus a PersistentVolumeClaim per volume.
 //
-// The embedded stack has no garbage collector, so deletion is explicit:
-// each object deletes what it made and waits until it is gone.
+// Everything it makes is controlled by the VSphereCluster or VSphereMachine
+// it is made for, so the garbage collector deletes it with its owner. Only
+// a VSphereMachine holds a finalizer, while its VM is destroyed in vCenter,
+// because Cluster API deletes the Machine once the infrastructure is gone;
+// the VirtualMachine's disappearance, watched, lets it go.
+//
+// It owns VSphereClusters' and VSphereMachines' status and finalizers and
+// the objects it makes; it talks to no vCenter itself (the VM service
+// does), writes no Cluster API object, and deletes nothing by hand that
+// the garbage collector deletes.
 package infrastructure

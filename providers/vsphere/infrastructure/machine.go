@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/klog/v2"
 	"k8s.io/utils/ptr"
 	bootstrapv1 "sigs.k8s.io/cluster-api/api/bootstrap/kubeadm/v1beta2"
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
@@ -27,7 +28,9 @@ import (
 	vmwarev1 "github.com/open-supervisor/supervisor/api/vmware/v1beta1"
 )
 
-// MachineFinalizer keeps a VSphereMachine until its VirtualMachine is gone.
+// MachineFinalizer keeps a VSphereMachine until its VirtualMachine, and
+// with it the VM in vCenter, is gone: Cluster API deletes the Machine only
+// then.
 const MachineFinalizer = "vmware.infrastructure.cluster.x-k8s.io/vspheremachine"
 
 // ProviderIDPrefix starts every providerID, followed by the BIOS UUID.
@@ -45,14 +48,16 @@ type MachineReconciler struct {
 }
 
 // +kubebuilder:rbac:groups=vmware.infrastructure.cluster.x-k8s.io,resources=vspheremachines;vspheremachines/status,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=vmware.infrastructure.cluster.x-k8s.io,resources=vspheremachines/finalizers,verbs=update
 // +kubebuilder:rbac:groups=vmware.infrastructure.cluster.x-k8s.io,resources=vspheremachinetemplates,verbs=get;list;watch
 // +kubebuilder:rbac:groups=cluster.x-k8s.io,resources=machines;machines/status,verbs=get;list;watch
 // +kubebuilder:rbac:groups=bootstrap.cluster.x-k8s.io,resources=kubeadmconfigs,verbs=get;list;watch
 // +kubebuilder:rbac:groups=apiextensions.k8s.io,resources=customresourcedefinitions,verbs=get;list;watch
 // +kubebuilder:rbac:groups=vmoperator.vmware.com,resources=virtualmachines,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups="",resources=persistentvolumeclaims,verbs=get;list;watch;create;delete
+// +kubebuilder:rbac:groups="",resources=persistentvolumeclaims,verbs=get;list;watch;create
 
-// SetupWithManager registers the controller.
+// SetupWithManager registers the controller. Changes of the machine's
+// VirtualMachine, its disappearance included, requeue the machine.
 func (r *MachineReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&vmwarev1.VSphereMachine{}).
@@ -73,15 +78,15 @@ func (r *MachineReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ 
 	}
 	machine, err := util.GetOwnerMachine(ctx, r.Client, vm.ObjectMeta)
 	if err != nil {
-		return ctrl.Result{}, fmt.Errorf("finding the Machine of %s: %w", vm.Name, err)
+		return ctrl.Result{}, fmt.Errorf("failed to find the Machine of VSphereMachine %s: %w", klog.KObj(vm), err)
 	}
 	helper, err := patch.NewHelper(vm, r.Client)
 	if err != nil {
-		return ctrl.Result{}, err
+		return ctrl.Result{}, fmt.Errorf("failed to prepare patching VSphereMachine %s: %w", klog.KObj(vm), err)
 	}
 	defer func() {
 		if err := helper.Patch(ctx, vm); err != nil && !apierrors.IsNotFound(err) {
-			reterr = errors.Join(reterr, err)
+			reterr = errors.Join(reterr, fmt.Errorf("failed to patch VSphereMachine %s: %w", klog.KObj(vm), err))
 		}
 	}()
 	if !vm.DeletionTimestamp.IsZero() {
@@ -92,7 +97,7 @@ func (r *MachineReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ 
 	}
 	cluster, err := util.GetClusterFromMetadata(ctx, r.Client, machine.ObjectMeta)
 	if err != nil {
-		return ctrl.Result{}, fmt.Errorf("finding the Cluster of %s: %w", machine.Name, err)
+		return ctrl.Result{}, fmt.Errorf("failed to find the Cluster of Machine %s: %w", klog.KObj(machine), err)
 	}
 	if annotations.IsPaused(cluster, vm) {
 		return ctrl.Result{}, nil
@@ -140,7 +145,7 @@ func (r *MachineReconciler) reconcileNormal(ctx context.Context, cluster *cluste
 		return controllerutil.SetControllerReference(vm, v, r.Client.Scheme())
 	})
 	if err != nil {
-		return ctrl.Result{}, fmt.Errorf("creating the VirtualMachine of %s: %w", vm.Name, err)
+		return ctrl.Result{}, fmt.Errorf("failed to create or patch the VirtualMachine of VSphereMachine %s: %w", klog.KObj(vm), err)
 	}
 	if op == controllerutil.OperationResultCreated && r.Recorder != nil {
 		r.Recorder.Eventf(vm, nil, corev1.EventTypeNormal, "VirtualMachineCreated", "CreateVM", "VirtualMachine %s (%s, %s)", v.Name, v.Spec.ClassName, v.Spec.ImageName)
@@ -156,7 +161,7 @@ func (r *MachineReconciler) reconcileNormal(ctx context.Context, cluster *cluste
 	}
 	if vm.Spec.ProviderID == "" || ip == "" || v.Status.PowerState != vmopv1.VirtualMachinePowerStateOn {
 		why := "waiting for the VirtualMachine to be cloned, powered on and to report its IP"
-		if c := meta.FindStatusCondition(v.Status.Conditions, "Ready"); c != nil && c.Status == metav1.ConditionFalse && c.Message != "" {
+		if c := meta.FindStatusCondition(v.Status.Conditions, vmopv1.VirtualMachineConditionReady); c != nil && c.Status == metav1.ConditionFalse && c.Message != "" {
 			why = "VirtualMachine: " + c.Message
 		}
 		r.notProvisioned(vm, "WaitingForVirtualMachine", why)
@@ -175,30 +180,31 @@ func (r *MachineReconciler) notProvisioned(vm *vmwarev1.VSphereMachine, reason, 
 }
 
 // reconcileDelete deletes the VirtualMachine and keeps the finalizer until
-// the VM service has destroyed it in vCenter.
+// the VM service has destroyed its VM in vCenter and let it go: its
+// disappearance requeues the machine (Owns). The machine's volume claims
+// are controlled by it, so the garbage collector deletes them once it is
+// gone, after the VM and its disks.
 func (r *MachineReconciler) reconcileDelete(ctx context.Context, vm *vmwarev1.VSphereMachine) (ctrl.Result, error) {
+	log := ctrl.LoggerFrom(ctx)
 	v := &vmopv1.VirtualMachine{}
 	err := r.Client.Get(ctx, client.ObjectKey{Namespace: vm.Namespace, Name: vm.Name}, v)
 	switch {
 	case apierrors.IsNotFound(err):
-		// The VM and its disks are gone: so go the claims (no garbage
-		// collector runs in the embedded stack).
-		if err := r.deleteVolumeClaims(ctx, vm); err != nil {
-			return ctrl.Result{}, err
-		}
 		controllerutil.RemoveFinalizer(vm, MachineFinalizer)
 		return ctrl.Result{}, nil
 	case err != nil:
-		return ctrl.Result{}, err
+		return ctrl.Result{}, fmt.Errorf("failed to get the VirtualMachine of VSphereMachine %s: %w", klog.KObj(vm), err)
 	case !metav1.IsControlledBy(v, vm):
 		controllerutil.RemoveFinalizer(vm, MachineFinalizer) // not ours to delete
 		return ctrl.Result{}, nil
 	}
 	if v.DeletionTimestamp.IsZero() {
+		log.Info("Deleting VirtualMachine", "VirtualMachine", klog.KObj(v))
 		if err := r.Client.Delete(ctx, v); client.IgnoreNotFound(err) != nil {
-			return ctrl.Result{}, fmt.Errorf("deleting VirtualMachine %s: %w", v.Name, err)
+			return ctrl.Result{}, fmt.Errorf("failed to delete VirtualMachine %s: %w", klog.KObj(v), err)
 		}
 	}
 	r.notProvisioned(vm, "Deleting", "waiting for the VirtualMachine to be destroyed")
-	return ctrl.Result{RequeueAfter: requeueWhileDeleting}, nil
+	log.Info("Waiting for the VM service to destroy the VirtualMachine", "VirtualMachine", klog.KObj(v))
+	return ctrl.Result{}, nil
 }

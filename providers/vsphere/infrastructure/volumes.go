@@ -9,7 +9,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
@@ -20,8 +19,10 @@ import (
 // as Cluster API Provider vSphere's supervisor mode does.
 func VolumeClaimName(machine, volume string) string { return machine + "-" + volume }
 
-// ensureVolumeClaims creates the claim of each of the machine's volumes.
-// A claim's size and class are fixed once created, as a PVC's are.
+// ensureVolumeClaims creates the claim of each of the machine's volumes,
+// controlled by the machine so that the garbage collector deletes it with
+// the machine. A claim's size and class are fixed once created, as a PVC's
+// are.
 func (r *MachineReconciler) ensureVolumeClaims(ctx context.Context, vm *vmwarev1.VSphereMachine) error {
 	for _, vol := range vm.Spec.Volumes {
 		class := vol.StorageClass
@@ -56,26 +57,4 @@ func virtualMachineVolumes(vm *vmwarev1.VSphereMachine) []vmopv1.VirtualMachineV
 		out = append(out, vmopv1.VirtualMachineVolume{Name: vol.Name, PersistentVolumeClaim: src})
 	}
 	return out
-}
-
-// deleteVolumeClaims deletes the claims the machine owns, once its VM and
-// disks are gone.
-func (r *MachineReconciler) deleteVolumeClaims(ctx context.Context, vm *vmwarev1.VSphereMachine) error {
-	for _, vol := range vm.Spec.Volumes {
-		pvc := &corev1.PersistentVolumeClaim{}
-		err := r.Client.Get(ctx, client.ObjectKey{Namespace: vm.Namespace, Name: VolumeClaimName(vm.Name, vol.Name)}, pvc)
-		if apierrors.IsNotFound(err) {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		if !metav1.IsControlledBy(pvc, vm) {
-			continue
-		}
-		if err := r.Client.Delete(ctx, pvc); client.IgnoreNotFound(err) != nil {
-			return fmt.Errorf("deleting PersistentVolumeClaim %s: %w", pvc.Name, err)
-		}
-	}
-	return nil
 }

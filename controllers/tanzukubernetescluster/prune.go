@@ -13,54 +13,17 @@ import (
 	"k8s.io/klog/v2"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	addonsv1 "sigs.k8s.io/cluster-api/api/addons/v1beta2"
 	bootstrapv1 "sigs.k8s.io/cluster-api/api/bootstrap/kubeadm/v1beta2"
-	controlplanev1 "sigs.k8s.io/cluster-api/api/controlplane/kubeadm/v1beta2"
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
 
 	runv1alpha3 "github.com/open-supervisor/supervisor/api/run/v1alpha3"
 	vmwarev1 "github.com/open-supervisor/supervisor/api/vmware/v1beta1"
 )
 
-// The supervisor may run without a garbage collector (the embedded stack
-// has no kube-controller-manager), so owner references alone delete
-// nothing: the controller deletes what it made. Cluster API deletes the
-// Cluster's control plane, MachineDeployments, Machines and infrastructure
-// itself once the Cluster is deleted; templates, the CNI's
-// ClusterResourceSet and ConfigMap are left to us.
-
-// childLists are the kinds of the objects a cluster's children may be, in
-// the order they are deleted.
-func childLists() []client.ObjectList {
-	return []client.ObjectList{
-		&clusterv1.MachineDeploymentList{},
-		&controlplanev1.KubeadmControlPlaneList{},
-		&vmwarev1.VSphereClusterList{},
-		&addonsv1.ClusterResourceSetList{},
-		&corev1.ConfigMapList{},
-		&vmwarev1.VSphereMachineTemplateList{},
-		&bootstrapv1.KubeadmConfigTemplateList{},
-	}
-}
-
-// deleteChildren deletes every object labelled as the cluster's and
-// returns how many still exist.
-func (r *Reconciler) deleteChildren(ctx context.Context, tkc *runv1alpha3.TanzuKubernetesCluster) (int, error) {
-	remaining := 0
-	for _, list := range childLists() {
-		objs, err := r.listChildren(ctx, tkc, list)
-		if err != nil {
-			return 0, err
-		}
-		for _, obj := range objs {
-			remaining++
-			if err := r.deleteObject(ctx, tkc, obj); err != nil {
-				return 0, err
-			}
-		}
-	}
-	return remaining, nil
-}
+// Pruning: while a cluster lives, what its spec no longer asks for (a
+// removed node pool, the templates of an older class or release) is
+// deleted here, since its owner lives on and the garbage collector would
+// keep it. What a deleted cluster leaves is the garbage collector's.
 
 // deleteUnused deletes node pools that are no longer in the spec and
 // templates nothing refers to any more: not the desired objects, and not a
