@@ -69,7 +69,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	ready := runv1.Condition{Type: runv1.ReleaseReadyCondition, Status: corev1.ConditionTrue}
 	if err != nil {
 		ready = runv1.Condition{Type: runv1.ReleaseReadyCondition, Status: corev1.ConditionFalse, Severity: runv1.ConditionSeverityWarning,
-			Reason: "NodeImageNotFound", Message: fmt.Sprintf("node image %s is not in the content library", rel.ImageName())}
+			Reason: runv1.NodeImageNotFoundReason, Message: fmt.Sprintf("node image %s is not in the content library", rel.ImageName())}
 	}
 	updates := runv1.Condition{Type: runv1.ReleaseUpdatesAvailableCondition, Status: corev1.ConditionFalse}
 	if newer := newerThan(i); len(newer) > 0 {

@@ -17,6 +17,10 @@ const (
 	ReleaseUpdatesAvailableCondition = "UpdatesAvailable"
 )
 
+// NodeImageNotFoundReason: the release's node image is not (yet) in the
+// content library, so the release is not Ready.
+const NodeImageNotFoundReason = "NodeImageNotFound"
+
 // LabelIncompatible on a release marks it incompatible, like a False
 // Compatible condition.
 const LabelIncompatible = "incompatible"

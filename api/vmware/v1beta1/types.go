@@ -23,6 +23,29 @@ const (
 	VirtualMachineProvisioned = "VirtualMachineProvisioned"
 )
 
+// Reasons of ControlPlaneEndpointReady.
+const (
+	// WaitingForVIPReason: the load balancer has not served the VIP yet.
+	WaitingForVIPReason = "WaitingForVIP"
+	// VIPServingReason: the VIP serves; the message is host:port.
+	VIPServingReason = "VIPServing"
+)
+
+// Reasons of VirtualMachineProvisioned.
+const (
+	// WaitingForClusterInfrastructureReason: the cluster has no control-plane endpoint yet.
+	WaitingForClusterInfrastructureReason = "WaitingForClusterInfrastructure"
+	// WaitingForBootstrapDataReason: the Machine's bootstrap data is not there yet.
+	WaitingForBootstrapDataReason = "WaitingForBootstrapData"
+	// WaitingForVirtualMachineReason: the VirtualMachine is not cloned,
+	// powered on or addressed yet; the message says why.
+	WaitingForVirtualMachineReason = "WaitingForVirtualMachine"
+	// PoweredOnReason: the VM is powered on; the message is its IP.
+	PoweredOnReason = "PoweredOn"
+	// DeletingReason: the VirtualMachine is being destroyed.
+	DeletingReason = "Deleting"
+)
+
 // Initialization is the contract's status.initialization.
 type Initialization struct {
 	// Provisioned is true once the infrastructure is ready for Cluster API.

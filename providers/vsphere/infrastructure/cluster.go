@@ -147,7 +147,7 @@ func (r *ClusterReconciler) reconcileNormal(ctx context.Context, cluster *cluste
 			why = "no VIP for the control plane: " + c.Message
 		}
 		meta.SetStatusCondition(&vc.Status.Conditions, metav1.Condition{Type: vmwarev1.ControlPlaneEndpointReady, Status: metav1.ConditionFalse,
-			Reason: "WaitingForVIP", Message: why, ObservedGeneration: vc.Generation})
+			Reason: vmwarev1.WaitingForVIPReason, Message: why, ObservedGeneration: vc.Generation})
 		return ctrl.Result{}, nil // the VirtualMachineService's status change brings us back
 	}
 	vip := svc.Status.LoadBalancer.Ingress[0].IP
@@ -157,7 +157,7 @@ func (r *ClusterReconciler) reconcileNormal(ctx context.Context, cluster *cluste
 	vc.Spec.ControlPlaneEndpoint = clusterv1.APIEndpoint{Host: vip, Port: APIServerPort}
 	vc.Status.Initialization.Provisioned = ptr.To(true)
 	meta.SetStatusCondition(&vc.Status.Conditions, metav1.Condition{Type: vmwarev1.ControlPlaneEndpointReady, Status: metav1.ConditionTrue,
-		Reason: "VIPServing", Message: fmt.Sprintf("%s:%d", vip, APIServerPort), ObservedGeneration: vc.Generation})
+		Reason: vmwarev1.VIPServingReason, Message: fmt.Sprintf("%s:%d", vip, APIServerPort), ObservedGeneration: vc.Generation})
 	return ctrl.Result{}, nil
 }
 

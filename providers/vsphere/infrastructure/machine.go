@@ -108,7 +108,7 @@ func (r *MachineReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ 
 func (r *MachineReconciler) reconcileNormal(ctx context.Context, cluster *clusterv1.Cluster, machine *clusterv1.Machine, vm *vmwarev1.VSphereMachine) (ctrl.Result, error) {
 	controllerutil.AddFinalizer(vm, MachineFinalizer)
 	if !ptr.Deref(cluster.Status.Initialization.InfrastructureProvisioned, false) {
-		r.notProvisioned(vm, "WaitingForClusterInfrastructure", "waiting for the cluster's control-plane endpoint")
+		r.notProvisioned(vm, vmwarev1.WaitingForClusterInfrastructureReason, "waiting for the cluster's control-plane endpoint")
 		return ctrl.Result{}, nil
 	}
 	bootstrapData, err := r.bootstrapDataSecretName(ctx, machine)
@@ -116,7 +116,7 @@ func (r *MachineReconciler) reconcileNormal(ctx context.Context, cluster *cluste
 		return ctrl.Result{}, err
 	}
 	if bootstrapData == "" {
-		r.notProvisioned(vm, "WaitingForBootstrapData", "waiting for the Machine's bootstrap data")
+		r.notProvisioned(vm, vmwarev1.WaitingForBootstrapDataReason, "waiting for the Machine's bootstrap data")
 		return ctrl.Result{}, nil
 	}
 	role := vmwarev1.RoleNode
@@ -164,13 +164,13 @@ func (r *MachineReconciler) reconcileNormal(ctx context.Context, cluster *cluste
 		if c := meta.FindStatusCondition(v.Status.Conditions, vmopv1.VirtualMachineConditionReady); c != nil && c.Status == metav1.ConditionFalse && c.Message != "" {
 			why = "VirtualMachine: " + c.Message
 		}
-		r.notProvisioned(vm, "WaitingForVirtualMachine", why)
+		r.notProvisioned(vm, vmwarev1.WaitingForVirtualMachineReason, why)
 		return ctrl.Result{}, nil // the VirtualMachine's changes bring us back
 	}
 	vm.Status.Addresses = []clusterv1.MachineAddress{{Type: clusterv1.MachineInternalIP, Address: ip}, {Type: clusterv1.MachineHostName, Address: v.Name}}
 	vm.Status.Initialization.Provisioned = ptr.To(true)
 	meta.SetStatusCondition(&vm.Status.Conditions, metav1.Condition{Type: vmwarev1.VirtualMachineProvisioned, Status: metav1.ConditionTrue,
-		Reason: "PoweredOn", Message: ip, ObservedGeneration: vm.Generation})
+		Reason: vmwarev1.PoweredOnReason, Message: ip, ObservedGeneration: vm.Generation})
 	return ctrl.Result{}, nil
 }
 
@@ -204,7 +204,7 @@ func (r *MachineReconciler) reconcileDelete(ctx context.Context, vm *vmwarev1.VS
 			return ctrl.Result{}, fmt.Errorf("failed to delete VirtualMachine %s: %w", klog.KObj(v), err)
 		}
 	}
-	r.notProvisioned(vm, "Deleting", "waiting for the VirtualMachine to be destroyed")
+	r.notProvisioned(vm, vmwarev1.DeletingReason, "waiting for the VirtualMachine to be destroyed")
 	log.Info("Waiting for the VM service to destroy the VirtualMachine", "VirtualMachine", klog.KObj(v))
 	return ctrl.Result{}, nil
 }
