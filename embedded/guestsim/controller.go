@@ -81,8 +81,12 @@ func (s *Simulator) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resul
 		}
 	}
 	if !g.booted {
-		if ready, err := s.hasBootstrapData(ctx, vm); err != nil || !ready {
-			return ctrl.Result{RequeueAfter: waitPoll}, err
+		ready, err := s.hasBootstrapData(ctx, vm)
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		if !ready {
+			return ctrl.Result{RequeueAfter: waitPoll}, nil
 		}
 		if wait := s.untilBooted(vm, g); wait > 0 {
 			return ctrl.Result{RequeueAfter: wait}, nil
