@@ -3,14 +3,10 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"testing"
 	"time"
 
 	"github.com/vmware/govmomi/object"
-	"github.com/vmware/govmomi/session"
-	"github.com/vmware/govmomi/vim25"
-	"github.com/vmware/govmomi/vim25/soap"
 	"github.com/vmware/govmomi/vim25/types"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -83,30 +79,12 @@ func TestDeleteNamespaceWithVM(t *testing.T) {
 }
 
 // vcenterVMsWithUUID counts the VMs anywhere in the simulator with the
-// instance UUID (a VirtualMachine's UID), logging in with the credentials
-// and CA of the state directory's env file, as govc would.
+// instance UUID (a VirtualMachine's UID).
 func vcenterVMsWithUUID(t *testing.T, uuid string) int {
 	t.Helper()
 	ctx := context.Background()
-	env := readEnv(t)
-	u, err := soap.ParseURL(env["GOVC_URL"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.User = url.UserPassword(env["GOVC_USERNAME"], env["GOVC_PASSWORD"])
-	sc := soap.NewClient(u, false)
-	if err := sc.SetRootCAs(env["GOVC_TLS_CA_CERTS"]); err != nil {
-		t.Fatal(err)
-	}
-	vimClient, err := vim25.NewClient(ctx, sc)
-	if err != nil {
-		t.Fatalf("connecting to the simulator: %v", err)
-	}
-	sm := session.NewManager(vimClient)
-	if err := sm.Login(ctx, u.User); err != nil {
-		t.Fatalf("logging in to the simulator: %v", err)
-	}
-	defer func() { _ = sm.Logout(ctx) }()
+	vimClient, logout := vcenterLogin(t)
+	defer logout()
 	refs, err := object.NewSearchIndex(vimClient).FindAllByUuid(ctx, nil, uuid, true, types.NewBool(true))
 	if err != nil {
 		t.Fatal(err)

@@ -237,6 +237,29 @@ func clusterVMs(t *testing.T, cluster string) []vmopv1.VirtualMachine {
 func vcenterVMs(t *testing.T, namespace string) []mo.VirtualMachine {
 	t.Helper()
 	ctx := context.Background()
+	vimClient, logout := vcenterLogin(t)
+	defer logout()
+	env := readEnv(t)
+	finder := find.NewFinder(vimClient, true)
+	list, err := finder.VirtualMachineList(ctx, "/"+env["GOVC_DATACENTER"]+"/vm/Namespaces/"+namespace+"/*")
+	if err != nil {
+		return nil
+	}
+	var out []mo.VirtualMachine
+	for _, vm := range list {
+		var m mo.VirtualMachine
+		if err := property.DefaultCollector(vimClient).RetrieveOne(ctx, vm.Reference(), []string{"name", "config"}, &m); err == nil {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// vcenterLogin logs in to the simulator with the credentials and CA of the
+// state directory's env file, as govc would; the returned func logs out.
+func vcenterLogin(t *testing.T) (*vim25.Client, func()) {
+	t.Helper()
+	ctx := context.Background()
 	env := readEnv(t)
 	u, err := soap.ParseURL(env["GOVC_URL"])
 	if err != nil {
@@ -255,20 +278,7 @@ func vcenterVMs(t *testing.T, namespace string) []mo.VirtualMachine {
 	if err := sm.Login(ctx, u.User); err != nil {
 		t.Fatalf("logging in to the simulator: %v", err)
 	}
-	defer sm.Logout(ctx)
-	finder := find.NewFinder(vimClient, true)
-	list, err := finder.VirtualMachineList(ctx, "/"+env["GOVC_DATACENTER"]+"/vm/Namespaces/"+namespace+"/*")
-	if err != nil {
-		return nil
-	}
-	var out []mo.VirtualMachine
-	for _, vm := range list {
-		var m mo.VirtualMachine
-		if err := property.DefaultCollector(vimClient).RetrieveOne(ctx, vm.Reference(), []string{"name", "config"}, &m); err == nil {
-			out = append(out, m)
-		}
-	}
-	return out
+	return vimClient, func() { _ = sm.Logout(ctx) }
 }
 
 func readEnv(t *testing.T) map[string]string {

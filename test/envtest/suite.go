@@ -94,6 +94,24 @@ func runSuite(m tb.M, o SuiteOptions) (int, error) {
 			return 0, err
 		}
 	}
+	stop, err := StartManager(ctx, mgr)
+	if err != nil {
+		return 0, err
+	}
+	defer stop()
+	if o.Ready != nil {
+		if err := o.Ready(ctx, s); err != nil {
+			return 0, err
+		}
+	}
+	return m.Run(), nil
+}
+
+// StartManager starts mgr and returns once it serves webhooks and its
+// caches are synced; stop stops it and waits for it to end. A manager that
+// fails to start ends the wait with its error.
+func StartManager(ctx context.Context, mgr ctrl.Manager) (stop func(), err error) {
+	ctx, cancel := context.WithCancel(ctx)
 	// starting ends with the manager, so that a manager that fails to
 	// start ends the wait for its webhooks with its error.
 	starting, stopStarting := context.WithCancelCause(ctx)
@@ -104,32 +122,20 @@ func runSuite(m tb.M, o SuiteOptions) (int, error) {
 		err := mgr.Start(ctx)
 		stopStarting(fmt.Errorf("the manager stopped: %w", err))
 	}()
-	defer func() { cancel(); <-done }()
-	if err := waitForWebhooks(starting, mgr); err != nil {
-		return 0, err
-	}
-	if o.Ready != nil {
-		if err := o.Ready(ctx, s); err != nil {
-			return 0, err
-		}
-	}
-	return m.Run(), nil
-}
-
-// waitForWebhooks returns once the manager serves webhooks and its caches
-// are synced, or ctx ended.
-func waitForWebhooks(ctx context.Context, mgr ctrl.Manager) error {
+	stop = func() { cancel(); <-done }
 	started := mgr.GetWebhookServer().StartedChecker()
-	if err := wait.Poll(ctx, wait.Interval, 60*time.Second, "the webhook server to start", func() (bool, error) {
+	if err := wait.Poll(starting, wait.Interval, 60*time.Second, "the webhook server to start", func() (bool, error) {
 		err := started(nil)
 		return err == nil, err
 	}); err != nil {
-		return err
+		stop()
+		return nil, err
 	}
-	if !mgr.GetCache().WaitForCacheSync(ctx) {
-		return errors.New("the manager's cache did not sync")
+	if !mgr.GetCache().WaitForCacheSync(starting) {
+		stop()
+		return nil, errors.New("the manager's cache did not sync")
 	}
-	return nil
+	return stop, nil
 }
 
 // NewNamespace creates a namespace of the test's own, named after prefix.

@@ -37,6 +37,7 @@ import (
 	"github.com/open-supervisor/supervisor/providers/vsphere/session"
 	"github.com/open-supervisor/supervisor/providers/vsphere/virtualmachine"
 	"github.com/open-supervisor/supervisor/templates"
+	"github.com/open-supervisor/supervisor/test/envtest"
 	"github.com/open-supervisor/supervisor/test/tb"
 	"github.com/open-supervisor/supervisor/test/wait"
 )
@@ -101,26 +102,12 @@ func startPlatform() (stop func(), err error) {
 		cancel()
 		return nil, err
 	}
-	// starting ends with the manager, so that a manager that fails to
-	// start ends the wait for its webhooks with its error.
-	starting, stopStarting := context.WithCancelCause(ctx)
-	defer stopStarting(nil)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		err := mgr.Start(ctx)
-		stopStarting(fmt.Errorf("the manager stopped: %w", err))
-	}()
-	started := mgr.GetWebhookServer().StartedChecker()
-	if err := wait.Poll(starting, wait.Interval, 30*time.Second, "the webhook server to start", func() (bool, error) {
-		err := started(nil)
-		return err == nil, err
-	}); err != nil {
+	stopManager, err := envtest.StartManager(ctx, mgr)
+	if err != nil {
 		cancel()
-		<-done
 		return nil, err
 	}
-	return func() { cancel(); <-done }, nil
+	return func() { stopManager(); cancel() }, nil
 }
 
 // Options tune a test's supervisor.
