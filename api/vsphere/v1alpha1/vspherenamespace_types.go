@@ -136,3 +136,17 @@ type VSphereNamespaceList struct {
 func init() {
 	SchemeBuilder.Register(&VSphereNamespace{}, &VSphereNamespaceList{})
 }
+
+// Namespaces and labels shared by the REST API and the controllers.
+const (
+	// VMClassCatalogNamespace holds the vCenter-wide VM classes
+	// (namespace-management/virtual-machine-classes); a vSphere Namespace
+	// gets a copy of each class its vm_service_spec names.
+	VMClassCatalogNamespace = "vmware-system-vmop"
+	// SupervisorSystemNamespace holds the Supervisor's own objects: the
+	// HAProxy credentials Secret, the endpoint's CA.
+	SupervisorSystemNamespace = "vmware-system-supervisor"
+	// VSphereNamespaceLabel marks a Kubernetes namespace as a vSphere
+	// Namespace (the same key controllers/namespace has always used).
+	VSphereNamespaceLabel = "vsphere.opensupervisor.io/vsphere-namespace"
+)
