@@ -11,6 +11,8 @@ import (
 	"github.com/vmware/govmomi"
 	"github.com/vmware/govmomi/find"
 	"github.com/vmware/govmomi/object"
+	"github.com/vmware/govmomi/pbm"
+	pbmtypes "github.com/vmware/govmomi/pbm/types"
 	"github.com/vmware/govmomi/property"
 	"github.com/vmware/govmomi/session"
 	"github.com/vmware/govmomi/simulator"
@@ -21,6 +23,7 @@ import (
 	"github.com/vmware/govmomi/vim25/soap"
 	"github.com/vmware/govmomi/vim25/types"
 
+	_ "github.com/vmware/govmomi/pbm/simulator"  // storage policy endpoint
 	_ "github.com/vmware/govmomi/vapi/simulator" // content library and OVF deploy endpoints
 
 	"github.com/open-supervisor/supervisor/templates"
@@ -34,6 +37,9 @@ const (
 	WorkloadPortGroup   = "workload"
 	ContentLibrary      = "kubernetes"
 	Username            = "administrator@vsphere.local"
+	// StoragePolicy is the storage policy vSphere Namespaces get; its
+	// StorageClass is named the same.
+	StoragePolicy = "k8s-storage"
 )
 
 // Options tune the simulator.
@@ -60,6 +66,8 @@ type Simulator struct {
 	CAFile string
 	// DatastoreURL is the datastore's summary.url (a StorageClass parameter).
 	DatastoreURL string
+	// StoragePolicyID is the id of StoragePolicy.
+	StoragePolicyID string
 	// Client is an admin client for tests to inspect and poke vCenter with.
 	Client *govmomi.Client
 	// Guest simulates guests reporting their IPs.
@@ -176,6 +184,9 @@ func (s *Simulator) build(ctx context.Context, opts Options) error {
 		return err
 	}
 	s.DatastoreURL = dsmo.Summary.Url
+	if s.StoragePolicyID, err = createStoragePolicy(ctx, vc.Client); err != nil {
+		return err
+	}
 	return s.fillLibrary(ctx, ds.Reference().Value, opts.Releases)
 }
 
@@ -227,4 +238,25 @@ func uploadOVF(ctx context.Context, m *library.Manager, libID, name string, ovf 
 		return fmt.Errorf("failed to upload %s: %w", name, err)
 	}
 	return m.CompleteLibraryItemUpdateSession(ctx, session)
+}
+
+// createStoragePolicy creates StoragePolicy, a policy with no
+// requirements (every datastore is compatible).
+func createStoragePolicy(ctx context.Context, c *vim25.Client) (string, error) {
+	pc, err := pbm.NewClient(ctx, c)
+	if err != nil {
+		return "", fmt.Errorf("failed to reach the storage policy service: %w", err)
+	}
+	id, err := pc.CreateProfile(ctx, pbmtypes.PbmCapabilityProfileCreateSpec{
+		Name:             StoragePolicy,
+		Description:      "Storage for vSphere Namespaces",
+		Category:         string(pbmtypes.PbmProfileCategoryEnumREQUIREMENT),
+		ResourceType:     pbmtypes.PbmProfileResourceType{ResourceType: string(pbmtypes.PbmProfileResourceTypeEnumSTORAGE)},
+		Constraints:      &pbmtypes.PbmCapabilitySubProfileConstraints{},
+		K8sCompliantName: StoragePolicy,
+	})
+	if err != nil {
+		return "", fmt.Errorf("failed to create the %s storage policy: %w", StoragePolicy, err)
+	}
+	return id.UniqueId, nil
 }
