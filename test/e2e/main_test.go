@@ -46,7 +46,7 @@ func run(m *testing.M) int {
 	stop()
 	if code != 0 {
 		if b, err := os.ReadFile(supervisor.log); err == nil {
-			fmt.Fprintf(os.Stderr, "--- supervisor log (last 60 lines) ---\n%s\n", lastLines(string(b), 60))
+			printFailureLog(string(b))
 		}
 	}
 	return code
@@ -123,6 +123,23 @@ func start(dir string) (stop func(), err error) {
 		return nil, err
 	}
 	return stop, nil
+}
+
+// printFailureLog prints what explains a failure: the supervisor's last
+// errors and its last lines before it was told to stop (the shutdown's own
+// lines say nothing about the failure).
+func printFailureLog(log string) {
+	if i := strings.Index(log, "Stopping and waiting for non leader election runnables"); i > 0 {
+		log = log[:i]
+	}
+	var errs []string
+	for _, l := range strings.Split(log, "\n") {
+		if strings.Contains(l, `"level":"error"`) {
+			errs = append(errs, l)
+		}
+	}
+	fmt.Fprintf(os.Stderr, "--- supervisor errors (last 40) ---\n%s\n", lastLines(strings.Join(errs, "\n"), 40))
+	fmt.Fprintf(os.Stderr, "--- supervisor log before the stop (last 60 lines) ---\n%s\n", lastLines(log, 60))
 }
 
 func lastLines(s string, n int) string {

@@ -8,6 +8,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
@@ -71,6 +73,27 @@ func TestMachineDeletionWaitsForVirtualMachine(t *testing.T) {
 	}
 	if err := c.Get(ctx, client.ObjectKeyFromObject(claim), claim); err != nil {
 		t.Errorf("the volume claim was deleted by hand, not left to the garbage collector: %v", err)
+	}
+}
+
+// A deleted VSphereMachine whose Machine is already gone still lets go
+// once its VirtualMachine is gone: deletion does not look up the owner.
+func TestMachineDeletionWithoutItsMachine(t *testing.T) {
+	ctx := context.Background()
+	now := metav1.Now()
+	machine := &vmwarev1.VSphereMachine{ObjectMeta: metav1.ObjectMeta{
+		Namespace: "ns", Name: "w-0", Finalizers: []string{MachineFinalizer}, DeletionTimestamp: &now,
+		OwnerReferences: []metav1.OwnerReference{{
+			APIVersion: clusterv1.GroupVersion.String(), Kind: "Machine", Name: "w-0", UID: "gone", Controller: ptr.To(true),
+		}},
+	}}
+	c := fake.NewClientBuilder().WithScheme(api.NewScheme()).WithObjects(machine).WithStatusSubresource(machine).Build()
+	req := ctrl.Request{NamespacedName: client.ObjectKeyFromObject(machine)}
+	if _, err := (&MachineReconciler{Client: c}).Reconcile(ctx, req); err != nil {
+		t.Fatalf("Reconcile: %v", err)
+	}
+	if err := c.Get(ctx, req.NamespacedName, machine); !apierrors.IsNotFound(err) {
+		t.Errorf("the VSphereMachine is still there (%v, finalizers %v)", err, machine.Finalizers)
 	}
 }
 

@@ -76,10 +76,6 @@ func (r *MachineReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ 
 	if err := r.Client.Get(ctx, req.NamespacedName, vm); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	machine, err := util.GetOwnerMachine(ctx, r.Client, vm.ObjectMeta)
-	if err != nil {
-		return ctrl.Result{}, fmt.Errorf("failed to find the Machine of VSphereMachine %s: %w", klog.KObj(vm), err)
-	}
 	helper, err := patch.NewHelper(vm, r.Client)
 	if err != nil {
 		return ctrl.Result{}, fmt.Errorf("failed to prepare patching VSphereMachine %s: %w", klog.KObj(vm), err)
@@ -89,8 +85,15 @@ func (r *MachineReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ 
 			reterr = errors.Join(reterr, fmt.Errorf("failed to patch VSphereMachine %s: %w", klog.KObj(vm), err))
 		}
 	}()
+	// Deletion needs nothing of the Machine: it may already be gone (the
+	// Machine controller stops waiting once it sees its infrastructure go),
+	// and a failed owner lookup must not keep the VM and finalizer forever.
 	if !vm.DeletionTimestamp.IsZero() {
 		return r.reconcileDelete(ctx, vm)
+	}
+	machine, err := util.GetOwnerMachine(ctx, r.Client, vm.ObjectMeta)
+	if err != nil {
+		return ctrl.Result{}, fmt.Errorf("failed to find the Machine of VSphereMachine %s: %w", klog.KObj(vm), err)
 	}
 	if machine == nil {
 		return ctrl.Result{}, nil // Cluster API sets the owner reference
