@@ -23,6 +23,7 @@ type Environment struct {
 	Config *rest.Config
 	// controllerManager is nil until it started.
 	controllerManager *controllerManager
+	serving           *servingCert
 }
 
 // Options say where the binaries are and what to install.
@@ -88,17 +89,23 @@ func StartWith(o Options) (*Environment, error) {
 			return nil, err
 		}
 	}
+	serving, err := newServingCert(env, o.StateDir)
+	if err != nil {
+		return nil, err
+	}
 	cfg, err := env.Start()
 	if err != nil {
+		serving.cleanup()
 		return nil, fmt.Errorf("failed to start kube-apiserver and etcd from %s: %w", assetsDir, err)
 	}
 	cfg.QPS, cfg.Burst = 500, 1000
 	cm, err := startControllerManager(env, cfg, assetsDir, o.StateDir)
 	if err != nil {
 		_ = env.Stop()
+		serving.cleanup()
 		return nil, err
 	}
-	return &Environment{Environment: env, Config: cfg, controllerManager: cm}, nil
+	return &Environment{Environment: env, Config: cfg, controllerManager: cm, serving: serving}, nil
 }
 
 // Stop stops kube-controller-manager first, so that it does not act on a
@@ -114,6 +121,7 @@ func (e *Environment) Stop() error {
 	if err := e.Environment.Stop(); err != nil {
 		errs = append(errs, err)
 	}
+	e.serving.cleanup()
 	return errors.Join(errs...)
 }
 
