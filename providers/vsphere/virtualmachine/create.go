@@ -131,8 +131,9 @@ func (r *Reconciler) allocateAddress(ctx context.Context, vm *vmopv1.VirtualMach
 // leader election) exactly one wins; the other gets false. The folder's name
 // uniqueness would stop the loser in a real vCenter, but not in every
 // simulator, and a claim costs vCenter nothing. The claim is written from a
-// copy, so that vm (and the patch helper's view of it) keeps the
-// resourceVersion it was read at.
+// copy, so that vm keeps its other status as the reconcile changed it, and
+// vm takes the claim's resourceVersion, so that the reconcile's final
+// status write is guarded against any change after the claim.
 func (r *Reconciler) claimClone(ctx context.Context, vm *vmopv1.VirtualMachine) (bool, error) {
 	claimed := vm.DeepCopy()
 	claimed.Status.TaskRef = newClaim(r.identity())
@@ -142,6 +143,7 @@ func (r *Reconciler) claimClone(ctx context.Context, vm *vmopv1.VirtualMachine) 
 		}
 		return false, fmt.Errorf("failed to claim the clone of VirtualMachine %s: %w", klog.KObj(vm), err)
 	}
+	vm.ResourceVersion = claimed.ResourceVersion
 	return true, nil
 }
 

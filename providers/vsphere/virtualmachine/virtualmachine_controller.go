@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apitypes "k8s.io/apimachinery/pkg/types"
 	kerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/apimachinery/pkg/util/uuid"
@@ -16,7 +16,6 @@ import (
 	"k8s.io/klog/v2"
 	"sigs.k8s.io/cluster-api/util/conditions"
 	"sigs.k8s.io/cluster-api/util/finalizers"
-	"sigs.k8s.io/cluster-api/util/patch"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -61,17 +60,9 @@ const watchSyncInterval = 200 * time.Millisecond
 // case what it refers to appears (no vCenter call is made meanwhile).
 const inputRetryInterval = 30 * time.Second
 
-// ownedConditions are the conditions this reconciler sets; on a conflict the
-// patch helper keeps its values of these over another writer's.
-var ownedConditions = []string{
-	vmopv1.VirtualMachineConditionClassReady,
-	vmopv1.VirtualMachineConditionImageReady,
-	vmopv1.VirtualMachineConditionStorageReady,
-	vmopv1.VirtualMachineConditionNetworkReady,
-	vmopv1.VirtualMachineConditionBootstrapReady,
-	vmopv1.VirtualMachineConditionCreated,
-	vmopv1.VirtualMachineConditionReady,
-}
+// conflictRetryInterval is how soon a reconcile whose final write
+// conflicted looks again.
+const conflictRetryInterval = 100 * time.Millisecond
 
 // Event reasons other than condition reasons (which events reuse).
 const (
@@ -205,7 +196,7 @@ func (r *Reconciler) vmsUsingClaim(ctx context.Context, o client.Object) []recon
 func (r *Reconciler) Watcher() *vmwatch.Watcher { return r.watcher }
 
 // Reconcile brings one VirtualMachine's VM in line with its spec.
-func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, reterr error) {
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.Result, reterr error) {
 	vm := &vmopv1.VirtualMachine{}
 	if err := r.Client.Get(ctx, req.NamespacedName, vm); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
@@ -229,13 +220,16 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 		return ctrl.Result{}, nil // the update wakes us again
 	}
 
-	helper, err := patch.NewHelper(vm, r.Client)
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	read := slices.Clone(vm.Status.Conditions)
+	orig := vm.DeepCopy()
 	defer func() {
-		if err := r.patchVirtualMachine(ctx, helper, read, vm, reterr == nil); err != nil {
+		err := r.patchVirtualMachine(ctx, orig, vm, reterr == nil)
+		switch {
+		case apierrors.IsConflict(err) && reterr == nil:
+			// Someone wrote the object since it was read (another
+			// reconcile's claim, a spec change): look again at what is
+			// there now rather than report an error.
+			res = ctrl.Result{RequeueAfter: conflictRetryInterval}
+		case err != nil:
 			reterr = kerrors.NewAggregate([]error{reterr, err})
 		}
 	}()
@@ -255,45 +249,44 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 	return res, err
 }
 
-// patchVirtualMachine writes what the reconcile changed through Cluster
-// API's patch helper, in two steps. The helper writes conditions before the
-// rest of status, but a client that waits for Ready and then reads
-// status.network must find the address there; so status fields and
-// finalizers go first, with the conditions as they were read, and the
-// conditions after them. Conditions this reconciler owns win a conflict
-// with another writer; observedGeneration, written last, moves only when
-// the reconcile succeeded, so a reader who sees it sees the whole reconcile.
-func (r *Reconciler) patchVirtualMachine(ctx context.Context, helper *patch.Helper, read []metav1.Condition, vm *vmopv1.VirtualMachine, succeeded bool) error {
-	fields := vm.DeepCopy()
-	fields.Status.Conditions = read
-	if err := helper.Patch(ctx, fields); err != nil {
-		return err
-	}
-	if !vm.DeletionTimestamp.IsZero() && !controllerutil.ContainsFinalizer(vm, Finalizer) {
-		return nil // done with it; the object may be gone already
-	}
-	// The conditions patch reads the object and writes with its
-	// resourceVersion; the cache has not seen the patch just made, so it
-	// reads from the API server rather than conflict until the cache has.
-	conds, err := patch.NewHelper(fields, freshReads{Client: r.Client, reader: r.APIReader})
-	if err != nil {
-		return err
-	}
-	opts := []patch.Option{patch.WithOwnedConditions{Conditions: ownedConditions}}
+// patchVirtualMachine writes what the reconcile changed: finalizers as one
+// merge patch, then the whole status, conditions included, as one merge
+// patch that carries the resourceVersion read. One status write keeps the
+// VM service's API traffic at one request per change (Cluster API's patch
+// helper writes conditions and the rest of status apart, with a read
+// between, which made 100 VMs half again as slow to provision), and a
+// reader who sees Ready sees the address written with it. Another
+// writer's change is never overwritten: the write conflicts, the reconcile
+// fails and runs again on what is there now. observedGeneration moves only
+// when the reconcile succeeded.
+func (r *Reconciler) patchVirtualMachine(ctx context.Context, orig, vm *vmopv1.VirtualMachine, succeeded bool) error {
 	if succeeded {
-		opts = append(opts, patch.WithStatusObservedGeneration{})
+		vm.Status.ObservedGeneration = vm.Generation
 	}
-	return conds.Patch(ctx, vm, opts...)
-}
-
-// freshReads is a client whose Get reads from the API server.
-type freshReads struct {
-	client.Client
-	reader client.Reader
-}
-
-func (c freshReads) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
-	return c.reader.Get(ctx, key, obj, opts...)
+	if !equality.Semantic.DeepEqual(orig.Finalizers, vm.Finalizers) {
+		status := vm.Status
+		base := orig.DeepCopy()
+		base.ResourceVersion = vm.ResourceVersion
+		if err := r.Client.Patch(ctx, vm, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); err != nil {
+			if apierrors.IsNotFound(err) {
+				return nil // the last finalizer went and the object with it
+			}
+			return fmt.Errorf("failed to patch VirtualMachine %s: %w", klog.KObj(vm), err)
+		}
+		vm.Status = status
+		if !vm.DeletionTimestamp.IsZero() && !controllerutil.ContainsFinalizer(vm, Finalizer) {
+			return nil // done with it; the object may be gone already
+		}
+	}
+	if equality.Semantic.DeepEqual(orig.Status, vm.Status) {
+		return nil
+	}
+	base := vm.DeepCopy()
+	base.Status = orig.Status
+	if err := r.Client.Status().Patch(ctx, vm, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); err != nil {
+		return fmt.Errorf("failed to patch the status of VirtualMachine %s: %w", klog.KObj(vm), err)
+	}
+	return nil
 }
 
 // reconcileNormal creates the VM, or waits for its clone, or brings the VM
