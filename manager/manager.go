@@ -3,6 +3,7 @@ package manager
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"slices"
 	"time"
 
@@ -11,12 +12,15 @@ import (
 
 	lbv1 "github.com/open-supervisor/supervisor/api/lbapi/v1alpha1"
 	"github.com/open-supervisor/supervisor/controllers/namespace"
+	"github.com/open-supervisor/supervisor/controllers/supervisor"
 	"github.com/open-supervisor/supervisor/controllers/tanzukubernetescluster"
 	"github.com/open-supervisor/supervisor/controllers/tanzukubernetesrelease"
+	"github.com/open-supervisor/supervisor/controllers/vspherenamespace"
 	lbcontroller "github.com/open-supervisor/supervisor/lbapi/controller"
 	"github.com/open-supervisor/supervisor/providers/clusterapi"
 	"github.com/open-supervisor/supervisor/providers/vsphere"
 	"github.com/open-supervisor/supervisor/providers/vsphere/infrastructure"
+	"github.com/open-supervisor/supervisor/providers/vsphere/storagepolicy"
 )
 
 // Part is one group of controllers and webhooks Setup can register.
@@ -35,8 +39,17 @@ const (
 	Releases Part = "releases"
 	// VMService: the VM service and the image catalog (needs vCenter).
 	VMService Part = "vmservice"
-	// Namespaces: default VM classes in vSphere Namespaces.
+	// Namespaces: default VM classes in namespaces labelled as vSphere
+	// Namespaces by hand.
 	Namespaces Part = "namespaces"
+	// VSphereNamespaces: vSphere Namespaces (VSphereNamespace → Namespace,
+	// VM classes, storage, quotas, role bindings) and the seeding of the
+	// VM class catalog. Needs a manager whose cache covers every namespace.
+	VSphereNamespaces Part = "vspherenamespaces"
+	// Supervisors: Workload Management on a vSphere cluster (Supervisor →
+	// LoadBalancer, WorkloadNetwork, StorageClasses, the endpoint Service).
+	// Needs a manager whose cache covers kube-system.
+	Supervisors Part = "supervisors"
 	// Infrastructure: the Cluster API infrastructure provider
 	// (VSphereCluster, VSphereMachine).
 	Infrastructure Part = "infrastructure"
@@ -47,7 +60,7 @@ const (
 )
 
 // AllParts is every part, in the order Setup registers them.
-var AllParts = []Part{Webhooks, ClusterAPI, Releases, VMService, Namespaces, Infrastructure, TanzuKubernetesClusters, LoadBalancers}
+var AllParts = []Part{Webhooks, ClusterAPI, Releases, VMService, Namespaces, VSphereNamespaces, Supervisors, Infrastructure, TanzuKubernetesClusters, LoadBalancers}
 
 // Options configure Setup.
 type Options struct {
@@ -68,6 +81,44 @@ type Options struct {
 	// RetryRejected is how soon lbapi retries a configuration HAProxy
 	// rejected (lbapi's default when zero).
 	RetryRejected time.Duration
+	// WorkloadManagement configures VSphereNamespaces and Supervisors.
+	WorkloadManagement WorkloadManagementOptions
+}
+
+// StoragePolicyLister lists vCenter's storage policies:
+// *storagepolicy.Finder.
+type StoragePolicyLister interface {
+	List(ctx context.Context) ([]storagepolicy.Policy, error)
+}
+
+// WorkloadManagementOptions configure the VSphereNamespaces and
+// Supervisors parts.
+type WorkloadManagementOptions struct {
+	// StoragePolicies lists vCenter's storage policies (looked up through a
+	// cache that lists again on a miss). Nil: every storage policy a spec
+	// names is reported as unusable.
+	StoragePolicies StoragePolicyLister
+	// PortGroups names portgroups by managed object id. Nil: the enable
+	// spec's portgroup is reported as unusable.
+	PortGroups supervisor.PortGroups
+	// DatastoreURL is the datastoreURL parameter of the StorageClasses made
+	// for storage policies: where the VM service places their disks.
+	DatastoreURL string
+	// CPUMHzPerCore turns a namespace's CPU limit in MHz into Kubernetes
+	// CPUs (1000 MHz per CPU when zero).
+	CPUMHzPerCore int64
+	// APIServerEndpoint is host:port the supervisor endpoint's port 6443
+	// forwards to; the manager's API server (its rest config's host) when
+	// empty.
+	APIServerEndpoint string
+	// LoginEndpoint is host:port the endpoint's port 443 forwards to;
+	// APIServerEndpoint when empty.
+	LoginEndpoint string
+	// EndpointCertificate, when set, makes the API server serve a
+	// certificate for the endpoint VIP and the enable spec's DNS names and
+	// returns it in PEM (the embedded stack's kube.Environment.ServeEndpoint).
+	// When nil the certificate served at APIServerEndpoint is reported.
+	EndpointCertificate func(ctx context.Context, vip netip.Addr, dnsNames []string) ([]byte, error)
 }
 
 // Supervisor is what Setup registered, for callers that need to reach in
@@ -79,6 +130,10 @@ type Supervisor struct {
 	VSphere *vsphere.Provider
 	// LoadBalancers is lbapi's reconciler (with LoadBalancers).
 	LoadBalancers *lbcontroller.Reconciler
+
+	// policies is the storage policy cache VSphereNamespaces and
+	// Supervisors share.
+	policies vspherenamespace.StoragePolicies
 }
 
 // Setup registers the parts o asks for on mgr. mgr must use api.NewScheme,
@@ -88,7 +143,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*Supervisor, error
 	if len(parts) == 0 {
 		parts = AllParts
 	}
-	s := &Supervisor{}
+	s := &Supervisor{policies: policyCache(o.WorkloadManagement.StoragePolicies)}
 	for _, part := range AllParts {
 		if !slices.Contains(parts, part) {
 			continue
@@ -124,6 +179,20 @@ func (s *Supervisor) setup(ctx context.Context, mgr ctrl.Manager, part Part, o O
 		return err
 	case Namespaces:
 		return (&namespace.Reconciler{Client: mgr.GetClient(), Reader: mgr.GetAPIReader()}).SetupWithManager(mgr)
+	case VSphereNamespaces:
+		if err := mgr.Add(&namespace.CatalogSeeder{Client: mgr.GetClient(), Reader: mgr.GetAPIReader()}); err != nil {
+			return err
+		}
+		return (&vspherenamespace.Reconciler{
+			Client: mgr.GetClient(), Policies: s.policies,
+			DatastoreURL: o.WorkloadManagement.DatastoreURL, CPUMHzPerCore: o.WorkloadManagement.CPUMHzPerCore,
+		}).SetupWithManager(mgr)
+	case Supervisors:
+		w := o.WorkloadManagement
+		return (&supervisor.Reconciler{
+			Client: mgr.GetClient(), Policies: s.policies, PortGroups: w.PortGroups, DatastoreURL: w.DatastoreURL,
+			APIServer: w.APIServerEndpoint, Login: w.LoginEndpoint, EndpointCertificate: w.EndpointCertificate,
+		}).SetupWithManager(mgr)
 	case Infrastructure:
 		return infrastructure.Setup(ctx, mgr, o.Infrastructure)
 	case TanzuKubernetesClusters:
@@ -138,6 +207,25 @@ func (s *Supervisor) setup(ctx context.Context, mgr ctrl.Manager, part Part, o O
 		return s.LoadBalancers.SetupWithManager(mgr)
 	}
 	return fmt.Errorf("unknown part %q", part)
+}
+
+// policyCache adapts vCenter's storage policy list to the controllers,
+// naming each policy's StorageClass as vSphere does.
+func policyCache(l StoragePolicyLister) vspherenamespace.StoragePolicies {
+	if l == nil {
+		return nil
+	}
+	return &vspherenamespace.PolicyCache{List: func(ctx context.Context) ([]vspherenamespace.StoragePolicy, error) {
+		policies, err := l.List(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]vspherenamespace.StoragePolicy, 0, len(policies))
+		for _, p := range policies {
+			out = append(out, vspherenamespace.StoragePolicy{ID: p.ID, Name: p.Name, StorageClass: storagepolicy.StorageClassName(p.Name)})
+		}
+		return out, nil
+	}}
 }
 
 // setupWebhooks registers the supervisor's own webhooks: the

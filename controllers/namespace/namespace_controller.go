@@ -3,9 +3,11 @@ package namespace
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -13,12 +15,14 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
+	vspherev1 "github.com/open-supervisor/supervisor/api/vsphere/v1alpha1"
 )
 
 // VSphereNamespaceLabel marks a Namespace as a vSphere Namespace.
-const VSphereNamespaceLabel = "vsphere.opensupervisor.io/vsphere-namespace"
+const VSphereNamespaceLabel = vspherev1.VSphereNamespaceLabel
 
-// Reconciler installs the default VM classes into vSphere Namespaces.
+// Reconciler installs the default VM classes into namespaces labelled as
+// vSphere Namespaces by hand (no VSphereNamespace controls them).
 type Reconciler struct {
 	Client client.Client
 	// Reader lists classes uncached: a manager may cache only some namespaces.
@@ -32,11 +36,11 @@ type Reconciler struct {
 // only when its namespace is next reconciled (a change or a restart).
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	isVSphereNamespace := predicate.NewPredicateFuncs(func(o client.Object) bool {
-		return o.GetLabels()[VSphereNamespaceLabel] == "true"
+		return o.GetLabels()[VSphereNamespaceLabel] == "true" && !OwnedByVSphereNamespace(o)
 	})
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&corev1.Namespace{}, builder.WithPredicates(isVSphereNamespace)).
-		Named("vspherenamespace").
+		Named("defaultvmclasses").
 		Complete(r)
 }
 
@@ -46,7 +50,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err := r.Client.Get(ctx, req.NamespacedName, ns); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	if !ns.DeletionTimestamp.IsZero() {
+	// A VSphereNamespace binds exactly the classes its spec names; the
+	// defaults are only for namespaces labelled by hand.
+	if !ns.DeletionTimestamp.IsZero() || OwnedByVSphereNamespace(ns) {
 		return ctrl.Result{}, nil
 	}
 	log := ctrl.LoggerFrom(ctx).WithValues("Namespace", klog.KObj(ns))
@@ -76,4 +82,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		log.Info("Installed default VM classes", "count", created)
 	}
 	return ctrl.Result{}, nil
+}
+
+// OwnedByVSphereNamespace says whether a VSphereNamespace controls o (the
+// Namespaces controllers/vspherenamespace creates).
+func OwnedByVSphereNamespace(o client.Object) bool {
+	ref := metav1.GetControllerOf(o)
+	return ref != nil && ref.Kind == "VSphereNamespace" && strings.HasPrefix(ref.APIVersion, vspherev1.GroupVersion.Group+"/")
 }

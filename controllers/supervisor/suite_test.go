@@ -1,0 +1,75 @@
+package supervisor
+
+import (
+	"context"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	lbv1 "github.com/open-supervisor/supervisor/api/lbapi/v1alpha1"
+	"github.com/open-supervisor/supervisor/controllers/vspherenamespace"
+	lbcontroller "github.com/open-supervisor/supervisor/lbapi/controller"
+	"github.com/open-supervisor/supervisor/test/envtest"
+)
+
+var (
+	testClient client.Client
+	// apiServer is host:port of the suite's kube-apiserver.
+	apiServer string
+)
+
+var testPolicies = &fakePolicies{byID: map[string]vspherenamespace.StoragePolicy{
+	"policy-gold":   {ID: "policy-gold", Name: "Gold Tier", StorageClass: "gold-tier"},
+	"policy-silver": {ID: "policy-silver", Name: "Silver", StorageClass: "silver"},
+}}
+
+var testPortGroups = PortGroupMap{"dvportgroup-22": "workload"}
+
+const testDatastoreURL = "ds:///vmfs/volumes/test-datastore/"
+
+const timeout = 60 * time.Second
+
+// TestMain starts kube-apiserver, etcd and kube-controller-manager and one
+// manager with lbapi's LoadBalancer webhook, the VSphereNamespace and the
+// Supervisor controllers. lbapi itself does not run: tests write the
+// LoadBalancer's and the Service's status as lbapi would.
+func TestMain(m *testing.M) {
+	os.Exit(envtest.RunSuite(m, envtest.SuiteOptions{
+		Setup: func(ctx context.Context, s *envtest.Suite) error {
+			mgr := s.Manager
+			if err := ctrl.NewWebhookManagedBy(mgr, &lbv1.LoadBalancer{}).
+				WithValidator(&lbcontroller.LoadBalancerValidator{Reader: mgr.GetAPIReader()}).Complete(); err != nil {
+				return err
+			}
+			if err := (&vspherenamespace.Reconciler{Client: mgr.GetClient(), Policies: testPolicies, DatastoreURL: testDatastoreURL}).SetupWithManager(mgr); err != nil {
+				return err
+			}
+			r := &Reconciler{Client: mgr.GetClient(), Policies: testPolicies, PortGroups: testPortGroups, DatastoreURL: testDatastoreURL, ResyncInterval: 2 * time.Second}
+			if err := r.SetupWithManager(mgr); err != nil {
+				return err
+			}
+			apiServer = r.APIServer
+			return nil
+		},
+		Ready: func(ctx context.Context, s *envtest.Suite) error {
+			testClient = s.Client
+			return nil
+		},
+	}))
+}
+
+type fakePolicies struct {
+	mu   sync.Mutex
+	byID map[string]vspherenamespace.StoragePolicy
+}
+
+func (f *fakePolicies) StoragePolicy(_ context.Context, id string) (vspherenamespace.StoragePolicy, bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p, ok := f.byID[id]
+	return p, ok, nil
+}
