@@ -41,6 +41,8 @@ type options struct {
 	guestPorts                                                   string
 	kubeAPIQPS                                                   float64
 	kubeAPIBurst                                                 int
+	vapiAddr, vapiCertFile, vapiKeyFile                          string
+	datastoreURL                                                 string
 }
 
 func main() {
@@ -69,6 +71,10 @@ func main() {
 	flag.DurationVar(&o.bootDelay, "boot-delay", time.Second, "embedded mode: how long a simulated guest takes to report its IP and to boot Kubernetes")
 	flag.StringVar(&o.guestPorts, "guest-api-ports", "20000-29999", "embedded mode: ports of the simulated guest clusters' API servers")
 	zapOpts := zap.Options{}
+	flag.StringVar(&o.vapiAddr, "vapi-bind-address", "", "serve vCenter's Workload Management REST API (and pass every other path to vCenter) at this address; off when empty")
+	flag.StringVar(&o.vapiCertFile, "vapi-tls-cert-file", "", "TLS certificate of --vapi-bind-address")
+	flag.StringVar(&o.vapiKeyFile, "vapi-tls-key-file", "", "TLS key of --vapi-bind-address")
+	flag.StringVar(&o.datastoreURL, "storage-datastore-url", "", "datastore URL of the StorageClasses made for storage policies (where the VM service places their disks)")
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
@@ -116,6 +122,12 @@ func run(ctx context.Context, o options) error {
 	}
 	if _, err := setup(ctx, mgr, managerOpts); err != nil {
 		return err
+	}
+	if !o.embedded {
+		vr := &vcenterReader{sessions: sessions, params: managerOpts.VSphere.VCenter}
+		if err := serveWorkloadManagementAPI(mgr, o, vr); err != nil {
+			return err
+		}
 	}
 	if err := addProbes(mgr); err != nil {
 		return err
@@ -176,6 +188,8 @@ func (o options) managerOptions(sessions *session.Cache) (manager.Options, error
 		return mo, err
 	}
 	mo.VSphere.VCenter.Password = password
+	vr := &vcenterReader{sessions: sessions, params: mo.VSphere.VCenter}
+	mo.WorkloadManagement = manager.WorkloadManagementOptions{StoragePolicies: vr, PortGroups: vr, DatastoreURL: o.datastoreURL}
 	return mo, nil
 }
 

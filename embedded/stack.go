@@ -3,17 +3,20 @@ package embedded
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/base64"
 	"fmt"
-	"net/url"
+	"net"
+	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
-	"strconv"
 	"time"
+
+	"github.com/vmware/govmomi/vim25"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -28,9 +31,13 @@ import (
 	"github.com/open-supervisor/supervisor/embedded/guestsim"
 	"github.com/open-supervisor/supervisor/embedded/kube"
 	"github.com/open-supervisor/supervisor/embedded/vcsim"
+	"github.com/open-supervisor/supervisor/internal/certs"
 	"github.com/open-supervisor/supervisor/lbapi/appliance"
 	"github.com/open-supervisor/supervisor/manager"
+	"github.com/open-supervisor/supervisor/providers/vsphere/inventory"
 	"github.com/open-supervisor/supervisor/providers/vsphere/session"
+	"github.com/open-supervisor/supervisor/providers/vsphere/storagepolicy"
+	"github.com/open-supervisor/supervisor/server/vapi"
 	"github.com/open-supervisor/supervisor/templates"
 )
 
@@ -76,6 +83,12 @@ type Stack struct {
 	// bootDelay and guestPorts configure the simulated guests.
 	bootDelay  time.Duration
 	guestPorts [2]int32
+	// front serves vCenter's URL for users: the Workload Management API
+	// itself, every other path passed to the simulator.
+	front    *http.Server
+	frontURL string
+	frontCA  []byte
+	endpoint string
 }
 
 // Start starts the simulator, the control plane and HAProxy, and creates
@@ -129,11 +142,49 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		s.Stop()
 		return nil, err
 	}
-	if err := fixtures.Create(ctx, c, fixtures.Objects(s.sim)); err != nil {
+	if err := s.startFront(c); err != nil {
 		s.Stop()
 		return nil, err
 	}
 	return s, nil
+}
+
+// startFront serves the Workload Management API at the URL users take for
+// vCenter's, passing every other path to the simulator, over TLS with a CA
+// of its own (written beside the kubeconfig).
+func (s *Stack) startFront(c client.Client) error {
+	ca, err := certs.NewCA("open-supervisor vCenter front CA")
+	if err != nil {
+		return err
+	}
+	pair, err := ca.Issue([]net.IP{net.IPv4(127, 0, 0, 1)}, []string{"localhost"})
+	if err != nil {
+		return err
+	}
+	cert, err := tls.X509KeyPair(pair.Cert, pair.Key)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(s.dir, "vcenter-ca.crt"), ca.PEM, 0o644); err != nil {
+		return err
+	}
+	api := vapi.New(vapi.Options{
+		VCenter: s.sim.URL, CAFile: s.sim.CAFile, Client: c,
+		VCenterClient: func(context.Context) (*vim25.Client, error) { return s.sim.Client.Client, nil },
+	})
+	front, err := vapi.NewFront(api, s.sim.URL, s.sim.CAFile, false)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	s.front = &http.Server{Handler: front, ReadHeaderTimeout: 10 * time.Second,
+		TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}}
+	s.frontURL, s.frontCA = "https://"+ln.Addr().String(), ca.PEM
+	go func() { _ = s.front.ServeTLS(ln, "", "") }()
+	return nil
 }
 
 // WebhookServer is where the stack's API server calls the manager's webhooks.
@@ -151,6 +202,14 @@ func (s *Stack) Setup(ctx context.Context, mgr ctrl.Manager, o manager.Options) 
 	o.VSphere.ContentLibrary = vcsim.ContentLibrary
 	o.VSphere.DefaultNetwork = fixtures.WorkloadNetwork
 	o.LoadBalancer = embeddedLoadBalancer
+	o.WorkloadManagement = manager.WorkloadManagementOptions{
+		StoragePolicies: &storagepolicy.Finder{Client: s.sim.Client.Client},
+		PortGroups:      &inventory.PortGroups{Client: s.sim.Client.Client},
+		DatastoreURL:    s.sim.DatastoreURL,
+		EndpointCertificate: func(_ context.Context, vip netip.Addr, dnsNames []string) ([]byte, error) {
+			return s.env.ServeEndpoint([]net.IP{vip.AsSlice()}, dnsNames)
+		},
+	}
 	// Simulated guests answer within seconds of booting; Cluster API's 30 s
 	// wait after a failed first connection is for real ones.
 	o.ConnectionRetryInterval = time.Second
@@ -184,38 +243,6 @@ func (s *Stack) startAppliance(ctx context.Context) error {
 	return err
 }
 
-// loadBalancerObjects describe the embedded appliance to lbapi.
-func (s *Stack) loadBalancerObjects() ([]client.Object, error) {
-	u, err := url.Parse(s.lb.URL)
-	if err != nil {
-		return nil, err
-	}
-	port, err := strconv.Atoi(u.Port())
-	if err != nil {
-		return nil, err
-	}
-	ref := lbv1.SecretReference{Namespace: lbapiNamespace, Name: embeddedLoadBalancer + "-credentials"}
-	return []client.Object{
-		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: lbapiNamespace}},
-		&corev1.Secret{
-			ObjectMeta: metav1.ObjectMeta{Namespace: ref.Namespace, Name: ref.Name},
-			Data:       map[string][]byte{"username": []byte("lbapi"), "password": []byte(s.lbPass)},
-		},
-		&lbv1.LoadBalancer{
-			ObjectMeta: metav1.ObjectMeta{Name: embeddedLoadBalancer},
-			Spec: lbv1.LoadBalancerSpec{
-				Provider: lbv1.ProviderHAProxy,
-				HAProxy: lbv1.HAProxyConfig{
-					Servers:                   []lbv1.DataPlaneAPIServer{{Host: u.Hostname(), Port: int32(port)}},
-					CredentialsSecretRef:      ref,
-					CertificateAuthorityChain: string(s.lbCA),
-				},
-				AddressRanges: []lbv1.AddressRange{{Address: vipFirst, Count: vipCount}},
-			},
-		},
-	}, nil
-}
-
 // addToManager runs the simulated guest, describes the appliance to lbapi
 // once the webhooks serve, and announces readiness.
 func (s *Stack) addToManager(mgr ctrl.Manager) error {
@@ -229,22 +256,23 @@ func (s *Stack) addToManager(mgr ctrl.Manager) error {
 		if err := waitFor(ctx, func() bool { return mgr.GetWebhookServer().StartedChecker()(nil) == nil }); err != nil {
 			return nil //nolint:nilerr // shutting down
 		}
-		objs, err := s.loadBalancerObjects()
+		endpoint, err := s.enableWorkloadManagement(ctx)
 		if err != nil {
-			return err
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("failed to enable Workload Management: %w", err)
 		}
-		if err := fixtures.Create(ctx, mgr.GetClient(), objs); err != nil {
-			return fmt.Errorf("failed to describe the HAProxy appliance: %w", err)
-		}
+		s.endpoint = endpoint
 		if err := s.waitReady(ctx, mgr.GetClient()); err != nil {
 			return nil //nolint:nilerr // shutting down
 		}
 		if err := s.writeEnv(); err != nil {
 			return err
 		}
-		fmt.Printf("\nSupervisor ready\n\n  source %s\n  kubectl get virtualmachineclasses -n %s\n  kubectl get loadbalancers   # %d VIPs from %s\n"+
+		fmt.Printf("\nSupervisor ready at %s (kube-apiserver on :6443 through HAProxy)\n\n  source %s\n  kubectl get virtualmachineclasses -n %s\n  kubectl get loadbalancers   # %d VIPs from %s\n"+
 			"  kubectl apply -n %s -f templates/samples/tkc-v1alpha1.yaml && kubectl get tkc -n %s -w\n  govc ls /%s/vm\n\n",
-			filepath.Join(s.dir, "env"), fixtures.Namespace, vipCount, vipFirst, fixtures.Namespace, fixtures.Namespace, vcsim.Datacenter)
+			s.endpoint, filepath.Join(s.dir, "env"), fixtures.Namespace, vipCount, vipFirst, fixtures.Namespace, fixtures.Namespace, vcsim.Datacenter)
 		<-ctx.Done()
 		return nil
 	}))
@@ -293,18 +321,21 @@ func waitFor(ctx context.Context, ok func() bool) error {
 // writeEnv writes the shell environment for kubectl and govc.
 func (s *Stack) writeEnv() error {
 	env := fmt.Sprintf(`export KUBECONFIG=%s
-export GOVC_URL=%s
+export GOVC_URL=%s/sdk
 export GOVC_USERNAME='%s'
 export GOVC_PASSWORD='%s'
 export GOVC_TLS_CA_CERTS=%s
 export GOVC_DATACENTER=%s
 export PATH=%s:$PATH
-`, filepath.Join(s.dir, "kubeconfig"), s.sim.URL.String(), s.sim.Username, s.sim.Password, s.sim.CAFile, vcsim.Datacenter, s.env.BinaryAssetsDirectory)
+`, filepath.Join(s.dir, "kubeconfig"), s.frontURL, s.sim.Username, s.sim.Password, filepath.Join(s.dir, "vcenter-ca.crt"), vcsim.Datacenter, s.env.BinaryAssetsDirectory)
 	return os.WriteFile(filepath.Join(s.dir, "env"), []byte(env), 0o600)
 }
 
 // Stop stops HAProxy, the control plane and the simulator.
 func (s *Stack) Stop() {
+	if s.front != nil {
+		_ = s.front.Close()
+	}
 	if s.lb != nil {
 		s.lb.Stop()
 	}

@@ -213,6 +213,19 @@ func vipReleased(vip string) error {
 			held++
 		}
 	}
+	// Core Services hold VIPs too: the supervisor endpoint's, at least.
+	var core corev1.ServiceList
+	if err := supervisor.client.List(ctx, &core); err != nil {
+		return err
+	}
+	for _, s := range core.Items {
+		for _, ing := range s.Status.LoadBalancer.Ingress {
+			if ing.IP == vip {
+				return fmt.Errorf("Service %s/%s still holds %s", s.Namespace, s.Name, vip)
+			}
+			held++
+		}
+	}
 	lb := &lbv1.LoadBalancer{}
 	if err := supervisor.client.Get(ctx, client.ObjectKey{Name: "haproxy-local"}, lb); err != nil {
 		return err

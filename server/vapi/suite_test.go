@@ -1,0 +1,49 @@
+package vapi
+
+import (
+	"context"
+	"encoding/json"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"testing"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/open-supervisor/supervisor/api"
+	"github.com/open-supervisor/supervisor/embedded/kube"
+	"github.com/open-supervisor/supervisor/embedded/vcsim"
+)
+
+var (
+	suiteClient client.Client
+	suiteSim    *vcsim.Simulator
+)
+
+func TestMain(m *testing.M) {
+	env, err := kube.StartWith(kube.Options{})
+	if err != nil {
+		panic(err)
+	}
+	suiteClient, _ = client.New(env.Config, client.Options{Scheme: api.NewScheme()})
+	suiteSim, err = vcsim.Start(context.Background(), vcsim.Options{})
+	if err != nil {
+		panic(err)
+	}
+	code := m.Run()
+	suiteSim.Stop()
+	_ = env.Stop()
+	os.Exit(code)
+}
+
+// newTestServer serves the API over TLS and logs in as the simulator's admin.
+func newTestServer(t *testing.T) (*httptest.Server, string) {
+	srv := httptest.NewTLSServer(New(Options{VCenter: suiteSim.URL, CAFile: suiteSim.CAFile, Client: suiteClient, VCenterClient: simClient}))
+	t.Cleanup(srv.Close)
+	code, body := do(t, srv, "POST", "/api/session", "", nil, url.UserPassword(suiteSim.Username, suiteSim.Password))
+	var id string
+	if code != 201 || json.Unmarshal(body, &id) != nil {
+		t.Fatalf("login %d %s", code, body)
+	}
+	return srv, id
+}
