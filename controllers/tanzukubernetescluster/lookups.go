@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	storagev1 "k8s.io/api/storage/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	lbapiv1 "github.com/open-supervisor/supervisor/api/lbapi/v1alpha1"
@@ -76,6 +77,16 @@ func (l *ClientLookups) StorageClasses(ctx context.Context, namespace string) ([
 	}
 	if len(out) > 0 {
 		return out, nil
+	}
+	// A vSphere Namespace grants exactly the storage its quotas name; only
+	// a namespace labelled by hand, with no spec behind it, may use every
+	// class.
+	ns := &corev1.Namespace{}
+	if err := l.Reader.Get(ctx, client.ObjectKey{Name: namespace}, ns); err != nil {
+		return nil, err
+	}
+	if ref := metav1.GetControllerOf(ns); ref != nil && ref.Kind == "VSphereNamespace" {
+		return nil, nil
 	}
 	var classes storagev1.StorageClassList
 	if err := l.Reader.List(ctx, &classes); err != nil {
