@@ -89,6 +89,10 @@ type Stack struct {
 	frontURL string
 	frontCA  []byte
 	endpoint string
+	// ready closes once the supervisor is ready; enableToRunning is how
+	// long Workload Management took from the enable call to RUNNING.
+	ready           chan struct{}
+	enableToRunning time.Duration
 }
 
 // Start starts the simulator, the control plane and HAProxy, and creates
@@ -102,7 +106,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	s := &Stack{dir: dir, bootDelay: o.BootDelay}
+	s := &Stack{dir: dir, bootDelay: o.BootDelay, ready: make(chan struct{})}
 	if _, err := fmt.Sscanf(o.GuestPorts, "%d-%d", &s.guestPorts[0], &s.guestPorts[1]); err != nil {
 		return nil, fmt.Errorf("--guest-api-ports %q: want <first>-<last>: %w", o.GuestPorts, err)
 	}
@@ -220,6 +224,21 @@ func (s *Stack) Setup(ctx context.Context, mgr ctrl.Manager, o manager.Options) 
 	return sup, s.addToManager(mgr)
 }
 
+// Ready closes once the supervisor is ready (Workload Management running,
+// ns1 configured, the env file written).
+func (s *Stack) Ready() <-chan struct{} { return s.ready }
+
+// EnableToRunning is how long Workload Management took from the enable
+// call to RUNNING (known once Ready).
+func (s *Stack) EnableToRunning() time.Duration { return s.enableToRunning }
+
+// VCenterURL is the vCenter URL users take (the front) and the CA its
+// certificate chains to.
+func (s *Stack) VCenterURL() (string, []byte) { return s.frontURL, s.frontCA }
+
+// VCenterCredentials are the simulator's administrator and password.
+func (s *Stack) VCenterCredentials() (string, string) { return s.sim.Username, s.sim.Password }
+
 // VCenterServer is the simulator's URL, for logs.
 func (s *Stack) VCenterServer() string { return s.sim.URL.String() }
 
@@ -270,6 +289,7 @@ func (s *Stack) addToManager(mgr ctrl.Manager) error {
 		if err := s.writeEnv(); err != nil {
 			return err
 		}
+		close(s.ready)
 		fmt.Printf("\nSupervisor ready at %s (kube-apiserver on :6443 through HAProxy)\n\n  source %s\n  kubectl get virtualmachineclasses -n %s\n  kubectl get loadbalancers   # %d VIPs from %s\n"+
 			"  kubectl apply -n %s -f templates/samples/tkc-v1alpha1.yaml && kubectl get tkc -n %s -w\n  govc ls /%s/vm\n\n",
 			s.endpoint, filepath.Join(s.dir, "env"), fixtures.Namespace, vipCount, vipFirst, fixtures.Namespace, fixtures.Namespace, vcsim.Datacenter)

@@ -112,6 +112,7 @@ func (s *Stack) enableWorkloadManagement(ctx context.Context) (string, error) {
 		return "", err
 	}
 	log.Info("Enabling Workload Management", "cluster", inv.cluster)
+	start := time.Now()
 	if code, err := w.call(ctx, http.MethodPost, "/api/vcenter/namespace-management/clusters/"+inv.cluster+"?action=enable", spec, nil, nil); err != nil && code != http.StatusBadRequest {
 		return "", err
 	} else if err != nil && !strings.Contains(err.Error(), "ALREADY_EXISTS") {
@@ -124,6 +125,8 @@ func (s *Stack) enableWorkloadManagement(ctx context.Context) (string, error) {
 	}); err != nil {
 		return "", err
 	}
+	s.enableToRunning = time.Since(start)
+	log.Info("Workload Management running", "cluster", inv.cluster, "endpoint", info.APIServerClusterEndpoint, "after", s.enableToRunning)
 
 	classes := []string{}
 	for _, c := range namespace.DefaultClasses("") {

@@ -1,0 +1,205 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"runtime"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/open-supervisor/supervisor/api"
+	vspherev1 "github.com/open-supervisor/supervisor/api/vsphere/v1alpha1"
+	"github.com/open-supervisor/supervisor/embedded"
+	"github.com/open-supervisor/supervisor/manager"
+	"github.com/open-supervisor/supervisor/providers/clusterapi"
+	"github.com/open-supervisor/supervisor/providers/vsphere"
+	"github.com/open-supervisor/supervisor/providers/vsphere/session"
+	"github.com/open-supervisor/supervisor/test/wait"
+)
+
+const (
+	wcpSection    = "workload-management-bench"
+	wcpNamespaces = 100
+	wcpWorkers    = 8
+
+	goalEnableToRunning = 15 * time.Second
+	goalNamespaceP99    = 200 * time.Millisecond
+)
+
+// BenchmarkWorkloadManagement starts the embedded stack as make run does,
+// which enables Workload Management through the REST API, and measures
+// enable → RUNNING; then it creates 100 vSphere Namespaces through the
+// REST API (each with VM classes, a storage policy and an access list),
+// measuring each call, and the time until all are configured. It writes
+// its section of bench/RESULTS.md.
+func BenchmarkWorkloadManagement(b *testing.B) {
+	if b.N > 1 {
+		b.Skip("one run is the whole scenario; use -benchtime 1x")
+	}
+	ctrl.SetLogger(logr.Discard())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stack, err := embedded.Start(ctx, embedded.Options{StateDir: b.TempDir(), BootDelay: time.Second, GuestPorts: "30000-30999"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer stack.Stop()
+	opts, err := clusterapi.ManagerOptions(ctrl.Options{
+		Scheme: api.NewScheme(), Metrics: metricsserver.Options{BindAddress: "0"}, HealthProbeBindAddress: "0",
+		WebhookServer: stack.WebhookServer(),
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	mgr, err := ctrl.NewManager(stack.Config, opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	sessions := session.NewCache()
+	if _, err := stack.Setup(ctx, mgr, manager.Options{VSphere: vsphere.Options{Sessions: sessions, Concurrency: 32}}); err != nil {
+		b.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- mgr.Start(ctx) }()
+	select {
+	case <-stack.Ready():
+	case err := <-done:
+		b.Fatalf("the manager stopped: %v", err)
+	case <-time.After(5 * time.Minute):
+		b.Fatal("the embedded supervisor was not ready in 5 minutes")
+	}
+	enable := stack.EnableToRunning()
+
+	base, ca := stack.VCenterURL()
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(ca)
+	hc := &http.Client{Timeout: time.Minute, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, MaxIdleConnsPerHost: wcpWorkers,
+	}}
+	user, password := stack.VCenterCredentials()
+	id := benchLogin(b, hc, base, user, password)
+	var sups vspherev1.SupervisorList
+	if err := mgr.GetAPIReader().List(ctx, &sups); err != nil || len(sups.Items) != 1 {
+		b.Fatalf("supervisors: %d (%v)", len(sups.Items), err)
+	}
+	cluster := sups.Items[0].Name
+	var ns1 vspherev1.VSphereNamespace
+	if err := mgr.GetAPIReader().Get(ctx, ctrlKey("ns1"), &ns1); err != nil {
+		b.Fatal(err)
+	}
+
+	latencies := make([]time.Duration, wcpNamespaces)
+	start := time.Now()
+	var wg sync.WaitGroup
+	next := make(chan int)
+	errs := make(chan error, wcpNamespaces)
+	for range wcpWorkers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				body, _ := json.Marshal(map[string]any{
+					"cluster": cluster, "namespace": fmt.Sprintf("bench-%03d", i),
+					"storage_specs":   []map[string]any{{"policy": ns1.Spec.StorageSpecs[0].Policy, "limit": 10240}},
+					"vm_service_spec": map[string]any{"vm_classes": []string{"best-effort-small", "guaranteed-medium"}},
+					"access_list":     []map[string]any{{"subject_type": "USER", "subject": fmt.Sprintf("dev%d", i), "domain": "vsphere.local", "role": "EDIT"}},
+				})
+				req, _ := http.NewRequest(http.MethodPost, base+"/api/vcenter/namespaces/instances", bytes.NewReader(body))
+				req.Header.Set("vmware-api-session-id", id)
+				req.Header.Set("Content-Type", "application/json")
+				t0 := time.Now()
+				resp, err := hc.Do(req)
+				latencies[i] = time.Since(t0)
+				if err == nil {
+					resp.Body.Close()
+					if resp.StatusCode != http.StatusNoContent {
+						err = fmt.Errorf("create bench-%03d: %s", i, resp.Status)
+					}
+				}
+				if err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	for i := range wcpNamespaces {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		b.Fatal(err)
+	}
+	created := time.Since(start)
+	wait.For(b, 5*time.Minute, "every namespace configured", func() (bool, error) {
+		var all vspherev1.VSphereNamespaceList
+		if err := mgr.GetAPIReader().List(ctx, &all); err != nil {
+			return false, err
+		}
+		running := 0
+		for _, n := range all.Items {
+			if n.Status.ConfigStatus == vspherev1.ConfigStatusRunning {
+				running++
+			}
+		}
+		return running >= wcpNamespaces+1, fmt.Errorf("%d of %d RUNNING", running, wcpNamespaces+1)
+	})
+	configured := time.Since(start)
+
+	slices.Sort(latencies)
+	q := func(f float64) time.Duration { return latencies[int(f*float64(len(latencies)-1))] }
+	b.ReportMetric(enable.Seconds(), "s-enable-to-running")
+	b.ReportMetric(float64(q(0.99).Milliseconds()), "ms-namespace-create-p99")
+	b.ReportMetric(configured.Seconds(), "s-100-namespaces-configured")
+	section := fmt.Sprintf(`## Workload Management (BenchmarkWorkloadManagement)
+
+%s, %d cores%s. The embedded stack as `+"`make run`"+` starts it; %d vSphere Namespaces created through the REST API by %d clients at once, each with 2 VM classes, a storage policy with a limit and an access list.
+
+| | measured | goal | met |
+|---|---|---|---|
+| Enable → RUNNING (REST call to config_status RUNNING) | %s | %s | %s |
+| Namespace create, REST latency p50 / p99 | %d / %d ms | p99 under %d ms | %s |
+| %d namespaces: all created / all configured (classes, storage, quotas, role bindings) | %s / %s | – | – |
+
+`, time.Now().UTC().Format("2006-01-02"), runtime.NumCPU(), cpuModel(), wcpNamespaces, wcpWorkers,
+		seconds(enable), seconds(goalEnableToRunning), met(enable <= goalEnableToRunning),
+		q(0.50).Milliseconds(), q(0.99).Milliseconds(), goalNamespaceP99.Milliseconds(), met(q(0.99) <= goalNamespaceP99),
+		wcpNamespaces, seconds(created), seconds(configured))
+	if path, err := writeSection(wcpSection, section); err != nil {
+		b.Error(err)
+	} else {
+		b.Logf("wrote %s", path)
+	}
+}
+
+// benchLogin logs in at the stack's vCenter URL and returns the session.
+func benchLogin(b *testing.B, hc *http.Client, base, user, password string) string {
+	b.Helper()
+	req, _ := http.NewRequest(http.MethodPost, base+"/api/session", nil)
+	req.SetBasicAuth(user, password)
+	resp, err := hc.Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var id string
+	if err := json.NewDecoder(resp.Body).Decode(&id); err != nil || resp.StatusCode != http.StatusCreated {
+		b.Fatalf("login: %s (%v)", resp.Status, err)
+	}
+	return id
+}
+
+func ctrlKey(name string) client.ObjectKey { return client.ObjectKey{Name: name} }
