@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -63,6 +64,8 @@ func BenchmarkWorkloadManagement(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	// The package's harness runs Cluster API in this process already.
+	opts.Controller.SkipNameValidation = ptr.To(true)
 	mgr, err := ctrl.NewManager(stack.Config, opts)
 	if err != nil {
 		b.Fatal(err)
