@@ -135,11 +135,11 @@ func (s *Server) validateNamespace(ctx context.Context, spec *NamespaceSpec, cre
 		}
 	}
 	if len(spec.StorageSpecs) > 0 {
-		vc, err := s.opts.VCenterClient(ctx)
-		if err != nil {
-			return err
+		ids := make([]string, 0, len(spec.StorageSpecs))
+		for _, sp := range spec.StorageSpecs {
+			ids = append(ids, sp.Policy)
 		}
-		policies, err := (&storagepolicy.Finder{Client: vc}).List(ctx)
+		policies, err := s.policies(ctx, ids...)
 		if err != nil {
 			return err
 		}

@@ -42,9 +42,10 @@ type DataPlaneProbe struct {
 
 // Server serves the REST API.
 type Server struct {
-	opts     Options
-	sessions *sessions
-	mux      *http.ServeMux
+	opts        Options
+	sessions    *sessions
+	mux         *http.ServeMux
+	policyCache policyCache
 }
 
 // New returns the REST API's handler.

@@ -370,19 +370,14 @@ func validCertificates(chain string) bool {
 }
 
 func (s *Server) validatePolicies(ctx context.Context, bad *invalidArgs, spec *EnableSpec) {
-	vc, err := s.opts.VCenterClient(ctx)
-	if err != nil {
-		bad.add("master_storage_policy", "cannot read vCenter's storage policies: %v", err)
-		return
-	}
-	policies, err := (&storagepolicy.Finder{Client: vc}).List(ctx)
-	if err != nil {
-		bad.add("master_storage_policy", "cannot read vCenter's storage policies: %v", err)
-		return
-	}
 	image := ""
 	if spec.ImageStorage != nil {
 		image = spec.ImageStorage.StoragePolicy
+	}
+	policies, err := s.policies(ctx, spec.MasterStoragePolicy, spec.EphemeralStoragePolicy, image)
+	if err != nil {
+		bad.add("master_storage_policy", "cannot read vCenter's storage policies: %v", err)
+		return
 	}
 	for field, id := range map[string]string{
 		"master_storage_policy": spec.MasterStoragePolicy, "ephemeral_storage_policy": spec.EphemeralStoragePolicy,
