@@ -141,12 +141,16 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		return nil, err
 	}
 
-	c, err := client.New(s.Config, client.Options{Scheme: api.NewScheme()})
+	// The REST API's own client: the admin config's client-go default of
+	// 5 requests per second made each namespace create wait seconds.
+	apiConfig := rest.CopyConfig(s.Config)
+	apiConfig.QPS, apiConfig.Burst = 200, 400
+	apiClient, err := client.New(apiConfig, client.Options{Scheme: api.NewScheme()})
 	if err != nil {
 		s.Stop()
 		return nil, err
 	}
-	if err := s.startFront(c); err != nil {
+	if err := s.startFront(apiClient); err != nil {
 		s.Stop()
 		return nil, err
 	}
