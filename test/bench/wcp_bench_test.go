@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -66,7 +67,10 @@ func BenchmarkWorkloadManagement(b *testing.B) {
 	}
 	// The package's harness runs Cluster API in this process already.
 	opts.Controller.SkipNameValidation = ptr.To(true)
-	mgr, err := ctrl.NewManager(stack.Config, opts)
+	// The client limit main.go gives the manager.
+	cfg := rest.CopyConfig(stack.Config)
+	cfg.QPS, cfg.Burst = clusterapi.ClientQPS+20, clusterapi.ClientBurst+30
+	mgr, err := ctrl.NewManager(cfg, opts)
 	if err != nil {
 		b.Fatal(err)
 	}
