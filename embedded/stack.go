@@ -23,7 +23,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
-	"github.com/open-supervisor/supervisor/api"
 	lbv1 "github.com/open-supervisor/supervisor/api/lbapi/v1alpha1"
 	runv1 "github.com/open-supervisor/supervisor/api/run/v1alpha2"
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
@@ -141,25 +140,13 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		return nil, err
 	}
 
-	// The REST API's own client: the admin config's client-go default of
-	// 5 requests per second made each namespace create wait seconds.
-	apiConfig := rest.CopyConfig(s.Config)
-	apiConfig.QPS, apiConfig.Burst = 200, 400
-	apiClient, err := client.New(apiConfig, client.Options{Scheme: api.NewScheme()})
-	if err != nil {
-		s.Stop()
-		return nil, err
-	}
-	if err := s.startFront(apiClient); err != nil {
-		s.Stop()
-		return nil, err
-	}
 	return s, nil
 }
 
 // startFront serves the Workload Management API at the URL users take for
 // vCenter's, passing every other path to the simulator, over TLS with a CA
-// of its own (written beside the kubeconfig).
+// of its own (written beside the kubeconfig). The API uses the manager's
+// client, as in production: reads from its cache, writes within its limit.
 func (s *Stack) startFront(c client.Client) error {
 	ca, err := certs.NewCA("open-supervisor vCenter front CA")
 	if err != nil {
@@ -223,6 +210,9 @@ func (s *Stack) Setup(ctx context.Context, mgr ctrl.Manager, o manager.Options) 
 	o.ConnectionRetryInterval = time.Second
 	sup, err := manager.Setup(ctx, mgr, o)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.startFront(mgr.GetClient()); err != nil {
 		return nil, err
 	}
 	return sup, s.addToManager(mgr)
