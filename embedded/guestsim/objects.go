@@ -2,6 +2,8 @@ package guestsim
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -63,13 +65,21 @@ func newNode(name, providerID, version, ip string, controlPlane bool) *corev1.No
 	return node
 }
 
-// newStaticPod is kubeadm's static Pod of component on node, Running and Ready.
+// newStaticPod is kubeadm's static Pod of component on node, Running and
+// Ready, as the API server shows it: a mirror Pod the kubelet made from a
+// manifest file, which drains skip (Cluster API's drain evaluates its rules
+// for any other Pod, and would wait on them).
 func newStaticPod(component, node string) *corev1.Pod {
+	name := staticPodName(component, node)
 	return &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{
 			Namespace: metav1.NamespaceSystem,
-			Name:      staticPodName(component, node),
+			Name:      name,
 			Labels:    map[string]string{"component": component, "tier": staticPodTier},
+			Annotations: map[string]string{
+				corev1.MirrorPodAnnotationKey: mirrorHash(name),
+				"kubernetes.io/config.source": "file",
+			},
 		},
 		Spec: corev1.PodSpec{NodeName: node},
 		Status: corev1.PodStatus{
@@ -80,6 +90,13 @@ func newStaticPod(component, node string) *corev1.Pod {
 }
 
 func staticPodName(component, node string) string { return component + "-" + node }
+
+// mirrorHash stands for the hash of the manifest the kubelet puts in a
+// mirror Pod's annotation.
+func mirrorHash(name string) string {
+	sum := sha256.Sum256([]byte(name))
+	return hex.EncodeToString(sum[:16])
+}
 
 // clusterObjects are what kubeadm init leaves in a cluster and
 // KubeadmControlPlane reads or updates: the kubeadm:get-nodes RBAC, the
