@@ -89,8 +89,9 @@ func validSubjectType(t string) bool {
 }
 
 // validateNamespace checks what spec gives against what exists; create
-// also requires cluster and namespace.
-func (s *Server) validateNamespace(ctx context.Context, spec *NamespaceSpec, create bool) error {
+// also requires cluster and namespace. Content libraries are looked up in
+// vCenter with the caller's session.
+func (s *Server) validateNamespace(ctx context.Context, session string, spec *NamespaceSpec, create bool) error {
 	var bad invalidArgs
 	if create {
 		if errs := validation.IsDNS1123Label(spec.Namespace); len(errs) > 0 {
@@ -125,6 +126,9 @@ func (s *Server) validateNamespace(ctx context.Context, spec *NamespaceSpec, cre
 		}
 	}
 	if spec.VMServiceSpec != nil {
+		for i, id := range spec.VMServiceSpec.ContentLibraries {
+			s.validateLibrary(ctx, &bad, session, fmt.Sprintf("vm_service_spec.content_libraries[%d]", i), id)
+		}
 		for i, name := range spec.VMServiceSpec.VMClasses {
 			err := s.opts.Client.Get(ctx, client.ObjectKey{Namespace: vspherev1.VMClassCatalogNamespace, Name: name}, &vmopv1.VirtualMachineClass{})
 			if apierrors.IsNotFound(err) {
@@ -259,7 +263,7 @@ func (s *Server) createNamespace(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	if err := s.validateNamespace(ctx, &spec, true); err != nil {
+	if err := s.validateNamespace(ctx, sessionID(r), &spec, true); err != nil {
 		writeError(w, r, err)
 		return
 	}
@@ -302,7 +306,7 @@ func (s *Server) changeNamespace(w http.ResponseWriter, r *http.Request, replace
 		writeError(w, r, err)
 		return
 	}
-	if err := s.validateNamespace(ctx, &spec, false); err != nil {
+	if err := s.validateNamespace(ctx, sessionID(r), &spec, false); err != nil {
 		writeError(w, r, err)
 		return
 	}

@@ -131,11 +131,12 @@ func TestNamespacesLifecycleAndAccess(t *testing.T) {
 		"cluster": cluster, "namespace": "Not_A_Label",
 		"access_list":     []map[string]any{{"subject_type": "USER", "subject": "devops", "domain": "vsphere.local", "role": "ADMIN"}},
 		"storage_specs":   []map[string]any{{"policy": "no-such-policy"}},
-		"vm_service_spec": map[string]any{"vm_classes": []string{"no-such-class"}},
+		"vm_service_spec": map[string]any{"vm_classes": []string{"no-such-class"}, "content_libraries": []string{"no-such-library"}},
 		"resource_spec":   map[string]any{"gpu_limit": 1},
 	}
 	code, body := do(t, srv, "POST", base, id, bad, nil)
-	for _, field := range []string{"namespace:", "access_list[0].role", "storage_specs[0].policy", "vm_service_spec.vm_classes[0]", "resource_spec.gpu_limit"} {
+	for _, field := range []string{"namespace:", "access_list[0].role", "storage_specs[0].policy", "vm_service_spec.vm_classes[0]",
+		"vm_service_spec.content_libraries[0]", "resource_spec.gpu_limit"} {
 		if code != http.StatusBadRequest || !strings.Contains(string(body), field) {
 			t.Errorf("a bad namespace does not name %s: %d %s", field, code, body)
 		}
