@@ -24,6 +24,7 @@ import (
 	"github.com/open-supervisor/supervisor/providers/vsphere/infrastructure"
 	"github.com/open-supervisor/supervisor/providers/vsphere/inventory"
 	"github.com/open-supervisor/supervisor/providers/vsphere/session"
+	"github.com/open-supervisor/supervisor/providers/vsphere/storagepolicy"
 )
 
 type options struct {
@@ -125,7 +126,7 @@ func run(ctx context.Context, o options) error {
 	}
 	if !o.embedded {
 		vr := &vcenterReader{sessions: sessions, params: managerOpts.VSphere.VCenter}
-		if err := serveWorkloadManagementAPI(mgr, o, vr); err != nil {
+		if err := serveWorkloadManagementAPI(mgr, o, vr, managerOpts.WorkloadManagement.StoragePolicies); err != nil {
 			return err
 		}
 	}
@@ -189,7 +190,9 @@ func (o options) managerOptions(sessions *session.Cache) (manager.Options, error
 	}
 	mo.VSphere.VCenter.Password = password
 	vr := &vcenterReader{sessions: sessions, params: mo.VSphere.VCenter}
-	mo.WorkloadManagement = manager.WorkloadManagementOptions{StoragePolicies: vr, PortGroups: vr, DatastoreURL: o.datastoreURL}
+	mo.WorkloadManagement = manager.WorkloadManagementOptions{
+		StoragePolicies: &storagepolicy.Cache{Lister: vr}, PortGroups: vr, DatastoreURL: o.datastoreURL,
+	}
 	return mo, nil
 }
 

@@ -54,7 +54,7 @@ func (v *vcenterReader) PortGroupName(ctx context.Context, moref string) (string
 // serveWorkloadManagementAPI serves vCenter's Workload Management REST
 // API in front of vCenter at --vapi-bind-address, over TLS with the given
 // certificate, for as long as the manager runs.
-func serveWorkloadManagementAPI(mgr ctrl.Manager, o options, vr *vcenterReader) error {
+func serveWorkloadManagementAPI(mgr ctrl.Manager, o options, vr *vcenterReader, policies *storagepolicy.Cache) error {
 	if o.vapiAddr == "" {
 		return nil
 	}
@@ -67,7 +67,7 @@ func serveWorkloadManagementAPI(mgr ctrl.Manager, o options, vr *vcenterReader) 
 	}
 	api := vapi.New(vapi.Options{
 		VCenter: u, CAFile: o.vcCAFile, Insecure: o.vcInsecure,
-		Client: mgr.GetClient(), VCenterClient: vr.client,
+		Client: mgr.GetClient(), VCenterClient: vr.client, StoragePolicies: policies,
 	})
 	front, err := vapi.NewFront(api, u, o.vcCAFile, o.vcInsecure)
 	if err != nil {

@@ -147,7 +147,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 // vCenter's, passing every other path to the simulator, over TLS with a CA
 // of its own (written beside the kubeconfig). The API uses the manager's
 // client, as in production: reads from its cache, writes within its limit.
-func (s *Stack) startFront(c client.Client) error {
+func (s *Stack) startFront(c client.Client, policies *storagepolicy.Cache) error {
 	ca, err := certs.NewCA("open-supervisor vCenter front CA")
 	if err != nil {
 		return err
@@ -164,7 +164,7 @@ func (s *Stack) startFront(c client.Client) error {
 		return err
 	}
 	api := vapi.New(vapi.Options{
-		VCenter: s.sim.URL, CAFile: s.sim.CAFile, Client: c,
+		VCenter: s.sim.URL, CAFile: s.sim.CAFile, Client: c, StoragePolicies: policies,
 		VCenterClient: func(context.Context) (*vim25.Client, error) { return s.sim.Client.Client, nil },
 	})
 	front, err := vapi.NewFront(api, s.sim.URL, s.sim.CAFile, false)
@@ -198,7 +198,7 @@ func (s *Stack) Setup(ctx context.Context, mgr ctrl.Manager, o manager.Options) 
 	o.VSphere.DefaultNetwork = fixtures.WorkloadNetwork
 	o.LoadBalancer = embeddedLoadBalancer
 	o.WorkloadManagement = manager.WorkloadManagementOptions{
-		StoragePolicies: &storagepolicy.Finder{Client: s.sim.Client.Client},
+		StoragePolicies: &storagepolicy.Cache{Lister: &storagepolicy.Finder{Client: s.sim.Client.Client}},
 		PortGroups:      &inventory.PortGroups{Client: s.sim.Client.Client},
 		DatastoreURL:    s.sim.DatastoreURL,
 		EndpointCertificate: func(_ context.Context, vip netip.Addr, dnsNames []string) ([]byte, error) {
@@ -212,7 +212,7 @@ func (s *Stack) Setup(ctx context.Context, mgr ctrl.Manager, o manager.Options) 
 	if err != nil {
 		return nil, err
 	}
-	if err := s.startFront(mgr.GetClient()); err != nil {
+	if err := s.startFront(mgr.GetClient(), o.WorkloadManagement.StoragePolicies); err != nil {
 		return nil, err
 	}
 	return sup, s.addToManager(mgr)

@@ -85,19 +85,13 @@ type Options struct {
 	WorkloadManagement WorkloadManagementOptions
 }
 
-// StoragePolicyLister lists vCenter's storage policies:
-// *storagepolicy.Finder.
-type StoragePolicyLister interface {
-	List(ctx context.Context) ([]storagepolicy.Policy, error)
-}
-
 // WorkloadManagementOptions configure the VSphereNamespaces and
 // Supervisors parts.
 type WorkloadManagementOptions struct {
-	// StoragePolicies lists vCenter's storage policies (looked up through a
-	// cache that lists again on a miss). Nil: every storage policy a spec
-	// names is reported as unusable.
-	StoragePolicies StoragePolicyLister
+	// StoragePolicies is vCenter's storage policies, cached; the REST API
+	// shares the same cache. Nil: every storage policy a spec names is
+	// reported as unusable.
+	StoragePolicies *storagepolicy.Cache
 	// PortGroups names portgroups by managed object id. Nil: the enable
 	// spec's portgroup is reported as unusable.
 	PortGroups supervisor.PortGroups
@@ -209,23 +203,23 @@ func (s *Supervisor) setup(ctx context.Context, mgr ctrl.Manager, part Part, o O
 	return fmt.Errorf("unknown part %q", part)
 }
 
-// policyCache adapts vCenter's storage policy list to the controllers,
+// policyCache adapts vCenter's storage policies to the controllers,
 // naming each policy's StorageClass as vSphere does.
-func policyCache(l StoragePolicyLister) vspherenamespace.StoragePolicies {
-	if l == nil {
+func policyCache(c *storagepolicy.Cache) vspherenamespace.StoragePolicies {
+	if c == nil {
 		return nil
 	}
-	return &vspherenamespace.PolicyCache{List: func(ctx context.Context) ([]vspherenamespace.StoragePolicy, error) {
-		policies, err := l.List(ctx)
-		if err != nil {
-			return nil, err
-		}
-		out := make([]vspherenamespace.StoragePolicy, 0, len(policies))
-		for _, p := range policies {
-			out = append(out, vspherenamespace.StoragePolicy{ID: p.ID, Name: p.Name, StorageClass: storagepolicy.StorageClassName(p.Name)})
-		}
-		return out, nil
-	}}
+	return classNamedPolicies{c}
+}
+
+type classNamedPolicies struct{ cache *storagepolicy.Cache }
+
+func (c classNamedPolicies) StoragePolicy(ctx context.Context, id string) (vspherenamespace.StoragePolicy, bool, error) {
+	p, found, err := c.cache.Policy(ctx, id)
+	if err != nil || !found {
+		return vspherenamespace.StoragePolicy{}, found, err
+	}
+	return vspherenamespace.StoragePolicy{ID: p.ID, Name: p.Name, StorageClass: storagepolicy.StorageClassName(p.Name)}, true, nil
 }
 
 // setupWebhooks registers the supervisor's own webhooks: the

@@ -17,7 +17,7 @@ func TestPolicyCacheNamesClassesAsVSphere(t *testing.T) {
 	if policyCache(nil) != nil {
 		t.Error("no lister must give no policies")
 	}
-	c := policyCache(listedPolicies{{ID: "aa6d5a82", Name: "K8s Storage"}})
+	c := policyCache(&storagepolicy.Cache{Lister: listedPolicies{{ID: "aa6d5a82", Name: "K8s Storage"}}})
 	p, found, err := c.StoragePolicy(context.Background(), "aa6d5a82")
 	if err != nil || !found || p.Name != "K8s Storage" || p.StorageClass != "k8s-storage" {
 		t.Errorf("StoragePolicy = %+v, %v, %v", p, found, err)

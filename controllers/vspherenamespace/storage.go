@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	storagev1 "k8s.io/api/storage/v1"
@@ -44,52 +42,6 @@ type StoragePolicies interface {
 	// StoragePolicy returns the policy with id; found is false when
 	// vCenter has none.
 	StoragePolicy(ctx context.Context, id string) (p StoragePolicy, found bool, err error)
-}
-
-// PolicyCache answers StoragePolicies from a list it fetches at most every
-// TTL, and again at once when asked for an id it does not hold (a policy
-// an admin just created is found without waiting).
-type PolicyCache struct {
-	// List fetches every policy (storagepolicy.Finder.List, mapped).
-	List func(ctx context.Context) ([]StoragePolicy, error)
-	// TTL is how long a fetched list answers; a minute when zero.
-	TTL time.Duration
-	// Now is the clock (time.Now when nil).
-	Now func() time.Time
-
-	mu      sync.Mutex
-	byID    map[string]StoragePolicy
-	fetched time.Time
-}
-
-var _ StoragePolicies = &PolicyCache{}
-
-// StoragePolicy implements StoragePolicies.
-func (c *PolicyCache) StoragePolicy(ctx context.Context, id string) (StoragePolicy, bool, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	now := time.Now
-	if c.Now != nil {
-		now = c.Now
-	}
-	ttl := c.TTL
-	if ttl == 0 {
-		ttl = time.Minute
-	}
-	if p, ok := c.byID[id]; ok && now().Sub(c.fetched) < ttl {
-		return p, true, nil
-	}
-	policies, err := c.List(ctx)
-	if err != nil {
-		return StoragePolicy{}, false, fmt.Errorf("failed to list vCenter's storage policies: %w", err)
-	}
-	c.byID = make(map[string]StoragePolicy, len(policies))
-	for _, p := range policies {
-		c.byID[p.ID] = p
-	}
-	c.fetched = now()
-	p, ok := c.byID[id]
-	return p, ok, nil
 }
 
 // NewStorageClass is the StorageClass of policy p: vSphere CSI's

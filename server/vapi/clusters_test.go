@@ -311,7 +311,7 @@ func TestEnableInfoAndDisable(t *testing.T) {
 
 // The front serves the API and passes everything else to vCenter.
 func TestFrontPassesOtherPathsToVCenter(t *testing.T) {
-	api := New(Options{VCenter: suiteSim.URL, CAFile: suiteSim.CAFile, Client: suiteClient, VCenterClient: simClient})
+	api := New(Options{VCenter: suiteSim.URL, CAFile: suiteSim.CAFile, Client: suiteClient, VCenterClient: simClient, StoragePolicies: suitePolicies})
 	front, err := NewFront(api, suiteSim.URL, suiteSim.CAFile, false)
 	if err != nil {
 		t.Fatal(err)

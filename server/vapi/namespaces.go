@@ -143,7 +143,7 @@ func (s *Server) validateNamespace(ctx context.Context, session string, spec *Na
 		for _, sp := range spec.StorageSpecs {
 			ids = append(ids, sp.Policy)
 		}
-		policies, err := s.policies(ctx, ids...)
+		policies, err := s.opts.StoragePolicies.Policies(ctx, ids...)
 		if err != nil {
 			return err
 		}

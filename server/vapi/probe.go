@@ -10,13 +10,22 @@ import (
 	"github.com/open-supervisor/supervisor/lbapi/dataplane"
 )
 
+// dataPlaneProbe is one Data Plane API to probe.
+type dataPlaneProbe struct {
+	Host     string
+	Port     int
+	Username string
+	Password string
+	CAPEM    string
+}
+
 // probeTimeout bounds one Data Plane API probe.
 const probeTimeout = 10 * time.Second
 
 // probeDataPlaneAPI checks that a Data Plane API answers over TLS that
 // verifies against its CA chain, and accepts the credentials (a version
 // read needs them).
-func probeDataPlaneAPI(ctx context.Context, p DataPlaneProbe) error {
+func probeDataPlaneAPI(ctx context.Context, p dataPlaneProbe) error {
 	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
 	hc, err := dataplane.NewHTTPClient([]byte(p.CAPEM), false)

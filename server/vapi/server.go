@@ -7,6 +7,8 @@ import (
 
 	"github.com/vmware/govmomi/vim25"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/open-supervisor/supervisor/providers/vsphere/storagepolicy"
 )
 
 // Options configure the REST API.
@@ -25,34 +27,20 @@ type Options struct {
 	// client, to read what exists (clusters, portgroups, policies,
 	// libraries).
 	VCenterClient func(ctx context.Context) (*vim25.Client, error)
-	// ProbeDataPlaneAPI checks that an enable spec's Data Plane API answers,
-	// verifies against the given CA and accepts the credentials; the
-	// default probes it over HTTPS with lbapi's client.
-	ProbeDataPlaneAPI func(ctx context.Context, p DataPlaneProbe) error
-}
-
-// DataPlaneProbe is one Data Plane API to probe.
-type DataPlaneProbe struct {
-	Host     string
-	Port     int
-	Username string
-	Password string
-	CAPEM    string
+	// StoragePolicies is vCenter's storage policies, cached (the
+	// controllers share the cache).
+	StoragePolicies *storagepolicy.Cache
 }
 
 // Server serves the REST API.
 type Server struct {
-	opts        Options
-	sessions    *sessions
-	mux         *http.ServeMux
-	policyCache policyCache
+	opts     Options
+	sessions *sessions
+	mux      *http.ServeMux
 }
 
 // New returns the REST API's handler.
 func New(o Options) *Server {
-	if o.ProbeDataPlaneAPI == nil {
-		o.ProbeDataPlaneAPI = probeDataPlaneAPI
-	}
 	s := &Server{opts: o, sessions: &sessions{vcURL: o.VCenter, caFile: o.CAFile, insecure: o.Insecure}, mux: http.NewServeMux()}
 	s.routes()
 	return s

@@ -13,11 +13,13 @@ import (
 	"github.com/open-supervisor/supervisor/api"
 	"github.com/open-supervisor/supervisor/embedded/kube"
 	"github.com/open-supervisor/supervisor/embedded/vcsim"
+	"github.com/open-supervisor/supervisor/providers/vsphere/storagepolicy"
 )
 
 var (
-	suiteClient client.Client
-	suiteSim    *vcsim.Simulator
+	suiteClient   client.Client
+	suiteSim      *vcsim.Simulator
+	suitePolicies *storagepolicy.Cache
 )
 
 func TestMain(m *testing.M) {
@@ -30,6 +32,7 @@ func TestMain(m *testing.M) {
 	if err != nil {
 		panic(err)
 	}
+	suitePolicies = &storagepolicy.Cache{Lister: &storagepolicy.Finder{Client: suiteSim.Client.Client}}
 	code := m.Run()
 	suiteSim.Stop()
 	_ = env.Stop()
@@ -38,7 +41,7 @@ func TestMain(m *testing.M) {
 
 // newTestServer serves the API over TLS and logs in as the simulator's admin.
 func newTestServer(t *testing.T) (*httptest.Server, string) {
-	srv := httptest.NewTLSServer(New(Options{VCenter: suiteSim.URL, CAFile: suiteSim.CAFile, Client: suiteClient, VCenterClient: simClient}))
+	srv := httptest.NewTLSServer(New(Options{VCenter: suiteSim.URL, CAFile: suiteSim.CAFile, Client: suiteClient, VCenterClient: simClient, StoragePolicies: suitePolicies}))
 	t.Cleanup(srv.Close)
 	code, body := do(t, srv, "POST", "/api/session", "", nil, url.UserPassword(suiteSim.Username, suiteSim.Password))
 	var id string

@@ -342,7 +342,7 @@ func (s *Server) validateLoadBalancer(ctx context.Context, bad *invalidArgs, lb 
 		return spans // probing what is already wrong says nothing more
 	}
 	for i, sv := range h.Servers {
-		err := s.opts.ProbeDataPlaneAPI(ctx, DataPlaneProbe{Host: sv.Host, Port: sv.Port, Username: h.Username, Password: h.Password, CAPEM: h.CertificateAuthorityChain})
+		err := probeDataPlaneAPI(ctx, dataPlaneProbe{Host: sv.Host, Port: sv.Port, Username: h.Username, Password: h.Password, CAPEM: h.CertificateAuthorityChain})
 		if err != nil {
 			bad.add(fmt.Sprintf("%s.ha_proxy_config_create_spec.servers[%d]", f, i), "the Data Plane API at %s:%d does not answer as expected: %v", sv.Host, sv.Port, err)
 		}
@@ -374,7 +374,7 @@ func (s *Server) validatePolicies(ctx context.Context, bad *invalidArgs, spec *E
 	if spec.ImageStorage != nil {
 		image = spec.ImageStorage.StoragePolicy
 	}
-	policies, err := s.policies(ctx, spec.MasterStoragePolicy, spec.EphemeralStoragePolicy, image)
+	policies, err := s.opts.StoragePolicies.Policies(ctx, spec.MasterStoragePolicy, spec.EphemeralStoragePolicy, image)
 	if err != nil {
 		bad.add("master_storage_policy", "cannot read vCenter's storage policies: %v", err)
 		return
