@@ -7,6 +7,7 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 
 	vspherev1 "github.com/open-supervisor/supervisor/api/vsphere/v1alpha1"
+	"github.com/open-supervisor/supervisor/internal/iprange"
 )
 
 // RangeOf turns an {address, count} range of the enable spec into the
@@ -16,37 +17,21 @@ func RangeOf(r vspherev1.AddressRange) (string, error) {
 	if err != nil || !first.Is4() {
 		return "", fmt.Errorf("address %q is not an IPv4 address", r.Address)
 	}
-	if r.Count < 1 {
-		return "", fmt.Errorf("count %d: a range holds at least one address", r.Count)
+	rg, err := iprange.FromCount(first, int(r.Count))
+	if err != nil {
+		return "", err
 	}
-	last := first
-	for i := int32(1); i < r.Count; i++ {
-		last = last.Next()
-		if !last.IsValid() || !last.Is4() {
-			return "", fmt.Errorf("%s + %d addresses runs past 255.255.255.255", r.Address, r.Count)
-		}
-	}
-	return first.String() + "-" + last.String(), nil
+	return rg.String(), nil
 }
 
 // PrefixLength is the length of an IPv4 subnet mask ("255.255.255.0" →
 // 24); a mask whose ones are not contiguous is an error.
 func PrefixLength(mask string) (int32, error) {
-	a, err := netip.ParseAddr(mask)
-	if err != nil || !a.Is4() {
-		return 0, fmt.Errorf("subnet mask %q is not an IPv4 mask", mask)
+	bits, err := iprange.MaskBits(mask)
+	if err != nil {
+		return 0, fmt.Errorf("subnet mask %w", err)
 	}
-	b := a.As4()
-	v := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
-	ones := int32(0)
-	for v&(1<<31) != 0 {
-		ones++
-		v <<= 1
-	}
-	if v != 0 || ones == 0 {
-		return 0, fmt.Errorf("subnet mask %q is not a contiguous mask", mask)
-	}
-	return ones, nil
+	return int32(bits), nil
 }
 
 // FirstVIP is the first address of the load balancer's first range: the

@@ -2,6 +2,7 @@ package iprange
 
 import (
 	"fmt"
+	"net"
 	"net/netip"
 	"strings"
 )
@@ -97,3 +98,39 @@ func be32(a [4]byte) uint32 {
 
 // LastOf returns the last address of a prefix.
 func LastOf(p netip.Prefix) netip.Addr { return lastAddr(p.Masked()) }
+
+// FromCount is the range of count addresses starting at first, as the
+// Workload Management API gives ranges ({address, count}).
+func FromCount(first netip.Addr, count int) (Range, error) {
+	if !first.Is4() {
+		return Range{}, fmt.Errorf("%s is not an IPv4 address", first)
+	}
+	if count < 1 {
+		return Range{}, fmt.Errorf("a range holds at least one address, not %d", count)
+	}
+	end := uint64(be32(first.As4())) + uint64(count) - 1
+	if end > 0xffffffff {
+		return Range{}, fmt.Errorf("%d addresses from %s run past the IPv4 space", count, first)
+	}
+	v := uint32(end)
+	return Range{First: first, Last: netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})}, nil
+}
+
+// String is the inclusive "first-last" form Parse reads.
+func (r Range) String() string { return r.First.String() + "-" + r.Last.String() }
+
+// MaskBits is the prefix length of a dotted IPv4 subnet mask
+// ("255.255.255.0" → 24); a mask whose ones are not contiguous, or that
+// has none, is an error.
+func MaskBits(mask string) (int, error) {
+	a, err := netip.ParseAddr(mask)
+	if err != nil || !a.Is4() {
+		return 0, fmt.Errorf("%q is not an IPv4 subnet mask", mask)
+	}
+	b := a.As4()
+	ones, bits := net.IPMask(b[:]).Size()
+	if bits == 0 || ones == 0 {
+		return 0, fmt.Errorf("%q is not a contiguous subnet mask", mask)
+	}
+	return ones, nil
+}

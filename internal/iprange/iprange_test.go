@@ -93,3 +93,33 @@ func TestFirstFree(t *testing.T) {
 		t.Fatal("FirstFree must not change the ranges")
 	}
 }
+
+func TestFromCount(t *testing.T) {
+	for _, tc := range []struct {
+		first string
+		count int
+		want  string
+		bad   bool
+	}{
+		{"10.0.0.10", 1, "10.0.0.10-10.0.0.10", false},
+		{"10.0.0.250", 10, "10.0.0.250-10.0.1.3", false},
+		{"255.255.255.250", 6, "255.255.255.250-255.255.255.255", false},
+		{"255.255.255.250", 7, "", true},
+		{"10.0.0.1", 0, "", true},
+		{"::1", 1, "", true},
+	} {
+		r, err := FromCount(netip.MustParseAddr(tc.first), tc.count)
+		if (err != nil) != tc.bad || (err == nil && r.String() != tc.want) {
+			t.Errorf("FromCount(%s, %d) = %v, %v; want %q (error %v)", tc.first, tc.count, r, err, tc.want, tc.bad)
+		}
+	}
+}
+
+func TestMaskBits(t *testing.T) {
+	for mask, want := range map[string]int{"255.255.255.0": 24, "255.0.0.0": 8, "255.255.255.255": 32, "255.255.0.255": -1, "0.0.0.0": -1, "nope": -1} {
+		got, err := MaskBits(mask)
+		if (err != nil) != (want < 0) || (err == nil && got != want) {
+			t.Errorf("MaskBits(%q) = %d, %v; want %d", mask, got, err, want)
+		}
+	}
+}

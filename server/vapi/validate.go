@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	vspherev1 "github.com/open-supervisor/supervisor/api/vsphere/v1alpha1"
+	"github.com/open-supervisor/supervisor/internal/iprange"
 	"github.com/open-supervisor/supervisor/providers/vsphere/storagepolicy"
 )
 
@@ -38,39 +39,20 @@ func rangeOf(bad *invalidArgs, field, address string, count int) (span, bool) {
 		bad.add(field+".count", "must be at least 1, not %d", count)
 		return span{}, false
 	}
-	last := a
-	for i := 1; i < count; i++ {
-		next := last.Next()
-		if !next.Is4() || next.IsUnspecified() {
-			bad.add(field+".count", "%d addresses from %s run past the IPv4 space", count, address)
-			return span{}, false
-		}
-		last = next
+	rg, err := iprange.FromCount(a, count)
+	if err != nil {
+		bad.add(field+".count", "%v", err)
+		return span{}, false
 	}
-	return span{field: field, first: a, last: last}, true
+	return span{field: field, first: rg.First, last: rg.Last}, true
 }
 
 // subnet parses an address and a dotted mask into its prefix.
 func subnet(bad *invalidArgs, field, addr, mask string) (netip.Prefix, bool) {
-	m, err := netip.ParseAddr(mask)
-	if err != nil || !m.Is4() {
-		bad.add(field, "%q is not a subnet mask", mask)
+	bits, err := iprange.MaskBits(mask)
+	if err != nil {
+		bad.add(field, "%v", err)
 		return netip.Prefix{}, false
-	}
-	b := m.As4()
-	bits, seenZero := 0, false
-	for _, octet := range b {
-		for i := 7; i >= 0; i-- {
-			if octet&(1<<i) != 0 {
-				if seenZero {
-					bad.add(field, "%q is not a contiguous subnet mask", mask)
-					return netip.Prefix{}, false
-				}
-				bits++
-			} else {
-				seenZero = true
-			}
-		}
 	}
 	a, err := netip.ParseAddr(addr)
 	if err != nil || !a.Is4() {
@@ -124,11 +106,7 @@ func (s *Server) validateEnable(ctx context.Context, session string, spec *Enabl
 		bad.add("service_cidr.prefix", "want 12 to 28, not %d", spec.ServiceCIDR.Prefix)
 	} else {
 		p := netip.PrefixFrom(a, spec.ServiceCIDR.Prefix).Masked()
-		last := p.Addr()
-		for n := 1; n < 1<<(32-p.Bits()); n++ {
-			last = last.Next()
-		}
-		spans = append(spans, span{field: "service_cidr", first: p.Addr(), last: last})
+		spans = append(spans, span{field: "service_cidr", first: p.Addr(), last: iprange.LastOf(p)})
 	}
 
 	portgroups, networks, err := s.networks(ctx)
