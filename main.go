@@ -44,6 +44,7 @@ type options struct {
 	kubeAPIBurst                                                 int
 	vapiAddr, vapiCertFile, vapiKeyFile                          string
 	datastoreURL                                                 string
+	controlPlaneImage                                            string
 }
 
 func main() {
@@ -75,6 +76,7 @@ func main() {
 	flag.StringVar(&o.vapiAddr, "vapi-bind-address", "", "serve vCenter's Workload Management REST API (and pass every other path to vCenter) at this address; off when empty")
 	flag.StringVar(&o.vapiCertFile, "vapi-tls-cert-file", "", "TLS certificate of --vapi-bind-address")
 	flag.StringVar(&o.vapiKeyFile, "vapi-tls-key-file", "", "TLS key of --vapi-bind-address")
+	flag.StringVar(&o.controlPlaneImage, "supervisor-control-plane-image", "", "ClusterVirtualMachineImage the supervisor's control-plane VMs are cloned from (default: the newest Kubernetes release's image)")
 	flag.StringVar(&o.datastoreURL, "storage-datastore-url", "", "datastore URL of the StorageClasses made for storage policies (where the VM service places their disks)")
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -192,6 +194,7 @@ func (o options) managerOptions(sessions *session.Cache) (manager.Options, error
 	vr := &vcenterReader{sessions: sessions, params: mo.VSphere.VCenter}
 	mo.WorkloadManagement = manager.WorkloadManagementOptions{
 		StoragePolicies: &storagepolicy.Cache{Lister: vr}, PortGroups: vr, DatastoreURL: o.datastoreURL,
+		ControlPlaneImage: o.controlPlaneImage,
 	}
 	return mo, nil
 }

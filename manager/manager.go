@@ -113,6 +113,10 @@ type WorkloadManagementOptions struct {
 	// returns it in PEM (the embedded stack's kube.Environment.ServeEndpoint).
 	// When nil the certificate served at APIServerEndpoint is reported.
 	EndpointCertificate func(ctx context.Context, vip netip.Addr, dnsNames []string) ([]byte, error)
+	// ControlPlaneImage names the ClusterVirtualMachineImage the
+	// supervisor's control-plane VMs are cloned from; the newest
+	// Kubernetes release's image when empty.
+	ControlPlaneImage string
 }
 
 // Supervisor is what Setup registered, for callers that need to reach in
@@ -186,6 +190,7 @@ func (s *Supervisor) setup(ctx context.Context, mgr ctrl.Manager, part Part, o O
 		return (&supervisor.Reconciler{
 			Client: mgr.GetClient(), Policies: s.policies, PortGroups: w.PortGroups, DatastoreURL: w.DatastoreURL,
 			APIServer: w.APIServerEndpoint, Login: w.LoginEndpoint, EndpointCertificate: w.EndpointCertificate,
+			ControlPlaneImage: w.ControlPlaneImage,
 		}).SetupWithManager(mgr)
 	case Infrastructure:
 		return infrastructure.Setup(ctx, mgr, o.Infrastructure)

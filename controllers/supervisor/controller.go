@@ -22,6 +22,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	lbv1 "github.com/open-supervisor/supervisor/api/lbapi/v1alpha1"
+	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
 	vspherev1 "github.com/open-supervisor/supervisor/api/vsphere/v1alpha1"
 	"github.com/open-supervisor/supervisor/controllers/vspherenamespace"
 )
@@ -71,6 +72,10 @@ type Reconciler struct {
 	// Master_DNS_names, and returns it (PEM). When nil the certificate the
 	// API server serves at APIServer is reported.
 	EndpointCertificate func(ctx context.Context, vip netip.Addr, dnsNames []string) ([]byte, error)
+	// ControlPlaneImage names the ClusterVirtualMachineImage the
+	// control-plane VMs are cloned from; the newest Kubernetes release's
+	// image when empty.
+	ControlPlaneImage string
 	// ResyncInterval is how often kubernetes_status is checked again (30 s).
 	ResyncInterval time.Duration
 	// Now is the clock (time.Now when nil).
@@ -88,6 +93,8 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups="",resources=services,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=discovery.k8s.io,resources=endpointslices,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=storage.k8s.io,resources=storageclasses,verbs=get;list;watch;create;delete
+// +kubebuilder:rbac:groups=vmoperator.vmware.com,resources=virtualmachines;virtualmachineclasses,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=vmoperator.vmware.com,resources=clustervirtualmachineimages,verbs=get;list;watch
 // +kubebuilder:rbac:urls=/readyz,verbs=get
 
 // SetupWithManager registers the controller. Changes of what it made
@@ -126,6 +133,9 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Owns(&vspherev1.WorkloadNetwork{}).
 		Owns(&corev1.Service{}).
 		Owns(&discoveryv1.EndpointSlice{}).
+		Owns(&vmopv1.VirtualMachine{}).
+		Owns(&vmopv1.VirtualMachineClass{}).
+		Watches(&vmopv1.ClusterVirtualMachineImage{}, handler.EnqueueRequestsFromMapFunc(r.allSupervisors)).
 		Watches(&vspherev1.VSphereNamespace{}, handler.EnqueueRequestsFromMapFunc(r.supervisorBeingDisabled)).
 		Named("supervisor").
 		Complete(r)
@@ -152,6 +162,21 @@ func hostPort(host string) (string, error) {
 		}
 	}
 	return net.JoinHostPort(u.Hostname(), port), nil
+}
+
+// allSupervisors maps a change every Supervisor may depend on (a node
+// image being published) to all of them.
+func (r *Reconciler) allSupervisors(ctx context.Context, _ client.Object) []reconcile.Request {
+	var list vspherev1.SupervisorList
+	if err := r.Client.List(ctx, &list); err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "Failed to list Supervisors")
+		return nil
+	}
+	out := make([]reconcile.Request, 0, len(list.Items))
+	for _, sv := range list.Items {
+		out = append(out, reconcile.Request{NamespacedName: client.ObjectKey{Name: sv.Name}})
+	}
+	return out
 }
 
 // supervisorBeingDisabled maps a VSphereNamespace to its Supervisor only
@@ -234,6 +259,9 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, sv *vspherev1.Supervis
 	if err := r.reconcileEndpoint(ctx, sv, obs); err != nil {
 		return ctrl.Result{}, err
 	}
+	if err := r.reconcileControlPlane(ctx, sv, obs); err != nil {
+		return ctrl.Result{}, err
+	}
 	r.observeEndpointCertificate(ctx, sv, obs)
 	obs.kubeErr = r.Health.Readyz(ctx)
 
@@ -268,8 +296,9 @@ func (r *Reconciler) observeEndpointCertificate(ctx context.Context, sv *vsphere
 
 // reconcileDelete disables Workload Management: the cluster's vSphere
 // Namespaces first (their clusters and VMs go with them), then the
-// endpoint, then, once lbapi has let go of the VIPs, the LoadBalancer, the
-// WorkloadNetwork and the StorageClasses of the policies. The finalizer
+// endpoint, then, once lbapi has let go of the VIPs, the control-plane VMs,
+// the LoadBalancer, the WorkloadNetworks and the StorageClasses of the
+// policies. The finalizer
 // goes last.
 func (r *Reconciler) reconcileDelete(ctx context.Context, sv *vspherev1.Supervisor) (ctrl.Result, error) {
 	log := ctrl.LoggerFrom(ctx)
@@ -288,6 +317,11 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, sv *vspherev1.Supervis
 	if err != nil || waiting != "" {
 		setRemoving(sv, waiting)
 		return ctrl.Result{RequeueAfter: after}, err
+	}
+	waiting, err = r.deleteControlPlane(ctx, sv)
+	if err != nil || waiting != "" {
+		setRemoving(sv, waiting)
+		return ctrl.Result{}, err
 	}
 	waiting, err = r.deleteOwned(ctx, sv)
 	if err != nil || waiting != "" {

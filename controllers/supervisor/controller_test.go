@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	lbv1 "github.com/open-supervisor/supervisor/api/lbapi/v1alpha1"
+	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
 	vspherev1 "github.com/open-supervisor/supervisor/api/vsphere/v1alpha1"
 	"github.com/open-supervisor/supervisor/controllers/vspherenamespace"
 	lbcontroller "github.com/open-supervisor/supervisor/lbapi/controller"
@@ -28,9 +29,12 @@ import (
 func enableSpec() vspherev1.SupervisorSpec {
 	return vspherev1.SupervisorSpec{
 		ClusterName: "Cluster", SizeHint: "TINY", ServiceCIDR: "10.96.0.0/23", NetworkProvider: "VSPHERE_NETWORK",
-		ManagementNetwork: vspherev1.ManagementNetwork{Mode: "STATICRANGE", Network: "dvportgroup-21"},
-		MasterDNSNames:    []string{"supervisor.lab.local"},
-		WorkerDNS:         []string{"192.168.10.2"},
+		ManagementNetwork: vspherev1.ManagementNetwork{Mode: "STATICRANGE", Network: "dvportgroup-21", AddressRange: &vspherev1.ManagementAddressRange{
+			StartingAddress: "192.168.10.10", AddressCount: 5, SubnetMask: "255.255.255.0", Gateway: "192.168.10.1",
+		}},
+		MasterDNS:      []string{"192.168.10.2"},
+		MasterDNSNames: []string{"supervisor.lab.local"},
+		WorkerDNS:      []string{"192.168.10.2"},
 		WorkloadNetwork: vspherev1.SupervisorWorkloadNetwork{
 			Name: "network-1", PortGroup: "dvportgroup-22", Gateway: "192.168.20.1", SubnetMask: "255.255.255.0",
 			AddressRanges: []vspherev1.AddressRange{{Address: "192.168.20.100", Count: 64}},
@@ -117,6 +121,30 @@ func setReachable(t *testing.T, status metav1.ConditionStatus, reason, msg strin
 	})
 }
 
+// publishImage publishes a node image as the image catalog would.
+func publishImage(t *testing.T, name, version string) {
+	t.Helper()
+	img := &vmopv1.ClusterVirtualMachineImage{ObjectMeta: metav1.ObjectMeta{Name: name}}
+	if err := testClient.Create(context.Background(), img); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+	setStatusOf(t, img, func() {
+		img.Status.ProviderItemID = "item-" + name
+		img.Status.Type = vmopv1.ImageTypeOVF
+		img.Status.ProductInfo.Version = version
+	})
+}
+
+// runVM reports a VM running at ip, as the VM service would.
+func runVM(t *testing.T, vm *vmopv1.VirtualMachine, ip string) {
+	t.Helper()
+	setStatusOf(t, vm, func() {
+		vm.Status.PowerState = vmopv1.VirtualMachinePowerStateOn
+		vm.Status.Network = &vmopv1.VirtualMachineNetworkStatus{PrimaryIP4: ip}
+		meta.SetStatusCondition(&vm.Status.Conditions, metav1.Condition{Type: vmopv1.VirtualMachineConditionReady, Status: metav1.ConditionTrue, Reason: "Ready"})
+	})
+}
+
 func createCredentials(t *testing.T) {
 	t.Helper()
 	ctx := context.Background()
@@ -146,6 +174,9 @@ func TestEnableThenDisable(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = testClient.Delete(context.Background(), theirs) })
+	publishImage(t, "photon-3-k8s-v1.19.16", "v1.19.16")
+	publishImage(t, "photon-3-k8s-v1.21.6", "v1.21.6")
+	publishImage(t, "photon-3-k8s-v1.20.15", "v1.20.15")
 	const name = "domain-c8"
 	createSupervisor(t, name, enableSpec())
 
@@ -211,7 +242,48 @@ func TestEnableThenDisable(t *testing.T) {
 		svc.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{IP: "127.30.0.64"}}
 		meta.SetStatusCondition(&svc.Status.Conditions, metav1.Condition{Type: lbv1.ConditionLoadBalancerReady, Status: metav1.ConditionTrue, Reason: lbv1.ReasonVIPServing, Message: "VIP 127.30.0.64 accepts connections"})
 	})
+	// The load balancer serves; the control plane does not run yet.
+	waitStatus(t, name, vspherev1.ConfigStatusConfiguring, func(sv *vspherev1.Supervisor) error {
+		if len(sv.Status.Messages) == 0 || !strings.Contains(sv.Status.Messages[0].DefaultMessage, "control-plane VMs") {
+			return fmt.Errorf("messages %+v", sv.Status.Messages)
+		}
+		return nil
+	})
+	mgmt := &vspherev1.WorkloadNetwork{}
+	if _, err := get(client.ObjectKey{Name: name + "-management"}, mgmt); err != nil {
+		t.Fatal(err)
+	}
+	if s := mgmt.Spec; s.PortGroup != "management" || len(s.AddressRanges) != 1 || s.AddressRanges[0] != "192.168.10.11-192.168.10.14" ||
+		s.PrefixLength != 24 || s.Gateway != "192.168.10.1" || mgmt.Labels[NetworkRoleLabel] != NetworkRoleManagement {
+		t.Errorf("management WorkloadNetwork = %+v %+v; want the range after the floating address", mgmt.Labels, s)
+	}
+	class := &vmopv1.VirtualMachineClass{}
+	if _, err := get(client.ObjectKey{Namespace: vspherev1.SupervisorSystemNamespace, Name: "supervisor-control-plane-tiny"}, class); err != nil {
+		t.Fatal(err)
+	}
+	if class.Spec.Hardware.Cpus != 2 || class.Spec.Hardware.Memory.String() != "8Gi" {
+		t.Errorf("TINY control-plane class = %+v; want 2 CPUs, 8Gi", class.Spec.Hardware)
+	}
+	var vms []*vmopv1.VirtualMachine
+	for i := 1; i <= 3; i++ {
+		vm := &vmopv1.VirtualMachine{}
+		key := client.ObjectKey{Namespace: vspherev1.SupervisorSystemNamespace, Name: fmt.Sprintf("supervisorcontrolplanevm-%d", i)}
+		if _, err := get(key, vm); err != nil {
+			t.Fatal(err)
+		}
+		if s := vm.Spec; s.ImageName != "photon-3-k8s-v1.21.6" || s.ClassName != class.Name || s.StorageClass != "gold-tier" ||
+			s.Network == nil || len(s.Network.Interfaces) != 1 || s.Network.Interfaces[0].Network.Name != mgmt.Name {
+			t.Errorf("control-plane VM %s spec = %+v; want the newest image on the management network", key.Name, s)
+		}
+		vms = append(vms, vm)
+	}
+	for i, vm := range vms {
+		runVM(t, vm, fmt.Sprintf("192.168.10.%d", 13-i))
+	}
 	sv = waitStatus(t, name, vspherev1.ConfigStatusRunning, nil)
+	if got := strings.Join(sv.Status.APIServers, ","); got != "192.168.10.11,192.168.10.12,192.168.10.13" || sv.Status.APIServerManagementEndpoint != "192.168.10.10" {
+		t.Errorf("apiServers %q, management endpoint %q", got, sv.Status.APIServerManagementEndpoint)
+	}
 	if sv.Status.APIServerClusterEndpoint != "127.30.0.64" || sv.Status.KubernetesStatus != vspherev1.KubernetesStatusReady || len(sv.Status.Messages) != 0 {
 		t.Errorf("RUNNING status = %+v", sv.Status)
 	}
@@ -254,9 +326,12 @@ func TestEnableThenDisable(t *testing.T) {
 	}
 	wait.For(t, timeout, "disable to remove everything enable made", func() (bool, error) {
 		for key, o := range map[client.ObjectKey]client.Object{
-			{Name: "ns-on-c8"}:  &vspherev1.VSphereNamespace{},
-			{Name: "haproxy"}:   &lbv1.LoadBalancer{},
-			{Name: "network-1"}: &vspherev1.WorkloadNetwork{},
+			{Name: "ns-on-c8"}:           &vspherev1.VSphereNamespace{},
+			{Name: "haproxy"}:            &lbv1.LoadBalancer{},
+			{Name: "network-1"}:          &vspherev1.WorkloadNetwork{},
+			{Name: name + "-management"}: &vspherev1.WorkloadNetwork{},
+			{Namespace: vspherev1.SupervisorSystemNamespace, Name: "supervisorcontrolplanevm-1"}:    &vmopv1.VirtualMachine{},
+			{Namespace: vspherev1.SupervisorSystemNamespace, Name: "supervisor-control-plane-tiny"}: &vmopv1.VirtualMachineClass{},
 			{Name: "gold-tier"}: &storagev1.StorageClass{},
 			{Name: "silver"}:    &storagev1.StorageClass{},
 			svcKey:              &corev1.Service{},
@@ -297,6 +372,7 @@ func TestEnableProblemsNameTheField(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = testClient.Delete(context.Background(), foreign) })
 
+	publishImage(t, "photon-3-k8s-v1.21.6", "v1.21.6")
 	spec := enableSpec()
 	spec.WorkloadNetwork.PortGroup = "dvportgroup-99"
 	spec.ImageStoragePolicy = "no-such-policy"

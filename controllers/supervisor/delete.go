@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	lbv1 "github.com/open-supervisor/supervisor/api/lbapi/v1alpha1"
+	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
 	vspherev1 "github.com/open-supervisor/supervisor/api/vsphere/v1alpha1"
 	"github.com/open-supervisor/supervisor/controllers/vspherenamespace"
 )
@@ -94,12 +95,37 @@ func (r *Reconciler) waitForVIPRelease(ctx context.Context, sv *vspherev1.Superv
 	return fmt.Sprintf("Waiting for load balancer %s to release its %d VIPs", lb.Name, lb.Status.VIPsInUse), left, nil
 }
 
-// deleteOwned deletes the LoadBalancer and the WorkloadNetwork.
+// deleteControlPlane deletes the control-plane VMs (the VM service removes
+// them from vCenter and releases their addresses) and their class.
+func (r *Reconciler) deleteControlPlane(ctx context.Context, sv *vspherev1.Supervisor) (string, error) {
+	objs := make([]client.Object, 0, vspherev1.ControlPlaneVMCount+1)
+	for i := 1; i <= vspherev1.ControlPlaneVMCount; i++ {
+		objs = append(objs, &vmopv1.VirtualMachine{ObjectMeta: metav1.ObjectMeta{Namespace: vspherev1.SupervisorSystemNamespace, Name: controlPlaneVMName(i)}})
+	}
+	waiting, err := r.deleteAndWait(ctx, sv, objs, "the control-plane VMs")
+	if err != nil || waiting != "" {
+		return waiting, err
+	}
+	var classes vmopv1.VirtualMachineClassList
+	if err := r.Client.List(ctx, &classes, client.InNamespace(vspherev1.SupervisorSystemNamespace)); err != nil {
+		return "", fmt.Errorf("failed to list the control-plane VM classes: %w", err)
+	}
+	objs = objs[:0]
+	for i := range classes.Items {
+		if strings.HasPrefix(classes.Items[i].Name, ControlPlaneClassPrefix) {
+			objs = append(objs, &classes.Items[i])
+		}
+	}
+	return r.deleteAndWait(ctx, sv, objs, "the control-plane VM class")
+}
+
+// deleteOwned deletes the LoadBalancer and the WorkloadNetworks.
 func (r *Reconciler) deleteOwned(ctx context.Context, sv *vspherev1.Supervisor) (string, error) {
 	return r.deleteAndWait(ctx, sv, []client.Object{
 		&lbv1.LoadBalancer{ObjectMeta: metav1.ObjectMeta{Name: sv.Spec.LoadBalancer.ID}},
 		&vspherev1.WorkloadNetwork{ObjectMeta: metav1.ObjectMeta{Name: sv.Spec.WorkloadNetwork.Name}},
-	}, "the load balancer and the workload network")
+		&vspherev1.WorkloadNetwork{ObjectMeta: metav1.ObjectMeta{Name: ManagementNetworkName(sv)}},
+	}, "the load balancer and the workload networks")
 }
 
 // deleteAndWait deletes each object sv controls and says what it waits for

@@ -123,6 +123,9 @@ func (r *Reconciler) reconcileStorage(ctx context.Context, sv *vspherev1.Supervi
 			ctrl.LoggerFrom(ctx).Info("Created StorageClass for storage policy", "StorageClass", sc.Name, "policy", policy.Name)
 		}
 		obs.storageClasses = append(obs.storageClasses, sc.Name)
+		if p.id == sv.Spec.MasterStoragePolicy {
+			obs.masterStorageClass = sc.Name
+		}
 	}
 	return nil
 }

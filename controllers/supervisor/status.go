@@ -51,7 +51,11 @@ func (p problem) text() string {
 type observation struct {
 	problems       []problem
 	storageClasses []string
-	network        *vspherev1.WorkloadNetwork
+	// masterStorageClass is the master storage policy's StorageClass.
+	masterStorageClass string
+	// controlPlane is set once the management network's plan is valid.
+	controlPlane *controlPlaneState
+	network      *vspherev1.WorkloadNetwork
 	// lb and vip are set once the LoadBalancer exists.
 	lb  *lbv1.LoadBalancer
 	vip netip.Addr
@@ -159,6 +163,16 @@ func setStatus(sv *vspherev1.Supervisor, o *observation) {
 	if o.certificate != nil {
 		sv.Status.TLSEndpointCertificate = string(o.certificate)
 	}
+	cpWaiting := "Waiting for the control-plane VMs to be planned"
+	sv.Status.APIServers, sv.Status.APIServerManagementEndpoint = nil, ""
+	if cp := o.controlPlane; cp != nil {
+		cpWaiting = cp.waiting
+		sv.Status.APIServers = cp.addresses
+		sv.Status.APIServerManagementEndpoint = cp.floatingIP.String()
+	}
+	if waiting == "" {
+		waiting = cpWaiting
+	}
 	switch {
 	case len(problems) > 0:
 		sv.Status.ConfigStatus = vspherev1.ConfigStatusError
@@ -166,28 +180,45 @@ func setStatus(sv *vspherev1.Supervisor, o *observation) {
 		for _, p := range problems {
 			sv.Status.Messages = append(sv.Status.Messages, vspherev1.Message{Severity: "ERROR", ID: p.id, DefaultMessage: p.text(), Args: p.args})
 		}
-	case serving:
+	case serving && cpWaiting == "":
 		sv.Status.ConfigStatus = vspherev1.ConfigStatusRunning
 		sv.Status.Messages = nil
 	default:
 		sv.Status.ConfigStatus = vspherev1.ConfigStatusConfiguring
 		sv.Status.Messages = []vspherev1.Message{{Severity: "INFO", ID: "vcenter.wcp.cluster.configuring", DefaultMessage: waiting}}
 	}
+	setControlPlaneStatus(sv, o, byCondition(vspherev1.SupervisorControlPlaneReadyCondition), cpWaiting)
+}
 
-	kube := metav1.Condition{
+// setControlPlaneStatus writes kubernetes_status and the ControlPlaneReady
+// condition: the VMs' problems first, then what they wait for, then the
+// API server's health.
+func setControlPlaneStatus(sv *vspherev1.Supervisor, o *observation, problems []problem, waiting string) {
+	c := metav1.Condition{
 		Type: vspherev1.SupervisorControlPlaneReadyCondition, Status: metav1.ConditionTrue, Reason: ReasonReady,
-		Message: "The API server is ready", ObservedGeneration: sv.Generation,
+		Message:            fmt.Sprintf("Control-plane VMs run at %s; the API server is ready", strings.Join(sv.Status.APIServers, ", ")),
+		ObservedGeneration: sv.Generation,
 	}
 	if o.kubeErr != nil {
 		sv.Status.KubernetesStatus = vspherev1.KubernetesStatusError
 		msg := "The supervisor's API server is not ready: " + o.kubeErr.Error()
 		sv.Status.KubernetesStatusMessages = []vspherev1.Message{{Severity: "ERROR", ID: "vcenter.wcp.cluster.k8s.health.endpoint.problem", DefaultMessage: msg}}
-		kube.Status, kube.Reason, kube.Message = metav1.ConditionFalse, ReasonAPIServerNotReady, msg
+		c.Status, c.Reason, c.Message = metav1.ConditionFalse, ReasonAPIServerNotReady, msg
 	} else {
 		sv.Status.KubernetesStatus = vspherev1.KubernetesStatusReady
 		sv.Status.KubernetesStatusMessages = nil
 	}
-	meta.SetStatusCondition(&sv.Status.Conditions, kube)
+	switch {
+	case len(problems) > 0:
+		texts := make([]string, 0, len(problems))
+		for _, p := range problems {
+			texts = append(texts, p.text())
+		}
+		c.Status, c.Reason, c.Message = metav1.ConditionFalse, problems[0].reason, strings.Join(texts, "; ")
+	case waiting != "":
+		c.Status, c.Reason, c.Message = metav1.ConditionFalse, ReasonWaitingForControlPlaneVMs, waiting
+	}
+	meta.SetStatusCondition(&sv.Status.Conditions, c)
 }
 
 // setConfiguring records that enabling started.

@@ -45,6 +45,9 @@ var (
 
 func TestSetStatus(t *testing.T) {
 	vip := netip.MustParseAddr("10.1.0.1")
+	cpRunning := &controlPlaneState{floatingIP: netip.MustParseAddr("10.2.0.10"), addresses: []string{"10.2.0.11", "10.2.0.12", "10.2.0.13"}}
+	cpWaiting := &controlPlaneState{floatingIP: netip.MustParseAddr("10.2.0.10"), addresses: []string{"10.2.0.11"}, waiting: "Waiting for control-plane VMs supervisorcontrolplanevm-2, supervisorcontrolplanevm-3 to run"}
+	vmFailed := problem{condition: vspherev1.SupervisorControlPlaneReadyCondition, reason: ReasonControlPlaneVMFailed, id: "vcenter.wcp.master.vm.failed", message: "control-plane VM supervisorcontrolplanevm-1 cannot be created: no such image"}
 	portgroup := problem{condition: vspherev1.SupervisorNetworkReadyCondition, reason: ReasonPortGroupNotFound, id: "vcenter.wcp.network.portgroup.notfound", field: "f", message: "m"}
 	for _, tc := range []struct {
 		name          string
@@ -63,8 +66,12 @@ func TestSetStatus(t *testing.T) {
 			"vcenter.wcp.cluster.configuring", "does not accept connections yet", ReasonWaitingForVIP},
 		{"VIP held by another Service", observation{lb: lbWith(reachable), vip: vip, service: svcWith("", vipTaken)}, vspherev1.ConfigStatusError, "",
 			"vcenter.wcp.loadbalancer.vip.unavailable", "held by Service default/web", ReasonVIPUnavailable},
-		{"serving", observation{lb: lbWith(reachable), vip: vip, service: svcWith("10.1.0.1", serving)}, vspherev1.ConfigStatusRunning, "10.1.0.1", "", "", ReasonReady},
-		{"serving but the network is wrong", observation{lb: lbWith(reachable), vip: vip, service: svcWith("10.1.0.1", serving), problems: []problem{portgroup}},
+		{"serving, control plane not running", observation{lb: lbWith(reachable), vip: vip, service: svcWith("10.1.0.1", serving), controlPlane: cpWaiting},
+			vspherev1.ConfigStatusConfiguring, "10.1.0.1", "vcenter.wcp.cluster.configuring", "supervisorcontrolplanevm-3", ReasonReady},
+		{"serving, a control-plane VM failed", observation{lb: lbWith(reachable), vip: vip, service: svcWith("10.1.0.1", serving), controlPlane: cpWaiting, problems: []problem{vmFailed}},
+			vspherev1.ConfigStatusError, "10.1.0.1", "vcenter.wcp.master.vm.failed", "no such image", ReasonReady},
+		{"serving", observation{lb: lbWith(reachable), vip: vip, service: svcWith("10.1.0.1", serving), controlPlane: cpRunning}, vspherev1.ConfigStatusRunning, "10.1.0.1", "", "", ReasonReady},
+		{"serving but the network is wrong", observation{lb: lbWith(reachable), vip: vip, service: svcWith("10.1.0.1", serving), controlPlane: cpRunning, problems: []problem{portgroup}},
 			vspherev1.ConfigStatusError, "10.1.0.1", "vcenter.wcp.network.portgroup.notfound", "f: m", ReasonReady},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -85,6 +92,13 @@ func TestSetStatus(t *testing.T) {
 			}
 			if sv.Status.KubernetesStatus != vspherev1.KubernetesStatusReady {
 				t.Errorf("kubernetesStatus %q", sv.Status.KubernetesStatus)
+			}
+			cp := meta.FindStatusCondition(sv.Status.Conditions, vspherev1.SupervisorControlPlaneReadyCondition)
+			if wantCP := tc.obs.controlPlane == cpRunning; cp == nil || (cp.Status == metav1.ConditionTrue) != wantCP {
+				t.Errorf("ControlPlaneReady = %+v; want true: %v", cp, wantCP)
+			}
+			if tc.obs.controlPlane != nil && (len(sv.Status.APIServers) != len(tc.obs.controlPlane.addresses) || sv.Status.APIServerManagementEndpoint != "10.2.0.10") {
+				t.Errorf("apiServers %v, management endpoint %q", sv.Status.APIServers, sv.Status.APIServerManagementEndpoint)
 			}
 		})
 	}

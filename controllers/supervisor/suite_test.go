@@ -27,7 +27,7 @@ var testPolicies = &fakePolicies{byID: map[string]vspherenamespace.StoragePolicy
 	"policy-silver": {ID: "policy-silver", Name: "Silver", StorageClass: "silver"},
 }}
 
-var testPortGroups = PortGroupMap{"dvportgroup-22": "workload"}
+var testPortGroups = PortGroupMap{"dvportgroup-21": "management", "dvportgroup-22": "workload"}
 
 const testDatastoreURL = "ds:///vmfs/volumes/test-datastore/"
 

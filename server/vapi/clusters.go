@@ -168,7 +168,7 @@ func clusterInfo(sup *vspherev1.Supervisor, stats Stats) ClusterInfo {
 		SizeHint: spec.SizeHint, StatSummary: stats,
 		ConfigStatus: configStatus(sup), Messages: statusMessages(sup.Status.Messages),
 		KubernetesStatus: kubernetesStatus(sup), KubernetesStatusMessages: statusMessages(sup.Status.KubernetesStatusMessages),
-		APIServerManagementEndpoint: spec.ManagementNetwork.FloatingIP,
+		APIServerManagementEndpoint: sup.Status.APIServerManagementEndpoint,
 		APIServerClusterEndpoint:    sup.Status.APIServerClusterEndpoint,
 		APIServers:                  nonNil(sup.Status.APIServers),
 		TLSEndpointCertificate:      sup.Status.TLSEndpointCertificate,
@@ -271,17 +271,11 @@ func (s *Server) clusterCompatibility(w http.ResponseWriter, r *http.Request) {
 	writeResult(w, r, out)
 }
 
-// sizes are the control plane's defaults per size_hint, as vSphere 7 sizes
-// its control-plane VMs.
-var sizes = map[string]struct{ cpus, memoryMiB, storageMiB int }{
-	"TINY": {2, 8192, 32768}, "SMALL": {4, 16384, 32768}, "MEDIUM": {8, 16384, 32768}, "LARGE": {16, 32768, 32768},
-}
-
 // clusterSizeInfo: the control plane's size per size_hint.
 func (s *Server) clusterSizeInfo(w http.ResponseWriter, r *http.Request) {
 	out := map[string]any{}
-	for name, sz := range sizes {
-		vm := map[string]any{"num_cpus": sz.cpus, "memory": sz.memoryMiB, "capacity": sz.storageMiB}
+	for name, sz := range vspherev1.ControlPlaneSizes {
+		vm := map[string]any{"num_cpus": sz.CPUs, "memory": sz.MemoryMiB, "capacity": sz.StorageMiB}
 		out[name] = map[string]any{
 			"default_service_cidr": CIDR{Address: "10.96.0.0", Prefix: 23},
 			"master_vm_info":       vm, "worker_vm_info": vm,

@@ -213,6 +213,16 @@ func TestEnableRefusesEveryBadFieldAndCreatesNothing(t *testing.T) {
 	}
 	assertNotEnabled(t, fx.cluster)
 
+	// DHCP on the management network: the control-plane VMs need static
+	// addresses.
+	spec = fx.spec(t)
+	set(spec, "master_management_network.mode", "DHCP")
+	code, body = do(t, srv, "POST", "/api/vcenter/namespace-management/clusters/"+fx.cluster+"?action=enable", id, spec, nil)
+	if code != http.StatusBadRequest || !strings.Contains(string(body), "master_management_network.mode") {
+		t.Errorf("enable with a DHCP management network: %d %s", code, body)
+	}
+	assertNotEnabled(t, fx.cluster)
+
 	// Wrong Data Plane API credentials: refused by the probe.
 	spec = fx.spec(t)
 	set(spec, "load_balancer_config_spec.ha_proxy_config_create_spec.password", "not-the-password")

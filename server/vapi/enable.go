@@ -117,7 +117,7 @@ func (s *Server) updateCluster(w http.ResponseWriter, r *http.Request) {
 	}
 	var bad invalidArgs
 	if spec.SizeHint != "" {
-		if _, ok := sizes[spec.SizeHint]; !ok {
+		if _, ok := vspherev1.ControlPlaneSizes[spec.SizeHint]; !ok {
 			bad.add("size_hint", "want TINY, SMALL, MEDIUM or LARGE, not %q", spec.SizeHint)
 		}
 	}

@@ -87,7 +87,7 @@ func validateHosts(bad *invalidArgs, field string, hosts []string, onlyIP bool) 
 // field.
 func (s *Server) validateEnable(ctx context.Context, session string, spec *EnableSpec) error {
 	var bad invalidArgs
-	if _, ok := sizes[spec.SizeHint]; !ok {
+	if _, ok := vspherev1.ControlPlaneSizes[spec.SizeHint]; !ok {
 		bad.add("size_hint", "want TINY, SMALL, MEDIUM or LARGE, not %q", spec.SizeHint)
 	}
 	switch spec.NetworkProvider {
@@ -176,6 +176,8 @@ func (s *Server) validateManagement(bad *invalidArgs, m *MasterManagementNetwork
 	}
 	switch m.Mode {
 	case "DHCP":
+		// The control-plane VMs get static addresses from the VM service.
+		bad.add(f+".mode", "only STATICRANGE is supported, not DHCP")
 		return spans, subnets
 	case "STATICRANGE":
 	default:

@@ -27,10 +27,32 @@ const (
 	// SupervisorStorageReadyCondition: every storage policy has its
 	// StorageClass.
 	SupervisorStorageReadyCondition = "StorageReady"
-	// SupervisorControlPlaneReadyCondition: the control-plane VMs run and
-	// the API endpoint answers through the VIP.
+	// SupervisorControlPlaneReadyCondition: the control-plane VMs run on
+	// the management network and the API server is ready.
 	SupervisorControlPlaneReadyCondition = "ControlPlaneReady"
 )
+
+// ControlPlaneVMCount is how many control-plane VMs a supervisor runs,
+// as on vSphere.
+const ControlPlaneVMCount = 3
+
+// ControlPlaneSize is the size of each control-plane VM for a size_hint.
+//
+// +kubebuilder:object:generate=false
+type ControlPlaneSize struct {
+	CPUs       int32
+	MemoryMiB  int64
+	StorageMiB int64
+}
+
+// ControlPlaneSizes are the control-plane VM sizes per size_hint, as
+// vSphere 7 sizes them (cluster-size-info).
+var ControlPlaneSizes = map[string]ControlPlaneSize{
+	"TINY":   {CPUs: 2, MemoryMiB: 8192, StorageMiB: 32768},
+	"SMALL":  {CPUs: 4, MemoryMiB: 16384, StorageMiB: 32768},
+	"MEDIUM": {CPUs: 8, MemoryMiB: 16384, StorageMiB: 32768},
+	"LARGE":  {CPUs: 16, MemoryMiB: 32768, StorageMiB: 32768},
+}
 
 // AddressRange is a first address and a count, as the enable spec gives
 // VIP and workload ranges.
@@ -165,6 +187,10 @@ type SupervisorStatus struct {
 	// APIServerClusterEndpoint is the endpoint VIP users log in to.
 	// +optional
 	APIServerClusterEndpoint string `json:"apiServerClusterEndpoint,omitempty"`
+	// APIServerManagementEndpoint is the control plane's floating address
+	// on the management network.
+	// +optional
+	APIServerManagementEndpoint string `json:"apiServerManagementEndpoint,omitempty"`
 	// APIServers are the control-plane VMs' management addresses.
 	// +optional
 	APIServers []string `json:"apiServers,omitempty"`
