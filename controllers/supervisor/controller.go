@@ -250,7 +250,7 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, sv *vspherev1.Supervis
 	if err := r.reconcileStorage(ctx, sv, obs); err != nil {
 		return ctrl.Result{}, err
 	}
-	if err := r.reconcileNetwork(ctx, sv, obs); err != nil {
+	if err := r.reconcileNetworks(ctx, sv, obs); err != nil {
 		return ctrl.Result{}, err
 	}
 	if err := r.reconcileLoadBalancer(ctx, sv, obs); err != nil {

@@ -39,6 +39,10 @@ func enableSpec() vspherev1.SupervisorSpec {
 			Name: "network-1", PortGroup: "dvportgroup-22", Gateway: "192.168.20.1", SubnetMask: "255.255.255.0",
 			AddressRanges: []vspherev1.AddressRange{{Address: "192.168.20.100", Count: 64}},
 		},
+		AdditionalWorkloadNetworks: []vspherev1.SupervisorWorkloadNetwork{{
+			Name: "network-2", PortGroup: "dvportgroup-22", Gateway: "192.168.30.1", SubnetMask: "255.255.255.0",
+			AddressRanges: []vspherev1.AddressRange{{Address: "192.168.30.10", Count: 10}},
+		}},
 		LoadBalancer: vspherev1.SupervisorLoadBalancer{
 			ID: "haproxy", Provider: "HA_PROXY",
 			AddressRanges:     []vspherev1.AddressRange{{Address: "127.30.0.64", Count: 16}},
@@ -204,6 +208,11 @@ func TestEnableThenDisable(t *testing.T) {
 		s.PrefixLength != 24 || s.Gateway != "192.168.20.1" || len(s.Nameservers) != 1 || s.Nameservers[0] != "192.168.10.2" {
 		t.Errorf("WorkloadNetwork spec = %+v", s)
 	}
+	wn2 := &vspherev1.WorkloadNetwork{}
+	wait.For(t, timeout, "the additional WorkloadNetwork", func() (bool, error) { return get(client.ObjectKey{Name: "network-2"}, wn2) })
+	if s := wn2.Spec; len(s.AddressRanges) != 1 || s.AddressRanges[0] != "192.168.30.10-192.168.30.19" || wn2.Labels[NetworkRoleLabel] != NetworkRoleWorkload {
+		t.Errorf("additional WorkloadNetwork = %+v %+v", wn2.Labels, s)
+	}
 	sc := &storagev1.StorageClass{}
 	wait.For(t, timeout, "the master policy's StorageClass", func() (bool, error) { return get(client.ObjectKey{Name: "gold-tier"}, sc) })
 	if sc.Parameters[vspherenamespace.StoragePolicyIDParameter] != "policy-gold" || sc.Labels[vspherenamespace.SupervisorLabel] != name {
@@ -295,6 +304,21 @@ func TestEnableThenDisable(t *testing.T) {
 			t.Errorf("condition %s = %+v", c, meta.FindStatusCondition(sv.Status.Conditions, c))
 		}
 	}
+
+	// An additional network taken out of the spec goes.
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		if err := testClient.Get(ctx, client.ObjectKey{Name: name}, sv); err != nil {
+			return err
+		}
+		sv.Spec.AdditionalWorkloadNetworks = nil
+		return testClient.Update(ctx, sv)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wait.For(t, timeout, "network-2 to be deleted", func() (bool, error) {
+		return gone(client.ObjectKey{Name: "network-2"}, &vspherev1.WorkloadNetwork{}) == nil, nil
+	})
 
 	// HAProxy stops answering: ERROR, saying what to check.
 	setReachable(t, metav1.ConditionFalse, lbv1.ReasonUnreachable, "dial tcp 127.0.0.1:5556: connect: connection refused")

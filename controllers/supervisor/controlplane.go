@@ -30,9 +30,11 @@ const (
 	// ControlPlaneClassPrefix names their VirtualMachineClass, one per
 	// size_hint (supervisor-control-plane-tiny).
 	ControlPlaneClassPrefix = "supervisor-control-plane-"
-	// NetworkRoleLabel marks the management WorkloadNetwork, which vSphere
-	// Namespaces may not use.
+	// NetworkRoleLabel tells the WorkloadNetworks a Supervisor makes apart:
+	// workload networks, which vSphere Namespaces may use, and the
+	// management network of the control-plane VMs, which they may not.
 	NetworkRoleLabel      = "vsphere.opensupervisor.io/network-role"
+	NetworkRoleWorkload   = "workload"
 	NetworkRoleManagement = "management"
 )
 

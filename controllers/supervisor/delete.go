@@ -121,11 +121,15 @@ func (r *Reconciler) deleteControlPlane(ctx context.Context, sv *vspherev1.Super
 
 // deleteOwned deletes the LoadBalancer and the WorkloadNetworks.
 func (r *Reconciler) deleteOwned(ctx context.Context, sv *vspherev1.Supervisor) (string, error) {
-	return r.deleteAndWait(ctx, sv, []client.Object{
-		&lbv1.LoadBalancer{ObjectMeta: metav1.ObjectMeta{Name: sv.Spec.LoadBalancer.ID}},
-		&vspherev1.WorkloadNetwork{ObjectMeta: metav1.ObjectMeta{Name: sv.Spec.WorkloadNetwork.Name}},
-		&vspherev1.WorkloadNetwork{ObjectMeta: metav1.ObjectMeta{Name: ManagementNetworkName(sv)}},
-	}, "the load balancer and the workload networks")
+	objs := []client.Object{&lbv1.LoadBalancer{ObjectMeta: metav1.ObjectMeta{Name: sv.Spec.LoadBalancer.ID}}}
+	var networks vspherev1.WorkloadNetworkList
+	if err := r.Client.List(ctx, &networks, client.HasLabels{NetworkRoleLabel}); err != nil {
+		return "", fmt.Errorf("failed to list WorkloadNetworks: %w", err)
+	}
+	for i := range networks.Items {
+		objs = append(objs, &networks.Items[i])
+	}
+	return r.deleteAndWait(ctx, sv, objs, "the load balancer and the networks")
 }
 
 // deleteAndWait deletes each object sv controls and says what it waits for

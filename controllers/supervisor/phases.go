@@ -130,11 +130,42 @@ func (r *Reconciler) reconcileStorage(ctx context.Context, sv *vspherev1.Supervi
 	return nil
 }
 
-// reconcileNetwork makes the primary WorkloadNetwork.
-func (r *Reconciler) reconcileNetwork(ctx context.Context, sv *vspherev1.Supervisor, obs *observation) error {
+// reconcileNetworks makes a WorkloadNetwork per workload network of the
+// spec (the primary and the additional ones) and deletes those it made
+// for networks the spec no longer has.
+func (r *Reconciler) reconcileNetworks(ctx context.Context, sv *vspherev1.Supervisor, obs *observation) error {
+	want := map[string]bool{}
+	for i, wn := range sv.Spec.WorkloadNetworks() {
+		base := "workload_networks_spec.supervisor_primary_workload_network"
+		if i > 0 {
+			base = fmt.Sprintf("workload_networks_spec.network_list[%d]", i-1)
+		}
+		want[wn.Name] = true
+		if err := r.reconcileNetwork(ctx, sv, wn, base, obs); err != nil {
+			return err
+		}
+	}
+	var list vspherev1.WorkloadNetworkList
+	if err := r.Client.List(ctx, &list, client.MatchingLabels{NetworkRoleLabel: NetworkRoleWorkload}); err != nil {
+		return fmt.Errorf("failed to list WorkloadNetworks: %w", err)
+	}
+	for i := range list.Items {
+		nw := &list.Items[i]
+		if want[nw.Name] || !metav1.IsControlledBy(nw, sv) || !nw.DeletionTimestamp.IsZero() {
+			continue
+		}
+		ctrl.LoggerFrom(ctx).Info("Deleting workload network removed from the Supervisor", "WorkloadNetwork", nw.Name)
+		if err := r.Client.Delete(ctx, nw); client.IgnoreNotFound(err) != nil {
+			return fmt.Errorf("failed to delete WorkloadNetwork %s: %w", nw.Name, err)
+		}
+	}
+	return nil
+}
+
+// reconcileNetwork makes one workload network's WorkloadNetwork; base is
+// its field in the enable spec.
+func (r *Reconciler) reconcileNetwork(ctx context.Context, sv *vspherev1.Supervisor, wn vspherev1.SupervisorWorkloadNetwork, base string, obs *observation) error {
 	cond := vspherev1.SupervisorNetworkReadyCondition
-	wn := sv.Spec.WorkloadNetwork
-	const base = "workload_networks_spec.supervisor_primary_workload_network"
 	invalid := func(field, format string, args ...any) {
 		obs.add(problem{condition: cond, reason: ReasonInvalidNetwork, id: "vcenter.wcp.network.invalid", field: base + field, message: fmt.Sprintf(format, args...)})
 	}
@@ -184,6 +215,10 @@ func (r *Reconciler) reconcileNetwork(ctx context.Context, sv *vspherev1.Supervi
 	}
 	nw := &vspherev1.WorkloadNetwork{ObjectMeta: metav1.ObjectMeta{Name: wn.Name}}
 	err = r.ensure(ctx, sv, nw, func() {
+		if nw.Labels == nil {
+			nw.Labels = map[string]string{}
+		}
+		nw.Labels[NetworkRoleLabel] = NetworkRoleWorkload
 		nw.Spec = vspherev1.WorkloadNetworkSpec{
 			PortGroup: portGroup, AddressRanges: ranges, PrefixLength: prefix, Gateway: wn.Gateway,
 			Nameservers: append([]string(nil), sv.Spec.WorkerDNS...),
@@ -196,7 +231,7 @@ func (r *Reconciler) reconcileNetwork(ctx context.Context, sv *vspherev1.Supervi
 	if err != nil {
 		return fmt.Errorf("failed to apply WorkloadNetwork %s: %w", wn.Name, err)
 	}
-	obs.network = nw
+	obs.networks = append(obs.networks, nw)
 	return nil
 }
 

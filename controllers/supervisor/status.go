@@ -55,7 +55,7 @@ type observation struct {
 	masterStorageClass string
 	// controlPlane is set once the management network's plan is valid.
 	controlPlane *controlPlaneState
-	network      *vspherev1.WorkloadNetwork
+	networks     []*vspherev1.WorkloadNetwork
 	// lb and vip are set once the LoadBalancer exists.
 	lb  *lbv1.LoadBalancer
 	vip netip.Addr
@@ -148,10 +148,11 @@ func setStatus(sv *vspherev1.Supervisor, o *observation) {
 		meta.SetStatusCondition(&sv.Status.Conditions, c)
 	}
 	condition(vspherev1.SupervisorStorageReadyCondition, "StorageClasses "+strings.Join(o.storageClasses, ", ")+" exist", "")
-	networkOK := ""
-	if o.network != nil {
-		networkOK = fmt.Sprintf("WorkloadNetwork %s on portgroup %s", o.network.Name, o.network.Spec.PortGroup)
+	var networks []string
+	for _, n := range o.networks {
+		networks = append(networks, fmt.Sprintf("WorkloadNetwork %s on portgroup %s", n.Name, n.Spec.PortGroup))
 	}
+	networkOK := strings.Join(networks, ", ")
 	condition(vspherev1.SupervisorNetworkReadyCondition, networkOK, "")
 	condition(vspherev1.SupervisorLoadBalancerReadyCondition, fmt.Sprintf("The endpoint %s serves ports %d and %d", o.vip, APIServerPort, LoginPort), waiting)
 

@@ -63,6 +63,7 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups=vsphere.opensupervisor.io,resources=vspherenamespaces,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=vsphere.opensupervisor.io,resources=vspherenamespaces/status;vspherenamespaces/finalizers,verbs=get;update;patch
 // +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=vsphere.opensupervisor.io,resources=supervisors,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=resourcequotas,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=vmoperator.vmware.com,resources=virtualmachineclasses,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=storage.k8s.io,resources=storageclasses,verbs=get;list;watch;create
@@ -189,6 +190,11 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, vns *vspherev1.VSphere
 	if err := r.applyQuota(ctx, vns, ResourceQuotaName, resourceHard(vns.Spec.ResourceSpec, r.CPUMHzPerCore)); err != nil {
 		return ctrl.Result{}, false, err
 	}
+	ps, err = r.reconcileNetworks(ctx, vns)
+	if err != nil {
+		return ctrl.Result{}, false, err
+	}
+	problems = append(problems, ps...)
 	bindings, ps, err := r.reconcileAccess(ctx, vns)
 	if err != nil {
 		return ctrl.Result{}, false, err

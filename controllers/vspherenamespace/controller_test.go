@@ -393,3 +393,49 @@ func TestHandLabelledNamespaces(t *testing.T) {
 		t.Errorf("namespace %s after the other one went: %+v, %v", other, mine.ObjectMeta, err)
 	}
 }
+
+// The namespace's networks are recorded on its Namespace for the VM
+// service: the cluster's primary network when the spec names none, the
+// spec's otherwise; a network the cluster does not have is an error.
+func TestNamespaceNetworks(t *testing.T) {
+	ctx := context.Background()
+	cluster := uniqueName("domain-c")
+	sup := &vspherev1.Supervisor{ObjectMeta: metav1.ObjectMeta{Name: cluster}, Spec: vspherev1.SupervisorSpec{
+		WorkloadNetwork:            vspherev1.SupervisorWorkloadNetwork{Name: "primary", AddressRanges: []vspherev1.AddressRange{{Address: "10.0.0.10", Count: 10}}},
+		AdditionalWorkloadNetworks: []vspherev1.SupervisorWorkloadNetwork{{Name: "extra", AddressRanges: []vspherev1.AddressRange{{Address: "10.0.1.10", Count: 10}}}},
+		LoadBalancer: vspherev1.SupervisorLoadBalancer{AddressRanges: []vspherev1.AddressRange{{Address: "10.0.2.10", Count: 10}},
+			Servers: []vspherev1.DataPlaneAPIServer{{Host: "127.0.0.1", Port: 5556}}},
+	}}
+	if err := testClient.Create(ctx, sup); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = testClient.Delete(context.Background(), sup) })
+	networksOf := func(name, want string) {
+		t.Helper()
+		wait.For(t, timeout, "namespace "+name+" on networks "+want, func() (bool, error) {
+			ns := &corev1.Namespace{}
+			if err := testClient.Get(ctx, client.ObjectKey{Name: name}, ns); err != nil {
+				return false, err
+			}
+			got := ns.Annotations[vspherev1.NamespaceNetworksAnnotation]
+			return got == want, fmt.Errorf("annotation %q", got)
+		})
+	}
+
+	plain := uniqueName("plain")
+	createVSphereNamespace(t, plain, vspherev1.VSphereNamespaceSpec{Cluster: cluster})
+	waitConfigured(t, plain, vspherev1.ConfigStatusRunning)
+	networksOf(plain, "primary")
+
+	chosen := uniqueName("chosen")
+	createVSphereNamespace(t, chosen, vspherev1.VSphereNamespaceSpec{Cluster: cluster, Networks: []string{"extra", "gone"}})
+	vns := waitConfigured(t, chosen, vspherev1.ConfigStatusError)
+	if len(vns.Status.Messages) != 1 || vns.Status.Messages[0].ID != "vcenter.wcp.namespace.network.notfound" ||
+		!strings.HasPrefix(vns.Status.Messages[0].DefaultMessage, "networks[1]: ") {
+		t.Errorf("messages = %+v; want networks[1] named", vns.Status.Messages)
+	}
+	networksOf(chosen, "extra")
+	update(t, chosen, func(v *vspherev1.VSphereNamespace) { v.Spec.Networks = []string{"extra", "primary"} })
+	waitConfigured(t, chosen, vspherev1.ConfigStatusRunning)
+	networksOf(chosen, "extra,primary")
+}

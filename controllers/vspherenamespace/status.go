@@ -19,6 +19,7 @@ const (
 	ReasonInvalidAccess         = "InvalidAccess"
 	ReasonNamespaceTaken        = "NamespaceTaken"
 	ReasonDeleting              = "Deleting"
+	ReasonNetworkNotFound       = "NetworkNotFound"
 )
 
 // problem is something in the spec that cannot be put in place until an

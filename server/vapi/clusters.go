@@ -227,17 +227,6 @@ func managementNetworkWire(m vspherev1.ManagementNetwork) MasterManagementNetwor
 	return out
 }
 
-// listNetworks: the cluster's workload networks (the primary one).
-func (s *Server) listNetworks(w http.ResponseWriter, r *http.Request) {
-	sup, err := s.supervisor(r.Context(), r.PathValue("cluster"))
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	n := networkInfo(sup.Spec.WorkloadNetwork)
-	writeResult(w, r, []map[string]any{{"network": n.Network, "network_provider": n.NetworkProvider, "vsphere_network": n.VSphereNetwork}})
-}
-
 // listLoadBalancers: the cluster's load balancers, without passwords.
 func (s *Server) listLoadBalancers(w http.ResponseWriter, r *http.Request) {
 	sup, err := s.supervisor(r.Context(), r.PathValue("cluster"))

@@ -197,13 +197,18 @@ func TestEnableRefusesEveryBadFieldAndCreatesNothing(t *testing.T) {
 	set(spec, "load_balancer_config_spec.ha_proxy_config_create_spec.certificate_authority_chain", "not a certificate")
 	set(spec, "master_storage_policy", "no-such-policy")
 	set(spec, "default_kubernetes_service_content_library", "no-such-library")
+	// An additional network named like the primary one, on the same range.
+	set(spec, "workload_networks_spec.network_list", []map[string]any{{"network": "network-1", "network_provider": "VSPHERE_NETWORK",
+		"vsphere_network": map[string]any{"portgroup": fx.workload, "gateway": "127.20.0.1", "subnet_mask": "255.255.0.0",
+			"address_ranges": []map[string]any{{"address": "127.20.0.50", "count": 10}}}}})
 	code, body := do(t, srv, "POST", "/api/vcenter/namespace-management/clusters/"+fx.cluster+"?action=enable", id, spec, nil)
 	if code != http.StatusBadRequest || !strings.Contains(string(body), `"error_type":"INVALID_ARGUMENT"`) {
 		t.Fatalf("enable with bad fields: %d %s", code, body)
 	}
 	for _, field := range []string{"size_hint", "service_cidr.address", "master_management_network.network",
 		"vsphere_network.portgroup", "load_balancer_config_spec.address_ranges[0]", "certificate_authority_chain",
-		"master_storage_policy", "default_kubernetes_service_content_library"} {
+		"master_storage_policy", "default_kubernetes_service_content_library",
+		"network_list[0].network: the name", "network_list[0].vsphere_network.address_ranges[0]: overlaps"} {
 		if !strings.Contains(string(body), field) {
 			t.Errorf("the answer does not name %s: %s", field, body)
 		}
@@ -252,7 +257,11 @@ func TestEnableInfoAndDisable(t *testing.T) {
 	fx := newEnableFixture(t)
 	ctx := context.Background()
 	path := "/api/vcenter/namespace-management/clusters/" + fx.cluster
-	if code, body := do(t, srv, "POST", path+"?action=enable", id, fx.spec(t), nil); code != http.StatusNoContent {
+	spec := fx.spec(t)
+	set(spec, "workload_networks_spec.network_list", []map[string]any{{"network": "network-2", "network_provider": "VSPHERE_NETWORK",
+		"vsphere_network": map[string]any{"portgroup": fx.workload, "gateway": "127.20.0.1", "subnet_mask": "255.255.0.0",
+			"address_ranges": []map[string]any{{"address": "127.20.1.10", "count": 10}}}}})
+	if code, body := do(t, srv, "POST", path+"?action=enable", id, spec, nil); code != http.StatusNoContent {
 		t.Fatalf("enable: %d %s", code, body)
 	}
 	t.Cleanup(func() {
@@ -266,6 +275,9 @@ func TestEnableInfoAndDisable(t *testing.T) {
 	sup := &vspherev1.Supervisor{}
 	if err := suiteClient.Get(ctx, client.ObjectKey{Name: fx.cluster}, sup); err != nil {
 		t.Fatal(err)
+	}
+	if n := sup.Spec.AdditionalWorkloadNetworks; len(n) != 1 || n[0].Name != "network-2" || n[0].AddressRanges[0] != (vspherev1.AddressRange{Address: "127.20.1.10", Count: 10}) {
+		t.Errorf("network_list recorded as %+v", n)
 	}
 	if raw, _ := json.Marshal(sup); strings.Contains(string(raw), "s3cret-dpapi") {
 		t.Error("the Supervisor object carries the password")

@@ -91,17 +91,36 @@ func validSubjectType(t string) bool {
 // validateNamespace checks what spec gives against what exists; create
 // also requires cluster and namespace. Content libraries are looked up in
 // vCenter with the caller's session.
-func (s *Server) validateNamespace(ctx context.Context, session string, spec *NamespaceSpec, create bool) error {
+func (s *Server) validateNamespace(ctx context.Context, session string, spec *NamespaceSpec, cluster string, create bool) error {
 	var bad invalidArgs
+	var sup *vspherev1.Supervisor
 	if create {
 		if errs := validation.IsDNS1123Label(spec.Namespace); len(errs) > 0 {
 			bad.add("namespace", "%q is not a DNS label of at most 63 characters: %s", spec.Namespace, strings.Join(errs, "; "))
 		}
 		if spec.Cluster == "" {
 			bad.add("cluster", "is required")
-		} else if _, err := s.supervisor(ctx, spec.Cluster); err != nil {
-			bad.add("cluster", "Workload Management is not enabled on cluster %q", spec.Cluster)
 		}
+	}
+	if cluster != "" {
+		var err error
+		if sup, err = s.supervisor(ctx, cluster); err != nil {
+			bad.add("cluster", "Workload Management is not enabled on cluster %q", cluster)
+		}
+	}
+	if sup != nil {
+		networks := map[string]bool{}
+		for _, n := range sup.Spec.WorkloadNetworks() {
+			networks[n.Name] = true
+		}
+		for i, n := range spec.Networks {
+			if !networks[n] {
+				bad.add(fmt.Sprintf("networks[%d]", i), "cluster %s has no workload network %q", cluster, n)
+			}
+		}
+	}
+	if len(spec.NamespaceNet) > 0 && string(spec.NamespaceNet) != "null" {
+		bad.add("namespace_network", "NSX networking is not supported; name workload networks in networks")
 	}
 	for k, v := range spec.ResourceSpec {
 		if _, ok := resourceKeys[k]; !ok {
@@ -263,7 +282,7 @@ func (s *Server) createNamespace(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	if err := s.validateNamespace(ctx, sessionID(r), &spec, true); err != nil {
+	if err := s.validateNamespace(ctx, sessionID(r), &spec, spec.Cluster, true); err != nil {
 		writeError(w, r, err)
 		return
 	}
@@ -302,11 +321,12 @@ func (s *Server) changeNamespace(w http.ResponseWriter, r *http.Request, replace
 		writeError(w, r, err)
 		return
 	}
-	if _, err := s.vsphereNamespace(ctx, r.PathValue("namespace")); err != nil {
+	vns, err := s.vsphereNamespace(ctx, r.PathValue("namespace"))
+	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	if err := s.validateNamespace(ctx, sessionID(r), &spec, false); err != nil {
+	if err := s.validateNamespace(ctx, sessionID(r), &spec, vns.Spec.Cluster, false); err != nil {
 		writeError(w, r, err)
 		return
 	}

@@ -3,6 +3,7 @@ package vapi
 import (
 	"context"
 	"encoding/json"
+	corev1 "k8s.io/api/core/v1"
 	"net/http"
 	"net/url"
 	"strings"
@@ -129,14 +130,16 @@ func TestNamespacesLifecycleAndAccess(t *testing.T) {
 
 	bad := map[string]any{
 		"cluster": cluster, "namespace": "Not_A_Label",
-		"access_list":     []map[string]any{{"subject_type": "USER", "subject": "devops", "domain": "vsphere.local", "role": "ADMIN"}},
-		"storage_specs":   []map[string]any{{"policy": "no-such-policy"}},
-		"vm_service_spec": map[string]any{"vm_classes": []string{"no-such-class"}, "content_libraries": []string{"no-such-library"}},
-		"resource_spec":   map[string]any{"gpu_limit": 1},
+		"access_list":       []map[string]any{{"subject_type": "USER", "subject": "devops", "domain": "vsphere.local", "role": "ADMIN"}},
+		"storage_specs":     []map[string]any{{"policy": "no-such-policy"}},
+		"vm_service_spec":   map[string]any{"vm_classes": []string{"no-such-class"}, "content_libraries": []string{"no-such-library"}},
+		"resource_spec":     map[string]any{"gpu_limit": 1},
+		"networks":          []string{"network-1", "no-such-network"},
+		"namespace_network": map[string]any{"network_provider": "NSXT_CONTAINER_PLUGIN"},
 	}
 	code, body := do(t, srv, "POST", base, id, bad, nil)
 	for _, field := range []string{"namespace:", "access_list[0].role", "storage_specs[0].policy", "vm_service_spec.vm_classes[0]",
-		"vm_service_spec.content_libraries[0]", "resource_spec.gpu_limit"} {
+		"vm_service_spec.content_libraries[0]", "resource_spec.gpu_limit", "networks[1]", "namespace_network"} {
 		if code != http.StatusBadRequest || !strings.Contains(string(body), field) {
 			t.Errorf("a bad namespace does not name %s: %d %s", field, code, body)
 		}
@@ -146,6 +149,10 @@ func TestNamespacesLifecycleAndAccess(t *testing.T) {
 		t.Fatalf("a refused create left %d namespaces (%v)", len(all.Items), err)
 	}
 
+	// The catalog's namespace, which the manager makes.
+	if err := suiteClient.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: vspherev1.VMClassCatalogNamespace}}); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
 	if err := suiteClient.Create(ctx, &vmopv1.VirtualMachineClass{ObjectMeta: metav1.ObjectMeta{Namespace: vspherev1.VMClassCatalogNamespace, Name: "best-effort-small"},
 		Spec: vmopv1.VirtualMachineClassSpec{Hardware: vmopv1.VirtualMachineClassHardware{Cpus: 2, Memory: resource.MustParse("4Gi")}}}); err != nil && !apierrors.IsAlreadyExists(err) {
 		t.Fatal(err)
@@ -185,6 +192,9 @@ func TestNamespacesLifecycleAndAccess(t *testing.T) {
 	if code, body := do(t, srv, "PATCH", base+"/dev", id, map[string]any{"description": "changed"}, nil); code != http.StatusNoContent {
 		t.Errorf("update: %d %s", code, body)
 	}
+	if code, body := do(t, srv, "PATCH", base+"/dev", id, map[string]any{"networks": []string{"network-9"}}, nil); code != http.StatusBadRequest || !strings.Contains(string(body), "networks[0]") {
+		t.Errorf("update naming an unknown network: %d %s", code, body)
+	}
 
 	access := base + "/dev/access/vsphere.local/devs?type=GROUP"
 	if code, body := do(t, srv, "POST", access, id, map[string]any{"role": "VIEW"}, nil); code != http.StatusNoContent {
@@ -219,5 +229,71 @@ func TestNamespacesLifecycleAndAccess(t *testing.T) {
 	}
 	if code, _ := do(t, srv, "DELETE", base+"/dev", id, nil, nil); code != http.StatusNotFound {
 		t.Errorf("deleting a missing namespace: %d, want 404", code)
+	}
+}
+
+// Workload networks: listed from the Supervisor, added after enable
+// (validated like enable's, overlaps refused), used by a namespace, and
+// deleted once no namespace uses them; the primary one stays.
+func TestWorkloadNetworks(t *testing.T) {
+	srv, id := newTestServer(t)
+	cluster := enabledCluster(t)
+	ctx := context.Background()
+	fx := newEnableFixture(t)
+	nets := "/api/vcenter/namespace-management/clusters/" + cluster + "/networks"
+	code, body := do(t, srv, "GET", nets, id, nil, nil)
+	if code != http.StatusOK || !strings.Contains(string(body), `"network":"network-1"`) {
+		t.Fatalf("list: %d %s", code, body)
+	}
+	second := func(address string) map[string]any {
+		return map[string]any{"network": "network-2", "network_provider": "VSPHERE_NETWORK", "vsphere_network": map[string]any{
+			"portgroup": fx.workload, "gateway": "127.22.0.1", "subnet_mask": "255.255.0.0",
+			"address_ranges": []map[string]any{{"address": address, "count": 20}}}}
+	}
+	// Overlapping the primary network's range, and a bad portgroup.
+	overlapping := second("127.20.0.15")
+	overlapping["vsphere_network"].(map[string]any)["portgroup"] = "dvportgroup-9999"
+	overlapping["vsphere_network"].(map[string]any)["gateway"] = "127.20.0.1"
+	code, body = do(t, srv, "POST", nets, id, overlapping, nil)
+	if code != http.StatusBadRequest || !strings.Contains(string(body), "vsphere_network.address_ranges[0]: overlaps workload network network-1") ||
+		!strings.Contains(string(body), "vsphere_network.portgroup") {
+		t.Errorf("an overlapping network: %d %s", code, body)
+	}
+	if code, body := do(t, srv, "POST", nets, id, second("127.22.0.10"), nil); code != http.StatusNoContent {
+		t.Fatalf("create: %d %s", code, body)
+	}
+	if code, body := do(t, srv, "POST", nets, id, second("127.22.1.10"), nil); code != http.StatusBadRequest || !strings.Contains(string(body), "ALREADY_EXISTS") {
+		t.Errorf("a second network-2: %d %s", code, body)
+	}
+	code, body = do(t, srv, "GET", strings.Replace(nets, "/api/", "/rest/", 1)+"/network-2", id, nil, nil)
+	if code != http.StatusOK || !strings.Contains(string(body), `"value":{"network":"network-2"`) || !strings.Contains(string(body), `"address":"127.22.0.10"`) {
+		t.Errorf("legacy get: %d %s", code, body)
+	}
+
+	const base = "/api/vcenter/namespaces/instances"
+	if code, body := do(t, srv, "POST", base, id, map[string]any{"cluster": cluster, "namespace": "on-net2", "networks": []string{"network-2"}}, nil); code != http.StatusNoContent {
+		t.Fatalf("a namespace on network-2: %d %s", code, body)
+	}
+	t.Cleanup(func() {
+		_ = suiteClient.Delete(ctx, &vspherev1.VSphereNamespace{ObjectMeta: metav1.ObjectMeta{Name: "on-net2"}})
+	})
+	if code, body := do(t, srv, "DELETE", nets+"/network-2", id, nil, nil); code != http.StatusBadRequest || !strings.Contains(string(body), "on-net2") {
+		t.Errorf("deleting a network in use: %d %s", code, body)
+	}
+	if code, body := do(t, srv, "DELETE", nets+"/network-1", id, nil, nil); code != http.StatusBadRequest || !strings.Contains(string(body), "primary") {
+		t.Errorf("deleting the primary network: %d %s", code, body)
+	}
+	if code, body := do(t, srv, "DELETE", base+"/on-net2", id, nil, nil); code != http.StatusNoContent {
+		t.Fatalf("delete namespace: %d %s", code, body)
+	}
+	if code, body := do(t, srv, "DELETE", nets+"/network-2", id, nil, nil); code != http.StatusNoContent {
+		t.Errorf("delete: %d %s", code, body)
+	}
+	if code, _ := do(t, srv, "GET", nets+"/network-2", id, nil, nil); code != http.StatusNotFound {
+		t.Errorf("a deleted network: %d, want 404", code)
+	}
+	sup := &vspherev1.Supervisor{}
+	if err := suiteClient.Get(ctx, client.ObjectKey{Name: cluster}, sup); err != nil || len(sup.Spec.AdditionalWorkloadNetworks) != 0 {
+		t.Errorf("the Supervisor keeps %d additional networks (%v)", len(sup.Spec.AdditionalWorkloadNetworks), err)
 	}
 }

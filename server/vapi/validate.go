@@ -216,42 +216,63 @@ func checkInSubnet(bad *invalidArgs, field string, sp span, p netip.Prefix) {
 }
 
 func validateWorkload(bad *invalidArgs, w *WorkloadNetworksSpec, portgroups map[string]string, spans []span, subnets []netip.Prefix) ([]span, []netip.Prefix) {
-	const f = "workload_networks_spec.supervisor_primary_workload_network"
+	const f = "workload_networks_spec"
 	if w == nil || w.SupervisorPrimaryWorkloadNetwork == nil {
-		bad.add(f, "is required with network_provider VSPHERE_NETWORK")
+		bad.add(f+".supervisor_primary_workload_network", "is required with network_provider VSPHERE_NETWORK")
 		return spans, subnets
 	}
-	n := w.SupervisorPrimaryWorkloadNetwork
+	spans, subnets = validateNetwork(bad, f+".supervisor_primary_workload_network", w.SupervisorPrimaryWorkloadNetwork, portgroups, spans, subnets)
+	names := map[string]bool{w.SupervisorPrimaryWorkloadNetwork.Network: true}
+	for i := range w.NetworkList {
+		field := fmt.Sprintf("%s.network_list[%d]", f, i)
+		if names[w.NetworkList[i].Network] {
+			bad.add(field+".network", "the name %q is taken by another workload network", w.NetworkList[i].Network)
+		}
+		names[w.NetworkList[i].Network] = true
+		spans, subnets = validateNetwork(bad, field, &w.NetworkList[i], portgroups, spans, subnets)
+	}
+	return spans, subnets
+}
+
+// validateNetwork checks one workload network (Networks.CreateSpec) at f
+// (the root when empty) and adds its ranges and subnet for the overlap checks.
+func validateNetwork(bad *invalidArgs, f string, n *NetworkSpec, portgroups map[string]string, spans []span, subnets []netip.Prefix) ([]span, []netip.Prefix) {
+	at := func(field string) string {
+		if f == "" {
+			return field
+		}
+		return f + "." + field
+	}
 	if errs := validation.IsDNS1123Label(n.Network); len(errs) > 0 {
-		bad.add(f+".network", "%q is not a DNS label: %s", n.Network, strings.Join(errs, "; "))
+		bad.add(at("network"), "%q is not a DNS label: %s", n.Network, strings.Join(errs, "; "))
 	}
 	if n.NetworkProvider != "VSPHERE_NETWORK" {
-		bad.add(f+".network_provider", "want VSPHERE_NETWORK, not %q", n.NetworkProvider)
+		bad.add(at("network_provider"), "want VSPHERE_NETWORK, not %q", n.NetworkProvider)
 	}
 	v := n.VSphereNetwork
 	if v == nil {
-		bad.add(f+".vsphere_network", "is required")
+		bad.add(at("vsphere_network"), "is required")
 		return spans, subnets
 	}
 	if _, ok := portgroups[v.Portgroup]; !ok {
-		bad.add(f+".vsphere_network.portgroup", "vCenter has no distributed portgroup %q", v.Portgroup)
+		bad.add(at("vsphere_network.portgroup"), "vCenter has no distributed portgroup %q", v.Portgroup)
 	}
 	if v.IPAssignmentMode != "" && v.IPAssignmentMode != "STATICRANGE" {
-		bad.add(f+".vsphere_network.ip_assignment_mode", "only STATICRANGE is supported, not %q", v.IPAssignmentMode)
+		bad.add(at("vsphere_network.ip_assignment_mode"), "only STATICRANGE is supported, not %q", v.IPAssignmentMode)
 	}
-	p, ok := subnet(bad, f+".vsphere_network.subnet_mask", v.Gateway, v.SubnetMask)
+	p, ok := subnet(bad, at("vsphere_network.subnet_mask"), v.Gateway, v.SubnetMask)
 	if gw, err := netip.ParseAddr(v.Gateway); err != nil || !gw.Is4() {
-		bad.add(f+".vsphere_network.gateway", "%q is not an IPv4 address", v.Gateway)
+		bad.add(at("vsphere_network.gateway"), "%q is not an IPv4 address", v.Gateway)
 		ok = false
 	}
 	if ok {
 		subnets = append(subnets, p)
 	}
 	if len(v.AddressRanges) == 0 {
-		bad.add(f+".vsphere_network.address_ranges", "at least one range is required")
+		bad.add(at("vsphere_network.address_ranges"), "at least one range is required")
 	}
 	for i, r := range v.AddressRanges {
-		field := fmt.Sprintf("%s.vsphere_network.address_ranges[%d]", f, i)
+		field := at(fmt.Sprintf("vsphere_network.address_ranges[%d]", i))
 		if sp, rok := rangeOf(bad, field, r.Address, r.Count); rok {
 			spans = append(spans, sp)
 			if ok {
@@ -397,7 +418,6 @@ func supervisorFor(id, clusterName string, spec *EnableSpec) (*vspherev1.Supervi
 	for _, sv := range h.Servers {
 		servers = append(servers, vspherev1.DataPlaneAPIServer{Host: sv.Host, Port: int32(sv.Port)})
 	}
-	n := spec.WorkloadNetworksSpec.SupervisorPrimaryWorkloadNetwork
 	mgmt := vspherev1.ManagementNetwork{Mode: spec.MasterManagementNetwork.Mode, Network: spec.MasterManagementNetwork.Network, FloatingIP: spec.MasterManagementNetwork.FloatingIP}
 	if a := spec.MasterManagementNetwork.AddressRange; a != nil {
 		mgmt.AddressRange = &vspherev1.ManagementAddressRange{StartingAddress: a.StartingAddress, AddressCount: int32(a.AddressCount), SubnetMask: a.SubnetMask, Gateway: a.Gateway}
@@ -410,10 +430,7 @@ func supervisorFor(id, clusterName string, spec *EnableSpec) (*vspherev1.Supervi
 			NetworkProvider: spec.NetworkProvider, ManagementNetwork: mgmt,
 			MasterDNS: spec.MasterDNS, MasterDNSSearchDomains: spec.MasterDNSSearchDomains, MasterNTPServers: spec.MasterNTPServers,
 			MasterDNSNames: spec.MasterDNSNames, WorkerDNS: spec.WorkerDNS, WorkloadNTPServers: spec.WorkloadNTPServers,
-			WorkloadNetwork: vspherev1.SupervisorWorkloadNetwork{
-				Name: n.Network, PortGroup: n.VSphereNetwork.Portgroup, Gateway: n.VSphereNetwork.Gateway,
-				SubnetMask: n.VSphereNetwork.SubnetMask, AddressRanges: addressRanges(n.VSphereNetwork.AddressRanges),
-			},
+			WorkloadNetwork: workloadNetworkFor(spec.WorkloadNetworksSpec.SupervisorPrimaryWorkloadNetwork),
 			LoadBalancer: vspherev1.SupervisorLoadBalancer{
 				ID: lb.ID, Provider: lb.Provider, AddressRanges: addressRanges(lb.AddressRanges), Servers: servers,
 				Username: h.Username, CredentialsSecret: secret.Name, CertificateAuthorityChain: h.CertificateAuthorityChain,
@@ -424,7 +441,18 @@ func supervisorFor(id, clusterName string, spec *EnableSpec) (*vspherev1.Supervi
 			LoginBanner:                            spec.LoginBanner,
 		},
 	}
+	for i := range spec.WorkloadNetworksSpec.NetworkList {
+		sup.Spec.AdditionalWorkloadNetworks = append(sup.Spec.AdditionalWorkloadNetworks, workloadNetworkFor(&spec.WorkloadNetworksSpec.NetworkList[i]))
+	}
 	return sup, secret
+}
+
+// workloadNetworkFor records a valid Networks.CreateSpec.
+func workloadNetworkFor(n *NetworkSpec) vspherev1.SupervisorWorkloadNetwork {
+	return vspherev1.SupervisorWorkloadNetwork{
+		Name: n.Network, PortGroup: n.VSphereNetwork.Portgroup, Gateway: n.VSphereNetwork.Gateway,
+		SubnetMask: n.VSphereNetwork.SubnetMask, AddressRanges: addressRanges(n.VSphereNetwork.AddressRanges),
+	}
 }
 
 func addressRanges(in []IPRange) []vspherev1.AddressRange {

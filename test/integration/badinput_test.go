@@ -12,6 +12,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
+	vspherev1 "github.com/open-supervisor/supervisor/api/vsphere/v1alpha1"
+	"github.com/open-supervisor/supervisor/embedded/vcsim"
 	"github.com/open-supervisor/supervisor/test/harness"
 	"github.com/open-supervisor/supervisor/test/wait"
 )
@@ -150,4 +152,46 @@ func TestNoFreeAddress(t *testing.T) {
 		}
 		return true, nil
 	})
+}
+
+// A vSphere Namespace's networks decide where its VMs go: a VM that names
+// no network gets the first, and one naming a network outside them is
+// refused, naming the field.
+func TestNamespaceNetworksChooseTheVMsNetwork(t *testing.T) {
+	h := harness.New(t, harness.Options{})
+	ctx := context.Background()
+	second := &vspherev1.WorkloadNetwork{
+		ObjectMeta: metav1.ObjectMeta{Name: h.Network + "-second"},
+		Spec:       vspherev1.WorkloadNetworkSpec{PortGroup: vcsim.WorkloadPortGroup, AddressRanges: []string{"127.23.0.10-127.23.0.20"}, PrefixLength: 16, Gateway: "127.23.0.1"},
+	}
+	if err := h.Client.Create(ctx, second); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = h.Client.Delete(context.Background(), second) })
+	ns := &corev1.Namespace{}
+	if err := h.Client.Get(ctx, client.ObjectKey{Name: h.Namespace}, ns); err != nil {
+		t.Fatal(err)
+	}
+	patch := client.MergeFrom(ns.DeepCopy())
+	ns.Annotations = map[string]string{vspherev1.NamespaceNetworksAnnotation: second.Name + "," + h.Network}
+	if err := h.Client.Patch(ctx, ns, patch); err != nil {
+		t.Fatal(err)
+	}
+	h.StartManager(nil)
+
+	vm := waitReady(h, newVM(t, h, "on-the-namespaces-network", "best-effort-xsmall"))
+	if ip := vm.Status.Network.PrimaryIP4; ip != "127.23.0.10" {
+		t.Errorf("a VM naming no network got %q; want the first address of the namespace's first network", ip)
+	}
+	outside := &vmopv1.VirtualMachine{
+		ObjectMeta: metav1.ObjectMeta{Namespace: h.Namespace, Name: "outside"},
+		Spec: vmopv1.VirtualMachineSpec{
+			ImageName: h.Image, ClassName: "best-effort-xsmall", StorageClass: h.StorageClass,
+			Network: &vmopv1.VirtualMachineNetworkSpec{Interfaces: []vmopv1.VirtualMachineNetworkInterfaceSpec{{Name: "eth0", Network: vmopv1.PartialObjectRef{Name: "someone-elses"}}}},
+		},
+	}
+	if err := h.Client.Create(ctx, outside); err != nil {
+		t.Fatal(err)
+	}
+	expectRejected(t, h, outside, vmopv1.VirtualMachineConditionNetworkReady, vmopv1.VirtualMachineNetworkNotAllowedReason, "spec.network.interfaces[0].network.name")
 }

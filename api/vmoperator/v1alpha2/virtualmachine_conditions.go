@@ -65,6 +65,9 @@ const (
 	// VirtualMachineNetworkPortGroupNotFoundReason: vCenter has no portgroup
 	// of the WorkloadNetwork's name.
 	VirtualMachineNetworkPortGroupNotFoundReason = "PortGroupNotFound"
+	// VirtualMachineNetworkNotAllowedReason: the network is not one of the
+	// vSphere Namespace's networks.
+	VirtualMachineNetworkNotAllowedReason = "NetworkNotAllowed"
 	// VirtualMachineNetworkNoFreeIPReason: every address of the network is
 	// in use; the VM waits for one to be released.
 	VirtualMachineNetworkNoFreeIPReason = "NoFreeIP"

@@ -149,6 +149,10 @@ type SupervisorSpec struct {
 	// +optional
 	WorkloadNTPServers []string                  `json:"workloadNTPServers,omitempty"`
 	WorkloadNetwork    SupervisorWorkloadNetwork `json:"workloadNetwork"`
+	// AdditionalWorkloadNetworks are the enable spec's network_list and
+	// the networks created after enable; vSphere Namespaces may use them.
+	// +optional
+	AdditionalWorkloadNetworks []SupervisorWorkloadNetwork `json:"additionalWorkloadNetworks,omitempty"`
 	LoadBalancer       SupervisorLoadBalancer    `json:"loadBalancer"`
 	// Storage policy ids (PBM profile UUIDs).
 	MasterStoragePolicy    string `json:"masterStoragePolicy"`
@@ -161,6 +165,12 @@ type SupervisorSpec struct {
 	// LoginBanner is shown before kubectl vsphere login.
 	// +optional
 	LoginBanner string `json:"loginBanner,omitempty"`
+}
+
+// WorkloadNetworks are the primary workload network and the additional
+// ones, in that order.
+func (s *SupervisorSpec) WorkloadNetworks() []SupervisorWorkloadNetwork {
+	return append([]SupervisorWorkloadNetwork{s.WorkloadNetwork}, s.AdditionalWorkloadNetworks...)
 }
 
 // Message is a status message as vCenter reports it.

@@ -149,4 +149,8 @@ const (
 	// VSphereNamespaceLabel marks a Kubernetes namespace as a vSphere
 	// Namespace (the same key controllers/namespace has always used).
 	VSphereNamespaceLabel = "vsphere.opensupervisor.io/vsphere-namespace"
+	// NamespaceNetworksAnnotation on a vSphere Namespace's Kubernetes
+	// namespace lists, comma-separated, the WorkloadNetworks its VMs may
+	// use; the first is where a VM that names none goes.
+	NamespaceNetworksAnnotation = "vsphere.opensupervisor.io/networks"
 )

@@ -369,6 +369,13 @@ func (in *SupervisorSpec) DeepCopyInto(out *SupervisorSpec) {
 		copy(*out, *in)
 	}
 	in.WorkloadNetwork.DeepCopyInto(&out.WorkloadNetwork)
+	if in.AdditionalWorkloadNetworks != nil {
+		in, out := &in.AdditionalWorkloadNetworks, &out.AdditionalWorkloadNetworks
+		*out = make([]SupervisorWorkloadNetwork, len(*in))
+		for i := range *in {
+			(*in)[i].DeepCopyInto(&(*out)[i])
+		}
+	}
 	in.LoadBalancer.DeepCopyInto(&out.LoadBalancer)
 }
 

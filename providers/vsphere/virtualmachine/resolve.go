@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
+	"strings"
 
 	"github.com/vmware/govmomi/vim25/types"
 	corev1 "k8s.io/api/core/v1"
@@ -131,12 +133,23 @@ func (r *Reconciler) resolveNetwork(ctx context.Context, vm *vmopv1.VirtualMachi
 	if vm.Spec.Network != nil && vm.Spec.Network.Disabled {
 		return nil, nil, nil
 	}
+	allowed, err := r.namespaceNetworks(ctx, vm.Namespace)
+	if err != nil {
+		return nil, nil, err
+	}
 	name, field := r.DefaultNetwork, "the default network"
+	if len(allowed) > 0 {
+		name, field = allowed[0], "the namespace's network"
+	}
 	if vm.Spec.Network != nil && len(vm.Spec.Network.Interfaces) > 0 && vm.Spec.Network.Interfaces[0].Network.Name != "" {
 		name, field = vm.Spec.Network.Interfaces[0].Network.Name, "spec.network.interfaces[0].network.name"
+		if len(allowed) > 0 && !slices.Contains(allowed, name) {
+			return nil, nil, badInput(vmopv1.VirtualMachineConditionNetworkReady, vmopv1.VirtualMachineNetworkNotAllowedReason,
+				"%s: WorkloadNetwork %q is not one of namespace %s's networks (%s)", field, name, vm.Namespace, strings.Join(allowed, ", "))
+		}
 	}
 	nw := &vspherev1.WorkloadNetwork{}
-	err := r.Client.Get(ctx, client.ObjectKey{Name: name}, nw)
+	err = r.Client.Get(ctx, client.ObjectKey{Name: name}, nw)
 	if apierrors.IsNotFound(err) {
 		return nil, nil, badInput(vmopv1.VirtualMachineConditionNetworkReady, vmopv1.VirtualMachineNotFoundReason, "%s: WorkloadNetwork %q does not exist", field, name)
 	}
@@ -149,6 +162,21 @@ func (r *Reconciler) resolveNetwork(ctx context.Context, vm *vmopv1.VirtualMachi
 			"%s: WorkloadNetwork %q uses portgroup %q, which vCenter does not have", field, name, nw.Spec.PortGroup)
 	}
 	return nw, backing, err
+}
+
+// namespaceNetworks are the WorkloadNetworks a vSphere Namespace's VMs may
+// use, the first being the default (none: any, the default being the
+// VM service's).
+func (r *Reconciler) namespaceNetworks(ctx context.Context, namespace string) ([]string, error) {
+	ns := &corev1.Namespace{}
+	if err := r.Client.Get(ctx, client.ObjectKey{Name: namespace}, ns); err != nil {
+		return nil, client.IgnoreNotFound(err)
+	}
+	v := ns.Annotations[vspherev1.NamespaceNetworksAnnotation]
+	if v == "" {
+		return nil, nil
+	}
+	return strings.Split(v, ","), nil
 }
 
 func (r *Reconciler) resolveUserData(ctx context.Context, vm *vmopv1.VirtualMachine) ([]byte, error) {
