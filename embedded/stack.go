@@ -53,6 +53,14 @@ const (
 	lbapiNamespace       = "lbapi-system"
 )
 
+// shifted is one of the embedded ranges' addresses moved by the stack's
+// address offset.
+func (s *Stack) shifted(addr string) string {
+	a := netip.MustParseAddr(addr).As4()
+	a[1] += byte(s.addressOffset)
+	return netip.AddrFrom4(a).String()
+}
+
 // Options configure the embedded stack.
 type Options struct {
 	// StateDir receives the kubeconfig, the env file and HAProxy's files.
@@ -66,6 +74,10 @@ type Options struct {
 	// GuestPorts are the simulated guest clusters' API server ports,
 	// "<first>-<last>".
 	GuestPorts string
+	// AddressOffset moves the management, workload and VIP ranges
+	// (127.10/127.20/127.30) up by this much in their second octet, so
+	// that two stacks can run on one machine (tests beside `make run`).
+	AddressOffset int
 }
 
 // Stack is vcsim, the Kubernetes control plane and the HAProxy appliance
@@ -82,6 +94,8 @@ type Stack struct {
 	// bootDelay and guestPorts configure the simulated guests.
 	bootDelay  time.Duration
 	guestPorts [2]int32
+	// addressOffset shifts the embedded address ranges (Options).
+	addressOffset int
 	// front serves vCenter's URL for users: the Workload Management API
 	// itself, every other path passed to the simulator.
 	front    *http.Server
@@ -105,7 +119,10 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	s := &Stack{dir: dir, bootDelay: o.BootDelay, ready: make(chan struct{})}
+	if o.AddressOffset < 0 || o.AddressOffset > 9 {
+		return nil, fmt.Errorf("address offset %d: want 0 to 9", o.AddressOffset)
+	}
+	s := &Stack{dir: dir, bootDelay: o.BootDelay, addressOffset: o.AddressOffset, ready: make(chan struct{})}
 	if _, err := fmt.Sscanf(o.GuestPorts, "%d-%d", &s.guestPorts[0], &s.guestPorts[1]); err != nil {
 		return nil, fmt.Errorf("--guest-api-ports %q: want <first>-<last>: %w", o.GuestPorts, err)
 	}
@@ -119,7 +136,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		s.Stop()
 		return nil, err
 	}
-	log.Info("Starting HAProxy and its Data Plane API", "firstVIP", vipFirst, "vips", vipCount)
+	log.Info("Starting HAProxy and its Data Plane API", "firstVIP", s.shifted(vipFirst), "vips", vipCount)
 	if err := s.startAppliance(ctx); err != nil {
 		s.Stop()
 		return nil, err
@@ -233,6 +250,10 @@ func (s *Stack) VCenterURL() (string, []byte) { return s.frontURL, s.frontCA }
 // VCenterCredentials are the simulator's administrator and password.
 func (s *Stack) VCenterCredentials() (string, string) { return s.sim.Username, s.sim.Password }
 
+// StateDir is where the stack keeps its files (kubeconfig, env, HAProxy's
+// configuration).
+func (s *Stack) StateDir() string { return s.dir }
+
 // VCenterServer is the simulator's URL, for logs.
 func (s *Stack) VCenterServer() string { return s.sim.URL.String() }
 
@@ -269,7 +290,7 @@ func (s *Stack) addToManager(mgr ctrl.Manager) error {
 		if err := waitFor(ctx, func() bool { return mgr.GetWebhookServer().StartedChecker()(nil) == nil }); err != nil {
 			return nil //nolint:nilerr // shutting down
 		}
-		endpoint, err := s.enableWorkloadManagement(ctx)
+		endpoint, err := s.EnableWorkloadManagement(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
@@ -286,7 +307,7 @@ func (s *Stack) addToManager(mgr ctrl.Manager) error {
 		close(s.ready)
 		fmt.Printf("\nSupervisor ready at %s (kube-apiserver on :6443 through HAProxy)\n\n  source %s\n  kubectl get virtualmachineclasses -n %s\n  kubectl get loadbalancers   # %d VIPs from %s\n"+
 			"  kubectl apply -n %s -f templates/samples/tkc-v1alpha1.yaml && kubectl get tkc -n %s -w\n  govc ls /%s/vm\n\n",
-			s.endpoint, filepath.Join(s.dir, "env"), fixtures.Namespace, vipCount, vipFirst, fixtures.Namespace, fixtures.Namespace, vcsim.Datacenter)
+			s.endpoint, filepath.Join(s.dir, "env"), fixtures.Namespace, vipCount, s.shifted(vipFirst), fixtures.Namespace, fixtures.Namespace, vcsim.Datacenter)
 		<-ctx.Done()
 		return nil
 	}))

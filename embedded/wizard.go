@@ -35,6 +35,7 @@ const (
 	managementGW    = "127.0.0.1"
 	workloadFirst   = "127.20.0.10"
 	workloadCount   = 4081 // to 127.20.15.250
+	workloadGW      = "127.20.0.1"
 	workloadMask    = "255.255.0.0"
 	serviceCIDR     = "10.96.0.0"
 )
@@ -92,10 +93,11 @@ func (w *wizard) call(ctx context.Context, method, path string, in, out any, use
 	return resp.StatusCode, nil
 }
 
-// enableWorkloadManagement enables Workload Management on the simulated
+// EnableWorkloadManagement enables Workload Management on the simulated
 // cluster through the REST API, waits for it to run, creates ns1 through
-// the namespaces API and returns the supervisor endpoint.
-func (s *Stack) enableWorkloadManagement(ctx context.Context) (string, error) {
+// the namespaces API and returns the supervisor endpoint. The stack calls
+// it once when it starts; calling it again after a disable enables again.
+func (s *Stack) EnableWorkloadManagement(ctx context.Context) (string, error) {
 	log := ctrl.LoggerFrom(ctx).WithName("embedded")
 	w := newWizard(s.frontURL, s.frontCA)
 	if _, err := w.call(ctx, http.MethodPost, "/api/session", nil, &w.session, url.UserPassword(s.sim.Username, s.sim.Password)); err != nil {
@@ -200,18 +202,18 @@ func (s *Stack) enableSpec(inv inventoryIDs) (*vapi.EnableSpec, error) {
 		NetworkProvider: "VSPHERE_NETWORK",
 		ServiceCIDR:     &vapi.CIDR{Address: serviceCIDR, Prefix: 23},
 		MasterManagementNetwork: &vapi.MasterManagementNetwork{Mode: "STATICRANGE", Network: inv.management, AddressRange: &vapi.AddressRange{
-			StartingAddress: managementFirst, AddressCount: 5, SubnetMask: managementMask, Gateway: managementGW,
+			StartingAddress: s.shifted(managementFirst), AddressCount: 5, SubnetMask: managementMask, Gateway: managementGW,
 		}},
 		WorkloadNetworksSpec: &vapi.WorkloadNetworksSpec{SupervisorPrimaryWorkloadNetwork: &vapi.NetworkSpec{
 			Network: fixtures.WorkloadNetwork, NetworkProvider: "VSPHERE_NETWORK",
 			VSphereNetwork: &vapi.VSphereNetwork{
-				Portgroup: inv.workload, Gateway: fixtures.WorkloadGW, SubnetMask: workloadMask,
-				AddressRanges: []vapi.IPRange{{Address: workloadFirst, Count: workloadCount}},
+				Portgroup: inv.workload, Gateway: s.shifted(workloadGW), SubnetMask: workloadMask,
+				AddressRanges: []vapi.IPRange{{Address: s.shifted(workloadFirst), Count: workloadCount}},
 			},
 		}},
 		LoadBalancerConfigSpec: &vapi.LoadBalancerSpec{
 			ID: embeddedLoadBalancer, Provider: "HA_PROXY",
-			AddressRanges: []vapi.IPRange{{Address: vipFirst, Count: vipCount}},
+			AddressRanges: []vapi.IPRange{{Address: s.shifted(vipFirst), Count: vipCount}},
 			HAProxyConfigCreateSpec: &vapi.HAProxyCreateSpec{
 				Servers:  []vapi.HAProxyServer{{Host: u.Hostname(), Port: port}},
 				Username: "lbapi", Password: s.lbPass, CertificateAuthorityChain: string(s.lbCA),

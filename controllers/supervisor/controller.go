@@ -93,6 +93,7 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups="",resources=services,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=discovery.k8s.io,resources=endpointslices,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=storage.k8s.io,resources=storageclasses,verbs=get;list;watch;create;delete
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;delete
 // +kubebuilder:rbac:groups=vmoperator.vmware.com,resources=virtualmachines;virtualmachineclasses,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=vmoperator.vmware.com,resources=clustervirtualmachineimages,verbs=get;list;watch
 // +kubebuilder:rbac:urls=/readyz,verbs=get
@@ -297,8 +298,8 @@ func (r *Reconciler) observeEndpointCertificate(ctx context.Context, sv *vsphere
 // reconcileDelete disables Workload Management: the cluster's vSphere
 // Namespaces first (their clusters and VMs go with them), then the
 // endpoint, then, once lbapi has let go of the VIPs, the control-plane VMs,
-// the LoadBalancer, the WorkloadNetworks and the StorageClasses of the
-// policies. The finalizer
+// the LoadBalancer, the WorkloadNetworks, the StorageClasses of the
+// policies and the Data Plane API credentials. The finalizer
 // goes last.
 func (r *Reconciler) reconcileDelete(ctx context.Context, sv *vspherev1.Supervisor) (ctrl.Result, error) {
 	log := ctrl.LoggerFrom(ctx)
@@ -329,6 +330,9 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, sv *vspherev1.Supervis
 		return ctrl.Result{}, err
 	}
 	if err := r.deleteStorageClasses(ctx, sv); err != nil {
+		return ctrl.Result{}, err
+	}
+	if err := r.deleteCredentials(ctx, sv); err != nil {
 		return ctrl.Result{}, err
 	}
 	setRemoving(sv, "Workload Management is disabled")

@@ -182,3 +182,28 @@ func (r *Reconciler) deleteStorageClasses(ctx context.Context, sv *vspherev1.Sup
 	}
 	return nil
 }
+
+// deleteCredentials deletes the Secret holding the Data Plane API's
+// credentials if enable wrote it for this Supervisor (it carries its
+// label); nothing reads it once the LoadBalancer is gone.
+func (r *Reconciler) deleteCredentials(ctx context.Context, sv *vspherev1.Supervisor) error {
+	name := sv.Spec.LoadBalancer.CredentialsSecret
+	if name == "" {
+		return nil
+	}
+	secret := &corev1.Secret{}
+	err := r.Client.Get(ctx, client.ObjectKey{Namespace: vspherev1.SupervisorSystemNamespace, Name: name}, secret)
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("failed to get the Data Plane API credentials %s: %w", name, err)
+	}
+	if secret.Labels[vspherev1.SupervisorLabel] != sv.Name {
+		return nil
+	}
+	if err := r.Client.Delete(ctx, secret); client.IgnoreNotFound(err) != nil {
+		return fmt.Errorf("failed to delete the Data Plane API credentials %s: %w", klog.KObj(secret), err)
+	}
+	return nil
+}

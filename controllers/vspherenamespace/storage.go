@@ -12,6 +12,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	vspherev1 "github.com/open-supervisor/supervisor/api/vsphere/v1alpha1"
 )
 
 // StorageClass parameters and labels of the classes made for storage policies.
@@ -27,7 +29,7 @@ const (
 	// SupervisorLabel marks the StorageClasses made for a Supervisor's
 	// namespaces or for the Supervisor itself, with its name: disabling
 	// the Supervisor deletes them.
-	SupervisorLabel = "vsphere.opensupervisor.io/supervisor"
+	SupervisorLabel = vspherev1.SupervisorLabel
 )
 
 // StoragePolicy is a vCenter storage policy and the name of the

@@ -411,8 +411,9 @@ func (s *Server) validateLibrary(ctx context.Context, bad *invalidArgs, session,
 func supervisorFor(id, clusterName string, spec *EnableSpec) (*vspherev1.Supervisor, *corev1.Secret) {
 	lb, h := spec.LoadBalancerConfigSpec, spec.LoadBalancerConfigSpec.HAProxyConfigCreateSpec
 	secret := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Namespace: vspherev1.SupervisorSystemNamespace, Name: lb.ID + "-dataplane-credentials"},
-		Data:       map[string][]byte{"username": []byte(h.Username), "password": []byte(h.Password)},
+		ObjectMeta: metav1.ObjectMeta{Namespace: vspherev1.SupervisorSystemNamespace, Name: lb.ID + "-dataplane-credentials",
+			Labels: map[string]string{vspherev1.SupervisorLabel: id}},
+		Data: map[string][]byte{"username": []byte(h.Username), "password": []byte(h.Password)},
 	}
 	servers := make([]vspherev1.DataPlaneAPIServer, 0, len(h.Servers))
 	for _, sv := range h.Servers {

@@ -3,8 +3,6 @@ package bench
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -15,19 +13,12 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
-	"k8s.io/client-go/rest"
-	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
-	"github.com/open-supervisor/supervisor/api"
 	vspherev1 "github.com/open-supervisor/supervisor/api/vsphere/v1alpha1"
 	"github.com/open-supervisor/supervisor/embedded"
-	"github.com/open-supervisor/supervisor/manager"
-	"github.com/open-supervisor/supervisor/providers/clusterapi"
-	"github.com/open-supervisor/supervisor/providers/vsphere"
-	"github.com/open-supervisor/supervisor/providers/vsphere/session"
+	"github.com/open-supervisor/supervisor/test/harness"
 	"github.com/open-supervisor/supervisor/test/wait"
 )
 
@@ -51,50 +42,10 @@ func BenchmarkWorkloadManagement(b *testing.B) {
 		b.Skip("one run is the whole scenario; use -benchtime 1x")
 	}
 	ctrl.SetLogger(logr.Discard())
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	stack, err := embedded.Start(ctx, embedded.Options{StateDir: b.TempDir(), BootDelay: time.Second, GuestPorts: "30000-30999"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer stack.Stop()
-	opts, err := clusterapi.ManagerOptions(ctrl.Options{
-		Scheme: api.NewScheme(), Metrics: metricsserver.Options{BindAddress: "0"}, HealthProbeBindAddress: "0",
-		WebhookServer: stack.WebhookServer(),
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	// The package's harness runs Cluster API in this process already.
-	opts.Controller.SkipNameValidation = ptr.To(true)
-	// The client limit main.go gives the manager.
-	cfg := rest.CopyConfig(stack.Config)
-	cfg.QPS, cfg.Burst = clusterapi.ClientQPS+20, clusterapi.ClientBurst+30
-	mgr, err := ctrl.NewManager(cfg, opts)
-	if err != nil {
-		b.Fatal(err)
-	}
-	sessions := session.NewCache()
-	if _, err := stack.Setup(ctx, mgr, manager.Options{VSphere: vsphere.Options{Sessions: sessions, Concurrency: 32}}); err != nil {
-		b.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
-	select {
-	case <-stack.Ready():
-	case err := <-done:
-		b.Fatalf("the manager stopped: %v", err)
-	case <-time.After(5 * time.Minute):
-		b.Fatal("the embedded supervisor was not ready in 5 minutes")
-	}
+	ctx := context.Background()
+	emb := harness.StartEmbedded(b, embedded.Options{BootDelay: time.Second, GuestPorts: "30000-30999"})
+	stack, mgr, hc, base := emb.Stack, emb.Manager, emb.HTTP, emb.URL
 	enable := stack.EnableToRunning()
-
-	base, ca := stack.VCenterURL()
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(ca)
-	hc := &http.Client{Timeout: time.Minute, Transport: &http.Transport{
-		TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, MaxIdleConnsPerHost: wcpWorkers,
-	}}
 	user, password := stack.VCenterCredentials()
 	id := benchLogin(b, hc, base, user, password)
 	var sups vspherev1.SupervisorList

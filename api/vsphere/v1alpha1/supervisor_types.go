@@ -153,7 +153,7 @@ type SupervisorSpec struct {
 	// the networks created after enable; vSphere Namespaces may use them.
 	// +optional
 	AdditionalWorkloadNetworks []SupervisorWorkloadNetwork `json:"additionalWorkloadNetworks,omitempty"`
-	LoadBalancer       SupervisorLoadBalancer    `json:"loadBalancer"`
+	LoadBalancer               SupervisorLoadBalancer      `json:"loadBalancer"`
 	// Storage policy ids (PBM profile UUIDs).
 	MasterStoragePolicy    string `json:"masterStoragePolicy"`
 	EphemeralStoragePolicy string `json:"ephemeralStoragePolicy"`

@@ -153,4 +153,8 @@ const (
 	// namespace lists, comma-separated, the WorkloadNetworks its VMs may
 	// use; the first is where a VM that names none goes.
 	NamespaceNetworksAnnotation = "vsphere.opensupervisor.io/networks"
+	// SupervisorLabel marks, with the Supervisor's name, what is made for
+	// a Supervisor outside its owner references (StorageClasses, the Data
+	// Plane API credentials): disabling deletes what carries it.
+	SupervisorLabel = "vsphere.opensupervisor.io/supervisor"
 )
