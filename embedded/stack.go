@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"time"
@@ -221,6 +222,8 @@ func (s *Stack) Setup(ctx context.Context, mgr ctrl.Manager, o manager.Options) 
 		EndpointCertificate: func(_ context.Context, vip netip.Addr, dnsNames []string) ([]byte, error) {
 			return s.env.ServeEndpoint([]net.IP{vip.AsSlice()}, dnsNames)
 		},
+		// The control-plane VMs' simulated guests forward to the API server.
+		ControlPlaneServes: true,
 	}
 	// Simulated guests answer within seconds of booting; Cluster API's 30 s
 	// wait after a failed first connection is for real ones.
@@ -281,6 +284,13 @@ func (s *Stack) startAppliance(ctx context.Context) error {
 // once the webhooks serve, and announces readiness.
 func (s *Stack) addToManager(mgr ctrl.Manager) error {
 	if err := mgr.Add(s.sim.Guest); err != nil {
+		return err
+	}
+	apiServer, err := url.Parse(s.env.Config.Host)
+	if err != nil {
+		return fmt.Errorf("the API server's address %q: %w", s.env.Config.Host, err)
+	}
+	if err := newControlPlaneGuests(mgr.GetClient(), apiServer.Host, apiServer.Host).setup(mgr); err != nil {
 		return err
 	}
 	if _, err := guestsim.Setup(mgr, guestsim.Options{BootDelay: s.bootDelay, MinPort: s.guestPorts[0], MaxPort: s.guestPorts[1]}); err != nil {

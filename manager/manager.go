@@ -113,6 +113,11 @@ type WorkloadManagementOptions struct {
 	// returns it in PEM (the embedded stack's kube.Environment.ServeEndpoint).
 	// When nil the certificate served at APIServerEndpoint is reported.
 	EndpointCertificate func(ctx context.Context, vip netip.Addr, dnsNames []string) ([]byte, error)
+	// ControlPlaneServes: the control-plane VMs serve the API on their
+	// management addresses, so the endpoint VIP forwards to them (the
+	// embedded stack's simulated guests do). Otherwise it forwards to
+	// APIServerEndpoint and LoginEndpoint.
+	ControlPlaneServes bool
 	// ControlPlaneImage names the ClusterVirtualMachineImage the
 	// supervisor's control-plane VMs are cloned from; the newest
 	// Kubernetes release's image when empty.
@@ -190,7 +195,7 @@ func (s *Supervisor) setup(ctx context.Context, mgr ctrl.Manager, part Part, o O
 		return (&supervisor.Reconciler{
 			Client: mgr.GetClient(), Policies: s.policies, PortGroups: w.PortGroups, DatastoreURL: w.DatastoreURL,
 			APIServer: w.APIServerEndpoint, Login: w.LoginEndpoint, EndpointCertificate: w.EndpointCertificate,
-			ControlPlaneImage: w.ControlPlaneImage,
+			ControlPlaneImage: w.ControlPlaneImage, ControlPlaneServes: w.ControlPlaneServes,
 		}).SetupWithManager(mgr)
 	case Infrastructure:
 		return infrastructure.Setup(ctx, mgr, o.Infrastructure)

@@ -72,6 +72,12 @@ type Reconciler struct {
 	// Master_DNS_names, and returns it (PEM). When nil the certificate the
 	// API server serves at APIServer is reported.
 	EndpointCertificate func(ctx context.Context, vip netip.Addr, dnsNames []string) ([]byte, error)
+	// ControlPlaneServes says the control-plane VMs serve the API on ports
+	// 6443 and 443 of their management addresses (on vSphere they run it;
+	// the embedded stack's simulated guests forward to it), so the
+	// endpoint's backends are their addresses. When false the endpoint
+	// forwards to APIServer and Login.
+	ControlPlaneServes bool
 	// ControlPlaneImage names the ClusterVirtualMachineImage the
 	// control-plane VMs are cloned from; the newest Kubernetes release's
 	// image when empty.
@@ -257,10 +263,10 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, sv *vspherev1.Supervis
 	if err := r.reconcileLoadBalancer(ctx, sv, obs); err != nil {
 		return ctrl.Result{}, err
 	}
-	if err := r.reconcileEndpoint(ctx, sv, obs); err != nil {
+	if err := r.reconcileControlPlane(ctx, sv, obs); err != nil {
 		return ctrl.Result{}, err
 	}
-	if err := r.reconcileControlPlane(ctx, sv, obs); err != nil {
+	if err := r.reconcileEndpoint(ctx, sv, obs); err != nil {
 		return ctrl.Result{}, err
 	}
 	r.observeEndpointCertificate(ctx, sv, obs)

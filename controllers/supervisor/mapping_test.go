@@ -1,6 +1,8 @@
 package supervisor
 
 import (
+	"context"
+	"fmt"
 	"net/netip"
 	"testing"
 
@@ -75,5 +77,20 @@ func TestEndpointAddress(t *testing.T) {
 		if got != want || (want == "") != (err != nil) {
 			t.Errorf("endpointAddress(%s) = %q, %v; want %q", addr, got, err, want)
 		}
+	}
+}
+
+func TestBackends(t *testing.T) {
+	obs := &observation{controlPlane: &controlPlaneState{addresses: []string{"10.2.0.11", "10.2.0.12"}}}
+	target := endpointTarget{portName: "kube-apiserver", port: 6443, addr: "127.0.0.1:36443"}
+	served := &Reconciler{ControlPlaneServes: true}
+	ips, port, err := served.backends(context.Background(), target, obs)
+	if err != nil || port != 6443 || fmt.Sprint(ips) != "[10.2.0.11 10.2.0.12]" {
+		t.Errorf("served by the control plane: %v :%d (%v); want the VMs on 6443", ips, port, err)
+	}
+	direct := &Reconciler{}
+	ips, port, err = direct.backends(context.Background(), target, obs)
+	if err != nil || port != 36443 || fmt.Sprint(ips) != "[127.0.0.1]" {
+		t.Errorf("direct: %v :%d (%v); want the API server", ips, port, err)
 	}
 }

@@ -347,32 +347,70 @@ func (r *Reconciler) reconcileEndpoint(ctx context.Context, sv *vspherev1.Superv
 	}
 	obs.service = svc
 	for _, t := range r.endpointTargets() {
-		if err := r.reconcileEndpointSlice(ctx, sv, svc, t); err != nil {
+		ips, port, err := r.backends(ctx, t, obs)
+		if err != nil {
+			return err
+		}
+		if err := r.reconcileEndpointSlice(ctx, sv, svc, t, obs, ips, port); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (r *Reconciler) reconcileEndpointSlice(ctx context.Context, sv *vspherev1.Supervisor, svc *corev1.Service, t endpointTarget) error {
+// backends are where one port of the endpoint forwards to: the running
+// control-plane VMs on the same port when they serve the API, else the
+// target's address.
+func (r *Reconciler) backends(ctx context.Context, t endpointTarget, obs *observation) ([]netip.Addr, int32, error) {
+	if r.ControlPlaneServes {
+		var ips []netip.Addr
+		if cp := obs.controlPlane; cp != nil {
+			for _, a := range cp.addresses {
+				if ip, err := netip.ParseAddr(a); err == nil {
+					ips = append(ips, ip)
+				}
+			}
+		}
+		return ips, t.port, nil
+	}
 	host, portStr, err := net.SplitHostPort(t.addr)
 	if err != nil {
-		return fmt.Errorf("the endpoint's port %d forwards to %q, not host:port: %w", t.port, t.addr, err)
+		return nil, 0, fmt.Errorf("the endpoint's port %d forwards to %q, not host:port: %w", t.port, t.addr, err)
 	}
 	port, err := strconv.ParseInt(portStr, 10, 32)
 	if err != nil {
-		return fmt.Errorf("the endpoint's port %d forwards to %q: bad port: %w", t.port, t.addr, err)
+		return nil, 0, fmt.Errorf("the endpoint's port %d forwards to %q: bad port: %w", t.port, t.addr, err)
 	}
 	ip, err := r.resolve(ctx, host)
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
-	addrType, err := endpointAddress(ip)
-	if err != nil {
-		return err
+	return []netip.Addr{ip}, int32(port), nil
+}
+
+func (r *Reconciler) reconcileEndpointSlice(ctx context.Context, sv *vspherev1.Supervisor, svc *corev1.Service, t endpointTarget, obs *observation, ips []netip.Addr, port int32) error {
+	addrType := discoveryv1.AddressTypeIPv4
+	var endpoints []discoveryv1.Endpoint
+	for i, ip := range ips {
+		typ, err := endpointAddress(ip)
+		if err != nil {
+			return err
+		}
+		if i == 0 {
+			addrType = typ
+		}
+		endpoints = append(endpoints, discoveryv1.Endpoint{Addresses: []string{ip.String()}, Conditions: discoveryv1.EndpointConditions{Ready: ptr.To(true)}})
+	}
+	if len(ips) == 0 && obs.controlPlane != nil {
+		// No VM runs yet: the management network says the type.
+		typ, err := endpointAddress(obs.controlPlane.floatingIP)
+		if err != nil {
+			return err
+		}
+		addrType = typ
 	}
 	slice := &discoveryv1.EndpointSlice{ObjectMeta: metav1.ObjectMeta{Namespace: svc.Namespace, Name: fmt.Sprintf("%s-%d", svc.Name, t.port)}}
-	err = r.Client.Get(ctx, client.ObjectKeyFromObject(slice), slice)
+	err := r.Client.Get(ctx, client.ObjectKeyFromObject(slice), slice)
 	if err == nil && slice.AddressType != addrType && metav1.IsControlledBy(slice, sv) {
 		// The address type cannot change: replace the slice. Its deletion
 		// requeues.
@@ -389,8 +427,8 @@ func (r *Reconciler) reconcileEndpointSlice(ctx context.Context, sv *vspherev1.S
 		slice.Labels[discoveryv1.LabelManagedBy] = endpointSliceManager
 		slice.Labels[vspherenamespace.SupervisorLabel] = sv.Name
 		slice.AddressType = addrType
-		slice.Endpoints = []discoveryv1.Endpoint{{Addresses: []string{ip.String()}, Conditions: discoveryv1.EndpointConditions{Ready: ptr.To(true)}}}
-		slice.Ports = []discoveryv1.EndpointPort{{Name: ptr.To(t.portName), Port: ptr.To(int32(port)), Protocol: ptr.To(corev1.ProtocolTCP)}}
+		slice.Endpoints = endpoints
+		slice.Ports = []discoveryv1.EndpointPort{{Name: ptr.To(t.portName), Port: ptr.To(port), Protocol: ptr.To(corev1.ProtocolTCP)}}
 	})
 	if err != nil {
 		return fmt.Errorf("failed to apply EndpointSlice %s: %w", klog.KObj(slice), err)

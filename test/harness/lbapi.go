@@ -3,7 +3,6 @@ package harness
 import (
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"strings"
 	"sync"
@@ -18,6 +17,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	lbv1 "github.com/open-supervisor/supervisor/api/lbapi/v1alpha1"
+	"github.com/open-supervisor/supervisor/internal/tcpproxy"
 	"github.com/open-supervisor/supervisor/lbapi/appliance"
 	"github.com/open-supervisor/supervisor/lbapi/controller"
 	"github.com/open-supervisor/supervisor/manager"
@@ -147,17 +147,16 @@ func (l *LB) RestartController() {
 type Forwarder struct {
 	addr, target string
 	mu           sync.Mutex
-	ln           net.Listener
-	conns        map[net.Conn]bool
+	fw           *tcpproxy.Forwarder
 }
 
 // StartForwarder forwards a free loopback port to target.
 func StartForwarder(target string) (*Forwarder, error) {
-	f := &Forwarder{addr: "127.0.0.1:0", target: target, conns: map[net.Conn]bool{}}
+	f := &Forwarder{addr: "127.0.0.1:0", target: target}
 	if err := f.Start(); err != nil {
 		return nil, err
 	}
-	f.addr = f.ln.Addr().String()
+	f.addr = f.fw.Addr()
 	return f, nil
 }
 
@@ -171,31 +170,13 @@ func (f *Forwarder) HostPort() (string, int32) {
 
 // Start listens again after a Cut.
 func (f *Forwarder) Start() error {
-	ln, err := net.Listen("tcp", f.addr)
+	fw, err := tcpproxy.Listen(f.addr, f.target)
 	if err != nil {
 		return err
 	}
 	f.mu.Lock()
-	f.ln = ln
+	f.fw = fw
 	f.mu.Unlock()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			up, err := net.Dial("tcp", f.target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			f.mu.Lock()
-			f.conns[c], f.conns[up] = true, true
-			f.mu.Unlock()
-			go func() { _, _ = io.Copy(up, c); up.Close() }()
-			go func() { _, _ = io.Copy(c, up); c.Close() }()
-		}
-	}()
 	return nil
 }
 
@@ -203,12 +184,8 @@ func (f *Forwarder) Start() error {
 func (f *Forwarder) Cut() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.ln != nil {
-		f.ln.Close()
-		f.ln = nil
+	if f.fw != nil {
+		f.fw.Close()
+		f.fw = nil
 	}
-	for c := range f.conns {
-		c.Close()
-	}
-	f.conns = map[net.Conn]bool{}
 }
