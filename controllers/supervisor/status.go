@@ -134,11 +134,7 @@ func setStatus(sv *vspherev1.Supervisor, o *observation) {
 		c := metav1.Condition{Type: cond, Status: metav1.ConditionTrue, Reason: ReasonReady, Message: ok, ObservedGeneration: sv.Generation}
 		switch {
 		case len(ps) > 0:
-			texts := make([]string, 0, len(ps))
-			for _, p := range ps {
-				texts = append(texts, p.text())
-			}
-			c.Status, c.Reason, c.Message = metav1.ConditionFalse, ps[0].reason, strings.Join(texts, "; ")
+			failed(&c, ps)
 		case wait != "":
 			c.Status, c.Reason, c.Message = metav1.ConditionFalse, ReasonWaitingForVIP, wait
 			if o.lb != nil && meta.FindStatusCondition(o.lb.Status.Conditions, lbv1.ConditionDataPlaneAPIReachable) == nil {
@@ -211,15 +207,21 @@ func setControlPlaneStatus(sv *vspherev1.Supervisor, o *observation, problems []
 	}
 	switch {
 	case len(problems) > 0:
-		texts := make([]string, 0, len(problems))
-		for _, p := range problems {
-			texts = append(texts, p.text())
-		}
-		c.Status, c.Reason, c.Message = metav1.ConditionFalse, problems[0].reason, strings.Join(texts, "; ")
+		failed(&c, problems)
 	case waiting != "":
 		c.Status, c.Reason, c.Message = metav1.ConditionFalse, ReasonWaitingForControlPlaneVMs, waiting
 	}
 	meta.SetStatusCondition(&sv.Status.Conditions, c)
+}
+
+// failed turns c False with the first problem's reason and every
+// problem's text.
+func failed(c *metav1.Condition, problems []problem) {
+	texts := make([]string, 0, len(problems))
+	for _, p := range problems {
+		texts = append(texts, p.text())
+	}
+	c.Status, c.Reason, c.Message = metav1.ConditionFalse, problems[0].reason, strings.Join(texts, "; ")
 }
 
 // setConfiguring records that enabling started.
