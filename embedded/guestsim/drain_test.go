@@ -21,9 +21,11 @@ import (
 func TestDrainSkipsStaticPods(t *testing.T) {
 	const node = "cp-0"
 	var objs []client.Object
-	for _, component := range []string{"kube-apiserver", "kube-controller-manager", "kube-scheduler", "etcd"} {
+	for _, component := range staticPodComponents[1:] {
 		objs = append(objs, newStaticPod(component, node))
 	}
+	// etcd's Pod as joining the cluster's etcd makes it.
+	objs = append(objs, newEtcdPod(node, "1", "2", true))
 	scheme := runtime.NewScheme()
 	_ = corev1.AddToScheme(scheme)
 	guest := fake.NewClientBuilder().WithScheme(scheme).WithObjects(objs...).WithIndex(&corev1.Pod{}, "spec.nodeName", func(o client.Object) []string {

@@ -66,6 +66,19 @@ func randomID(taken sets.Set[string]) string {
 	}
 }
 
+// newEtcdPod is node's etcd static Pod as a member of cluster clusterID,
+// leading from now when leads.
+func newEtcdPod(node, clusterID, memberID string, leads bool) *corev1.Pod {
+	pod := newStaticPod(componentEtcd, node)
+	// Beside the mirror-Pod annotations, which drains skip it by.
+	pod.Annotations[cloudv1.EtcdClusterIDAnnotationName] = clusterID
+	pod.Annotations[cloudv1.EtcdMemberIDAnnotationName] = memberID
+	if leads {
+		pod.Annotations[cloudv1.EtcdLeaderFromAnnotationName] = time.Now().Format(time.RFC3339)
+	}
+	return pod
+}
+
 // joinEtcd creates node's etcd Pod as a member of the cluster's etcd (the
 // first member founds it and leads), unless it exists.
 func joinEtcd(ctx context.Context, gc inmemoryruntime.Client, node string) error {
@@ -84,13 +97,7 @@ func joinEtcd(ctx context.Context, gc inmemoryruntime.Client, node string) error
 	if members.clusterID == "" {
 		members.clusterID = randomID(nil)
 	}
-	pod.Annotations = map[string]string{
-		cloudv1.EtcdClusterIDAnnotationName: members.clusterID,
-		cloudv1.EtcdMemberIDAnnotationName:  randomID(members.ids),
-	}
-	if members.leader == nil {
-		pod.Annotations[cloudv1.EtcdLeaderFromAnnotationName] = time.Now().Format(time.RFC3339)
-	}
+	pod = newEtcdPod(node, members.clusterID, randomID(members.ids), members.leader == nil)
 	return createIfMissing(ctx, gc, pod)
 }
 
