@@ -24,6 +24,7 @@ type Environment struct {
 	// controllerManager is nil until it started.
 	controllerManager *controllerManager
 	serving           *servingCert
+	authentication    *authenticationConfig
 }
 
 // Options say where the binaries are and what to install.
@@ -93,6 +94,11 @@ func StartWith(o Options) (*Environment, error) {
 	if err != nil {
 		return nil, err
 	}
+	authentication, err := newAuthenticationConfig(env, serving.dir)
+	if err != nil {
+		serving.cleanup()
+		return nil, err
+	}
 	cfg, err := env.Start()
 	if err != nil {
 		serving.cleanup()
@@ -105,7 +111,7 @@ func StartWith(o Options) (*Environment, error) {
 		serving.cleanup()
 		return nil, err
 	}
-	return &Environment{Environment: env, Config: cfg, controllerManager: cm, serving: serving}, nil
+	return &Environment{Environment: env, Config: cfg, controllerManager: cm, serving: serving, authentication: authentication}, nil
 }
 
 // Stop stops kube-controller-manager first, so that it does not act on a
