@@ -22,6 +22,10 @@ const (
 // principals, as the supervisor's login names them: sso:<subject>@<domain>.
 const SSOPrefix = "sso:"
 
+// Administrators is vCenter's SSO Administrators group: as on vSphere, its
+// members may edit every vSphere Namespace whatever its access list says.
+var Administrators = vspherev1.Access{SubjectType: vspherev1.SubjectTypeGroup, Subject: "Administrators", Domain: "vsphere.local", Role: vspherev1.RoleEdit}
+
 // SubjectName is the Kubernetes name of a vCenter user or group.
 func SubjectName(subject, domain string) string {
 	return SSOPrefix + subject + "@" + domain

@@ -208,6 +208,7 @@ func TestNamespaceIsConfiguredFromItsSpec(t *testing.T) {
 		t.Errorf("resource quota = %v; want limits.cpu 5 (5000 MHz) and limits.memory 8Gi", limits)
 	}
 	waitBindings(t, name,
+		"wcp:"+name+":group:vsphere.local:administrators edit Group/sso:Administrators@vsphere.local",
 		"wcp:"+name+":user:vsphere.local:administrator edit User/sso:Administrator@vsphere.local",
 		"wcp:"+name+":group:vsphere.local:viewers view Group/sso:Viewers@vsphere.local",
 	)
@@ -226,6 +227,7 @@ func TestNamespaceIsConfiguredFromItsSpec(t *testing.T) {
 	waitConfigured(t, name, vspherev1.ConfigStatusRunning)
 	waitClasses(t, name, "best-effort-small", "best-effort-xsmall")
 	waitBindings(t, name,
+		"wcp:"+name+":group:vsphere.local:administrators edit Group/sso:Administrators@vsphere.local",
 		"wcp:"+name+":user:vsphere.local:administrator view User/sso:Administrator@vsphere.local",
 		"wcp:"+name+":user:corp.example.com:dev edit User/sso:dev@corp.example.com",
 	)

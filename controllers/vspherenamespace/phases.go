@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -270,13 +271,13 @@ func (r *Reconciler) applyQuota(ctx context.Context, vns *vspherev1.VSphereNames
 	return nil
 }
 
-// reconcileAccess makes a RoleBinding per subject of the access list and
-// deletes the bindings it made for subjects no longer listed. A binding
+// reconcileAccess makes a RoleBinding per subject of the access list
+// (and one for vCenter's Administrators) and deletes the bindings it made for subjects no longer listed. A binding
 // whose role changed is replaced (a RoleBinding's roleRef cannot change).
 // It returns how many bindings the list asks for.
 func (r *Reconciler) reconcileAccess(ctx context.Context, vns *vspherev1.VSphereNamespace) (int, []problem, error) {
 	log := ctrl.LoggerFrom(ctx)
-	want, problems := desiredRoleBindings(vns.Name, vns.Spec.AccessList)
+	want, problems := desiredRoleBindings(vns.Name, append(slices.Clone(vns.Spec.AccessList), Administrators))
 	byName := map[string]*rbacv1.RoleBinding{}
 	for _, rb := range want {
 		byName[rb.Name] = rb
