@@ -26,9 +26,11 @@ const SSOPrefix = "sso:"
 // members may edit every vSphere Namespace whatever its access list says.
 var Administrators = vspherev1.Access{SubjectType: vspherev1.SubjectTypeGroup, Subject: "Administrators", Domain: "vsphere.local", Role: vspherev1.RoleEdit}
 
-// SubjectName is the Kubernetes name of a vCenter user or group.
+// SubjectName is the Kubernetes name of a vCenter user or group. The
+// domain is lowercased, as the login's tokens name it (SSO domains are
+// case-insensitive); the subject keeps vCenter's case.
 func SubjectName(subject, domain string) string {
-	return SSOPrefix + subject + "@" + domain
+	return SSOPrefix + subject + "@" + strings.ToLower(domain)
 }
 
 // RoleBindingName is the name vSphere gives the RoleBinding of an access
