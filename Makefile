@@ -21,13 +21,14 @@ generate: tools ## Generate deepcopy code.
 .PHONY: manifests
 manifests: tools ## Generate CRDs, RBAC and webhook configurations into config/ (Cluster API's from its module).
 	$(CONTROLLER_GEN) crd paths=./api/... output:crd:artifacts:config=config/crd/bases
-	$(CONTROLLER_GEN) rbac:roleName=supervisor-manager paths=./providers/... paths=./controllers/... paths=./lbapi/... output:rbac:artifacts:config=config/rbac
+	$(CONTROLLER_GEN) rbac:roleName=supervisor-manager paths=./providers/... paths=./controllers/... paths=./lbapi/... paths=./server/... output:rbac:artifacts:config=config/rbac
 	$(CONTROLLER_GEN) webhook paths=./lbapi/... paths=./controllers/... output:webhook:artifacts:config=config/webhook
 	hack/capi-manifests.sh config
 
 .PHONY: build
-build: ## Build the supervisor binary into bin/.
+build: ## Build the supervisor binary and the kubectl vsphere plugin into bin/.
 	go build -o $(BIN)/supervisor .
+	go build -o $(BIN)/kubectl-vsphere ./cmd/kubectl-vsphere
 
 .PHONY: run
 run: tools build ## Start the embedded supervisor (vcsim, etcd, kube-apiserver, kube-controller-manager, HAProxy, manager).

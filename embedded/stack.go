@@ -38,6 +38,7 @@ import (
 	"github.com/open-supervisor/supervisor/providers/vsphere/session"
 	"github.com/open-supervisor/supervisor/providers/vsphere/storagepolicy"
 	"github.com/open-supervisor/supervisor/server/vapi"
+	"github.com/open-supervisor/supervisor/server/wcp"
 	"github.com/open-supervisor/supervisor/templates"
 )
 
@@ -97,6 +98,10 @@ type Stack struct {
 	guestPorts [2]int32
 	// addressOffset shifts the embedded address ranges (Options).
 	addressOffset int
+	// loginAddr is where the login service listens (the endpoint's 443);
+	// loginTokens what its tokens claim.
+	loginAddr   string
+	loginTokens wcp.TokenOptions
 	// front serves vCenter's URL for users: the Workload Management API
 	// itself, every other path passed to the simulator.
 	front    *http.Server
@@ -225,6 +230,12 @@ func (s *Stack) Setup(ctx context.Context, mgr ctrl.Manager, o manager.Options) 
 		// The control-plane VMs' simulated guests forward to the API server.
 		ControlPlaneServes: true,
 	}
+	login, err := s.loginOptions()
+	if err != nil {
+		return nil, err
+	}
+	o.Login = login
+	o.WorkloadManagement.LoginEndpoint = login.Listener.Addr().String()
 	// Simulated guests answer within seconds of booting; Cluster API's 30 s
 	// wait after a failed first connection is for real ones.
 	o.ConnectionRetryInterval = time.Second
@@ -290,7 +301,7 @@ func (s *Stack) addToManager(mgr ctrl.Manager) error {
 	if err != nil {
 		return fmt.Errorf("the API server's address %q: %w", s.env.Config.Host, err)
 	}
-	if err := newControlPlaneGuests(mgr.GetClient(), apiServer.Host, apiServer.Host).setup(mgr); err != nil {
+	if err := newControlPlaneGuests(mgr.GetClient(), apiServer.Host, s.loginAddr).setup(mgr); err != nil {
 		return err
 	}
 	if _, err := guestsim.Setup(mgr, guestsim.Options{BootDelay: s.bootDelay, MinPort: s.guestPorts[0], MaxPort: s.guestPorts[1]}); err != nil {
@@ -308,6 +319,9 @@ func (s *Stack) addToManager(mgr ctrl.Manager) error {
 			return fmt.Errorf("failed to enable Workload Management: %w", err)
 		}
 		s.endpoint = endpoint
+		if err := s.trustLogin(ctx); err != nil {
+			return nil //nolint:nilerr // shutting down
+		}
 		if err := s.waitReady(ctx, mgr.GetClient()); err != nil {
 			return nil //nolint:nilerr // shutting down
 		}
@@ -315,9 +329,9 @@ func (s *Stack) addToManager(mgr ctrl.Manager) error {
 			return err
 		}
 		close(s.ready)
-		fmt.Printf("\nSupervisor ready at %s (kube-apiserver on :6443 through HAProxy)\n\n  source %s\n  kubectl get virtualmachineclasses -n %s\n  kubectl get loadbalancers   # %d VIPs from %s\n"+
+		fmt.Printf("\nSupervisor ready at %s (kube-apiserver on :6443 through HAProxy)\n\n  source %s\n  KUBECTL_VSPHERE_PASSWORD=$GOVC_PASSWORD kubectl vsphere login --server=%s --vsphere-username %s   # trust the CA it shows\n  kubectl get virtualmachineclasses -n %s\n  kubectl get loadbalancers   # %d VIPs from %s\n"+
 			"  kubectl apply -n %s -f templates/samples/tkc-v1alpha1.yaml && kubectl get tkc -n %s -w\n  govc ls /%s/vm\n\n",
-			s.endpoint, filepath.Join(s.dir, "env"), fixtures.Namespace, vipCount, s.shifted(vipFirst), fixtures.Namespace, fixtures.Namespace, vcsim.Datacenter)
+			s.endpoint, filepath.Join(s.dir, "env"), s.endpoint, s.sim.Username, fixtures.Namespace, vipCount, s.shifted(vipFirst), fixtures.Namespace, fixtures.Namespace, vcsim.Datacenter)
 		<-ctx.Done()
 		return nil
 	}))

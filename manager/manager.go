@@ -57,10 +57,13 @@ const (
 	TanzuKubernetesClusters Part = "tanzukubernetesclusters"
 	// LoadBalancers: lbapi, Service and VirtualMachineService VIPs on HAProxy.
 	LoadBalancers Part = "loadbalancers"
+	// Login: the login service of kubectl vsphere login (/wcp/*) and the
+	// rotation of its signing keys.
+	Login Part = "login"
 )
 
 // AllParts is every part, in the order Setup registers them.
-var AllParts = []Part{Webhooks, ClusterAPI, Releases, VMService, Namespaces, VSphereNamespaces, Supervisors, Infrastructure, TanzuKubernetesClusters, LoadBalancers}
+var AllParts = []Part{Webhooks, ClusterAPI, Releases, VMService, Namespaces, VSphereNamespaces, Supervisors, Infrastructure, TanzuKubernetesClusters, LoadBalancers, Login}
 
 // Options configure Setup.
 type Options struct {
@@ -83,6 +86,8 @@ type Options struct {
 	RetryRejected time.Duration
 	// WorkloadManagement configures VSphereNamespaces and Supervisors.
 	WorkloadManagement WorkloadManagementOptions
+	// Login configures the login service.
+	Login LoginOptions
 }
 
 // WorkloadManagementOptions configure the VSphereNamespaces and
@@ -186,6 +191,9 @@ func (s *Supervisor) setup(ctx context.Context, mgr ctrl.Manager, part Part, o O
 		if err := mgr.Add(&namespace.CatalogSeeder{Client: mgr.GetClient(), Reader: mgr.GetAPIReader()}); err != nil {
 			return err
 		}
+		if err := mgr.Add(&vspherenamespace.RoleSeeder{Client: mgr.GetClient()}); err != nil {
+			return err
+		}
 		return (&vspherenamespace.Reconciler{
 			Client: mgr.GetClient(), Policies: s.policies,
 			DatastoreURL: o.WorkloadManagement.DatastoreURL, CPUMHzPerCore: o.WorkloadManagement.CPUMHzPerCore,
@@ -209,6 +217,8 @@ func (s *Supervisor) setup(ctx context.Context, mgr ctrl.Manager, part Part, o O
 			LoadBalancer: o.LoadBalancer, RetryRejected: o.RetryRejected,
 		}
 		return s.LoadBalancers.SetupWithManager(mgr)
+	case Login:
+		return setupLogin(mgr, o.Login)
 	}
 	return fmt.Errorf("unknown part %q", part)
 }

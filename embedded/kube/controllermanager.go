@@ -40,6 +40,9 @@ var controllers = []string{
 	// kubernetes.io/service-account-token Secrets.
 	"serviceaccount-controller",
 	"serviceaccount-token-controller",
+	// Folds ClusterRoles labelled aggregate-to-edit/view into edit and
+	// view: vSphere Namespaces' access roles cover VMs and clusters.
+	"clusterrole-aggregation-controller",
 }
 
 // namespaceSyncPeriod is how often the namespace controller looks again

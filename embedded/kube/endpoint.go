@@ -1,6 +1,7 @@
 package kube
 
 import (
+	"crypto/tls"
 	"fmt"
 	"net"
 	"os"
@@ -25,6 +26,9 @@ type servingCert struct {
 	ips      []net.IP
 	dnsNames []string
 	current  []byte
+	// pair is current as a TLS certificate, for servers that present the
+	// API server's certificate (the login service).
+	pair tls.Certificate
 }
 
 // newServingCert writes a serving certificate for localhost and 127.0.0.1
@@ -91,7 +95,11 @@ func (s *servingCert) write() error {
 	if err := pair.WriteFiles(filepath.Join(s.dir, "apiserver.crt"), filepath.Join(s.dir, "apiserver.key")); err != nil {
 		return err
 	}
-	s.current = pair.Cert
+	tlsPair, err := tls.X509KeyPair(pair.Cert, pair.Key)
+	if err != nil {
+		return err
+	}
+	s.current, s.pair = pair.Cert, tlsPair
 	return nil
 }
 
@@ -122,6 +130,17 @@ func (e *Environment) ServeEndpoint(ips []net.IP, dnsNames []string) ([]byte, er
 		}
 	}
 	return s.current, nil
+}
+
+// ServingCertificate is the certificate kube-apiserver serves now, with
+// its key: the login service presents the same one on the endpoint's port
+// 443 (ServeEndpoint re-issues both).
+func (e *Environment) ServingCertificate() *tls.Certificate {
+	s := e.serving
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	pair := s.pair
+	return &pair
 }
 
 // ServingCA is the CA kube-apiserver's serving certificate chains to.

@@ -51,6 +51,11 @@ type Options struct {
 	Clock clock.PassiveClock
 }
 
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;patch
+// +kubebuilder:rbac:groups=vsphere.opensupervisor.io,resources=vspherenamespaces;supervisors,verbs=get;list;watch
+// +kubebuilder:rbac:groups=run.tanzu.vmware.com,resources=tanzukubernetesclusters,verbs=get;list;watch
+// +kubebuilder:rbac:groups=cluster.x-k8s.io,resources=clusters,verbs=get;list;watch
+
 // Server is the login service: /wcp/login, /wcp/workloads,
 // /wcp/loginbanner and the issuer's OIDC discovery.
 type Server struct {
@@ -141,9 +146,16 @@ func (s *Server) Runnable(srv *http.Server) manager.Runnable {
 	return &serving{keys: s.keys, srv: srv}
 }
 
+// RunnableOn is Runnable serving on a listener the caller opened (so that
+// it knows the address before the manager starts).
+func (s *Server) RunnableOn(srv *http.Server, ln net.Listener) manager.Runnable {
+	return &serving{keys: s.keys, srv: srv, ln: ln}
+}
+
 type serving struct {
 	keys *KeySet
 	srv  *http.Server
+	ln   net.Listener
 }
 
 func (r *serving) NeedLeaderElection() bool { return false }
@@ -153,9 +165,12 @@ func (r *serving) Start(ctx context.Context) error {
 	if err := r.keys.Ensure(ctx); err != nil {
 		return fmt.Errorf("failed to make sure the login service's signing keys exist: %w", err)
 	}
-	ln, err := net.Listen("tcp", r.srv.Addr)
-	if err != nil {
-		return fmt.Errorf("failed to listen on %s: %w", r.srv.Addr, err)
+	ln := r.ln
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", r.srv.Addr); err != nil {
+			return fmt.Errorf("failed to listen on %s: %w", r.srv.Addr, err)
+		}
 	}
 	errs := make(chan error, 1)
 	go func() { errs <- r.srv.ServeTLS(ln, "", "") }()

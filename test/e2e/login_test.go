@@ -1,0 +1,122 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/open-supervisor/supervisor/api"
+	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
+	vspherev1 "github.com/open-supervisor/supervisor/api/vsphere/v1alpha1"
+)
+
+// plugin builds kubectl-vsphere once per test.
+func plugin(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "kubectl-vsphere")
+	build := exec.Command("go", "build", "-o", bin, "github.com/open-supervisor/supervisor/cmd/kubectl-vsphere")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building kubectl-vsphere: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// vsphere runs the plugin with KUBECONFIG and the password in the
+// environment, as a user does.
+func vsphere(bin, kubeconfig, password string, args ...string) (string, error) {
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig, "KUBECTL_VSPHERE_PASSWORD="+password)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	return out.String(), err
+}
+
+// A vCenter user logs in to make run's supervisor with the plugin: a
+// wrong password writes nothing; the right one writes a context per
+// vSphere Namespace whose token the API server accepts, with the rights
+// the namespace's access list gives (vCenter's Administrators edit every
+// namespace, and nothing else); logout puts the kubeconfig back.
+func TestKubectlVSphereLogin(t *testing.T) {
+	bin := plugin(t)
+	env := readEnv(t)
+	var sups vspherev1.SupervisorList
+	if err := supervisor.client.List(context.Background(), &sups); err != nil || len(sups.Items) != 1 {
+		t.Fatalf("supervisors: %d (%v)", len(sups.Items), err)
+	}
+	vip := sups.Items[0].Status.APIServerClusterEndpoint
+	kubeconfig := filepath.Join(t.TempDir(), "config")
+	before := []byte("apiVersion: v1\nkind: Config\nclusters:\n- name: other\n  cluster:\n    server: https://127.0.0.1:1\ncontexts: []\nusers: []\n")
+	if err := os.WriteFile(kubeconfig, before, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	login := []string{"login", "--server=" + vip, "--vsphere-username", env["GOVC_USERNAME"], "--insecure-skip-tls-verify"}
+
+	if out, err := vsphere(bin, kubeconfig, "not-the-password", login...); err == nil {
+		t.Fatalf("a wrong password logged in:\n%s", out)
+	}
+	if got, _ := os.ReadFile(kubeconfig); !bytes.Equal(got, before) {
+		t.Errorf("a failed login changed the kubeconfig:\n%s", got)
+	}
+	out, err := vsphere(bin, kubeconfig, env["GOVC_PASSWORD"], login...)
+	if err != nil || !strings.Contains(out, "Logged in successfully.") {
+		t.Fatalf("login: %v\n%s", err, out)
+	}
+	if strings.Contains(out, env["GOVC_PASSWORD"]) {
+		t.Error("the plugin printed the password")
+	}
+	raw, err := clientcmd.LoadFromFile(kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := raw.Contexts["ns1"]; !ok || raw.Contexts[vip] == nil || raw.Clusters["other"] == nil {
+		t.Fatalf("contexts %v, clusters %v; want %s and ns1, and the other cluster kept", keys(raw.Contexts), keys(raw.Clusters), vip)
+	}
+	cfg, err := clientcmd.NewNonInteractiveClientConfig(*raw, "ns1", &clientcmd.ConfigOverrides{}, nil).ClientConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.CertData) > 0 || cfg.BearerToken == "" {
+		t.Fatal("the ns1 context does not log in with a token")
+	}
+	c, err := client.New(cfg, client.Options{Scheme: api.NewScheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := c.List(ctx, &vmopv1.VirtualMachineList{}, client.InNamespace("ns1")); err != nil {
+		t.Errorf("the administrator cannot list VMs in ns1 with the token: %v", err)
+	}
+	vm := &vmopv1.VirtualMachine{ObjectMeta: metav1.ObjectMeta{Namespace: "kube-system", Name: "not-allowed"}}
+	if err := c.Create(ctx, vm); !apierrors.IsForbidden(err) {
+		t.Errorf("creating a VM outside the vSphere Namespaces: %v; want 403", err)
+	}
+
+	if out, err := vsphere(bin, kubeconfig, "", "logout"); err != nil {
+		t.Fatalf("logout: %v\n%s", err, out)
+	}
+	after, err := clientcmd.LoadFromFile(kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(after.Contexts) != 0 || len(after.AuthInfos) != 0 || len(after.Clusters) != 1 || after.Clusters["other"] == nil {
+		t.Errorf("after logout: contexts %v, users %v, clusters %v; want only the other cluster", keys(after.Contexts), keys(after.AuthInfos), keys(after.Clusters))
+	}
+}
+
+func keys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
