@@ -34,6 +34,7 @@ import (
 	"github.com/open-supervisor/supervisor/internal/certs"
 	"github.com/open-supervisor/supervisor/lbapi/appliance"
 	"github.com/open-supervisor/supervisor/manager"
+	"github.com/open-supervisor/supervisor/providers/vsphere/catalog"
 	"github.com/open-supervisor/supervisor/providers/vsphere/inventory"
 	"github.com/open-supervisor/supervisor/providers/vsphere/session"
 	"github.com/open-supervisor/supervisor/providers/vsphere/storagepolicy"
@@ -227,6 +228,10 @@ func (s *Stack) Setup(ctx context.Context, mgr ctrl.Manager, o manager.Options) 
 		EndpointCertificate: func(_ context.Context, vip netip.Addr, dnsNames []string) ([]byte, error) {
 			return s.env.ServeEndpoint([]net.IP{vip.AsSlice()}, dnsNames)
 		},
+		EndpointCA: s.env.ServingCA(),
+		// The newest shipped release's image, named: "the newest published"
+		// would depend on how far the image sync got when enable runs.
+		ControlPlaneImage: catalog.ImageName(templates.Releases[len(templates.Releases)-1].ImageName()),
 		// The control-plane VMs' simulated guests forward to the API server.
 		ControlPlaneServes: true,
 	}

@@ -118,6 +118,9 @@ type WorkloadManagementOptions struct {
 	// returns it in PEM (the embedded stack's kube.Environment.ServeEndpoint).
 	// When nil the certificate served at APIServerEndpoint is reported.
 	EndpointCertificate func(ctx context.Context, vip netip.Addr, dnsNames []string) ([]byte, error)
+	// EndpointCA is the CA of the endpoint's certificate, published in
+	// kube-public/vip-cluster-info (the certificate itself when nil).
+	EndpointCA []byte
 	// ControlPlaneServes: the control-plane VMs serve the API on their
 	// management addresses, so the endpoint VIP forwards to them (the
 	// embedded stack's simulated guests do). Otherwise it forwards to
@@ -203,7 +206,7 @@ func (s *Supervisor) setup(ctx context.Context, mgr ctrl.Manager, part Part, o O
 		return (&supervisor.Reconciler{
 			Client: mgr.GetClient(), Policies: s.policies, PortGroups: w.PortGroups, DatastoreURL: w.DatastoreURL,
 			APIServer: w.APIServerEndpoint, Login: w.LoginEndpoint, EndpointCertificate: w.EndpointCertificate,
-			ControlPlaneImage: w.ControlPlaneImage, ControlPlaneServes: w.ControlPlaneServes,
+			ControlPlaneImage: w.ControlPlaneImage, ControlPlaneServes: w.ControlPlaneServes, EndpointCA: w.EndpointCA,
 		}).SetupWithManager(mgr)
 	case Infrastructure:
 		return infrastructure.Setup(ctx, mgr, o.Infrastructure)

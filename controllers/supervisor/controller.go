@@ -72,6 +72,9 @@ type Reconciler struct {
 	// Master_DNS_names, and returns it (PEM). When nil the certificate the
 	// API server serves at APIServer is reported.
 	EndpointCertificate func(ctx context.Context, vip netip.Addr, dnsNames []string) ([]byte, error)
+	// EndpointCA is the CA the endpoint's certificate chains to, published
+	// in kube-public/vip-cluster-info; the certificate itself when empty.
+	EndpointCA []byte
 	// ControlPlaneServes says the control-plane VMs serve the API on ports
 	// 6443 and 443 of their management addresses (on vSphere they run it;
 	// the embedded stack's simulated guests forward to it), so the
@@ -100,6 +103,8 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups=discovery.k8s.io,resources=endpointslices,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=storage.k8s.io,resources=storageclasses,verbs=get;list;watch;create;delete
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;delete
+// +kubebuilder:rbac:groups="",resources=configmaps,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=roles;rolebindings,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=vmoperator.vmware.com,resources=virtualmachines;virtualmachineclasses,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=vmoperator.vmware.com,resources=clustervirtualmachineimages,verbs=get;list;watch
 // +kubebuilder:rbac:urls=/readyz,verbs=get
@@ -142,6 +147,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Owns(&discoveryv1.EndpointSlice{}).
 		Owns(&vmopv1.VirtualMachine{}).
 		Owns(&vmopv1.VirtualMachineClass{}).
+		Owns(&corev1.ConfigMap{}).
 		Watches(&vmopv1.ClusterVirtualMachineImage{}, handler.EnqueueRequestsFromMapFunc(r.allSupervisors)).
 		Watches(&vspherev1.VSphereNamespace{}, handler.EnqueueRequestsFromMapFunc(r.supervisorBeingDisabled)).
 		Named("supervisor").
@@ -274,6 +280,9 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, sv *vspherev1.Supervis
 
 	before, beforeKube := sv.Status.ConfigStatus, sv.Status.KubernetesStatus
 	setStatus(sv, obs)
+	if err := r.reconcileClusterInfo(ctx, sv, obs); err != nil {
+		return ctrl.Result{}, err
+	}
 	if sv.Status.ConfigStatus != before || sv.Status.KubernetesStatus != beforeKube {
 		log.Info("Workload Management status changed", "configStatus", sv.Status.ConfigStatus, "was", before,
 			"kubernetesStatus", sv.Status.KubernetesStatus, "endpoint", sv.Status.APIServerClusterEndpoint)

@@ -10,10 +10,12 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	storagev1 "k8s.io/api/storage/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -292,6 +294,19 @@ func TestEnableThenDisable(t *testing.T) {
 	sv = waitStatus(t, name, vspherev1.ConfigStatusRunning, nil)
 	if got := strings.Join(sv.Status.APIServers, ","); got != "192.168.10.11,192.168.10.12,192.168.10.13" || sv.Status.APIServerManagementEndpoint != "192.168.10.10" {
 		t.Errorf("apiServers %q, management endpoint %q", got, sv.Status.APIServerManagementEndpoint)
+	}
+	// Tanzu CLI's discovery: the endpoint and what it trusts, readable
+	// before login.
+	info := &corev1.ConfigMap{}
+	wait.For(t, timeout, "kube-public/vip-cluster-info", func() (bool, error) {
+		return get(client.ObjectKey{Namespace: "kube-public", Name: "vip-cluster-info"}, info)
+	})
+	if cfg, err := clientcmd.Load([]byte(info.Data["kubeconfig"])); err != nil || len(cfg.Clusters) != 1 ||
+		cfg.Clusters[""].Server != "https://127.30.0.64:6443" || string(cfg.Clusters[""].CertificateAuthorityData) != sv.Status.TLSEndpointCertificate {
+		t.Errorf("vip-cluster-info kubeconfig = %q (%v)", info.Data["kubeconfig"], err)
+	}
+	if _, err := get(client.ObjectKey{Namespace: "kube-public", Name: "vip-cluster-info-reader"}, &rbacv1.RoleBinding{}); err != nil {
+		t.Errorf("no one may read vip-cluster-info: %v", err)
 	}
 	if sv.Status.APIServerClusterEndpoint != "127.30.0.64" || sv.Status.KubernetesStatus != vspherev1.KubernetesStatusReady || len(sv.Status.Messages) != 0 {
 		t.Errorf("RUNNING status = %+v", sv.Status)

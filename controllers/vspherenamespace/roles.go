@@ -18,6 +18,9 @@ import (
 const (
 	EditAggregateClusterRole = "vsphere-namespace-edit"
 	ViewAggregateClusterRole = "vsphere-namespace-view"
+	// CatalogReaderClusterRole lets every logged-in user read what all
+	// namespaces share: node images and Tanzu Kubernetes releases.
+	CatalogReaderClusterRole = "vsphere-catalog-reader"
 )
 
 var (
@@ -42,19 +45,29 @@ func namespaceRoles() []*rbacv1.ClusterRole {
 			Rules:      rules(verbs),
 		}
 	}
+	catalog := &rbacv1.ClusterRole{
+		ObjectMeta: metav1.ObjectMeta{Name: CatalogReaderClusterRole},
+		Rules: []rbacv1.PolicyRule{
+			{APIGroups: []string{"vmoperator.vmware.com"}, Resources: []string{"clustervirtualmachineimages"}, Verbs: readVerbs},
+			{APIGroups: []string{"run.tanzu.vmware.com"}, Resources: []string{"tanzukubernetesreleases", "tkgserviceconfigurations"}, Verbs: readVerbs},
+		},
+	}
 	return []*rbacv1.ClusterRole{
 		role(EditAggregateClusterRole, "rbac.authorization.k8s.io/aggregate-to-edit", writeVerbs),
 		role(ViewAggregateClusterRole, "rbac.authorization.k8s.io/aggregate-to-view", readVerbs),
+		catalog,
 	}
 }
 
-// RoleSeeder keeps the aggregated ClusterRoles as they should be; it runs
-// once at start on the leader.
+// RoleSeeder keeps the aggregated ClusterRoles, and the catalog reader
+// bound to every authenticated user, as they should be; it runs once at
+// start on the leader.
 type RoleSeeder struct {
 	Client client.Client
 }
 
 // +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterroles,verbs=get;create;update;patch;escalate
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterrolebindings,verbs=get;create;update;patch
 
 // Start applies the ClusterRoles (manager.Runnable).
 func (s *RoleSeeder) Start(ctx context.Context) error {
@@ -73,6 +86,15 @@ func (s *RoleSeeder) Start(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("failed to apply ClusterRole %s: %w", want.Name, err)
 		}
+	}
+	binding := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: CatalogReaderClusterRole}}
+	_, err := controllerutil.CreateOrUpdate(ctx, s.Client, binding, func() error {
+		binding.RoleRef = rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: CatalogReaderClusterRole}
+		binding.Subjects = []rbacv1.Subject{{Kind: rbacv1.GroupKind, APIGroup: rbacv1.GroupName, Name: "system:authenticated"}}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("failed to apply ClusterRoleBinding %s: %w", binding.Name, err)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package vspherenamespace
 import (
 	"context"
 	"fmt"
+	"k8s.io/client-go/rest"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -33,6 +34,9 @@ const testDatastoreURL = "ds:///vmfs/volumes/test-datastore/"
 // namespace controller included).
 const timeout = 60 * time.Second
 
+// testConfig is the admin's config of the suite's API server.
+var testConfig *rest.Config
+
 // TestMain starts kube-apiserver, etcd and kube-controller-manager (its
 // namespace controller empties deleted namespaces) and one manager running
 // the catalog seeding, the default-class controller of hand-labelled
@@ -51,6 +55,7 @@ func TestMain(m *testing.M) {
 		},
 		Ready: func(ctx context.Context, s *envtest.Suite) error {
 			testClient = s.Client
+			testConfig = s.Env.Config
 			return wait.Poll(ctx, wait.Interval, timeout, "the VM class catalog", func() (bool, error) {
 				var list vmopv1.VirtualMachineClassList
 				err := testClient.List(ctx, &list, client.InNamespace(vspherev1.VMClassCatalogNamespace))

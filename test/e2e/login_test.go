@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +12,8 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -54,6 +57,34 @@ func TestKubectlVSphereLogin(t *testing.T) {
 		t.Fatalf("supervisors: %d (%v)", len(sups.Items), err)
 	}
 	vip := sups.Items[0].Status.APIServerClusterEndpoint
+	// Discovery before login: anyone may read vip-cluster-info, and its CA
+	// verifies the endpoint.
+	admin, err := clientcmd.BuildConfigFromFlags("", filepath.Join(supervisor.dir, "kubeconfig"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	anonymous := rest.AnonymousClientConfig(admin)
+	anonymous.Host = "https://" + net.JoinHostPort(vip, "6443")
+	cs, err := kubernetes.NewForConfig(anonymous)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := cs.CoreV1().ConfigMaps("kube-public").Get(context.Background(), "vip-cluster-info", metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("an anonymous client reads vip-cluster-info: %v", err)
+	}
+	published, err := clientcmd.Load([]byte(info.Data["kubeconfig"]))
+	if err != nil || published.Clusters[""] == nil || published.Clusters[""].Server != anonymous.Host {
+		t.Fatalf("vip-cluster-info: %q (%v)", info.Data["kubeconfig"], err)
+	}
+	anonymous.CAData = published.Clusters[""].CertificateAuthorityData
+	if cs, err = kubernetes.NewForConfig(anonymous); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cs.Discovery().ServerVersion(); err != nil {
+		t.Errorf("the published CA does not verify the endpoint: %v", err)
+	}
+
 	kubeconfig := filepath.Join(t.TempDir(), "config")
 	before := []byte("apiVersion: v1\nkind: Config\nclusters:\n- name: other\n  cluster:\n    server: https://127.0.0.1:1\ncontexts: []\nusers: []\n")
 	if err := os.WriteFile(kubeconfig, before, 0o600); err != nil {
