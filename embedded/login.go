@@ -42,6 +42,12 @@ func (s *Stack) loginOptions() (manager.LoginOptions, error) {
 		return manager.LoginOptions{}, err
 	}
 	groups := wcp.StaticGroups{s.sim.Username: {admins}}
+	limits := s.loginLimits
+	if limits == nil {
+		// Behind HAProxy every login comes from one address: limit per
+		// user only.
+		limits = &wcp.RateLimits{PerUser: wcp.DefaultRateLimits.PerUser}
+	}
 	return manager.LoginOptions{
 		Listener: ln,
 		TLS: &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
@@ -49,9 +55,7 @@ func (s *Stack) loginOptions() (manager.LoginOptions, error) {
 		}},
 		Tokens:        tokens,
 		Authenticator: wcp.NewVCenterAuthenticator(wcp.VCenterEndpoint{URL: s.sim.URL, CAFile: s.sim.CAFile, UserAgent: "open-supervisor-login"}, groups),
-		// Behind HAProxy every login comes from one address: limit per
-		// user only.
-		RateLimits: &wcp.RateLimits{PerUser: wcp.DefaultRateLimits.PerUser},
+		RateLimits:    limits,
 	}, nil
 }
 

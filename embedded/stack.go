@@ -81,6 +81,10 @@ type Options struct {
 	// (127.10/127.20/127.30) up by this much in their second octet, so
 	// that two stacks can run on one machine (tests beside `make run`).
 	AddressOffset int
+	// LoginRateLimits bound the login service's credential checks (per
+	// user only when nil: behind HAProxy every login comes from one
+	// address).
+	LoginRateLimits *wcp.RateLimits
 }
 
 // Stack is vcsim, the Kubernetes control plane and the HAProxy appliance
@@ -99,6 +103,7 @@ type Stack struct {
 	guestPorts [2]int32
 	// addressOffset shifts the embedded address ranges (Options).
 	addressOffset int
+	loginLimits   *wcp.RateLimits
 	// loginAddr is where the login service listens (the endpoint's 443);
 	// loginTokens what its tokens claim.
 	loginAddr   string
@@ -129,7 +134,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	if o.AddressOffset < 0 || o.AddressOffset > 9 {
 		return nil, fmt.Errorf("address offset %d: want 0 to 9", o.AddressOffset)
 	}
-	s := &Stack{dir: dir, bootDelay: o.BootDelay, addressOffset: o.AddressOffset, ready: make(chan struct{})}
+	s := &Stack{dir: dir, bootDelay: o.BootDelay, addressOffset: o.AddressOffset, loginLimits: o.LoginRateLimits, ready: make(chan struct{})}
 	if _, err := fmt.Sscanf(o.GuestPorts, "%d-%d", &s.guestPorts[0], &s.guestPorts[1]); err != nil {
 		return nil, fmt.Errorf("--guest-api-ports %q: want <first>-<last>: %w", o.GuestPorts, err)
 	}
