@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -45,6 +46,8 @@ type options struct {
 	vapiAddr, vapiCertFile, vapiKeyFile                          string
 	datastoreURL                                                 string
 	controlPlaneImage                                            string
+	loginAddr, loginCertFile, loginKeyFile                       string
+	loginIssuerURL, loginAudience                                string
 }
 
 func main() {
@@ -78,6 +81,11 @@ func main() {
 	flag.StringVar(&o.vapiKeyFile, "vapi-tls-key-file", "", "TLS key of --vapi-bind-address")
 	flag.StringVar(&o.controlPlaneImage, "supervisor-control-plane-image", "", "ClusterVirtualMachineImage the supervisor's control-plane VMs are cloned from (default: the newest Kubernetes release's image)")
 	flag.StringVar(&o.datastoreURL, "storage-datastore-url", "", "datastore URL of the StorageClasses made for storage policies (where the VM service places their disks)")
+	flag.StringVar(&o.loginAddr, "login-bind-address", "", "serve the login service of kubectl vsphere login (/wcp/*) at this address, which the endpoint's port 443 forwards to; off when empty")
+	flag.StringVar(&o.loginCertFile, "login-tls-cert-file", "", "TLS certificate of --login-bind-address, valid for the endpoint VIP")
+	flag.StringVar(&o.loginKeyFile, "login-tls-key-file", "", "TLS key of --login-bind-address")
+	flag.StringVar(&o.loginIssuerURL, "login-issuer-url", "", "https URL of the login service as kube-apiserver reaches it: the tokens' issuer")
+	flag.StringVar(&o.loginAudience, "login-audience", "vmware-tes:vc:vns:k8s", "audience of the login tokens (kube-apiserver's JWT authenticator must name it)")
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
@@ -195,6 +203,12 @@ func (o options) managerOptions(sessions *session.Cache) (manager.Options, error
 	mo.WorkloadManagement = manager.WorkloadManagementOptions{
 		StoragePolicies: &storagepolicy.Cache{Lister: vr}, PortGroups: vr, DatastoreURL: o.datastoreURL,
 		ControlPlaneImage: o.controlPlaneImage,
+	}
+	if mo.Login, err = o.loginOptions(vr, url.UserPassword(o.vcUsername, password)); err != nil {
+		return mo, err
+	}
+	if o.loginAddr != "" {
+		mo.WorkloadManagement.LoginEndpoint = o.loginAddr
 	}
 	return mo, nil
 }
