@@ -26,8 +26,7 @@ const loginAudience = "vmware-tes:vc:vns:k8s"
 // presenting the API server's certificate (valid for the endpoint VIP once
 // Workload Management is enabled). Its URL is the tokens' issuer, which
 // kube-apiserver reaches there, before any VIP exists (trustLogin). Credentials are checked against
-// the simulated vCenter; its administrator is in vCenter's Administrators
-// group.
+// the simulated vCenter, and its users' groups are fixed (users.go).
 func (s *Stack) loginOptions() (manager.LoginOptions, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -36,12 +35,11 @@ func (s *Stack) loginOptions() (manager.LoginOptions, error) {
 	s.loginAddr = ln.Addr().String()
 	tokens := wcp.TokenOptions{IssuerURL: "https://" + s.loginAddr, Audience: loginAudience}
 	s.loginTokens = tokens
-	admins, err := wcp.ParseUsername(wcp.DefaultAdministratorsGroup)
+	groups, err := s.groups()
 	if err != nil {
 		_ = ln.Close()
 		return manager.LoginOptions{}, err
 	}
-	groups := wcp.StaticGroups{s.sim.Username: {admins}}
 	limits := s.loginLimits
 	if limits == nil {
 		// Behind HAProxy every login comes from one address: limit per

@@ -104,6 +104,8 @@ type Stack struct {
 	// addressOffset shifts the embedded address ranges (Options).
 	addressOffset int
 	loginLimits   *wcp.RateLimits
+	// users are vCenter's users besides the administrator (users.go).
+	users map[string]string
 	// loginAddr is where the login service listens (the endpoint's 443);
 	// loginTokens what its tokens claim.
 	loginAddr   string
@@ -140,7 +142,8 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	}
 
 	log.Info("Starting the vCenter simulator")
-	if s.sim, err = vcsim.Start(ctx, vcsim.Options{BootDelay: o.BootDelay}); err != nil {
+	s.users = newUsers()
+	if s.sim, err = vcsim.Start(ctx, vcsim.Options{BootDelay: o.BootDelay, Users: s.users}); err != nil {
 		return nil, err
 	}
 	log.Info("Starting etcd, kube-apiserver and kube-controller-manager")
@@ -397,7 +400,10 @@ export GOVC_TLS_CA_CERTS=%s
 export GOVC_DATACENTER=%s
 export PATH=%s:$PATH
 `, filepath.Join(s.dir, "kubeconfig"), s.frontURL, s.sim.Username, s.sim.Password, filepath.Join(s.dir, "vcenter-ca.crt"), vcsim.Datacenter, s.env.BinaryAssetsDirectory)
-	return os.WriteFile(filepath.Join(s.dir, "env"), []byte(env), 0o600)
+	if err := os.WriteFile(filepath.Join(s.dir, "env"), []byte(env), 0o600); err != nil {
+		return err
+	}
+	return s.writeUsers()
 }
 
 // Stop stops HAProxy, the control plane and the simulator.

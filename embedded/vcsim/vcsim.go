@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"maps"
 	"net/url"
 	"time"
 
@@ -52,6 +53,9 @@ type Options struct {
 	Releases []templates.Release
 	// BootDelay is how long the simulated guest takes to report its IP.
 	BootDelay time.Duration
+	// Users are vCenter users besides the administrator, by user@domain,
+	// with their passwords: logins check them.
+	Users map[string]string
 }
 
 // Simulator is a running vcsim with its inventory.
@@ -99,6 +103,14 @@ func Start(ctx context.Context, opts Options) (*Simulator, error) {
 	m.Service.TLS = new(tls.Config)
 	m.Service.RegisterEndpoints = true
 	m.Service.Listen = &url.URL{Host: opts.Listen, User: url.UserPassword(Username, opts.Password)}
+	users := maps.Clone(opts.Users)
+	m.Map().SessionManager().ValidLogin = func(req *types.Login) bool {
+		if req.UserName == Username {
+			return req.Password == opts.Password
+		}
+		password, ok := users[req.UserName]
+		return ok && password != "" && req.Password == password
+	}
 	server := m.Service.NewServer()
 
 	sim := &Simulator{Model: m, Server: server, Username: Username, Password: opts.Password}

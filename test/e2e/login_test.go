@@ -3,12 +3,19 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -20,6 +27,7 @@ import (
 	"github.com/open-supervisor/supervisor/api"
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
 	vspherev1 "github.com/open-supervisor/supervisor/api/vsphere/v1alpha1"
+	"github.com/open-supervisor/supervisor/test/wait"
 )
 
 // plugin builds kubectl-vsphere once per test.
@@ -150,4 +158,159 @@ func keys[V any](m map[string]V) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// users are the embedded vCenter's DevOps users and their passwords, as
+// make run writes them.
+func users(t *testing.T) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(supervisor.dir, "users"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if user, password, ok := strings.Cut(line, " "); ok {
+			out[user] = password
+		}
+	}
+	return out
+}
+
+// wcpCall makes one Workload Management REST call as the vCenter admin.
+func wcpCall(t *testing.T, method, path string, body any) {
+	t.Helper()
+	env := readEnv(t)
+	ca, err := os.ReadFile(env["GOVC_TLS_CA_CERTS"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(ca)
+	hc := &http.Client{Timeout: time.Minute, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
+	base := strings.TrimSuffix(env["GOVC_URL"], "/sdk")
+	var in io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		in = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, base+path, in)
+	req.SetBasicAuth(env["GOVC_USERNAME"], env["GOVC_PASSWORD"])
+	login, _ := http.NewRequest(http.MethodPost, base+"/api/session", nil)
+	login.SetBasicAuth(env["GOVC_USERNAME"], env["GOVC_PASSWORD"])
+	resp, err := hc.Do(login)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var session string
+	_ = json.NewDecoder(resp.Body).Decode(&session)
+	resp.Body.Close()
+	req.Header.Set("vmware-api-session-id", session)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err = hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("%s %s: %s %s", method, path, resp.Status, out)
+	}
+}
+
+// userClient logs user in with the plugin into a kubeconfig of their own
+// and returns a client for context, and the contexts login wrote.
+func userClient(t *testing.T, bin, vip, user, password, context string) (client.Client, []string) {
+	t.Helper()
+	kubeconfig := filepath.Join(t.TempDir(), "config")
+	if out, err := vsphere(bin, kubeconfig, password, "login", "--server="+vip, "--vsphere-username", user, "--insecure-skip-tls-verify"); err != nil {
+		t.Fatalf("%s logs in: %v\n%s", user, err, out)
+	}
+	raw, err := clientcmd.LoadFromFile(kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	contexts := keys(raw.Contexts)
+	slices.Sort(contexts)
+	cfg, err := clientcmd.NewNonInteractiveClientConfig(*raw, context, &clientcmd.ConfigOverrides{}, nil).ClientConfig()
+	if err != nil {
+		t.Fatalf("%s has no context %s: %v (contexts %v)", user, context, err, contexts)
+	}
+	c, err := client.New(cfg, client.Options{Scheme: api.NewScheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, contexts
+}
+
+// Two vSphere Namespaces with different access lists: the DevOps group
+// may edit one, the viewer may read it, neither has the other. Each user
+// logs in with the plugin and gets exactly the contexts and rights the
+// access lists give.
+func TestNamespaceAccessThroughLogin(t *testing.T) {
+	bin := plugin(t)
+	ctx := context.Background()
+	var sups vspherev1.SupervisorList
+	if err := supervisor.client.List(ctx, &sups); err != nil || len(sups.Items) != 1 {
+		t.Fatalf("supervisors: %d (%v)", len(sups.Items), err)
+	}
+	cluster, vip := sups.Items[0].Name, sups.Items[0].Status.APIServerClusterEndpoint
+	var ns1 vspherev1.VSphereNamespace
+	if err := supervisor.client.Get(ctx, client.ObjectKey{Name: "ns1"}, &ns1); err != nil {
+		t.Fatal(err)
+	}
+	const team, other = "e2e-team", "e2e-other"
+	for name, access := range map[string][]map[string]any{
+		team: {
+			{"subject_type": "GROUP", "subject": "DevOps", "domain": "vsphere.local", "role": "EDIT"},
+			{"subject_type": "USER", "subject": "viewer", "domain": "vsphere.local", "role": "VIEW"},
+		},
+		other: {},
+	} {
+		wcpCall(t, http.MethodPost, "/api/vcenter/namespaces/instances", map[string]any{
+			"cluster": cluster, "namespace": name, "access_list": access,
+			"storage_specs":   []map[string]any{{"policy": ns1.Spec.StorageSpecs[0].Policy}},
+			"vm_service_spec": map[string]any{"vm_classes": []string{"best-effort-xsmall"}},
+		})
+		t.Cleanup(func() { wcpCall(t, http.MethodDelete, "/api/vcenter/namespaces/instances/"+name, nil) })
+	}
+	for _, name := range []string{team, other} {
+		wait.For(t, time.Minute, name+" configured", func() (bool, error) {
+			vns := &vspherev1.VSphereNamespace{}
+			err := supervisor.client.Get(ctx, client.ObjectKey{Name: name}, vns)
+			return err == nil && vns.Status.ConfigStatus == vspherev1.ConfigStatusRunning, err
+		})
+	}
+	accounts := users(t)
+	vm := func(ns string) *vmopv1.VirtualMachine {
+		return &vmopv1.VirtualMachine{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "dry-run"},
+			Spec:       vmopv1.VirtualMachineSpec{ClassName: "best-effort-xsmall", ImageName: "any", StorageClass: "k8s-storage"},
+		}
+	}
+
+	devops, contexts := userClient(t, bin, vip, "devops@vsphere.local", accounts["devops@vsphere.local"], team)
+	if !slices.Equal(contexts, []string{vip, team}) {
+		t.Errorf("devops's contexts: %v; want %s and %s only", contexts, vip, team)
+	}
+	if err := devops.Create(ctx, vm(team), client.DryRunAll); err != nil && apierrors.IsForbidden(err) {
+		t.Errorf("devops (EDIT through the DevOps group) cannot create a VM in %s: %v", team, err)
+	}
+	if err := devops.Create(ctx, vm(other), client.DryRunAll); !apierrors.IsForbidden(err) {
+		t.Errorf("devops creating a VM in %s: %v; want 403", other, err)
+	}
+
+	viewer, contexts := userClient(t, bin, vip, "viewer@vsphere.local", accounts["viewer@vsphere.local"], team)
+	if !slices.Equal(contexts, []string{vip, team}) {
+		t.Errorf("viewer's contexts: %v; want %s and %s only", contexts, vip, team)
+	}
+	if err := viewer.List(ctx, &vmopv1.VirtualMachineList{}, client.InNamespace(team)); err != nil {
+		t.Errorf("viewer (VIEW) cannot list VMs in %s: %v", team, err)
+	}
+	if err := viewer.Create(ctx, vm(team), client.DryRunAll); !apierrors.IsForbidden(err) {
+		t.Errorf("viewer creating a VM in %s: %v; want 403", team, err)
+	}
+	if err := viewer.List(ctx, &vmopv1.VirtualMachineList{}, client.InNamespace(other)); !apierrors.IsForbidden(err) {
+		t.Errorf("viewer listing VMs in %s: %v; want 403", other, err)
+	}
 }
