@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -31,6 +32,23 @@ import (
 type issuer struct {
 	srv *httptest.Server
 	key *ecdsa.PrivateKey
+
+	mu   sync.Mutex
+	keys []jose.JSONWebKey
+}
+
+// rotate adds a new signing key; the old one stays published, as the
+// login service keeps a retired key until its tokens expire.
+func (is *issuer) rotate(t *testing.T, kid string) *ecdsa.PrivateKey {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	is.mu.Lock()
+	defer is.mu.Unlock()
+	is.keys = append(is.keys, jose.JSONWebKey{Key: &key.PublicKey, KeyID: kid, Algorithm: "ES256", Use: "sig"})
+	return key
 }
 
 func newIssuer(t *testing.T) *issuer {
@@ -39,7 +57,7 @@ func newIssuer(t *testing.T) *issuer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	is := &issuer{key: key}
+	is := &issuer{key: key, keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "k1", Algorithm: "ES256", Use: "sig"}}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
 		_ = json.NewEncoder(w).Encode(map[string]any{
@@ -49,7 +67,10 @@ func newIssuer(t *testing.T) *issuer {
 		})
 	})
 	mux.HandleFunc("GET /jwks", func(w http.ResponseWriter, r *http.Request) {
-		_ = json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "k1", Algorithm: "ES256", Use: "sig"}}})
+		is.mu.Lock()
+		set := jose.JSONWebKeySet{Keys: slices.Clone(is.keys)}
+		is.mu.Unlock()
+		_ = json.NewEncoder(w).Encode(set)
 	})
 	is.srv = httptest.NewTLSServer(mux)
 	t.Cleanup(is.srv.Close)
@@ -60,10 +81,15 @@ func (is *issuer) caPEM() string {
 	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: is.srv.Certificate().Raw}))
 }
 
-// token signs claims for sub with key, issued by iss, expiring at exp.
+// token signs claims for sub with key k1, issued by iss, expiring at exp.
 func token(t *testing.T, key *ecdsa.PrivateKey, iss, sub string, groups []string, exp time.Time) string {
 	t.Helper()
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: key}, (&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", "k1"))
+	return tokenWith(t, key, "k1", iss, sub, groups, exp)
+}
+
+func tokenWith(t *testing.T, key *ecdsa.PrivateKey, kid, iss, sub string, groups []string, exp time.Time) string {
+	t.Helper()
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: key}, (&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", kid))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,6 +164,18 @@ func TestTrustJWT(t *testing.T) {
 		if _, err := whoAmI(env, raw); !apierrors.IsUnauthorized(err) {
 			t.Errorf("a %s token: %v; want 401", name, err)
 		}
+	}
+	// A rotation: tokens of the new key are accepted (the API server
+	// fetches the keys again for an unknown key id) and those of the old
+	// key still are.
+	newKey := is.rotate(t, "k2")
+	rotated := tokenWith(t, newKey, "k2", is.srv.URL, "devops@vsphere.local", nil, time.Now().Add(time.Hour))
+	wait.For(t, 2*time.Minute, "a token of the new key to be accepted", func() (bool, error) {
+		_, err := whoAmI(env, rotated)
+		return err == nil, err
+	})
+	if _, err := whoAmI(env, good); err != nil {
+		t.Errorf("a token of the old key after the rotation: %v", err)
 	}
 	// The admin's client certificate is still trusted.
 	if _, err := kubernetes.NewForConfigOrDie(env.Config).CoreV1().Namespaces().Get(context.Background(), "default", metav1.GetOptions{}); err != nil {

@@ -19,6 +19,7 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -295,6 +296,13 @@ func TestNamespaceAccessThroughLogin(t *testing.T) {
 	}
 	if err := devops.Create(ctx, vm(team), client.DryRunAll); err != nil && apierrors.IsForbidden(err) {
 		t.Errorf("devops (EDIT through the DevOps group) cannot create a VM in %s: %v", team, err)
+	}
+	tkc := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "run.tanzu.vmware.com/v1alpha3", "kind": "TanzuKubernetesCluster",
+		"metadata": map[string]any{"namespace": team, "name": "dry-run"},
+	}}
+	if err := devops.Create(ctx, tkc, client.DryRunAll); err != nil && apierrors.IsForbidden(err) {
+		t.Errorf("devops cannot create a TanzuKubernetesCluster in %s: %v", team, err)
 	}
 	if err := devops.Create(ctx, vm(other), client.DryRunAll); !apierrors.IsForbidden(err) {
 		t.Errorf("devops creating a VM in %s: %v; want 403", other, err)
