@@ -3,8 +3,6 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"io"
 	"net"
@@ -181,34 +179,16 @@ func users(t *testing.T) map[string]string {
 // wcpCall makes one Workload Management REST call as the vCenter admin.
 func wcpCall(t *testing.T, method, path string, body any) {
 	t.Helper()
-	env := readEnv(t)
-	ca, err := os.ReadFile(env["GOVC_TLS_CA_CERTS"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(ca)
-	hc := &http.Client{Timeout: time.Minute, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
-	base := strings.TrimSuffix(env["GOVC_URL"], "/sdk")
+	hc, base, session := adminSession(t)
 	var in io.Reader
 	if body != nil {
 		b, _ := json.Marshal(body)
 		in = bytes.NewReader(b)
 	}
 	req, _ := http.NewRequest(method, base+path, in)
-	req.SetBasicAuth(env["GOVC_USERNAME"], env["GOVC_PASSWORD"])
-	login, _ := http.NewRequest(http.MethodPost, base+"/api/session", nil)
-	login.SetBasicAuth(env["GOVC_USERNAME"], env["GOVC_PASSWORD"])
-	resp, err := hc.Do(login)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var session string
-	_ = json.NewDecoder(resp.Body).Decode(&session)
-	resp.Body.Close()
 	req.Header.Set("vmware-api-session-id", session)
 	req.Header.Set("Content-Type", "application/json")
-	resp, err = hc.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

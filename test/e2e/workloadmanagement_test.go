@@ -101,35 +101,14 @@ func TestWorkloadManagementThroughGovc(t *testing.T) {
 // certificate Clusters.Info reports, valid for the VIP, and kubectl works
 // through it.
 func TestSupervisorEndpoint(t *testing.T) {
-	env := readEnv(t)
-	ca, err := os.ReadFile(env["GOVC_TLS_CA_CERTS"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(ca)
-	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
-	base := strings.TrimSuffix(env["GOVC_URL"], "/sdk")
-	req, _ := http.NewRequest(http.MethodPost, base+"/api/session", nil)
-	req.SetBasicAuth(env["GOVC_USERNAME"], env["GOVC_PASSWORD"])
-	resp, err := hc.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var session string
-	_ = json.NewDecoder(resp.Body).Decode(&session)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated || session == "" {
-		t.Fatalf("login: %s", resp.Status)
-	}
-
+	hc, base, session := adminSession(t)
 	var sups vspherev1.SupervisorList
 	if err := supervisor.client.List(context.Background(), &sups); err != nil || len(sups.Items) != 1 {
 		t.Fatalf("supervisors: %d (%v)", len(sups.Items), err)
 	}
-	req, _ = http.NewRequest(http.MethodGet, base+"/api/vcenter/namespace-management/clusters/"+sups.Items[0].Name, nil)
+	req, _ := http.NewRequest(http.MethodGet, base+"/api/vcenter/namespace-management/clusters/"+sups.Items[0].Name, nil)
 	req.Header.Set("vmware-api-session-id", session)
-	resp, err = hc.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,4 +159,40 @@ func TestSupervisorEndpoint(t *testing.T) {
 	if err := c.List(context.Background(), &nss); err != nil {
 		t.Fatalf("kubectl through the endpoint VIP: %v", err)
 	}
+}
+
+// adminSession logs in to the stack's vCenter URL (the front) as the
+// vCenter admin, as a user who sourced the env file does, and returns a
+// client trusting it, the URL and the session.
+func adminSession(t *testing.T) (*http.Client, string, string) {
+	t.Helper()
+	env := readEnv(t)
+	ca, err := os.ReadFile(env["GOVC_TLS_CA_CERTS"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(ca)
+	hc := &http.Client{Timeout: time.Minute, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
+	base := strings.TrimSuffix(env["GOVC_URL"], "/sdk")
+	req, _ := http.NewRequest(http.MethodPost, base+"/api/session", nil)
+	req.SetBasicAuth(env["GOVC_USERNAME"], env["GOVC_PASSWORD"])
+	resp, err := hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var session string
+	_ = json.NewDecoder(resp.Body).Decode(&session)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated || session == "" {
+		t.Fatalf("login: %s", resp.Status)
+	}
+	t.Cleanup(func() {
+		req, _ := http.NewRequest(http.MethodDelete, base+"/api/session", nil)
+		req.Header.Set("vmware-api-session-id", session)
+		if resp, err := hc.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	})
+	return hc, base, session
 }
