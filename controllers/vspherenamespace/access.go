@@ -18,19 +18,17 @@ const (
 	ViewClusterRole = "view"
 )
 
-// SSOPrefix starts the Kubernetes user and group names of vCenter SSO
-// principals, as the supervisor's login names them: sso:<subject>@<domain>.
-const SSOPrefix = "sso:"
-
 // Administrators is vCenter's SSO Administrators group: as on vSphere, its
 // members may edit every vSphere Namespace whatever its access list says.
-var Administrators = vspherev1.Access{SubjectType: vspherev1.SubjectTypeGroup, Subject: "Administrators", Domain: "vsphere.local", Role: vspherev1.RoleEdit}
+var Administrators = vspherev1.Access{
+	SubjectType: vspherev1.SubjectTypeGroup, Subject: vspherev1.AdministratorsGroup, Domain: vspherev1.SSODefaultDomain, Role: vspherev1.RoleEdit,
+}
 
 // SubjectName is the Kubernetes name of a vCenter user or group. The
 // domain is lowercased, as the login's tokens name it (SSO domains are
 // case-insensitive); the subject keeps vCenter's case.
 func SubjectName(subject, domain string) string {
-	return SSOPrefix + subject + "@" + strings.ToLower(domain)
+	return vspherev1.SSONamePrefix + subject + "@" + strings.ToLower(domain)
 }
 
 // RoleBindingName is the name vSphere gives the RoleBinding of an access

@@ -86,16 +86,14 @@ func (s *Server) createNetwork(w http.ResponseWriter, r *http.Request) {
 }
 
 // validateNewNetwork checks a network to add: the same rules as enable's,
-// a free name, and ranges that overlap nothing the Supervisor uses.
+// and ranges that overlap nothing the Supervisor uses. Whether the name is
+// free is checked as it is added.
 func (s *Server) validateNewNetwork(ctx context.Context, sup *vspherev1.Supervisor, spec *NetworkSpec) error {
 	portgroups, _, err := s.networks(ctx)
 	if err != nil {
 		return err
 	}
 	var bad invalidArgs
-	if slices.ContainsFunc(sup.Spec.WorkloadNetworks(), func(n vspherev1.SupervisorWorkloadNetwork) bool { return n.Name == spec.Network }) {
-		return newError(errAlreadyExists, "vcenter.wcp.network.exists", "cluster %s already has a workload network %q", sup.Name, spec.Network)
-	}
 	used := supervisorSpans(sup)
 	spans, _ := validateNetwork(&bad, "", spec, portgroups, nil, nil)
 	for _, sp := range spans {

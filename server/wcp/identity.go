@@ -6,18 +6,18 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	vspherev1 "github.com/open-supervisor/supervisor/api/vsphere/v1alpha1"
 )
 
 // DefaultDomain is the SSO domain of a user name given without one.
-const DefaultDomain = "vsphere.local"
+const DefaultDomain = vspherev1.SSODefaultDomain
 
 // KubernetesNamePrefix starts the Kubernetes user and group names of SSO
 // principals: kube-apiserver's claim mappings put it in front of the
-// token's sub and groups claims, so that user alice@vsphere.local is
-// Kubernetes user sso:alice@vsphere.local, as the RoleBindings of a vSphere
-// Namespace's access list name it (controllers/vspherenamespace
-// SubjectName).
-const KubernetesNamePrefix = "sso:"
+// token's sub and groups claims, so that the names match the RoleBindings
+// of vSphere Namespaces' access lists.
+const KubernetesNamePrefix = vspherev1.SSONamePrefix
 
 // Sentinel errors of Authenticate; callers branch on them with errors.Is.
 var (

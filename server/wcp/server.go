@@ -13,11 +13,13 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
+
+	vspherev1 "github.com/open-supervisor/supervisor/api/vsphere/v1alpha1"
 )
 
 // DefaultAdministratorsGroup is vCenter's administrators group: its members
 // see every vSphere Namespace.
-const DefaultAdministratorsGroup = "Administrators@vsphere.local"
+const DefaultAdministratorsGroup = vspherev1.AdministratorsGroup + "@" + vspherev1.SSODefaultDomain
 
 // APIServerPort is the port of the Supervisor's kube-apiserver on the
 // endpoint VIP.

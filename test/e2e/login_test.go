@@ -274,6 +274,10 @@ func TestNamespaceAccessThroughLogin(t *testing.T) {
 	if !slices.Equal(contexts, []string{vip, team}) {
 		t.Errorf("devops's contexts: %v; want %s and %s only", contexts, vip, team)
 	}
+	// The token is accepted; what follows is then RBAC's answer, not a 401.
+	if err := devops.List(ctx, &vmopv1.VirtualMachineList{}, client.InNamespace(team)); err != nil {
+		t.Fatalf("devops cannot list VMs in %s: %v", team, err)
+	}
 	if err := devops.Create(ctx, vm(team), client.DryRunAll); err != nil && apierrors.IsForbidden(err) {
 		t.Errorf("devops (EDIT through the DevOps group) cannot create a VM in %s: %v", team, err)
 	}

@@ -158,3 +158,17 @@ const (
 	// Plane API credentials): disabling deletes what carries it.
 	SupervisorLabel = "vsphere.opensupervisor.io/supervisor"
 )
+
+// How vCenter SSO principals appear in Kubernetes: the login service's
+// tokens name them, kube-apiserver's claim mappings prefix them, and the
+// RoleBindings of vSphere Namespaces' access lists bind the same names.
+const (
+	// SSONamePrefix starts the Kubernetes user and group names of SSO
+	// principals: user alice@vsphere.local is sso:alice@vsphere.local.
+	SSONamePrefix = "sso:"
+	// SSODefaultDomain is vCenter's SSO domain.
+	SSODefaultDomain = "vsphere.local"
+	// AdministratorsGroup is vCenter's Administrators group (its name in
+	// SSODefaultDomain): its members may edit every vSphere Namespace.
+	AdministratorsGroup = "Administrators"
+)
