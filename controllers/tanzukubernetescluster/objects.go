@@ -44,6 +44,9 @@ const (
 	ReleaseLabel = "run.tanzu.vmware.com/tkr"
 	// ReleaseVersionAnnotation holds the full release version
 	// (v1.18.20+vmware.1-tkg.1); Cluster API is given the Kubernetes one.
+	// It is on the control plane and each MachineDeployment, and on every
+	// Machine through their machine templates' metadata: the version users
+	// see is the release's own even where Cluster API is told v1.22.0.
 	ReleaseVersionAnnotation = "run.tanzu.vmware.com/tkr-version"
 	// NodeVersionAnnotation on Machines is the Kubernetes version their
 	// nodes run, when Cluster API is told another (see ClusterAPIVersion).
@@ -127,7 +130,7 @@ func desiredObjects(tkc *runv1alpha3.TanzuKubernetesCluster, releases map[string
 			Replicas: ptr.To(ptr.Deref(cp.Replicas, 1)),
 			Version:  cpRelease.ClusterAPIVersion(),
 			MachineTemplate: controlplanev1.KubeadmControlPlaneMachineTemplate{
-				ObjectMeta: clusterv1.ObjectMeta{Annotations: map[string]string{NodeVersionAnnotation: cpRelease.KubernetesVersion}},
+				ObjectMeta: clusterv1.ObjectMeta{Annotations: machineVersionAnnotations(cpRelease)},
 				Spec: controlplanev1.KubeadmControlPlaneMachineTemplateSpec{
 					InfrastructureRef: machineTemplateRef(cpTemplate),
 					Deletion:          controlplanev1.KubeadmControlPlaneMachineTemplateDeletionSpec{NodeDrainTimeoutSeconds: seconds(cp.NodeDrainTimeout)},
@@ -304,7 +307,7 @@ func machineDeployment(tkc *runv1alpha3.TanzuKubernetesCluster, pool runv1alpha3
 			Replicas: pool.Replicas,
 			Template: clusterv1.MachineTemplateSpec{
 				ObjectMeta: clusterv1.ObjectMeta{Labels: map[string]string{NodePoolLabel: pool.Name},
-					Annotations: map[string]string{NodeVersionAnnotation: r.KubernetesVersion}},
+					Annotations: machineVersionAnnotations(r)},
 				Spec: clusterv1.MachineSpec{
 					ClusterName: tkc.Name,
 					Version:     r.ClusterAPIVersion(),
@@ -319,6 +322,17 @@ func machineDeployment(tkc *runv1alpha3.TanzuKubernetesCluster, pool runv1alpha3
 	}
 	md.Annotations = map[string]string{ReleaseVersionAnnotation: r.Version}
 	return md
+}
+
+// machineVersionAnnotations are the release's versions every Machine of
+// a control plane or pool carries. Cluster API v1.14 copies machine
+// template metadata onto the Machines in place, without a rollout (KCP's
+// syncMachines; a MachineDeployment's template metadata is left out of
+// its rollout comparison), so adding them to existing clusters replaces
+// no VM. The same in-place copy means that, during an upgrade, Machines
+// not yet replaced already carry the new release's versions.
+func machineVersionAnnotations(r release) map[string]string {
+	return map[string]string{NodeVersionAnnotation: r.KubernetesVersion, ReleaseVersionAnnotation: r.Version}
 }
 
 func seconds(d *metav1.Duration) *int32 {

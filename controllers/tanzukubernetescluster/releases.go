@@ -65,10 +65,10 @@ var minClusterAPIVersion = semver.MustParse("1.22.0")
 // ClusterAPIVersion is the version Cluster API is told: the release's
 // Kubernetes version, or v1.22.0 for releases older than Cluster API
 // supports (v1.18 to v1.21). Their VMs still boot the release's node image
-// (NodeVersionAnnotation keeps the release's Kubernetes version on the
-// Machines), but Cluster API writes v1.22's kubeadm configuration format
-// and expects v1.22.0 kubelets. Rollouts between such releases still
-// happen, as the node image, hence the machine template, changes.
+// (ReleaseVersionAnnotation and NodeVersionAnnotation keep the release's
+// own versions on the Machines), but Cluster API writes v1.22's kubeadm
+// configuration format. Rollouts between such releases still happen, as
+// the node image, hence the machine template, changes.
 func (r release) ClusterAPIVersion() string {
 	v, err := semver.ParseTolerant(r.KubernetesVersion)
 	if err == nil && v.LT(minClusterAPIVersion) {

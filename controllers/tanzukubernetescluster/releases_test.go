@@ -4,21 +4,30 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/blang/semver/v4"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/yaml"
+
+	kubeadmtypes "sigs.k8s.io/cluster-api/bootstrap/kubeadm/pkg/types"
 
 	"github.com/open-supervisor/supervisor/api"
+	"github.com/open-supervisor/supervisor/api/run/rules"
+	runv1alpha1 "github.com/open-supervisor/supervisor/api/run/v1alpha1"
 	runv1alpha2 "github.com/open-supervisor/supervisor/api/run/v1alpha2"
 	runv1alpha3 "github.com/open-supervisor/supervisor/api/run/v1alpha3"
+	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
 	"github.com/open-supervisor/supervisor/providers/vsphere/catalog"
 	"github.com/open-supervisor/supervisor/templates"
 	"github.com/open-supervisor/supervisor/test/wait"
@@ -126,4 +135,128 @@ func TestClusterFollowsItsRelease(t *testing.T) {
 	wait.For(t, 90*time.Second, "the cluster to be provisioned again", phase(runv1alpha3.PhaseCreating, ""))
 
 	deleteAndWait(t, ns, tkc.Name)
+}
+
+// shippedFacts are the facts of a namespace of a supervisor that publishes
+// exactly the shipped releases, read through the webhooks' lookups.
+func shippedFacts(t *testing.T) rules.Facts {
+	t.Helper()
+	objs := []client.Object{
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "ns1"}},
+		&vmopv1.VirtualMachineClass{ObjectMeta: metav1.ObjectMeta{Name: "guaranteed-small", Namespace: "ns1"}},
+		&corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Name: "ns1-storagequota", Namespace: "ns1"},
+			Spec: corev1.ResourceQuotaSpec{Hard: corev1.ResourceList{"k8s-storage" + storageQuotaSuffix: resource.MustParse("100Gi")}}},
+	}
+	for _, r := range ShippedReleases() {
+		objs = append(objs, r)
+	}
+	reader := fake.NewClientBuilder().WithScheme(api.NewScheme()).WithObjects(objs...).Build()
+	f, err := rules.Gather(context.Background(), &ClientLookups{Reader: reader}, "ns1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// Every shipped release is one Cluster API v1.14's kubeadm bootstrap writes
+// a configuration for: its own version from v1.22 on, v1.22.0 below.
+func TestShippedReleasesFitClusterAPI(t *testing.T) {
+	for _, tkr := range ShippedReleases() {
+		rel, err := releaseOf(tkr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		own := semver.MustParse(strings.TrimPrefix(rel.KubernetesVersion, "v"))
+		want := rel.KubernetesVersion
+		if own.LT(minClusterAPIVersion) {
+			want = "v1.22.0"
+		}
+		if got := rel.ClusterAPIVersion(); got != want {
+			t.Errorf("%s is given to Cluster API as %s, want %s", rel.Name, got, want)
+		}
+		if _, err := kubeadmtypes.KubeVersionToKubeadmAPIGroupVersion(semver.MustParse(strings.TrimPrefix(rel.ClusterAPIVersion(), "v"))); err != nil {
+			t.Errorf("%s: Cluster API's kubeadm bootstrap refuses %s: %v", rel.Name, rel.ClusterAPIVersion(), err)
+		}
+	}
+}
+
+// A cluster naming no release gets the newest shipped one, whatever API
+// version it is written in; the seed manifest's v1.18 hint still resolves
+// to the v1.18 release.
+func TestNewestShippedReleaseIsTheDefault(t *testing.T) {
+	f := shippedFacts(t)
+	newest := templates.Newest()
+
+	hub := &runv1alpha3.TanzuKubernetesCluster{Spec: runv1alpha3.TanzuKubernetesClusterSpec{Topology: runv1alpha3.Topology{
+		NodePools: []runv1alpha3.NodePool{{Name: "workers"}},
+	}}}
+	hub.Default(f)
+	if ref := hub.Spec.Topology.ControlPlane.TKR.Reference; ref == nil || ref.Name != newest.ObjectName() {
+		t.Errorf("v1alpha3: the control plane defaulted to %+v, want %s", ref, newest.ObjectName())
+	}
+	if ref := hub.Spec.Topology.NodePools[0].TKR.Reference; ref == nil || ref.Name != newest.ObjectName() {
+		t.Errorf("v1alpha3: the pool defaulted to %+v, want %s", ref, newest.ObjectName())
+	}
+
+	v1 := &runv1alpha1.TanzuKubernetesCluster{}
+	v1.Default(f)
+	if v1.Spec.Distribution.Version != newest.Version {
+		t.Errorf("v1alpha1 without a version resolved to %q, want %s", v1.Spec.Distribution.Version, newest.Version)
+	}
+
+	data, err := os.ReadFile("../../templates/samples/tkc-v1alpha1.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed := &runv1alpha1.TanzuKubernetesCluster{}
+	if err := yaml.UnmarshalStrict(data, seed); err != nil {
+		t.Fatal(err)
+	}
+	seed.Default(f)
+	if seed.Spec.Distribution.Version != "v1.18.20+vmware.1-tkg.1" {
+		t.Errorf("the seed manifest resolved to %q, want v1.18.20+vmware.1-tkg.1", seed.Spec.Distribution.Version)
+	}
+	if errs := seed.ValidateCreate(f); len(errs) != 0 {
+		t.Errorf("the seed manifest is refused: %v", errs)
+	}
+}
+
+// Between shipped releases a cluster may go up one minor at a time, from
+// the seed's v1.18 to the newest; skipping a minor is refused at the field
+// that names the release.
+func TestUpgradesBetweenShippedReleases(t *testing.T) {
+	f := shippedFacts(t)
+	onRelease := func(name string) *runv1alpha3.TanzuKubernetesCluster {
+		c := &runv1alpha3.TanzuKubernetesCluster{Spec: runv1alpha3.TanzuKubernetesClusterSpec{Topology: runv1alpha3.Topology{
+			ControlPlane: runv1alpha3.TopologySettings{VMClass: "guaranteed-small", StorageClass: "k8s-storage",
+				TKR: runv1alpha3.TKRReference{Reference: &corev1.ObjectReference{Name: name}}},
+			NodePools: []runv1alpha3.NodePool{{Name: "workers", TopologySettings: runv1alpha3.TopologySettings{
+				Replicas: ptr.To[int32](1), VMClass: "guaranteed-small", StorageClass: "k8s-storage"}}},
+		}}}
+		c.Default(f)
+		return c
+	}
+	releases := templates.Releases
+	for i := 0; i+1 < len(releases); i++ {
+		from, to := releases[i].ObjectName(), releases[i+1].ObjectName()
+		if errs := onRelease(to).ValidateUpdate(onRelease(from), f); len(errs) != 0 {
+			t.Errorf("%s → %s refused: %v", from, to, errs)
+		}
+		if i+2 >= len(releases) {
+			continue
+		}
+		skip := releases[i+2].ObjectName()
+		errs := onRelease(skip).ValidateUpdate(onRelease(from), f)
+		fields := map[string]bool{}
+		for _, e := range errs {
+			fields[e.Field] = true
+			if !strings.Contains(e.Detail, "one minor version at a time") {
+				t.Errorf("%s → %s: %s: %q does not say why", from, skip, e.Field, e.Detail)
+			}
+		}
+		// The pools follow the control plane's release, so both fields are named.
+		if len(errs) != 2 || !fields["spec.topology.controlPlane.tkr.reference.name"] || !fields["spec.topology.nodePools[0].tkr.reference.name"] {
+			t.Errorf("%s → %s skips a minor: want errors at the control plane's and the pool's tkr.reference.name, got %v", from, skip, errs)
+		}
+	}
 }

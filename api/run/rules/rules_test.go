@@ -70,6 +70,9 @@ func TestUpgradeRules(t *testing.T) {
 		{"v1.19.16+vmware.1-tkg.1", "v1.18.20+vmware.1-tkg.1", false},
 		{"v1.18.20+vmware.1-tkg.1", "v1.20.15+vmware.1-tkg.1", false},
 		{"v1.23.17+vmware.1-tkg.1", "v2.0.0+vmware.1-tkg.1", false},
+		{"v1.36.3+vmware.1-tkg.1", "v1.37.0+vmware.1-tkg.1", true},
+		{"v1.35.5+vmware.1-tkg.1", "v1.37.0+vmware.1-tkg.1", false},
+		{"v1.9.11+vmware.1-tkg.1", "v1.10.0+vmware.1-tkg.1", true},
 	} {
 		if errs := ValidateUpgrade(p, tc.old, tc.new); (len(errs) == 0) != tc.ok {
 			t.Errorf("%s → %s: %v", tc.old, tc.new, errs)
