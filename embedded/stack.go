@@ -18,6 +18,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	apiserverv1 "k8s.io/apiserver/pkg/apis/apiserver/v1"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -317,7 +318,18 @@ func (s *Stack) addToManager(mgr ctrl.Manager) error {
 	if err := newControlPlaneGuests(mgr.GetClient(), apiServer.Host, s.loginAddr).setup(mgr); err != nil {
 		return err
 	}
-	if _, err := guestsim.Setup(mgr, guestsim.Options{BootDelay: s.bootDelay, MinPort: s.guestPorts[0], MaxPort: s.guestPorts[1]}); err != nil {
+	guests := guestsim.Options{
+		BootDelay: s.bootDelay, MinPort: s.guestPorts[0], MaxPort: s.guestPorts[1],
+		EtcdServers: s.env.EtcdServers(), AssetsDir: s.env.BinaryAssetsDirectory, StateDir: filepath.Join(s.dir, "guests"),
+		// Guest API servers trust the login tokens, as vSphere's guests do.
+		Authenticators: func() []apiserverv1.JWTAuthenticator {
+			if s.loginTokens.IssuerURL == "" {
+				return nil
+			}
+			return []apiserverv1.JWTAuthenticator{wcp.JWTAuthenticator(s.loginTokens, string(s.env.ServingCA()))}
+		},
+	}
+	if _, err := guestsim.Setup(mgr, guests); err != nil {
 		return fmt.Errorf("failed to set up the simulated guests: %w", err)
 	}
 	return mgr.Add(ctrlRunnable(func(ctx context.Context) error {

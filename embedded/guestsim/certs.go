@@ -2,7 +2,7 @@ package guestsim
 
 import (
 	"context"
-	"crypto/rsa"
+	"crypto"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
@@ -16,61 +16,83 @@ import (
 	"sigs.k8s.io/cluster-api/util/secret"
 )
 
-// keyPair is a CA of the cluster.
+// keyPair is a certificate and its key: one of the cluster's CAs
+// (<cluster>-ca, -etcd, -sa) that KubeadmControlPlane generated.
 type keyPair struct {
 	cert *x509.Certificate
-	key  *rsa.PrivateKey
+	key  crypto.Signer
+	// certPEM and keyPEM are the Secret's data as stored.
+	certPEM, keyPEM []byte
 }
 
-// loadCA reads the cluster's CA of purpose (secret.ClusterCA, secret.EtcdCA)
-// that KubeadmControlPlane generated. The mux signs with RSA keys only.
-func loadCA(ctx context.Context, r client.Reader, cluster types.NamespacedName, purpose secret.Purpose) (keyPair, error) {
+// loadKeyPair reads the cluster's Secret of purpose (secret.ClusterCA,
+// secret.EtcdCA, secret.ServiceAccount). The service-account Secret holds a
+// public key, not a certificate, in tls.crt; cert stays nil for it.
+func loadKeyPair(ctx context.Context, r client.Reader, cluster types.NamespacedName, purpose secret.Purpose) (keyPair, error) {
 	s, err := secret.Get(ctx, r, cluster, purpose)
 	if err != nil {
-		return keyPair{}, fmt.Errorf("failed to get the %s CA of Cluster %s: %w", purpose, cluster, err)
+		return keyPair{}, fmt.Errorf("failed to get the %s key pair of Cluster %s: %w", purpose, cluster, err)
 	}
-	cert, err := certs.DecodeCertPEM(s.Data[secret.TLSCrtDataName])
-	if err != nil || cert == nil {
-		return keyPair{}, fmt.Errorf("invalid %s in Secret %s: %w", secret.TLSCrtDataName, s.Name, err)
+	kp := keyPair{certPEM: s.Data[secret.TLSCrtDataName], keyPEM: s.Data[secret.TLSKeyDataName]}
+	if kp.key, err = certs.DecodePrivateKeyPEM(kp.keyPEM); err != nil || kp.key == nil {
+		return keyPair{}, fmt.Errorf("invalid %s in Secret %s: %v", secret.TLSKeyDataName, s.Name, err)
 	}
-	signer, err := certs.DecodePrivateKeyPEM(s.Data[secret.TLSKeyDataName])
-	if err != nil {
-		return keyPair{}, fmt.Errorf("invalid %s in Secret %s: %w", secret.TLSKeyDataName, s.Name, err)
+	if purpose == secret.ServiceAccount {
+		return kp, nil
 	}
-	key, ok := signer.(*rsa.PrivateKey)
-	if !ok {
-		return keyPair{}, fmt.Errorf("the key in Secret %s is a %T; the in-memory API server needs RSA", s.Name, signer)
+	if kp.cert, err = certs.DecodeCertPEM(kp.certPEM); err != nil || kp.cert == nil {
+		return keyPair{}, fmt.Errorf("invalid %s in Secret %s: %v", secret.TLSCrtDataName, s.Name, err)
 	}
-	return keyPair{cert: cert, key: key}, nil
+	return kp, nil
 }
 
-// servingKey is shared by every proxy's serving certificate: RSA key
-// generation is slow and these guests are simulations (the mux does the same).
-var servingKey = sync.OnceValues(certs.NewPrivateKey)
+// leafKey is shared by every certificate the simulator issues: RSA key
+// generation is slow and these guests are simulations. The cluster CAs
+// and service-account keys are the cluster's own.
+var leafKey = sync.OnceValues(certs.NewPrivateKey)
 
-// servingCert returns an API server serving certificate signed by ca for
-// hosts (IP addresses or DNS names), plus 127.0.0.1 and localhost.
-func servingCert(ca keyPair, hosts ...string) (*tls.Certificate, error) {
-	key, err := servingKey()
+// certificate is a leaf certificate signed by a CA, in PEM and ready for
+// crypto/tls.
+type certificate struct {
+	certPEM, keyPEM []byte
+	tls             *tls.Certificate
+}
+
+// issue signs a certificate for cn (and organisations) with ca: a server
+// certificate for hosts (IP addresses or DNS names) when there are any, a
+// client certificate otherwise.
+func issue(ca keyPair, cn string, orgs []string, hosts ...string) (*certificate, error) {
+	key, err := leafKey()
 	if err != nil {
-		return nil, fmt.Errorf("failed to generate the serving key: %w", err)
+		return nil, fmt.Errorf("failed to generate the leaf key: %w", err)
 	}
-	alt := certs.AltNames{DNSNames: []string{"localhost"}, IPs: []net.IP{net.IPv4(127, 0, 0, 1)}}
-	for _, h := range hosts {
-		if ip := net.ParseIP(h); ip != nil {
-			alt.IPs = append(alt.IPs, ip)
-		} else if h != "" {
-			alt.DNSNames = append(alt.DNSNames, h)
+	cfg := &certs.Config{CommonName: cn, Organization: orgs, Usages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
+	if len(hosts) > 0 {
+		cfg.Usages = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+		for _, h := range hosts {
+			if ip := net.ParseIP(h); ip != nil {
+				cfg.AltNames.IPs = append(cfg.AltNames.IPs, ip)
+			} else if h != "" {
+				cfg.AltNames.DNSNames = append(cfg.AltNames.DNSNames, h)
+			}
 		}
 	}
-	cfg := &certs.Config{CommonName: "kube-apiserver", AltNames: alt, Usages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
 	cert, err := cfg.NewSignedCert(key, ca.cert, ca.key)
 	if err != nil {
-		return nil, fmt.Errorf("failed to sign the serving certificate for %v: %w", hosts, err)
+		return nil, fmt.Errorf("failed to sign a certificate for %s %v: %w", cn, hosts, err)
 	}
-	pair, err := tls.X509KeyPair(certs.EncodeCertPEM(cert), certs.EncodePrivateKeyPEM(key))
+	c := &certificate{certPEM: certs.EncodeCertPEM(cert), keyPEM: certs.EncodePrivateKeyPEM(key)}
+	pair, err := tls.X509KeyPair(c.certPEM, c.keyPEM)
 	if err != nil {
-		return nil, fmt.Errorf("failed to assemble the serving certificate for %v: %w", hosts, err)
+		return nil, fmt.Errorf("failed to assemble the certificate for %s: %w", cn, err)
 	}
-	return &pair, nil
+	c.tls = &pair
+	return c, nil
+}
+
+// pool is a certificate pool holding ca.
+func pool(ca keyPair) *x509.CertPool {
+	p := x509.NewCertPool()
+	p.AddCert(ca.cert)
+	return p
 }

@@ -2,38 +2,34 @@ package guestsim
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"sync"
-	"sync/atomic"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/klog/v2"
 
-	inmemoryruntime "sigs.k8s.io/cluster-api/test/infrastructure/inmemory/pkg/runtime"
+	"github.com/open-supervisor/supervisor/internal/tcpproxy"
 )
 
 // guestCluster is one Cluster's guests. Its entry in Simulator.clusters is
 // kept once made (a few bytes per Cluster ever seen): dropping it could
 // race with a VM of the same Cluster arriving, and leave two guestClusters
-// owning one resource group.
+// owning one API server.
 type guestCluster struct {
 	key types.NamespacedName
-	// name names both the resource group and the mux listener:
-	// <namespace>/<name>, as Cluster API's in-memory provider does.
+	// name is <namespace>/<name>, for logs.
 	name string
 
 	// mu serialises boots and shutdowns within the cluster: they share the
-	// etcd membership and the mux listener.
+	// control plane and the etcd membership.
 	mu sync.Mutex
-	// created: the resource group and the listener exist (read without mu
-	// by GuestClient).
-	created atomic.Bool
-	// upstream is the listener's host:port, where the proxies forward.
-	upstream string
+	// cp is the guest's API server and controller manager while a
+	// control-plane VM runs; nil otherwise.
+	cp *controlPlane
+	// etcd is the simulated etcd membership, from the first control-plane
+	// boot until the last control-plane VM is gone.
+	etcd *etcdCluster
 	// vms are the cluster's VMs that exist, booted or not, by name.
 	vms map[string]*guestVM
 }
@@ -48,7 +44,9 @@ type guestVM struct {
 	// booted: the Node (and control-plane parts) exist, for address ip.
 	booted bool
 	ip     string
-	proxy  *apiProxy
+	// endpoint forwards a control plane's <ip>:6443 to the API server.
+	endpoint *tcpproxy.Forwarder
+	kubelet  *kubelet
 }
 
 func newGuestCluster(key types.NamespacedName) *guestCluster {
@@ -66,62 +64,57 @@ func (c *guestCluster) vm(name string, controlPlane bool) *guestVM {
 	return v
 }
 
-// closeProxies stops every TLS endpoint of the cluster (manager shutdown).
-func (c *guestCluster) closeProxies() {
+// controlPlaneIPs are the addresses of the booted control-plane VMs; c.mu held.
+func (c *guestCluster) controlPlaneIPs() []string {
+	var ips []string
+	for _, v := range c.vms {
+		if v.controlPlane && v.booted {
+			ips = append(ips, v.ip)
+		}
+	}
+	return ips
+}
+
+// hasControlPlaneVM reports whether a control-plane VM exists, running or
+// not; c.mu held.
+func (c *guestCluster) hasControlPlaneVM() bool {
+	for _, v := range c.vms {
+		if v.controlPlane {
+			return true
+		}
+	}
+	return false
+}
+
+// stopVM stops what runs on v (manager shutdown or power-off); c.mu held.
+func (v *guestVM) stopVM() {
+	if v.endpoint != nil {
+		v.endpoint.Close()
+		v.endpoint = nil
+	}
+	if v.kubelet != nil {
+		v.kubelet.stop()
+		v.kubelet = nil
+	}
+}
+
+// powerOffAll stops every guest of the cluster and its control plane,
+// keeping its data (manager shutdown).
+func (c *guestCluster) powerOffAll(ctx context.Context) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, v := range c.vms {
-		if v.proxy != nil {
-			v.proxy.Close()
-			v.proxy = nil
-		}
+		v.stopVM()
+		v.booted, v.ip = false, ""
 	}
-}
-
-// guestClient is the client of c's resource group; c must be created.
-func (s *Simulator) guestClient(c *guestCluster) inmemoryruntime.Client {
-	return s.runtime.GetResourceGroup(c.name).GetClient()
-}
-
-// ensureCreated makes c's resource group with the Namespaces every cluster
-// has, and reserves its mux listener (bound with the first API server);
-// c.mu held.
-func (s *Simulator) ensureCreated(ctx context.Context, c *guestCluster) error {
-	if c.created.Load() {
-		return nil
+	var errs []error
+	if c.cp != nil {
+		errs = append(errs, c.cp.stop(ctx, false, nil))
+		c.cp = nil
 	}
-	s.runtime.AddResourceGroup(c.name)
-	gc := s.guestClient(c)
-	for _, name := range []string{metav1.NamespaceDefault, metav1.NamespacePublic, metav1.NamespaceSystem} {
-		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
-			Name: name, Labels: map[string]string{corev1.LabelMetadataName: name},
-		}}
-		if err := gc.Create(ctx, ns); err != nil && !apierrors.IsAlreadyExists(err) {
-			return fmt.Errorf("failed to create Namespace %s in guest cluster %s: %w", name, c.name, err)
-		}
+	if c.etcd != nil {
+		c.etcd.close()
+		c.etcd = nil
 	}
-	listener, err := s.mux.InitWorkloadClusterListener(c.name, 0)
-	if err != nil {
-		return fmt.Errorf("failed to reserve a listener for guest cluster %s: %w", c.name, err)
-	}
-	if err := s.mux.RegisterResourceGroup(c.name, c.name); err != nil {
-		return fmt.Errorf("failed to register the resource group of guest cluster %s: %w", c.name, err)
-	}
-	c.upstream = listener.HostPort()
-	c.created.Store(true)
-	return nil
-}
-
-// removeIfEmpty deletes c's resource group and listener once it has no VMs
-// left, and reports whether it did; c.mu held.
-func (s *Simulator) removeIfEmpty(c *guestCluster) (bool, error) {
-	if len(c.vms) > 0 || !c.created.Load() {
-		return false, nil
-	}
-	c.created.Store(false)
-	s.runtime.DeleteResourceGroup(c.name)
-	if err := s.mux.DeleteWorkloadClusterListener(c.name); err != nil {
-		return true, fmt.Errorf("failed to delete the listener of guest cluster %s: %w", c.name, err)
-	}
-	return true, nil
+	return errors.Join(errs...)
 }

@@ -164,8 +164,8 @@ func (s *Simulator) track(ctx context.Context, vmKey, clusterKey types.Namespace
 	return c, nil
 }
 
-// forget shuts down a VM that is gone and, with the cluster's last VM, the
-// guest cluster.
+// forget shuts down a VM that is gone and, with the cluster's last
+// control-plane VM, removes the guest cluster.
 func (s *Simulator) forget(ctx context.Context, vmKey types.NamespacedName) error {
 	s.mu.Lock()
 	c := s.vms[vmKey]
@@ -176,17 +176,12 @@ func (s *Simulator) forget(ctx context.Context, vmKey types.NamespacedName) erro
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if g, ok := c.vms[vmKey.Name]; ok {
-		if err := s.shutdown(ctx, c, g); err != nil {
+		if err := s.remove(ctx, c, g); err != nil {
 			return err
 		}
-		delete(c.vms, vmKey.Name)
 	}
 	s.mu.Lock()
 	delete(s.vms, vmKey)
 	s.mu.Unlock()
-	removed, err := s.removeIfEmpty(c)
-	if removed {
-		ctrl.LoggerFrom(ctx).Info("Removed the guest cluster with its last VM", "guestCluster", c.name)
-	}
-	return err
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
 	"sigs.k8s.io/cluster-api/core/reconcilers/machine/drain"
@@ -21,11 +22,10 @@ import (
 func TestDrainSkipsStaticPods(t *testing.T) {
 	const node = "cp-0"
 	var objs []client.Object
-	for _, component := range staticPodComponents[1:] {
-		objs = append(objs, newStaticPod(component, node))
+	n := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: node, UID: "node-uid"}}
+	for _, component := range staticPodComponents {
+		objs = append(objs, newMirrorPod(component, n, "127.21.0.5", "v1.30.0"))
 	}
-	// etcd's Pod as joining the cluster's etcd makes it.
-	objs = append(objs, newEtcdPod(node, "1", "2", true))
 	scheme := runtime.NewScheme()
 	_ = corev1.AddToScheme(scheme)
 	guest := fake.NewClientBuilder().WithScheme(scheme).WithObjects(objs...).WithIndex(&corev1.Pod{}, "spec.nodeName", func(o client.Object) []string {

@@ -6,11 +6,13 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/clientcmd"
@@ -53,16 +55,10 @@ func TestGuestClusterComesUp(t *testing.T) {
 	cp := waitForMachine(ctx, t, ns, client.HasLabels{clusterv1.MachineControlPlaneLabel})
 	guest := guestClusterClient(ctx, t, key)
 	wait.For(t, 2*time.Minute, "the control-plane Node in the guest cluster, through "+cpIP+":6443", func() (bool, error) {
-		node := &corev1.Node{}
-		err := guest.Get(ctx, client.ObjectKey{Name: cp.Name}, node)
-		if err != nil {
-			return false, err
-		}
-		if node.Spec.ProviderID == "" || node.Status.NodeInfo.KubeletVersion != kubernetesVersion {
-			t.Fatalf("Node %s: providerID %q, kubeletVersion %q", node.Name, node.Spec.ProviderID, node.Status.NodeInfo.KubeletVersion)
-		}
-		return true, nil
+		err := guest.Get(ctx, client.ObjectKey{Name: cp.Name}, &corev1.Node{})
+		return err == nil, client.IgnoreNotFound(err)
 	})
+	assertControlPlaneNode(ctx, t, guest, cp.Name, cpIP)
 	waitForNodeRef(ctx, t, cp)
 
 	kcp := &controlplanev1.KubeadmControlPlane{}
@@ -78,24 +74,33 @@ func TestGuestClusterComesUp(t *testing.T) {
 	waitForNodeRef(ctx, t, worker)
 	assertHealthCheck(t, cpIP)
 
-	// A powered-off guest loses its Node; powered on again it rejoins.
+	// A powered-off guest's Node turns NotReady; powered on again it is Ready.
 	vm := &vmopv1.VirtualMachine{}
 	must(t, testClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: worker.Name}, vm))
 	ip := vm.Status.Network.PrimaryIP4
 	must(t, setPoweredOff(ctx, vm))
-	waitForNode(ctx, t, guest, worker.Name, false)
+	waitForNodeReady(ctx, t, guest, worker.Name, corev1.ConditionUnknown)
 	must(t, setRunning(ctx, vm, ip))
-	waitForNode(ctx, t, guest, worker.Name, true)
+	waitForNodeReady(ctx, t, guest, worker.Name, corev1.ConditionTrue)
 
-	// Deleting the cluster's last VM removes the guest cluster and closes
-	// the API endpoint.
+	// Deleting the cluster's last VM stops its API server, deletes its data
+	// and closes the API endpoint.
+	admin, ok := sim.GuestConfig(key)
+	if !ok {
+		t.Fatal("the simulator has no API server for the guest cluster")
+	}
 	for _, m := range []string{worker.Name, cp.Name} {
 		must(t, testClient.Delete(ctx, &vmopv1.VirtualMachine{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: m}}))
 	}
 	wait.For(t, 30*time.Second, "the guest cluster to be removed", func() (bool, error) {
-		_, ok := sim.GuestClient(key)
+		_, ok := sim.GuestConfig(key)
 		return !ok, nil
 	})
+	if conn, err := net.DialTimeout("tcp", strings.TrimPrefix(admin.Host, "https://"), time.Second); err == nil {
+		_ = conn.Close()
+		t.Errorf("the guest API server at %s still runs after the cluster's last VM was deleted", admin.Host)
+	}
+	assertNoGuestData(ctx, t, key)
 	if conn, err := net.DialTimeout("tcp", net.JoinHostPort(cpIP, "6443"), time.Second); err == nil {
 		_ = conn.Close()
 		t.Errorf("%s:6443 still accepts connections after its VM was deleted", cpIP)
@@ -212,20 +217,66 @@ func guestClusterClient(ctx context.Context, t *testing.T, key types.NamespacedN
 	return c
 }
 
-// waitForNode waits until Node name exists in the guest, or is gone.
-func waitForNode(ctx context.Context, t *testing.T, guest client.Client, name string, exists bool) {
+// waitForNodeReady waits until Node name's Ready condition has status.
+func waitForNodeReady(ctx context.Context, t *testing.T, guest client.Client, name string, status corev1.ConditionStatus) {
 	t.Helper()
-	what := "Node " + name + " to leave the guest cluster"
-	if exists {
-		what = "Node " + name + " to rejoin the guest cluster"
-	}
-	wait.For(t, 30*time.Second, what, func() (bool, error) {
-		err := guest.Get(ctx, client.ObjectKey{Name: name}, &corev1.Node{})
-		if apierrors.IsNotFound(err) {
-			return !exists, nil
+	wait.For(t, 30*time.Second, "Node "+name+" Ready="+string(status), func() (bool, error) {
+		node := &corev1.Node{}
+		if err := guest.Get(ctx, client.ObjectKey{Name: name}, node); err != nil {
+			return false, err
 		}
-		return err == nil && exists, err
+		for _, c := range node.Status.Conditions {
+			if c.Type == corev1.NodeReady {
+				return c.Status == status, nil
+			}
+		}
+		return false, nil
 	})
+}
+
+// assertControlPlaneNode checks what kubectl get nodes -o wide and kubectl
+// get pods -n kube-system show of a control-plane node: Ready, its role,
+// version, address and providerID, and its static Pods running.
+func assertControlPlaneNode(ctx context.Context, t *testing.T, guest client.Client, name, ip string) {
+	t.Helper()
+	waitForNodeReady(ctx, t, guest, name, corev1.ConditionTrue)
+	node := &corev1.Node{}
+	// kubeadm marks the node a control plane once its kubelet registered it.
+	wait.For(t, 30*time.Second, "Node "+name+" marked as a control plane", func() (bool, error) {
+		err := guest.Get(ctx, client.ObjectKey{Name: name}, node)
+		_, marked := node.Labels["node-role.kubernetes.io/control-plane"]
+		return err == nil && marked, err
+	})
+	if !strings.HasPrefix(node.Spec.ProviderID, ProviderIDPrefix) || node.Status.NodeInfo.KubeletVersion != kubernetesVersion {
+		t.Errorf("Node %s: providerID %q, kubeletVersion %q, want vsphere://… and %s", name, node.Spec.ProviderID, node.Status.NodeInfo.KubeletVersion, kubernetesVersion)
+	}
+	if len(node.Status.Addresses) == 0 || node.Status.Addresses[0] != (corev1.NodeAddress{Type: corev1.NodeInternalIP, Address: ip}) {
+		t.Errorf("Node %s addresses %v, want InternalIP %s first", name, node.Status.Addresses, ip)
+	}
+	if node.Status.Capacity.Cpu().IsZero() || node.Status.Capacity.Memory().IsZero() {
+		t.Errorf("Node %s capacity %v, want the VM class's CPUs and memory", name, node.Status.Capacity)
+	}
+	for _, component := range staticPodComponents {
+		pod := &corev1.Pod{}
+		must(t, guest.Get(ctx, client.ObjectKey{Namespace: metav1.NamespaceSystem, Name: component + "-" + name}, pod))
+		if pod.Status.Phase != corev1.PodRunning || pod.Annotations[corev1.MirrorPodAnnotationKey] == "" {
+			t.Errorf("Pod %s: phase %s, mirror annotation %q", pod.Name, pod.Status.Phase, pod.Annotations[corev1.MirrorPodAnnotationKey])
+		}
+	}
+}
+
+// assertNoGuestData checks that nothing of the guest is left in etcd.
+func assertNoGuestData(ctx context.Context, t *testing.T, key types.NamespacedName) {
+	t.Helper()
+	cli, err := clientv3.New(clientv3.Config{Endpoints: sim.opts.EtcdServers, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	must(t, err)
+	defer func() { _ = cli.Close() }()
+	prefix := "/guests/" + key.Namespace + "/" + key.Name + "/"
+	resp, err := cli.Get(ctx, prefix, clientv3.WithPrefix(), clientv3.WithCountOnly())
+	must(t, err)
+	if resp.Count != 0 {
+		t.Errorf("%d keys left under %s in etcd after the guest cluster was removed", resp.Count, prefix)
+	}
 }
 
 // assertHealthCheck checks the endpoint as HAProxy's health check does:

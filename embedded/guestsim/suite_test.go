@@ -44,7 +44,13 @@ func TestMain(m *testing.M) {
 			// after each failure; Cluster API's own tests shorten that the same way.
 			clusterCache.(interface{ SetConnectionCreationRetryInterval(time.Duration) }).
 				SetConnectionCreationRetryInterval(time.Second)
-			sim, err = Setup(s.Manager, Options{MinPort: testMinPort, MaxPort: testMaxPort})
+			stateDir, err := os.MkdirTemp("", "guestsim-")
+			if err != nil {
+				return err
+			}
+			sim, err = Setup(s.Manager, Options{
+				MinPort: testMinPort, MaxPort: testMaxPort, EtcdServers: s.Env.EtcdServers(), StateDir: stateDir,
+			})
 			testClient = s.Client
 			return err
 		},

@@ -209,3 +209,10 @@ func FindAssets() (string, error) {
 	return "", fmt.Errorf("%s not found together in any of %s ($KUBEBUILDER_ASSETS, beside the executable, bin/ of the repository); run `make tools`",
 		strings.Join(assets, ", "), strings.Join(candidates, ", "))
 }
+
+// EtcdServers are the client URLs of the environment's etcd, for other
+// API servers that keep their data there under a prefix of their own (the
+// simulated guest clusters').
+func (e *Environment) EtcdServers() []string {
+	return []string{e.ControlPlane.Etcd.URL.String()}
+}

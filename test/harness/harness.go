@@ -223,7 +223,9 @@ func (h *Harness) startGuests() {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := guestsim.Setup(mgr, guestsim.Options{MinPort: guestMinPort, MaxPort: guestMaxPort}); err != nil {
+	if _, err := guestsim.Setup(mgr, guestsim.Options{
+		MinPort: guestMinPort, MaxPort: guestMaxPort, EtcdServers: env.EtcdServers(), StateDir: t.TempDir(),
+	}); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
