@@ -76,7 +76,7 @@ func newMirrorPod(component string, node *corev1.Node, ip, version string) *core
 			Name:      name,
 			Labels:    map[string]string{"component": component, "tier": staticPodTier},
 			Annotations: map[string]string{
-				corev1.MirrorPodAnnotationKey:  hash,
+				corev1.MirrorPodAnnotationKey: hash,
 				"kubernetes.io/config.hash":   hash,
 				"kubernetes.io/config.source": "file",
 				"kubernetes.io/config.seen":   time.Now().UTC().Format(time.RFC3339Nano),

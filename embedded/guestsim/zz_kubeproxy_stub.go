@@ -7,5 +7,7 @@ import (
 
 type kubeProxy struct{}
 
-func startKubeProxy(logr.Logger, *rest.Config, string, string) (*kubeProxy, error) { return &kubeProxy{}, nil }
-func (p *kubeProxy) Stop()                                                        {}
+func startKubeProxy(logr.Logger, *rest.Config, string, string) (*kubeProxy, error) {
+	return &kubeProxy{}, nil
+}
+func (p *kubeProxy) Stop() {}
