@@ -44,9 +44,7 @@ const (
 	ReleaseLabel = "run.tanzu.vmware.com/tkr"
 	// ReleaseVersionAnnotation holds the full release version
 	// (v1.18.20+vmware.1-tkg.1); Cluster API is given the Kubernetes one.
-	// It is on the control plane and each MachineDeployment, and on every
-	// Machine through their machine templates' metadata: the version users
-	// see is the release's own even where Cluster API is told v1.22.0.
+	// It is on the control plane and each MachineDeployment.
 	ReleaseVersionAnnotation = "run.tanzu.vmware.com/tkr-version"
 	// NodeVersionAnnotation on Machines is the Kubernetes version their
 	// nodes run, when Cluster API is told another (see ClusterAPIVersion).
@@ -324,15 +322,19 @@ func machineDeployment(tkc *runv1alpha3.TanzuKubernetesCluster, pool runv1alpha3
 	return md
 }
 
-// machineVersionAnnotations are the release's versions every Machine of
-// a control plane or pool carries. Cluster API v1.14 copies machine
-// template metadata onto the Machines in place, without a rollout (KCP's
-// syncMachines; a MachineDeployment's template metadata is left out of
-// its rollout comparison), so adding them to existing clusters replaces
-// no VM. The same in-place copy means that, during an upgrade, Machines
-// not yet replaced already carry the new release's versions.
+// machineVersionAnnotations are the release's versions every Machine of a
+// control plane or pool carries; Cluster API v1.14 copies machine template
+// metadata onto the Machines in place, without a rollout (KCP's
+// syncMachines; a MachineDeployment's template metadata is left out of its
+// rollout comparison).
+//
+// The full release version (ReleaseVersionAnnotation) is not among them on
+// purpose: the simulated kubelets report it (minus "-tkg.N") as their
+// version, and Cluster API v1.14 counts a Machine up to date only while its
+// Node's kubeletVersion equals spec.version exactly, so no cluster would
+// become Ready.
 func machineVersionAnnotations(r release) map[string]string {
-	return map[string]string{NodeVersionAnnotation: r.KubernetesVersion, ReleaseVersionAnnotation: r.Version}
+	return map[string]string{NodeVersionAnnotation: r.KubernetesVersion}
 }
 
 func seconds(d *metav1.Duration) *int32 {

@@ -20,14 +20,18 @@ import (
 	"github.com/open-supervisor/supervisor/test/wait"
 )
 
-// releaseVersionAnnotation is the annotation every Machine carries with the
-// full version of its release.
-const releaseVersionAnnotation = "run.tanzu.vmware.com/tkr-version"
+// nodeVersionAnnotation is the annotation every Machine carries with the
+// Kubernetes version of its release. (The full release version,
+// run.tanzu.vmware.com/tkr-version, is not put on Machines: the simulated
+// kubelets would report it, and Cluster API v1.14 then never counts the
+// Machines up to date.)
+const nodeVersionAnnotation = "run.tanzu.vmware.com/kubernetes-version"
 
 // Every shipped release is published and Ready with its node image; a
 // v1alpha3 cluster on the second-newest release comes up, is upgraded one
 // minor to the newest, and every Machine ends on the newest release,
-// carrying the release's own version.
+// carrying the release's Kubernetes version; the cluster reports the
+// release's full version.
 func TestNewestReleaseUpgrade(t *testing.T) {
 	ctx := context.Background()
 	c := supervisor.client
@@ -109,8 +113,8 @@ func checkReleasesPublished(t *testing.T) {
 }
 
 // waitMachinesOn waits until the cluster's Machines are exactly one per VM,
-// none being deleted, each on the release's template and annotated with its
-// full version.
+// none being deleted, each on the release's version and annotated with its
+// Kubernetes version.
 func waitMachinesOn(t *testing.T, cluster string, rel templates.Release, timeout time.Duration) {
 	t.Helper()
 	wait.For(t, timeout, fmt.Sprintf("every Machine of %s on %s", cluster, rel.Version), func() (bool, error) {
@@ -124,9 +128,9 @@ func waitMachinesOn(t *testing.T, cluster string, rel templates.Release, timeout
 		}
 		for _, m := range machines.Items {
 			if !m.DeletionTimestamp.IsZero() || m.Spec.Version != rel.KubernetesVersion ||
-				m.Annotations[releaseVersionAnnotation] != rel.Version {
+				m.Annotations[nodeVersionAnnotation] != rel.KubernetesVersion {
 				return false, fmt.Errorf("Machine %s: version %s, %s=%q, deleting %v", m.Name, m.Spec.Version,
-					releaseVersionAnnotation, m.Annotations[releaseVersionAnnotation], !m.DeletionTimestamp.IsZero())
+					nodeVersionAnnotation, m.Annotations[nodeVersionAnnotation], !m.DeletionTimestamp.IsZero())
 			}
 		}
 		return true, nil
