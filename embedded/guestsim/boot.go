@@ -32,11 +32,6 @@ import (
 // the VM's BIOS UUID, as vSphere's cloud provider sets it.
 const ProviderIDPrefix = "vsphere://"
 
-// ReleaseVersionAnnotation on a Machine holds the full version of the
-// TanzuKubernetesRelease it runs (v1.18.20+vmware.1-tkg.1); its kubelet
-// reports that release's Kubernetes version (v1.18.20+vmware.1).
-const ReleaseVersionAnnotation = "run.tanzu.vmware.com/tkr-version"
-
 // bootContext is what a VM's boot reads from the supervisor.
 type bootContext struct {
 	machine  *clusterv1.Machine
@@ -112,7 +107,7 @@ func (s *Simulator) bootContext(ctx context.Context, c *guestCluster, vm *vmopv1
 		return bc, "", fmt.Errorf("failed to get Cluster %s: %w", c.key, err)
 	}
 	bc.endpoint = bc.cluster.Spec.ControlPlaneEndpoint.Host
-	bc.version = kubeletVersion(bc.machine)
+	bc.version = kubeletVersion(vm.Spec.ImageName, bc.machine)
 	class := &vmopv1.VirtualMachineClass{}
 	if err := s.client.Get(ctx, client.ObjectKey{Namespace: vm.Namespace, Name: vm.Spec.ClassName}, class); err != nil && !apierrors.IsNotFound(err) {
 		return bc, "", fmt.Errorf("failed to get VirtualMachineClass %s: %w", vm.Spec.ClassName, err)
@@ -121,17 +116,20 @@ func (s *Simulator) bootContext(ctx context.Context, c *guestCluster, vm *vmopv1
 	return bc, "", nil
 }
 
-// kubeletVersion is the Kubernetes version of the Machine's release
-// (v1.18.20+vmware.1 for v1.18.20+vmware.1-tkg.1), or the version Cluster
-// API asked for when the Machine names no release.
-func kubeletVersion(m *clusterv1.Machine) string {
-	if v := m.Annotations[ReleaseVersionAnnotation]; v != "" {
-		if i := strings.Index(v, "-tkg."); i > 0 {
-			return v[:i]
-		}
-		return v
+// kubeletVersion is the version of the kubelet in the node image the VM
+// was cloned from: the release's Kubernetes version with VMware's build
+// (v1.18.20+vmware.1 for photon-3-k8s-v1.18.20---vmware.1-tkg.1), or the
+// version Cluster API asked for when the image names no release.
+func kubeletVersion(imageName string, m *clusterv1.Machine) string {
+	_, release, ok := strings.Cut(imageName, "-k8s-")
+	if !ok || !strings.HasPrefix(release, "v") {
+		return m.Spec.Version
 	}
-	return m.Spec.Version
+	release = strings.ReplaceAll(release, "---", "+")
+	if i := strings.Index(release, "-tkg."); i > 0 {
+		release = release[:i]
+	}
+	return release
 }
 
 // nodeCapacity is what the kubelet reports for a VM of class: its CPUs
