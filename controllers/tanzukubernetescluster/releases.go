@@ -62,19 +62,35 @@ func (e errReleaseUnusable) Error() string { return e.msg }
 // kubeadm's v1beta3 and v1beta4 configuration formats.
 var minClusterAPIVersion = semver.MustParse("1.22.0")
 
-// ClusterAPIVersion is the version Cluster API is told: the release's
-// Kubernetes version, or v1.22.0 for releases older than Cluster API
-// supports (v1.18 to v1.21). Their VMs still boot the release's node image
-// (ReleaseVersionAnnotation and NodeVersionAnnotation keep the release's
-// own versions on the Machines), but Cluster API writes v1.22's kubeadm
-// configuration format. Rollouts between such releases still happen, as
-// the node image, hence the machine template, changes.
+// ClusterAPIVersion is the version Cluster API is told: the version of
+// the kubelet in the release's node image, with VMware's build
+// (v1.23.17+vmware.1, as Tanzu's own Cluster API objects carry it), so that
+// Cluster API finds its Machines' Nodes at the version it asked for. For
+// releases older than Cluster API supports (v1.18 to v1.21) it is v1.22.0:
+// their VMs still boot the release's node image and their kubelets report
+// the release's version (NodeVersion; the TKC's status counts such
+// Machines up to date, upToDateMachines), but Cluster API writes v1.22's
+// kubeadm configuration format. Rollouts between such releases still
+// happen, as the node image, hence the machine template, changes.
 func (r release) ClusterAPIVersion() string {
 	v, err := semver.ParseTolerant(r.KubernetesVersion)
 	if err == nil && v.LT(minClusterAPIVersion) {
 		return "v" + minClusterAPIVersion.String()
 	}
-	return r.KubernetesVersion
+	return r.NodeVersion()
+}
+
+// NodeVersion is the kubelet version of the release's node image: the
+// release version without its -tkg.N suffix (v1.18.20+vmware.1 for
+// v1.18.20+vmware.1-tkg.1).
+func (r release) NodeVersion() string {
+	if i := strings.Index(r.Version, "-tkg."); i > 0 {
+		return r.Version[:i]
+	}
+	if r.Version == "" {
+		return r.KubernetesVersion
+	}
+	return r.Version
 }
 
 // getRelease reads a TanzuKubernetesRelease by name.

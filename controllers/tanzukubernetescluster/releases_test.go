@@ -159,7 +159,8 @@ func shippedFacts(t *testing.T) rules.Facts {
 }
 
 // Every shipped release is one Cluster API v1.14's kubeadm bootstrap writes
-// a configuration for: its own version from v1.22 on, v1.22.0 below.
+// a configuration for: its node image's kubelet version from v1.22 on
+// (v1.22.17+vmware.1), v1.22.0 below.
 func TestShippedReleasesFitClusterAPI(t *testing.T) {
 	for _, tkr := range ShippedReleases() {
 		rel, err := releaseOf(tkr)
@@ -167,7 +168,10 @@ func TestShippedReleasesFitClusterAPI(t *testing.T) {
 			t.Fatal(err)
 		}
 		own := semver.MustParse(strings.TrimPrefix(rel.KubernetesVersion, "v"))
-		want := rel.KubernetesVersion
+		want := strings.Split(rel.Version, "-tkg.")[0]
+		if !strings.HasPrefix(want, rel.KubernetesVersion+"+vmware.") {
+			t.Errorf("%s: node version %s is not %s with VMware's build", rel.Name, want, rel.KubernetesVersion)
+		}
 		if own.LT(minClusterAPIVersion) {
 			want = "v1.22.0"
 		}

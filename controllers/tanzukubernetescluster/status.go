@@ -11,6 +11,7 @@ import (
 	addonsv1 "sigs.k8s.io/cluster-api/api/addons/v1beta2"
 	controlplanev1 "sigs.k8s.io/cluster-api/api/controlplane/kubeadm/v1beta2"
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
+	"sigs.k8s.io/cluster-api/util/conditions"
 
 	runv1alpha3 "github.com/open-supervisor/supervisor/api/run/v1alpha3"
 )
@@ -118,7 +119,9 @@ func controlPlaneCondition(o *clusterObjects, obs observed) runv1alpha3.Conditio
 		return waiting(typ, runv1alpha3.WaitingForControlPlaneInitializedReason,
 			"Waiting for the first control-plane node to initialize the cluster (%d of %d control-plane VMs created)", countControlPlane(obs.Machines), want)
 	}
-	ready, upToDate := ptr.Deref(kcp.Status.ReadyReplicas, 0), ptr.Deref(kcp.Status.UpToDateReplicas, 0)
+	ready := ptr.Deref(kcp.Status.ReadyReplicas, 0)
+	upToDate := max(ptr.Deref(kcp.Status.UpToDateReplicas, 0), upToDateMachines(obs.Machines, o.ControlPlane.Annotations[ReleaseVersionAnnotation],
+		func(m *clusterv1.Machine) bool { _, ok := m.Labels[clusterv1.MachineControlPlaneLabel]; return ok }))
 	if kcp.Status.ObservedGeneration < kcp.Generation || ready != want || upToDate != want || ptr.Deref(kcp.Status.Replicas, 0) != want {
 		return waiting(typ, runv1alpha3.WaitingForControlPlaneReason,
 			"%d of %d control-plane nodes ready, %d up to date with release %s", ready, want, upToDate, o.ControlPlane.Annotations[ReleaseVersionAnnotation])
@@ -139,7 +142,9 @@ func nodePoolsCondition(o *clusterObjects, obs observed, ranBefore bool) runv1al
 			continue
 		}
 		want := ptr.Deref(cur.Spec.Replicas, 0)
-		ready, upToDate := ptr.Deref(cur.Status.ReadyReplicas, 0), ptr.Deref(cur.Status.UpToDateReplicas, 0)
+		ready := ptr.Deref(cur.Status.ReadyReplicas, 0)
+		upToDate := max(ptr.Deref(cur.Status.UpToDateReplicas, 0), upToDateMachines(obs.Machines, md.Annotations[ReleaseVersionAnnotation],
+			func(m *clusterv1.Machine) bool { return m.Labels[clusterv1.MachineDeploymentNameLabel] == md.Name }))
 		if cur.Status.ObservedGeneration < cur.Generation || ready != want || upToDate != want || ptr.Deref(cur.Status.Replicas, 0) != want {
 			pending = append(pending, fmt.Sprintf("pool %s: %d of %d nodes ready, %d up to date with release %s",
 				pool, ready, want, upToDate, md.Annotations[ReleaseVersionAnnotation]))
@@ -274,4 +279,33 @@ func machineStates(machines []clusterv1.Machine) (map[string]runv1alpha3.Virtual
 func setDeleting(tkc *runv1alpha3.TanzuKubernetesCluster, machines []clusterv1.Machine) {
 	tkc.Status.Phase = runv1alpha3.PhaseDeleting
 	tkc.Status.VMStatus, tkc.Status.NodeStatus = machineStates(machines)
+}
+
+// kubeletMismatchPrefix starts Cluster API's MachineUpToDate message when a
+// Machine's spec is up to date and only its Node's kubelet version differs.
+const kubeletMismatchPrefix = "* Node.status.nodeInfo.kubeletVersion "
+
+// upToDateMachines counts the Machines of one pool (belongs) that run
+// release: up to date for Cluster API, or differing from it only in that
+// their kubelet reports the release's own version where Cluster API was
+// told v1.22.0 (releases older than it supports, ClusterAPIVersion).
+func upToDateMachines(machines []clusterv1.Machine, releaseVersion string, belongs func(*clusterv1.Machine) bool) int32 {
+	nodeVersion := release{Version: releaseVersion}.NodeVersion()
+	n := int32(0)
+	for i := range machines {
+		m := &machines[i]
+		if !belongs(m) || !m.DeletionTimestamp.IsZero() {
+			continue
+		}
+		c := conditions.Get(m, clusterv1.MachineUpToDateCondition)
+		switch {
+		case c == nil:
+		case c.Status == metav1.ConditionTrue:
+			n++
+		case strings.HasPrefix(c.Message, kubeletMismatchPrefix) && m.Status.NodeInfo != nil &&
+			nodeVersion != "" && m.Status.NodeInfo.KubeletVersion == nodeVersion:
+			n++
+		}
+	}
+	return n
 }
