@@ -131,6 +131,17 @@ func TestSeedTKCRunning(t *testing.T) {
 		t.Errorf("Antrea is not configured with the TKC's pod range: %v", antrea.Data)
 	}
 
+	// As a user sees it: kubectl get nodes -o wide, version, api-resources,
+	// apply; and the logins vSphere gives to the namespace's users.
+	assertGuestLooksReal(t, name, 3, 3, "v1.18.20+vmware.1", "195.")
+	assertGuestLogins(t, name)
+	if procs := guestProcesses("ns1", name); len(procs) != 2 {
+		t.Errorf("the guest's control plane runs as processes %v; want kube-apiserver and kube-controller-manager", procs)
+	}
+	if n := guestEtcdKeys(t, "ns1", name); n == 0 {
+		t.Error("the guest keeps no data in etcd")
+	}
+
 	// kubectl get tkc (v1alpha1) shows the columns vSphere 7 shows.
 	cells := printerColumns(t, name)
 	want := map[string]string{"CONTROL PLANE": "3", "WORKER": "3", "DISTRIBUTION": "v1.18.20+vmware.1-tkg.1", "PHASE": "running"}
@@ -191,6 +202,15 @@ func TestSeedTKCRunning(t *testing.T) {
 		}
 		if err := vipReleased(ep.Host); err != nil {
 			return false, err
+		}
+		if n := guestEtcdKeys(t, "ns1", name); n != 0 {
+			return false, fmt.Errorf("%d keys of the guest left in etcd", n)
+		}
+		if procs := guestProcesses("ns1", name); len(procs) > 0 {
+			return false, fmt.Errorf("the guest's control-plane processes %v still run", procs)
+		}
+		if _, err := os.Stat(filepath.Join(supervisor.dir, "guests", "ns1-"+name)); !os.IsNotExist(err) {
+			return false, fmt.Errorf("the guest's directory is left (%v)", err)
 		}
 		return true, nil
 	})
