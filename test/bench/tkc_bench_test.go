@@ -49,6 +49,7 @@ func BenchmarkTKC(b *testing.B) {
 	seed := h.SeedTKC()
 
 	loginsBefore := sessions.Stats.Sessions.Load()
+	rssBefore := currentRSS()
 	seedPhase := runTKCs(b, h, sessions, []*unstructured.Unstructured{seed})
 
 	var small []*unstructured.Unstructured
@@ -65,13 +66,23 @@ func BenchmarkTKC(b *testing.B) {
 	}
 	many := runTKCs(b, h, sessions, small)
 	rss := peakRSS(b)
+	perClusterInProcess := (currentRSS() - rssBefore) / (manyTKCs + 1)
+	var memAvg, memMax int64
+	mem := guestMemory()
+	for _, m := range mem {
+		memAvg += m
+		memMax = max(memMax, m)
+	}
+	if len(mem) > 0 {
+		memAvg /= int64(len(mem))
+	}
 
 	section := fmt.Sprintf(`## Tanzu Kubernetes clusters: the seed TKC and %d small ones on vcsim
 
 - Date: %s
 - Machine: %d CPUs, %s%s
 - Command: `+"`make bench`"+`, benchmark `+"`BenchmarkTKC`"+`
-- Scenario: real kube-apiserver + etcd, in-process vcsim, Cluster API core + KubeadmControlPlane + kubeadm bootstrap in-process, our infrastructure provider, VM service, lbapi with real HAProxy (reload delay 200 ms), simulated guests on Cluster API's in-memory runtime, all boot delays 0. The seed manifest unchanged (3 control-plane + 3 worker VMs of guaranteed-small, Kubernetes v1.18), then %d copies with 1 control plane and 2 workers created at once. Running = `+"`status.phase: running`"+`, polled with one List of the TKCs every 200 ms.
+- Scenario: real kube-apiserver + etcd, in-process vcsim, Cluster API core + KubeadmControlPlane + kubeadm bootstrap in-process, our infrastructure provider, VM service, lbapi with real HAProxy (reload delay 200 ms), simulated guests with a real kube-apiserver and kube-controller-manager each (data in the shared etcd), all boot delays 0. The seed manifest unchanged (3 control-plane + 3 worker VMs of guaranteed-small, Kubernetes v1.18), then %d copies with 1 control plane and 2 workers created at once. Running = `+"`status.phase: running`"+`, polled with one List of the TKCs every 200 ms.
 
 | Measure | Measured | Goal | Met |
 |---|---|---|---|
@@ -80,10 +91,13 @@ func BenchmarkTKC(b *testing.B) {
 | vCenter SOAP calls per VM, seed / %d TKCs | %.1f / %.1f | – | – |
 | vCenter sessions opened by the manager, whole run / while clusters were created | %d / %d | 1 | %s |
 | Peak RSS (VmHWM), whole test process | %d MiB | – | – |
+| Memory per guest cluster: its kube-apiserver and kube-controller-manager (PSS), average / largest of %d | %d / %d MiB | under 200 MiB | %s |
+| Test-process growth per cluster (its simulated kubelets, kube-proxies and etcd members, with Cluster API's and the managers' caches) | %d MiB | – | – |
 
 Notes:
 
-- The whole test process holds the supervisor's managers (Cluster API, VM service, infrastructure, TKC, lbapi, simulated guests), vcsim and the test client; kube-apiserver, etcd and HAProxy are separate processes.
+- The whole test process holds the supervisor's managers (Cluster API, VM service, infrastructure, TKC, lbapi, simulated guests), vcsim and the test client; kube-apiserver, etcd, HAProxy and each guest's kube-apiserver and kube-controller-manager are separate processes.
+- Memory per guest cluster is measured while all 21 run: the proportional set size of its two processes (the binaries' shared pages split among all guests), plus, for the goal, the test process's growth per cluster, an upper bound for what a guest costs in-process. The guests' data is in the shared etcd (one etcd process for all: a second etcd per guest would add a process and its memory for a few hundred keys).
 - Sessions count logins of the manager's session cache: one SOAP login and one vAPI REST login for the content library (see the VM benchmark).
 - Where the seed's time goes (a timeline of its objects polled every 50 ms): about 8 s from the TKC to the first control-plane Machine, Cluster API's first rounds (under its ReconcilerRateLimiting each object is reconciled at most once a second); about 16 s more until KubeadmControlPlane lets the second control plane join, as its preflight check fails until the first node and the cluster's initialization are recorded and looks again 5 s after each failure; then about 6 s per join, a joining Machine reaching its node within one 5 s retry.
 - 20 clusters at once are bound by the two cores: kube-apiserver takes about one, mostly decoding, patching and encoding custom-resource status writes, and in the test process vcsim's property collector takes about a quarter (it re-serializes every watched VM for every change of any object). Cluster API's controllers run with its mains' client limits (60 QPS): without them, caches lagged behind the writes, optimistically locked Machine status patches conflicted by the thousand, and runs took anywhere from 96 s to 246 s.
@@ -93,7 +107,7 @@ Notes:
 		manyTKCs, seconds(many.wall), many.vms, seconds(many.firstRunning), seconds(goalManyTKCs), met(many.wall <= goalManyTKCs),
 		manyTKCs, float64(seedPhase.calls)/float64(max(seedPhase.vms, 1)), float64(many.calls)/float64(max(many.vms, 1)),
 		sessions.Stats.Sessions.Load(), sessions.Stats.Sessions.Load()-loginsBefore, met(sessions.Stats.Sessions.Load() <= 1),
-		rss>>20)
+		rss>>20, len(mem), memAvg>>20, memMax>>20, met(len(mem) > 0 && memMax+perClusterInProcess <= 200<<20), perClusterInProcess>>20)
 	path, err := writeSection(tkcSection, section)
 	if err != nil {
 		b.Fatal(err)

@@ -200,7 +200,7 @@ func upgraded(t *testing.T, cluster string) bool {
 		return false
 	}
 	for _, m := range machines.Items {
-		if m.Spec.Version != "v1.23.17" || !m.DeletionTimestamp.IsZero() {
+		if m.Spec.Version != "v1.23.17+vmware.1" || !m.DeletionTimestamp.IsZero() {
 			return false
 		}
 	}

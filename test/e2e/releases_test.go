@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -127,7 +128,9 @@ func waitMachinesOn(t *testing.T, cluster string, rel templates.Release, timeout
 			return false, fmt.Errorf("%d Machines", len(machines.Items))
 		}
 		for _, m := range machines.Items {
-			if !m.DeletionTimestamp.IsZero() || m.Spec.Version != rel.KubernetesVersion ||
+			// Cluster API is told the node image's kubelet version, as
+			// Tanzu's own objects carry it (v1.36.3+vmware.1).
+			if !m.DeletionTimestamp.IsZero() || m.Spec.Version != strings.Split(rel.Version, "-tkg.")[0] ||
 				m.Annotations[nodeVersionAnnotation] != rel.KubernetesVersion {
 				return false, fmt.Errorf("Machine %s: version %s, %s=%q, deleting %v", m.Name, m.Spec.Version,
 					nodeVersionAnnotation, m.Annotations[nodeVersionAnnotation], !m.DeletionTimestamp.IsZero())
