@@ -11,6 +11,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	lbv1 "github.com/open-supervisor/supervisor/api/lbapi/v1alpha1"
+	"github.com/open-supervisor/supervisor/controllers/guests"
 	"github.com/open-supervisor/supervisor/controllers/namespace"
 	"github.com/open-supervisor/supervisor/controllers/supervisor"
 	"github.com/open-supervisor/supervisor/controllers/tanzukubernetescluster"
@@ -57,13 +58,17 @@ const (
 	TanzuKubernetesClusters Part = "tanzukubernetesclusters"
 	// LoadBalancers: lbapi, Service and VirtualMachineService VIPs on HAProxy.
 	LoadBalancers Part = "loadbalancers"
+	// Guests: what the supervisor keeps in guest clusters (the paravirtual
+	// cloud provider's LoadBalancer Services, the auth-sync bindings).
+	// Needs the ClusterAPI part's ClusterCache, so the same manager.
+	Guests Part = "guests"
 	// Login: the login service of kubectl vsphere login (/wcp/*) and the
 	// rotation of its signing keys.
 	Login Part = "login"
 )
 
 // AllParts is every part, in the order Setup registers them.
-var AllParts = []Part{Webhooks, ClusterAPI, Releases, VMService, Namespaces, VSphereNamespaces, Supervisors, Infrastructure, TanzuKubernetesClusters, LoadBalancers, Login}
+var AllParts = []Part{Webhooks, ClusterAPI, Releases, VMService, Namespaces, VSphereNamespaces, Supervisors, Infrastructure, TanzuKubernetesClusters, LoadBalancers, Guests, Login}
 
 // Options configure Setup.
 type Options struct {
@@ -220,6 +225,14 @@ func (s *Supervisor) setup(ctx context.Context, mgr ctrl.Manager, part Part, o O
 			LoadBalancer: o.LoadBalancer, RetryRejected: o.RetryRejected,
 		}
 		return s.LoadBalancers.SetupWithManager(mgr)
+	case Guests:
+		if s.ClusterCache == nil {
+			return fmt.Errorf("the %s part needs the %s part's ClusterCache in the same manager", Guests, ClusterAPI)
+		}
+		if err := (&guests.LoadBalancerReconciler{Client: mgr.GetClient(), ClusterCache: s.ClusterCache}).SetupWithManager(mgr); err != nil {
+			return err
+		}
+		return (&guests.AuthReconciler{Client: mgr.GetClient(), ClusterCache: s.ClusterCache}).SetupWithManager(mgr)
 	case Login:
 		return setupLogin(mgr, o.Login)
 	}

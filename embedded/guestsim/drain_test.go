@@ -49,7 +49,7 @@ func TestDrainSkipsStaticPods(t *testing.T) {
 func TestKubeletVersionFromNodeImage(t *testing.T) {
 	m := &clusterv1.Machine{Spec: clusterv1.MachineSpec{Version: "v1.22.0"}}
 	for image, want := range map[string]string{
-		"photon-3-k8s-v1.18.20---vmware.1-tkg.1":   "v1.18.20+vmware.1",
+		"photon-3-k8s-v1.18.20---vmware.1-tkg.1":    "v1.18.20+vmware.1",
 		"ubuntu-2204-k8s-v1.30.14---vmware.1-tkg.2": "v1.30.14+vmware.1",
 		"ubuntu-2204-v1.35.0":                       "v1.22.0",
 	} {

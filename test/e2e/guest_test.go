@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -26,6 +27,7 @@ import (
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
 	vspherev1 "github.com/open-supervisor/supervisor/api/vsphere/v1alpha1"
 	"github.com/open-supervisor/supervisor/test/wait"
 )
@@ -378,4 +380,103 @@ func guestEtcdKeys(t *testing.T, namespace, cluster string) int64 {
 		t.Fatal(err)
 	}
 	return resp.Count
+}
+
+// envoyService is the Service of the seed's Contour example: envoy in
+// projectcontour, type LoadBalancer on 80 and 443.
+func envoyService() *corev1.Service {
+	return &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "projectcontour", Name: "envoy"},
+		Spec: corev1.ServiceSpec{
+			Type:     corev1.ServiceTypeLoadBalancer,
+			Selector: map[string]string{"app": "envoy"},
+			Ports: []corev1.ServicePort{
+				{Name: "http", Port: 80, Protocol: corev1.ProtocolTCP},
+				{Name: "https", Port: 443, Protocol: corev1.ProtocolTCP},
+			},
+		},
+	}
+}
+
+// createGuestLoadBalancer creates the envoy Service in the guest and
+// returns the VIP it gets in status.loadBalancer.ingress: one of the
+// supervisor's VIP range, served by HAProxy.
+func createGuestLoadBalancer(t *testing.T, cluster string) string {
+	t.Helper()
+	ctx := context.Background()
+	guest := guestClient(t, cluster)
+	if err := guest.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "projectcontour"}}); err != nil {
+		t.Fatal(err)
+	}
+	svc := envoyService()
+	if err := guest.Create(ctx, svc); err != nil {
+		t.Fatal(err)
+	}
+	var vip string
+	wait.For(t, time.Minute, "the guest Service envoy's EXTERNAL-IP", func() (bool, error) {
+		if err := guest.Get(ctx, client.ObjectKeyFromObject(svc), svc); err != nil {
+			return false, err
+		}
+		if len(svc.Status.LoadBalancer.Ingress) == 0 {
+			return false, nil
+		}
+		vip = svc.Status.LoadBalancer.Ingress[0].IP
+		return true, nil
+	})
+	if !strings.HasPrefix(vip, "127.30.0.") {
+		t.Errorf("envoy's EXTERNAL-IP %s is not from the supervisor's VIP range", vip)
+	}
+	if svc.Spec.ClusterIP == "" || svc.Spec.Ports[0].NodePort == 0 {
+		t.Errorf("envoy has cluster IP %q and node port %d", svc.Spec.ClusterIP, svc.Spec.Ports[0].NodePort)
+	}
+	return vip
+}
+
+// assertVIPReachesWorkers sends HTTP requests to vip:80 until each of the
+// cluster's workers answered on the envoy Service's node port through
+// HAProxy, and that no other node did.
+func assertVIPReachesWorkers(t *testing.T, cluster, vip string, workers int) {
+	t.Helper()
+	// A new connection per request, as separate clients make: HAProxy
+	// balances connections, not requests.
+	hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	seen := map[string]bool{}
+	wait.For(t, time.Minute, fmt.Sprintf("HTTP to %s:80 reaching all %d workers", vip, workers), func() (bool, error) {
+		resp, err := hc.Get("http://" + vip + "/")
+		if err != nil {
+			return false, err
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		answer := strings.TrimSpace(string(body))
+		if !strings.HasPrefix(answer, "service projectcontour/envoy port 80 node ") {
+			return false, fmt.Errorf("answer %q", answer)
+		}
+		node := strings.TrimPrefix(answer, "service projectcontour/envoy port 80 node ")
+		if !strings.HasPrefix(node, cluster+"-workers-") {
+			t.Fatalf("the VIP reached %s, not a worker", node)
+		}
+		seen[node] = true
+		return len(seen) == workers, fmt.Errorf("reached %d workers: %v", len(seen), keys(seen))
+	})
+}
+
+// deleteGuestLoadBalancer deletes the envoy Service and waits until its
+// VirtualMachineService is gone and the VIP free.
+func deleteGuestLoadBalancer(t *testing.T, cluster, vip string) {
+	t.Helper()
+	ctx := context.Background()
+	if err := guestClient(t, cluster).Delete(ctx, envoyService()); err != nil {
+		t.Fatal(err)
+	}
+	wait.For(t, time.Minute, "envoy's VirtualMachineService deleted and "+vip+" free", func() (bool, error) {
+		var list vmopv1.VirtualMachineServiceList
+		if err := supervisor.client.List(ctx, &list, client.InNamespace("ns1"), client.MatchingLabels{"run.tanzu.vmware.com/service.name": "envoy"}); err != nil {
+			return false, err
+		}
+		if len(list.Items) > 0 {
+			return false, fmt.Errorf("VirtualMachineService %s left", list.Items[0].Name)
+		}
+		return vipReleased(vip) == nil, vipReleased(vip)
+	})
 }

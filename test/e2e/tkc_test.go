@@ -141,6 +141,9 @@ func TestSeedTKCRunning(t *testing.T) {
 	if n := guestEtcdKeys(t, "ns1", name); n == 0 {
 		t.Error("the guest keeps no data in etcd")
 	}
+	// The Contour example's envoy Service gets a VIP that reaches the workers.
+	envoyVIP := createGuestLoadBalancer(t, name)
+	assertVIPReachesWorkers(t, name, envoyVIP, 3)
 
 	// kubectl get tkc (v1alpha1) shows the columns vSphere 7 shows.
 	cells := printerColumns(t, name)
@@ -170,6 +173,9 @@ func TestSeedTKCRunning(t *testing.T) {
 		}
 		return true, nil
 	})
+	// HAProxy follows the workers: the new one answers at the VIP too.
+	assertVIPReachesWorkers(t, name, envoyVIP, 4)
+	deleteGuestLoadBalancer(t, name, envoyVIP)
 
 	// Delete: nothing is left, the VIP is free again.
 	if err := c.Delete(ctx, tkc); err != nil {
@@ -202,6 +208,15 @@ func TestSeedTKCRunning(t *testing.T) {
 		}
 		if err := vipReleased(ep.Host); err != nil {
 			return false, err
+		}
+		var vmsvcs vmopv1.VirtualMachineServiceList
+		if err := c.List(ctx, &vmsvcs, client.InNamespace("ns1")); err != nil {
+			return false, err
+		}
+		for _, s := range vmsvcs.Items {
+			if strings.HasPrefix(s.Name, name+"-") {
+				return false, fmt.Errorf("VirtualMachineService %s left", s.Name)
+			}
 		}
 		if n := guestEtcdKeys(t, "ns1", name); n != 0 {
 			return false, fmt.Errorf("%d keys of the guest left in etcd", n)
