@@ -321,13 +321,15 @@ func machineDeployment(tkc *runv1alpha3.TanzuKubernetesCluster, pool runv1alpha3
 	md.Annotations = map[string]string{ReleaseVersionAnnotation: r.Version}
 	if r.ClusterAPIVersion() != r.NodeVersion() {
 		// Cluster API reads the control plane's version from its kubelets
-		// (the release's, v1.18.20+vmware.1) and would refuse workers it was
-		// told are v1.22.0 as newer than the control plane: the skew is the
-		// stand-in's, not the cluster's.
+		// (the release's, v1.18.20+vmware.1): it would refuse workers it was
+		// told are v1.22.0 as newer than the control plane, and hold them
+		// while the control plane looks mid-upgrade from v1.18 to v1.22 for
+		// good. The skew is the stand-in's, not the cluster's.
 		md.Annotations[clusterv1.MachineSetSkipPreflightChecksAnnotation] = strings.Join([]string{
 			string(clusterv1.MachineSetPreflightCheckKubeadmVersionSkew),
 			string(clusterv1.MachineSetPreflightCheckKubernetesVersionSkew),
 			string(clusterv1.MachineSetPreflightCheckControlPlaneVersionSkew),
+			string(clusterv1.MachineSetPreflightCheckControlPlaneIsStable),
 		}, ",")
 	}
 	return md
