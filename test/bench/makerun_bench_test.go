@@ -55,7 +55,7 @@ func BenchmarkMakeRunSeed(b *testing.B) {
 		b.Fatal(err)
 	}
 	seedTime := time.Since(start)
-	svc := guestServiceVIPs(b, emb, c, key)
+	svc := guestServiceVIPs(b, c, key)
 
 	section := fmt.Sprintf(`## make run: the seed TKC, and LoadBalancer Services in its guest
 
