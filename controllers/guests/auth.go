@@ -11,7 +11,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
@@ -51,13 +50,8 @@ type AuthReconciler struct {
 // SetupWithManager watches Clusters on our infrastructure and the vSphere
 // Namespaces they live in.
 func (r *AuthReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	c, err := ctrl.NewControllerManagedBy(mgr).
-		For(&clusterv1.Cluster{}, builder.WithPredicates(onOurInfrastructure())).
+	c, err := forGuestClusters(mgr, r.ClusterCache, "guest-auth-sync").
 		Watches(&vspherev1.VSphereNamespace{}, handler.EnqueueRequestsFromMapFunc(r.clustersIn)).
-		WatchesRawSource(r.ClusterCache.GetClusterSource("guest-auth-sync", func(_ context.Context, o client.Object) []ctrl.Request {
-			return []ctrl.Request{{NamespacedName: client.ObjectKeyFromObject(o)}}
-		})).
-		Named("guest-auth-sync").
 		Build(r)
 	if err != nil {
 		return fmt.Errorf("failed to set up the guest auth-sync controller: %w", err)
@@ -83,19 +77,9 @@ func (r *AuthReconciler) clustersIn(ctx context.Context, o client.Object) []reco
 // Reconcile makes the guest's auth-sync bindings those its namespace's
 // access list asks for.
 func (r *AuthReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	cluster := &clusterv1.Cluster{}
-	if err := r.Client.Get(ctx, req.NamespacedName, cluster); err != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(err)
-	}
-	if !cluster.DeletionTimestamp.IsZero() || !controlPlaneInitialized(cluster) {
-		return ctrl.Result{}, nil
-	}
-	guest, err := guestClient(ctx, r.ClusterCache, r.controller, cluster, "guest-auth-sync-bindings", &rbacv1.ClusterRoleBinding{})
-	if err != nil {
-		if errors.Is(err, clustercache.ErrClusterNotConnected) {
-			return ctrl.Result{RequeueAfter: notConnectedRetry}, nil
-		}
-		return ctrl.Result{}, err
+	cluster, guest, res, err := connect(ctx, r.Client, r.ClusterCache, r.controller, req, "guest-auth-sync-bindings", &rbacv1.ClusterRoleBinding{})
+	if guest == nil || err != nil {
+		return res, err
 	}
 	ns := &vspherev1.VSphereNamespace{}
 	if err := r.Client.Get(ctx, client.ObjectKey{Name: cluster.Namespace}, ns); client.IgnoreNotFound(err) != nil {

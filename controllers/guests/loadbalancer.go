@@ -68,13 +68,8 @@ type LoadBalancerReconciler struct {
 // VirtualMachineServices they own, and (once connected) their guests'
 // Services.
 func (r *LoadBalancerReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	c, err := ctrl.NewControllerManagedBy(mgr).
-		For(&clusterv1.Cluster{}, builder.WithPredicates(onOurInfrastructure())).
+	c, err := forGuestClusters(mgr, r.ClusterCache, "guest-loadbalancer").
 		Owns(&vmopv1.VirtualMachineService{}).
-		WatchesRawSource(r.ClusterCache.GetClusterSource("guest-loadbalancer", func(_ context.Context, o client.Object) []ctrl.Request {
-			return []ctrl.Request{{NamespacedName: client.ObjectKeyFromObject(o)}}
-		})).
-		Named("guest-loadbalancer").
 		Build(r)
 	if err != nil {
 		return fmt.Errorf("failed to set up the guest load balancer controller: %w", err)
@@ -94,21 +89,10 @@ func onOurInfrastructure() predicate.Predicate {
 // Reconcile makes the cluster's VirtualMachineServices follow its guest's
 // LoadBalancer Services.
 func (r *LoadBalancerReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	cluster := &clusterv1.Cluster{}
-	if err := r.Client.Get(ctx, req.NamespacedName, cluster); err != nil {
-		// A deleted cluster's VirtualMachineServices go with it: they are owned.
-		return ctrl.Result{}, client.IgnoreNotFound(err)
-	}
-	if !cluster.DeletionTimestamp.IsZero() || !controlPlaneInitialized(cluster) {
-		return ctrl.Result{}, nil
-	}
-	guest, err := guestClient(ctx, r.ClusterCache, r.controller, cluster, "guest-loadbalancer-services", &corev1.Service{})
-	if err != nil {
-		if errors.Is(err, clustercache.ErrClusterNotConnected) {
-			ctrl.LoggerFrom(ctx).V(4).Info("The guest cluster is not connected yet")
-			return ctrl.Result{RequeueAfter: notConnectedRetry}, nil
-		}
-		return ctrl.Result{}, err
+	// A deleted cluster's VirtualMachineServices go with it: they are owned.
+	cluster, guest, res, err := connect(ctx, r.Client, r.ClusterCache, r.controller, req, "guest-loadbalancer-services", &corev1.Service{})
+	if guest == nil || err != nil {
+		return res, err
 	}
 	return ctrl.Result{}, r.reconcileNormal(ctx, cluster, guest)
 }
@@ -248,6 +232,37 @@ func (r *LoadBalancerReconciler) deleteStale(ctx context.Context, cluster *clust
 // controlPlaneInitialized: the guest's API answers from here on.
 func controlPlaneInitialized(c *clusterv1.Cluster) bool {
 	return c.Status.Initialization.ControlPlaneInitialized != nil && *c.Status.Initialization.ControlPlaneInitialized
+}
+
+// forGuestClusters builds a controller of the Clusters on our
+// infrastructure, woken also when the ClusterCache connects to one.
+func forGuestClusters(mgr ctrl.Manager, cc clustercache.ClusterCache, name string) *builder.TypedBuilder[reconcile.Request] {
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&clusterv1.Cluster{}, builder.WithPredicates(onOurInfrastructure())).
+		WatchesRawSource(cc.GetClusterSource(name, func(_ context.Context, o client.Object) []ctrl.Request {
+			return []ctrl.Request{{NamespacedName: client.ObjectKeyFromObject(o)}}
+		})).
+		Named(name)
+}
+
+// connect reads the request's Cluster and, for one that runs, watches kind
+// in its guest and returns the guest's client. A nil client with a nil
+// error means there is nothing to do now (res says when to look again).
+func connect(ctx context.Context, c client.Client, cc clustercache.ClusterCache, ctl controller.Controller, req ctrl.Request,
+	watch string, kind client.Object) (*clusterv1.Cluster, client.Client, ctrl.Result, error) {
+	cluster := &clusterv1.Cluster{}
+	if err := c.Get(ctx, req.NamespacedName, cluster); err != nil {
+		return nil, nil, ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !cluster.DeletionTimestamp.IsZero() || !controlPlaneInitialized(cluster) {
+		return nil, nil, ctrl.Result{}, nil
+	}
+	guest, err := guestClient(ctx, cc, ctl, cluster, watch, kind)
+	if errors.Is(err, clustercache.ErrClusterNotConnected) {
+		ctrl.LoggerFrom(ctx).V(4).Info("The guest cluster is not connected yet")
+		return nil, nil, ctrl.Result{RequeueAfter: notConnectedRetry}, nil
+	}
+	return cluster, guest, ctrl.Result{}, err
 }
 
 // guestClient watches kind in cluster's guest for the controller (once per

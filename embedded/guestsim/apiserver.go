@@ -23,6 +23,8 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"sigs.k8s.io/cluster-api/util/certs"
 	"sigs.k8s.io/yaml"
+
+	"github.com/open-supervisor/supervisor/embedded/kube"
 )
 
 const (
@@ -121,7 +123,7 @@ func (s *Simulator) startControlPlane(ctx context.Context, c *guestCluster, serv
 			break
 		}
 		_ = cp.apiServer.stop()
-		if attempt < 2 && strings.Contains(logTail(cp.apiServer.logPath, 5), "address already in use") {
+		if attempt < 2 && strings.Contains(kube.LogTail(cp.apiServer.logPath, 5), "address already in use") {
 			continue // another process took the port meanwhile
 		}
 		return nil, err

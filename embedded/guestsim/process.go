@@ -5,9 +5,10 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"strings"
 	"syscall"
 	"time"
+
+	"github.com/open-supervisor/supervisor/embedded/kube"
 )
 
 // processStopTimeout is how long a guest's process has to exit after
@@ -56,7 +57,7 @@ func startProcess(name, binary, logPath string, args, env []string) (*process, e
 func (p *process) exitError() error {
 	select {
 	case <-p.exited:
-		return fmt.Errorf("%s exited (%v); its log %s ends:\n%s", p.name, p.err, p.logPath, logTail(p.logPath, 15))
+		return fmt.Errorf("%s exited (%v); its log %s ends:\n%s", p.name, p.err, p.logPath, kube.LogTail(p.logPath, 15))
 	default:
 		return nil
 	}
@@ -83,17 +84,4 @@ func (p *process) stop() error {
 		return fmt.Errorf("failed to stop %s: %w", p.name, err)
 	}
 	return nil
-}
-
-// logTail returns the last n lines of the file at path.
-func logTail(path string, n int) string {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return err.Error()
-	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }

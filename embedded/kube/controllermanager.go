@@ -162,7 +162,7 @@ func (cm *controllerManager) waitForControllers(admin *rest.Config) error {
 	err = wait.PollUntilContextCancel(ctx, 100*time.Millisecond, true, func(ctx context.Context) (bool, error) {
 		select {
 		case <-cm.exited:
-			return false, fmt.Errorf("kube-controller-manager exited (%v); its log %s ends:\n%s", cm.err, cm.logPath, logTail(cm.logPath, 20))
+			return false, fmt.Errorf("kube-controller-manager exited (%v); its log %s ends:\n%s", cm.err, cm.logPath, LogTail(cm.logPath, 20))
 		default:
 		}
 		last = c.Get(ctx, client.ObjectKey{Namespace: corev1.NamespaceDefault, Name: "default"}, &corev1.ServiceAccount{})
@@ -203,8 +203,9 @@ func (cm *controllerManager) stop() error {
 	return nil
 }
 
-// logTail returns the last n lines of the file at path.
-func logTail(path string, n int) string {
+// LogTail returns the last n lines of the file at path (a log, for an error
+// saying why a process ended).
+func LogTail(path string, n int) string {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return err.Error()
