@@ -21,6 +21,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+	netutils "k8s.io/utils/net"
 	"sigs.k8s.io/cluster-api/util/certs"
 	"sigs.k8s.io/yaml"
 
@@ -99,9 +100,6 @@ func (s *Simulator) startControlPlane(ctx context.Context, c *guestCluster, serv
 	files, err := cp.writeFiles(sa, s.opts.Authenticators, serviceCIDR, hosts)
 	if err != nil {
 		return nil, err
-	}
-	if serviceCIDR == "" {
-		serviceCIDR = defaultServiceCIDR
 	}
 	for attempt := 0; ; attempt++ {
 		port, err := s.ports.next()
@@ -193,8 +191,11 @@ func (cp *controlPlane) writeFiles(sa keyPair, authenticators func() []apiserver
 // loopback).
 func (cp *controlPlane) writeServingCert(serviceCIDR string, hosts []string) error {
 	names := []string{"kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local", "localhost", loopbackHost}
-	if ip, err := firstServiceIP(serviceCIDR); err == nil {
-		names = append(names, ip)
+	// The kubernetes Service's address: the first of the range.
+	if _, cidr, err := net.ParseCIDR(serviceCIDR); err == nil {
+		if ip, err := netutils.GetIndexedIP(cidr, 1); err == nil {
+			names = append(names, ip.String())
+		}
 	}
 	cert, err := issue(cp.ca, "kube-apiserver", nil, append(names, hosts...)...)
 	if err != nil {
@@ -358,21 +359,6 @@ func deleteEtcdPrefix(ctx context.Context, servers []string, prefix string) erro
 		return fmt.Errorf("failed to delete the guest data under %s: %w", prefix, err)
 	}
 	return nil
-}
-
-// firstServiceIP is the kubernetes Service's address: the first of cidr.
-func firstServiceIP(cidr string) (string, error) {
-	_, n, err := net.ParseCIDR(cidr)
-	if err != nil {
-		return "", err
-	}
-	ip := n.IP.To4()
-	if ip == nil {
-		ip = n.IP
-	}
-	ip = slices.Clone(ip)
-	ip[len(ip)-1]++
-	return ip.String(), nil
 }
 
 // writeFileAtomic replaces path in one rename, so that a process watching
