@@ -61,3 +61,20 @@ func TestDesiredBindings(t *testing.T) {
 		}
 	}
 }
+
+// The guest's API server adds ipMode to the VIP written into a Service;
+// the same address must not count as a change, or every event rewrites
+// every Service's status.
+func TestSameAddresses(t *testing.T) {
+	vip := corev1.LoadBalancerIPModeVIP
+	written := []corev1.LoadBalancerIngress{{IP: "127.32.0.12", IPMode: &vip}}
+	if !sameAddresses(written, []corev1.LoadBalancerIngress{{IP: "127.32.0.12"}}) {
+		t.Error("the same VIP with the API server's ipMode counts as a change")
+	}
+	if sameAddresses(written, []corev1.LoadBalancerIngress{{IP: "127.32.0.13"}}) {
+		t.Error("another VIP counts as the same")
+	}
+	if sameAddresses(nil, []corev1.LoadBalancerIngress{{IP: "127.32.0.12"}}) {
+		t.Error("a first VIP counts as the same as none")
+	}
+}

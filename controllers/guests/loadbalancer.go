@@ -10,7 +10,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/klog/v2"
@@ -182,7 +181,7 @@ func (r *LoadBalancerReconciler) ensure(ctx context.Context, cluster *clusterv1.
 		log.Info("VirtualMachineService for a guest LoadBalancer Service", "operation", op)
 	}
 	ingress := vmsvc.Status.LoadBalancer.Ingress
-	if len(ingress) == 0 || equality.Semantic.DeepEqual(svc.Status.LoadBalancer.Ingress, ingress) {
+	if len(ingress) == 0 || sameAddresses(svc.Status.LoadBalancer.Ingress, ingress) {
 		return nil
 	}
 	svc.Status.LoadBalancer.Ingress = slices.Clone(ingress)
@@ -191,6 +190,16 @@ func (r *LoadBalancerReconciler) ensure(ctx context.Context, cluster *clusterv1.
 	}
 	log.Info("Guest Service served", "ingress", ingress[0].IP)
 	return nil
+}
+
+// sameAddresses compares ingress points by address only: the guest's API
+// server defaults ipMode to VIP, which the VirtualMachineService's status
+// does not carry, and rewriting the status every reconcile is a write per
+// Service per event.
+func sameAddresses(a, b []corev1.LoadBalancerIngress) bool {
+	return slices.EqualFunc(a, b, func(x, y corev1.LoadBalancerIngress) bool {
+		return x.IP == y.IP && x.Hostname == y.Hostname
+	})
 }
 
 // vmServicePorts are svc's ports with their node ports as targets; false

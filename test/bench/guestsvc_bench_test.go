@@ -39,6 +39,9 @@ func guestServiceVIPs(b *testing.B, c client.Client, cluster client.ObjectKey) g
 	if err != nil {
 		b.Fatal(err)
 	}
+	// Twenty users' kubectls do not share one client's rate limit: without
+	// this the 20 pollers wait on client-go's 5 QPS, not on the VIPs.
+	cfg.QPS = -1
 	guest, err := client.New(cfg, client.Options{})
 	if err != nil {
 		b.Fatal(err)
@@ -84,7 +87,7 @@ func guestServiceVIPs(b *testing.B, c client.Client, cluster client.ObjectKey) g
 	slices.Sort(durations)
 	p50, p99 := durations[len(durations)/2], durations[len(durations)*99/100]
 	return guestServiceResult{
-		scenario: fmt.Sprintf("%d Services of type LoadBalancer (port 80) created at once in the seed's guest with its kubeconfig; each is answered once its VIP is in the guest Service's status and an HTTP GET to it returns 200 from a worker's node port through HAProxy (polled every 50 ms).", guestServices),
+		scenario: fmt.Sprintf("%d Services of type LoadBalancer (port 80) created at once in the seed's guest with its kubeconfig (no client-side rate limit: twenty users' kubectls do not share one); each is answered once its VIP is in the guest Service's status and an HTTP GET to it returns 200 from a worker's node port through HAProxy (polled every 50 ms).", guestServices),
 		rows: fmt.Sprintf("| Guest Service → VIP answering, p50 / p99 / max of %d | %s / %s / %s | p99 under %s | %s |\n",
 			guestServices, seconds(p50), seconds(p99), seconds(durations[len(durations)-1]), seconds(goalGuestServiceP99), met(p99 <= goalGuestServiceP99)),
 	}
