@@ -3,7 +3,9 @@ package v1alpha1
 import (
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/diff"
 	"k8s.io/utils/ptr"
@@ -17,8 +19,12 @@ func fullV1alpha1() []*TanzuKubernetesCluster {
 		ObjectMeta: metav1.ObjectMeta{Name: "tkc01", Namespace: "ns1", Annotations: map[string]string{"note": "x"}},
 		Spec: TanzuKubernetesClusterSpec{
 			Topology: Topology{
-				ControlPlane: TopologySettings{Count: 3, Class: "guaranteed-small", StorageClass: "k8s-storage"},
-				Workers:      TopologySettings{Count: 3, Class: "best-effort-small", StorageClass: "k8s-storage"},
+				// vSphere 7 U1's "cluster with separate disks".
+				ControlPlane: TopologySettings{Count: 3, Class: "guaranteed-small", StorageClass: "k8s-storage",
+					Volumes: []Volume{{Name: "etcd", MountPath: "/var/lib/etcd", Capacity: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("4Gi")}}}},
+				Workers: TopologySettings{Count: 3, Class: "best-effort-small", StorageClass: "k8s-storage",
+					Volumes: []Volume{{Name: "containerd", MountPath: "/var/lib/containerd", StorageClass: "fast",
+						Capacity: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("16Gi")}}}},
 			},
 			Distribution: Distribution{Version: "v1.18.20+vmware.1-tkg.1", VersionHint: "v1.18"},
 			Settings:     &Settings{Storage: &Storage{Classes: []string{"k8s-storage"}, DefaultClass: "k8s-storage"}},
@@ -108,6 +114,12 @@ func TestConvertToHubMapsFields(t *testing.T) {
 	if len(pools) != 1 || pools[0].Name != WorkersPoolName || *pools[0].Replicas != 3 || pools[0].TKR.Reference.Name != testfixtures.Release118 {
 		t.Errorf("node pools = %+v", pools)
 	}
+	if v := cp.Volumes; len(v) != 1 || v[0].MountPath != "/var/lib/etcd" || v[0].Capacity.Storage().String() != "4Gi" {
+		t.Errorf("control plane volumes = %+v, want the etcd disk", v)
+	}
+	if v := pools[0].Volumes; len(v) != 1 || v[0].Name != "containerd" || v[0].StorageClass != "fast" {
+		t.Errorf("worker volumes = %+v, want the containerd disk on fast", v)
+	}
 	// The controller writes VM and node states in the hub.
 	if s := hub.Status; s.VMStatus["tkc01-cp-1"] != v1alpha3.VirtualMachineStateReady || s.NodeStatus["tkc01-cp-1"] != v1alpha3.NodeStatusReady {
 		t.Errorf("vmStatus = %v, nodeStatus = %v", s.VMStatus, s.NodeStatus)
@@ -127,6 +139,16 @@ func TestConvertKeepsHubExtrasAcrossEdits(t *testing.T) {
 	got := &v1alpha3.TanzuKubernetesCluster{}
 	if err := spoke.ConvertTo(got); err != nil {
 		t.Fatal(err)
+	}
+	// A volume removed in v1alpha1 is removed from the hub.
+	noVolumes := spoke.DeepCopy()
+	noVolumes.Spec.Topology.Workers.Volumes = nil
+	without := &v1alpha3.TanzuKubernetesCluster{}
+	if err := noVolumes.ConvertTo(without); err != nil {
+		t.Fatal(err)
+	}
+	if v := without.Spec.Topology.NodePools[0].Volumes; len(v) != 0 {
+		t.Errorf("volumes removed in v1alpha1 stay in the hub: %+v", v)
 	}
 	np := got.Spec.Topology.NodePools
 	if *np[0].Replicas != 5 || len(np[0].Volumes) != 1 || len(np) != 2 || *np[0].FailureDomain != "zone-a" {

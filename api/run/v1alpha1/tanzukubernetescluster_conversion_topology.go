@@ -23,8 +23,31 @@ func poolToHub(p TopologySettings, fullVersion string) v1alpha3.TopologySettings
 		Replicas:     ptr.To(p.Count),
 		VMClass:      p.Class,
 		StorageClass: p.StorageClass,
+		Volumes:      volumesToHub(p.Volumes),
 		TKR:          releaseRef(fullVersion),
 	}
+}
+
+func volumesToHub(in []Volume) []v1alpha3.Volume {
+	if in == nil {
+		return nil
+	}
+	out := make([]v1alpha3.Volume, 0, len(in))
+	for _, v := range in {
+		out = append(out, v1alpha3.Volume{Name: v.Name, MountPath: v.MountPath, Capacity: v.Capacity.DeepCopy(), StorageClass: v.StorageClass})
+	}
+	return out
+}
+
+func volumesFromHub(in []v1alpha3.Volume) []Volume {
+	if in == nil {
+		return nil
+	}
+	out := make([]Volume, 0, len(in))
+	for _, v := range in {
+		out = append(out, Volume{Name: v.Name, MountPath: v.MountPath, Capacity: v.Capacity.DeepCopy(), StorageClass: v.StorageClass})
+	}
+	return out
 }
 
 // topologyFromHub keeps the control plane and the first node pool; the
@@ -38,12 +61,12 @@ func topologyFromHub(t v1alpha3.Topology) (Topology, Distribution) {
 }
 
 func poolFromHub(p v1alpha3.TopologySettings) TopologySettings {
-	return TopologySettings{Count: ptr.Deref(p.Replicas, 0), Class: p.VMClass, StorageClass: p.StorageClass}
+	return TopologySettings{Count: ptr.Deref(p.Replicas, 0), Class: p.VMClass, StorageClass: p.StorageClass, Volumes: volumesFromHub(p.Volumes)}
 }
 
 // mergeTopology returns the hub topology a v1alpha1 object came from, with
-// what v1alpha1 changed in it: counts, classes and the release. Volumes,
-// labels, taints, further pools and per-pool releases stay.
+// what v1alpha1 changed in it: counts, classes, volumes and the release.
+// Labels, taints, further pools and per-pool releases stay.
 func mergeTopology(converted, restored v1alpha3.Topology, spec TanzuKubernetesClusterSpec) v1alpha3.Topology {
 	was, wasDist := topologyFromHub(restored)
 	if equality.Semantic.DeepEqual(was, spec.Topology) && wasDist.Version == spec.Distribution.Version {
@@ -75,4 +98,5 @@ func mergePool(dst *v1alpha3.TopologySettings, src TopologySettings) {
 		dst.Replicas = ptr.To(src.Count)
 	}
 	dst.VMClass, dst.StorageClass = src.Class, src.StorageClass
+	dst.Volumes = volumesToHub(src.Volumes)
 }

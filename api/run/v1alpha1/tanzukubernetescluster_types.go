@@ -1,6 +1,7 @@
 package v1alpha1
 
 import (
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -34,6 +35,24 @@ type TopologySettings struct {
 	// StorageClass holds the nodes' root disks; the namespace must be
 	// allowed to use it.
 	StorageClass string `json:"storageClass"`
+	// Volumes are PVCs created with each node and mounted before its
+	// services start: vSphere 7 U1's separate disks for etcd
+	// (/var/lib/etcd) and containerd (/var/lib/containerd).
+	// +optional
+	Volumes []Volume `json:"volumes,omitempty"`
+}
+
+// Volume is a PVC attached to each node of a pool, named <node>-<name>.
+type Volume struct {
+	// Name is the suffix of the PVC's name.
+	Name string `json:"name"`
+	// MountPath is where the volume is mounted in the node.
+	MountPath string `json:"mountPath"`
+	// Capacity of the PVC.
+	Capacity corev1.ResourceList `json:"capacity"`
+	// StorageClass of the PVC; defaults to the pool's.
+	// +optional
+	StorageClass string `json:"storageClass,omitempty"`
 }
 
 // Distribution names the release of the cluster. The webhook resolves the

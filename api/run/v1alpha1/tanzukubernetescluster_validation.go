@@ -4,6 +4,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/open-supervisor/supervisor/api/run/rules"
+	"github.com/open-supervisor/supervisor/api/run/v1alpha3"
 )
 
 // ValidateCreate checks a defaulted cluster against the facts of its
@@ -32,7 +33,8 @@ func (c *TanzuKubernetesCluster) ValidateUpdate(old *TanzuKubernetesCluster, f r
 
 func validatePool(path *field.Path, p TopologySettings, f rules.Facts) field.ErrorList {
 	errs := rules.ValidateVMClass(path.Child("class"), p.Class, f.VMClasses)
-	return append(errs, rules.ValidateStorageClass(path.Child("storageClass"), p.StorageClass, f.StorageClasses)...)
+	errs = append(errs, rules.ValidateStorageClass(path.Child("storageClass"), p.StorageClass, f.StorageClasses)...)
+	return append(errs, v1alpha3.ValidateVolumes(path.Child("volumes"), volumesToHub(p.Volumes), f)...)
 }
 
 func validateDistribution(path *field.Path, d Distribution, releases []rules.Release) field.ErrorList {

@@ -4,6 +4,8 @@ import (
 	"os"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"sigs.k8s.io/yaml"
 
@@ -177,4 +179,30 @@ func equalJSON(t *testing.T, a, b any) bool {
 		return false
 	}
 	return true
+}
+
+// vSphere 7 U1's separate disks are accepted in v1alpha1 and checked as in
+// the later versions, with v1alpha1's field paths.
+func TestVolumesValidated(t *testing.T) {
+	c := sample(t)
+	c.Spec.Topology.ControlPlane.Volumes = []Volume{{Name: "etcd", MountPath: "/var/lib/etcd",
+		Capacity: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("4Gi")}}}
+	c.Spec.Topology.Workers.Volumes = []Volume{{Name: "containerd", MountPath: "/var/lib/containerd",
+		Capacity: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("16Gi")}}}
+	c.Default(testfixtures.Facts())
+	if errs := c.ValidateCreate(testfixtures.Facts()); len(errs) != 0 {
+		t.Fatalf("separate disks were rejected: %v", errs)
+	}
+	c.Spec.Topology.Workers.Volumes[0].MountPath = "var/lib/containerd"
+	c.Spec.Topology.Workers.Volumes = append(c.Spec.Topology.Workers.Volumes, Volume{Name: "data", MountPath: "/data"})
+	errs := c.ValidateCreate(testfixtures.Facts())
+	want := map[string]bool{"spec.topology.workers.volumes[0].mountPath": true, "spec.topology.workers.volumes[1].capacity.storage": true}
+	if len(errs) != len(want) {
+		t.Fatalf("errors %v, want one for each of %v", errs, want)
+	}
+	for _, e := range errs {
+		if !want[e.Field] {
+			t.Errorf("unexpected error %v", e)
+		}
+	}
 }

@@ -65,9 +65,16 @@ func validatePool(p *field.Path, s TopologySettings, f rules.Facts) field.ErrorL
 			errs = append(errs, field.NotFound(p.Child("tkr", "reference", "name"), ref.Name))
 		}
 	}
+	return append(errs, ValidateVolumes(p.Child("volumes"), s.Volumes, f)...)
+}
+
+// ValidateVolumes checks a pool's node volumes at field path at (v1alpha1's pools
+// carry the same list).
+func ValidateVolumes(at *field.Path, volumes []Volume, f rules.Facts) field.ErrorList {
+	var errs field.ErrorList
 	names := sets.New[string]()
-	for i, v := range s.Volumes {
-		vp := p.Child("volumes").Index(i)
+	for i, v := range volumes {
+		vp := at.Index(i)
 		errs = append(errs, rules.ValidateUniqueName(vp.Child("name"), v.Name, names, validation.IsDNS1123Label)...)
 		if !path.IsAbs(v.MountPath) {
 			errs = append(errs, field.Invalid(vp.Child("mountPath"), v.MountPath, "must be an absolute path"))
