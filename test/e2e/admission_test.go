@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -135,7 +136,7 @@ func checkImmutableAndRoundTrip(t *testing.T, key client.ObjectKey) {
 	if err := c.Get(ctx, key, after); err != nil {
 		t.Fatal(err)
 	}
-	if after.Spec.Topology != before.Spec.Topology || after.Spec.Distribution != before.Spec.Distribution {
+	if !equality.Semantic.DeepEqual(after.Spec.Topology, before.Spec.Topology) || after.Spec.Distribution != before.Spec.Distribution {
 		t.Errorf("a v1alpha2 round trip changed the v1alpha1 spec:\nbefore %+v %+v\nafter  %+v %+v",
 			before.Spec.Topology, before.Spec.Distribution, after.Spec.Topology, after.Spec.Distribution)
 	}
