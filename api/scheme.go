@@ -25,6 +25,7 @@ import (
 	runv1alpha3 "github.com/open-supervisor/supervisor/api/run/v1alpha3"
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
 	vmwarev1 "github.com/open-supervisor/supervisor/api/vmware/v1beta1"
+	vmwarev1beta2 "github.com/open-supervisor/supervisor/api/vmware/v1beta2"
 	vspherev1 "github.com/open-supervisor/supervisor/api/vsphere/v1alpha1"
 )
 
@@ -42,6 +43,7 @@ func NewScheme() *runtime.Scheme {
 	utilruntime.Must(runv1alpha2.AddToScheme(s))
 	utilruntime.Must(runv1alpha3.AddToScheme(s))
 	utilruntime.Must(vmwarev1.AddToScheme(s))
+	utilruntime.Must(vmwarev1beta2.AddToScheme(s))
 	return s
 }
 

@@ -270,5 +270,8 @@ func setupWebhooks(mgr ctrl.Manager) error {
 	if err := tanzukubernetescluster.SetupWebhooks(mgr, &tanzukubernetescluster.ClientLookups{Reader: mgr.GetAPIReader()}); err != nil {
 		return fmt.Errorf("TanzuKubernetesCluster webhooks: %w", err)
 	}
+	if err := infrastructure.SetupWebhooks(mgr); err != nil {
+		return fmt.Errorf("vmware.infrastructure.cluster.x-k8s.io webhooks: %w", err)
+	}
 	return nil
 }

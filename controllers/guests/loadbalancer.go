@@ -26,7 +26,7 @@ import (
 	"sigs.k8s.io/cluster-api/controllers/clustercache"
 
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
-	vmwarev1 "github.com/open-supervisor/supervisor/api/vmware/v1beta1"
+	vmwarev1 "github.com/open-supervisor/supervisor/api/vmware/v1beta2"
 )
 
 // Labels vSphere's paravirtual cloud provider puts on the

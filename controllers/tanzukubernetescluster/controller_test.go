@@ -24,7 +24,7 @@ import (
 
 	runv1alpha1 "github.com/open-supervisor/supervisor/api/run/v1alpha1"
 	runv1alpha3 "github.com/open-supervisor/supervisor/api/run/v1alpha3"
-	vmwarev1 "github.com/open-supervisor/supervisor/api/vmware/v1beta1"
+	vmwarev1 "github.com/open-supervisor/supervisor/api/vmware/v1beta2"
 	"github.com/open-supervisor/supervisor/test/wait"
 )
 

@@ -9,7 +9,7 @@ import (
 	bootstrapv1 "sigs.k8s.io/cluster-api/api/bootstrap/kubeadm/v1beta2"
 
 	runv1alpha3 "github.com/open-supervisor/supervisor/api/run/v1alpha3"
-	vmwarev1 "github.com/open-supervisor/supervisor/api/vmware/v1beta1"
+	vmwarev1 "github.com/open-supervisor/supervisor/api/vmware/v1beta2"
 )
 
 // Where node setup puts its files, as Tanzu Kubernetes Grid's node images

@@ -17,7 +17,7 @@ import (
 
 	"github.com/open-supervisor/supervisor/api/run/rules"
 	runv1alpha3 "github.com/open-supervisor/supervisor/api/run/v1alpha3"
-	vmwarev1 "github.com/open-supervisor/supervisor/api/vmware/v1beta1"
+	vmwarev1 "github.com/open-supervisor/supervisor/api/vmware/v1beta2"
 	"github.com/open-supervisor/supervisor/templates"
 )
 

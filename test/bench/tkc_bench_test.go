@@ -14,7 +14,7 @@ import (
 	lbv1 "github.com/open-supervisor/supervisor/api/lbapi/v1alpha1"
 	runv1alpha3 "github.com/open-supervisor/supervisor/api/run/v1alpha3"
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
-	vmwarev1 "github.com/open-supervisor/supervisor/api/vmware/v1beta1"
+	vmwarev1 "github.com/open-supervisor/supervisor/api/vmware/v1beta2"
 	"github.com/open-supervisor/supervisor/providers/vsphere/session"
 	"github.com/open-supervisor/supervisor/test/harness"
 	"github.com/open-supervisor/supervisor/test/wait"

@@ -34,7 +34,7 @@ import (
 	lbv1 "github.com/open-supervisor/supervisor/api/lbapi/v1alpha1"
 	runv1alpha1 "github.com/open-supervisor/supervisor/api/run/v1alpha1"
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
-	vmwarev1 "github.com/open-supervisor/supervisor/api/vmware/v1beta1"
+	vmwarev1 "github.com/open-supervisor/supervisor/api/vmware/v1beta2"
 	vspherev1 "github.com/open-supervisor/supervisor/api/vsphere/v1alpha1"
 	"github.com/open-supervisor/supervisor/test/wait"
 )

@@ -15,7 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
-	vmwarev1 "github.com/open-supervisor/supervisor/api/vmware/v1beta1"
+	vmwarev1 "github.com/open-supervisor/supervisor/api/vmware/v1beta2"
 	"github.com/open-supervisor/supervisor/providers/vsphere/infrastructure"
 	"github.com/open-supervisor/supervisor/test/harness"
 	"github.com/open-supervisor/supervisor/test/wait"

@@ -24,7 +24,7 @@ import (
 
 	lbv1 "github.com/open-supervisor/supervisor/api/lbapi/v1alpha1"
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
-	vmwarev1 "github.com/open-supervisor/supervisor/api/vmware/v1beta1"
+	vmwarev1 "github.com/open-supervisor/supervisor/api/vmware/v1beta2"
 )
 
 // legacyClusterFinalizer was put on VSphereClusters by earlier versions,
@@ -146,19 +146,37 @@ func (r *ClusterReconciler) reconcileNormal(ctx context.Context, cluster *cluste
 		if c := meta.FindStatusCondition(svc.Status.Conditions, lbv1.ConditionLoadBalancerReady); c != nil && c.Status == metav1.ConditionFalse {
 			why = "no VIP for the control plane: " + c.Message
 		}
-		meta.SetStatusCondition(&vc.Status.Conditions, metav1.Condition{Type: vmwarev1.ControlPlaneEndpointReady, Status: metav1.ConditionFalse,
-			Reason: vmwarev1.WaitingForVIPReason, Message: why, ObservedGeneration: vc.Generation})
+		setClusterConditions(vc, metav1.ConditionFalse, vmwarev1.VSphereClusterLoadBalancerWaitingForIPReason, why)
 		return ctrl.Result{}, nil // the VirtualMachineService's status change brings us back
 	}
 	vip := svc.Status.LoadBalancer.Ingress[0].IP
 	if vc.Spec.ControlPlaneEndpoint.Host != vip && r.Recorder != nil {
 		r.Recorder.Eventf(vc, nil, corev1.EventTypeNormal, "ControlPlaneEndpointReady", "SetEndpoint", "control plane endpoint %s:%d", vip, APIServerPort)
 	}
-	vc.Spec.ControlPlaneEndpoint = clusterv1.APIEndpoint{Host: vip, Port: APIServerPort}
+	vc.Spec.ControlPlaneEndpoint = vmwarev1.APIEndpoint{Host: vip, Port: APIServerPort}
 	vc.Status.Initialization.Provisioned = ptr.To(true)
-	meta.SetStatusCondition(&vc.Status.Conditions, metav1.Condition{Type: vmwarev1.ControlPlaneEndpointReady, Status: metav1.ConditionTrue,
-		Reason: vmwarev1.VIPServingReason, Message: fmt.Sprintf("%s:%d", vip, APIServerPort), ObservedGeneration: vc.Generation})
+	setClusterConditions(vc, metav1.ConditionTrue, vmwarev1.VSphereClusterLoadBalancerReadyReason, fmt.Sprintf("%s:%d", vip, APIServerPort))
 	return ctrl.Result{}, nil
+}
+
+// setClusterConditions sets what CAPV sets on a VSphereCluster in
+// supervisor mode: LoadBalancerReady and Ready (the endpoint is all this
+// provider makes, so Ready follows it), and their legacy (v1beta1)
+// counterparts, which v1beta1 readers see as status.conditions.
+func setClusterConditions(vc *vmwarev1.VSphereCluster, status metav1.ConditionStatus, reason, msg string) {
+	readyReason := vmwarev1.VSphereClusterReadyReason
+	if status != metav1.ConditionTrue {
+		readyReason = vmwarev1.VSphereClusterNotReadyReason
+	}
+	meta.SetStatusCondition(&vc.Status.Conditions, metav1.Condition{Type: vmwarev1.VSphereClusterLoadBalancerReadyCondition, Status: status,
+		Reason: reason, Message: msg, ObservedGeneration: vc.Generation})
+	meta.SetStatusCondition(&vc.Status.Conditions, metav1.Condition{Type: vmwarev1.VSphereClusterReadyCondition, Status: status,
+		Reason: readyReason, Message: msg, ObservedGeneration: vc.Generation})
+	legacyReason := ""
+	if status != metav1.ConditionTrue {
+		legacyReason = vmwarev1.WaitingForLoadBalancerIPV1Beta1Reason
+	}
+	vc.SetV1Beta1Conditions(setLegacyConditions(vc.GetV1Beta1Conditions(), vmwarev1.LoadBalancerReadyV1Beta1Condition, status, legacyReason, msg))
 }
 
 // reconcileDelete lets go of a deleted VSphereCluster that still carries

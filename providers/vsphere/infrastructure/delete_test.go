@@ -17,7 +17,7 @@ import (
 
 	"github.com/open-supervisor/supervisor/api"
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
-	vmwarev1 "github.com/open-supervisor/supervisor/api/vmware/v1beta1"
+	vmwarev1 "github.com/open-supervisor/supervisor/api/vmware/v1beta2"
 )
 
 // vmServiceFinalizer stands for the VM service's finalizer, which holds a
@@ -56,8 +56,8 @@ func TestMachineDeletionWaitsForVirtualMachine(t *testing.T) {
 	if err := c.Get(ctx, req.NamespacedName, machine); err != nil || !controllerutil.ContainsFinalizer(machine, MachineFinalizer) {
 		t.Fatalf("the VSphereMachine let go before its VirtualMachine is gone (%v, finalizers %v)", err, machine.Finalizers)
 	}
-	if c := meta.FindStatusCondition(machine.Status.Conditions, vmwarev1.VirtualMachineProvisioned); c == nil || c.Status != metav1.ConditionFalse || c.Message == "" {
-		t.Errorf("condition %s = %+v; want False saying what deletion waits for", vmwarev1.VirtualMachineProvisioned, c)
+	if c := meta.FindStatusCondition(machine.Status.Conditions, vmwarev1.VSphereMachineVirtualMachineProvisionedCondition); c == nil || c.Status != metav1.ConditionFalse || c.Message == "" {
+		t.Errorf("condition %s = %+v; want False saying what deletion waits for", vmwarev1.VSphereMachineVirtualMachineProvisionedCondition, c)
 	}
 
 	// The VM service destroyed the VM and lets the VirtualMachine go.

@@ -25,7 +25,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
-	vmwarev1 "github.com/open-supervisor/supervisor/api/vmware/v1beta1"
+	vmwarev1 "github.com/open-supervisor/supervisor/api/vmware/v1beta2"
 )
 
 // MachineFinalizer keeps a VSphereMachine until its VirtualMachine, and
@@ -111,7 +111,7 @@ func (r *MachineReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ 
 func (r *MachineReconciler) reconcileNormal(ctx context.Context, cluster *clusterv1.Cluster, machine *clusterv1.Machine, vm *vmwarev1.VSphereMachine) (ctrl.Result, error) {
 	controllerutil.AddFinalizer(vm, MachineFinalizer)
 	if !ptr.Deref(cluster.Status.Initialization.InfrastructureProvisioned, false) {
-		r.notProvisioned(vm, vmwarev1.WaitingForClusterInfrastructureReason, "waiting for the cluster's control-plane endpoint")
+		r.notProvisioned(vm, vmwarev1.VSphereMachineWaitingForClusterInfrastructureReason, "waiting for the cluster's control-plane endpoint")
 		return ctrl.Result{}, nil
 	}
 	bootstrapData, err := r.bootstrapDataSecretName(ctx, machine)
@@ -119,7 +119,7 @@ func (r *MachineReconciler) reconcileNormal(ctx context.Context, cluster *cluste
 		return ctrl.Result{}, err
 	}
 	if bootstrapData == "" {
-		r.notProvisioned(vm, vmwarev1.WaitingForBootstrapDataReason, "waiting for the Machine's bootstrap data")
+		r.notProvisioned(vm, vmwarev1.VSphereMachineWaitingForBootstrapDataReason, "waiting for the Machine's bootstrap data")
 		return ctrl.Result{}, nil
 	}
 	role := vmwarev1.RoleNode
@@ -154,9 +154,15 @@ func (r *MachineReconciler) reconcileNormal(ctx context.Context, cluster *cluste
 		r.Recorder.Eventf(vm, nil, corev1.EventTypeNormal, "VirtualMachineCreated", "CreateVM", "VirtualMachine %s (%s, %s)", v.Name, v.Spec.ClassName, v.Spec.ImageName)
 	}
 
-	vm.Status.VMStatus = string(v.Status.PowerState)
+	// What CAPV's supervisor mode reports of the VM: its phase, BIOS UUID
+	// (and with it the providerID) and failure domain as soon as known.
+	vm.Status.Phase = machinePhase(v)
 	if v.Status.BiosUUID != "" {
+		vm.Status.BiosUUID = v.Status.BiosUUID
 		vm.Spec.ProviderID = ProviderIDPrefix + v.Status.BiosUUID
+	}
+	if zone := v.Labels[corev1.LabelTopologyZone]; zone != "" {
+		vm.Status.FailureDomain = zone // where vm-operator placed it, as CAPV reads it
 	}
 	ip := ""
 	if v.Status.Network != nil {
@@ -167,19 +173,52 @@ func (r *MachineReconciler) reconcileNormal(ctx context.Context, cluster *cluste
 		if c := meta.FindStatusCondition(v.Status.Conditions, vmopv1.VirtualMachineConditionReady); c != nil && c.Status == metav1.ConditionFalse && c.Message != "" {
 			why = "VirtualMachine: " + c.Message
 		}
-		r.notProvisioned(vm, vmwarev1.WaitingForVirtualMachineReason, why)
+		r.notProvisioned(vm, vmwarev1.VSphereMachineWaitingForVirtualMachineReason, why)
 		return ctrl.Result{}, nil // the VirtualMachine's changes bring us back
 	}
 	vm.Status.Addresses = []clusterv1.MachineAddress{{Type: clusterv1.MachineInternalIP, Address: ip}, {Type: clusterv1.MachineHostName, Address: v.Name}}
 	vm.Status.Initialization.Provisioned = ptr.To(true)
-	meta.SetStatusCondition(&vm.Status.Conditions, metav1.Condition{Type: vmwarev1.VirtualMachineProvisioned, Status: metav1.ConditionTrue,
-		Reason: vmwarev1.PoweredOnReason, Message: ip, ObservedGeneration: vm.Generation})
+	vm.Status.Phase = vmwarev1.VSphereMachinePhaseReady
+	setMachineConditions(vm, metav1.ConditionTrue, vmwarev1.VSphereMachineVirtualMachineProvisionedReason, ip)
 	return ctrl.Result{}, nil
 }
 
 func (r *MachineReconciler) notProvisioned(vm *vmwarev1.VSphereMachine, reason, msg string) {
-	meta.SetStatusCondition(&vm.Status.Conditions, metav1.Condition{Type: vmwarev1.VirtualMachineProvisioned, Status: metav1.ConditionFalse,
+	setMachineConditions(vm, metav1.ConditionFalse, reason, msg)
+}
+
+// setMachineConditions sets VirtualMachineProvisioned and Ready, which
+// follows it, and their legacy (v1beta1) counterparts VMProvisioned and
+// Ready, as CAPV does.
+func setMachineConditions(vm *vmwarev1.VSphereMachine, status metav1.ConditionStatus, reason, msg string) {
+	readyReason := clusterv1.ReadyReason
+	if status != metav1.ConditionTrue {
+		readyReason = clusterv1.NotReadyReason
+	}
+	meta.SetStatusCondition(&vm.Status.Conditions, metav1.Condition{Type: vmwarev1.VSphereMachineVirtualMachineProvisionedCondition, Status: status,
 		Reason: reason, Message: msg, ObservedGeneration: vm.Generation})
+	meta.SetStatusCondition(&vm.Status.Conditions, metav1.Condition{Type: vmwarev1.VSphereMachineReadyCondition, Status: status,
+		Reason: readyReason, Message: msg, ObservedGeneration: vm.Generation})
+	legacyReason := ""
+	if status != metav1.ConditionTrue {
+		legacyReason = reason
+	}
+	vm.SetV1Beta1Conditions(setLegacyConditions(vm.GetV1Beta1Conditions(), vmwarev1.VMProvisionedV1Beta1Condition, status, legacyReason, msg))
+}
+
+// machinePhase is CAPV's status.phase of a VSphereMachine whose
+// VirtualMachine is v (Ready is set once it is provisioned).
+func machinePhase(v *vmopv1.VirtualMachine) vmwarev1.VSphereMachinePhase {
+	switch {
+	case !v.DeletionTimestamp.IsZero():
+		return vmwarev1.VSphereMachinePhaseDeleting
+	case v.Status.PowerState == vmopv1.VirtualMachinePowerStateOn:
+		return vmwarev1.VSphereMachinePhasePoweredOn
+	case v.Status.UniqueID != "" || v.Status.BiosUUID != "":
+		return vmwarev1.VSphereMachinePhaseCreated
+	default:
+		return vmwarev1.VSphereMachinePhasePending
+	}
 }
 
 // reconcileDelete deletes the VirtualMachine and keeps the finalizer until
@@ -207,7 +246,8 @@ func (r *MachineReconciler) reconcileDelete(ctx context.Context, vm *vmwarev1.VS
 			return ctrl.Result{}, fmt.Errorf("failed to delete VirtualMachine %s: %w", klog.KObj(v), err)
 		}
 	}
-	r.notProvisioned(vm, vmwarev1.DeletingReason, "waiting for the VirtualMachine to be destroyed")
+	vm.Status.Phase = vmwarev1.VSphereMachinePhaseDeleting
+	r.notProvisioned(vm, vmwarev1.VSphereMachineDeletingReason, "waiting for the VirtualMachine to be destroyed")
 	log.Info("Waiting for the VM service to destroy the VirtualMachine", "VirtualMachine", klog.KObj(v))
 	return ctrl.Result{}, nil
 }

@@ -12,7 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
-	vmwarev1 "github.com/open-supervisor/supervisor/api/vmware/v1beta1"
+	vmwarev1 "github.com/open-supervisor/supervisor/api/vmware/v1beta2"
 )
 
 // VolumeClaimName names the PersistentVolumeClaim of a machine's volume,
