@@ -29,8 +29,8 @@ import (
 )
 
 const (
-	release118 = "v1.18.20---vmware.1-tkg.1"
-	release119 = "v1.19.16---vmware.1-tkg.1"
+	release118 = "v1.18.19---vmware.1-tkg.1.17af790"
+	release119 = "v1.19.16---vmware.1-tkg.1.df910e2"
 )
 
 // TestSeedCluster applies the seed manifest unchanged (v1alpha1), checks
@@ -74,20 +74,20 @@ func TestSeedCluster(t *testing.T) {
 	// only: older releases are given to it as v1.22.0, and their nodes'
 	// version rides in an annotation.
 	if ptr.Deref(kcp.Spec.Replicas, 0) != 3 || kcp.Spec.Version != "v1.22.0" ||
-		kcp.Annotations[ReleaseVersionAnnotation] != "v1.18.20+vmware.1-tkg.1" ||
-		kcp.Spec.MachineTemplate.ObjectMeta.Annotations[NodeVersionAnnotation] != "v1.18.20" {
+		kcp.Annotations[ReleaseVersionAnnotation] != "v1.18.19+vmware.1-tkg.1.17af790" ||
+		kcp.Spec.MachineTemplate.ObjectMeta.Annotations[NodeVersionAnnotation] != "v1.18.19" {
 		t.Errorf("KubeadmControlPlane replicas %v, version %q, annotations %v", kcp.Spec.Replicas, kcp.Spec.Version, kcp.Annotations)
 	}
-	assertMachineTemplate(t, hub, kcp.Spec.MachineTemplate.Spec.InfrastructureRef, "photon-3-k8s-"+release118)
+	assertMachineTemplate(t, hub, kcp.Spec.MachineTemplate.Spec.InfrastructureRef, seededImage(release118))
 
 	md := &clusterv1.MachineDeployment{}
 	wait.For(t, 90*time.Second, "the workers' MachineDeployment", func() (bool, error) { return get(ns, "tkc01-workers", md) })
 	assertOwned(t, hub, md)
 	if ptr.Deref(md.Spec.Replicas, 0) != 3 || md.Spec.Template.Spec.Version != "v1.22.0" || md.Spec.ClusterName != "tkc01" ||
-		md.Spec.Template.ObjectMeta.Annotations[NodeVersionAnnotation] != "v1.18.20" {
+		md.Spec.Template.ObjectMeta.Annotations[NodeVersionAnnotation] != "v1.18.19" {
 		t.Errorf("MachineDeployment replicas %v, version %q", md.Spec.Replicas, md.Spec.Template.Spec.Version)
 	}
-	assertMachineTemplate(t, hub, md.Spec.Template.Spec.InfrastructureRef, "photon-3-k8s-"+release118)
+	assertMachineTemplate(t, hub, md.Spec.Template.Spec.InfrastructureRef, seededImage(release118))
 	config := &bootstrapv1.KubeadmConfigTemplate{}
 	if _, err := get(ns, md.Spec.Template.Spec.Bootstrap.ConfigRef.Name, config); err != nil {
 		t.Fatalf("the workers' KubeadmConfigTemplate: %v", err)
@@ -156,12 +156,12 @@ func TestSeedCluster(t *testing.T) {
 	if kcp.Spec.MachineTemplate.Spec.InfrastructureRef.Name == oldTemplate {
 		t.Error("an upgrade must give the control plane a new machine template")
 	}
-	assertMachineTemplate(t, hub, kcp.Spec.MachineTemplate.Spec.InfrastructureRef, "photon-3-k8s-"+release119)
+	assertMachineTemplate(t, hub, kcp.Spec.MachineTemplate.Spec.InfrastructureRef, seededImage(release119))
 	wait.For(t, 90*time.Second, "the workers on v1.19", func() (bool, error) {
 		ok, err := get(ns, "tkc01-workers", md)
 		return ok && md.Spec.Template.ObjectMeta.Annotations[NodeVersionAnnotation] == "v1.19.16", err
 	})
-	assertMachineTemplate(t, hub, md.Spec.Template.Spec.InfrastructureRef, "photon-3-k8s-"+release119)
+	assertMachineTemplate(t, hub, md.Spec.Template.Spec.InfrastructureRef, seededImage(release119))
 
 	deleteAndWait(t, ns, "tkc01")
 }

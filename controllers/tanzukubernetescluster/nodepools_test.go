@@ -32,7 +32,7 @@ spec:
       storageClass: k8s-storage
       tkr:
         reference:
-          name: v1.18.20---vmware.1-tkg.1
+          name: v1.18.19---vmware.1-tkg.1.17af790
     nodePools:
     - name: general
       replicas: 2
@@ -82,7 +82,7 @@ func TestNodePools(t *testing.T) {
 	if ptr.Deref(general.Spec.Replicas, 0) != 2 || ptr.Deref(gpu.Spec.Replicas, 0) != 1 {
 		t.Errorf("replicas general %v, gpu %v", general.Spec.Replicas, gpu.Spec.Replicas)
 	}
-	assertMachineTemplate(t, hub, gpu.Spec.Template.Spec.InfrastructureRef, "photon-3-k8s-"+release118)
+	assertMachineTemplate(t, hub, gpu.Spec.Template.Spec.InfrastructureRef, seededImage(release118))
 	config := &bootstrapv1.KubeadmConfigTemplate{}
 	if _, err := get(ns, gpu.Spec.Template.Spec.Bootstrap.ConfigRef.Name, config); err != nil {
 		t.Fatal(err)

@@ -22,7 +22,7 @@ func TestMachinesCarryTheReleaseVersion(t *testing.T) {
 		}
 		releases[r.Name] = r
 	}
-	for _, name := range []string{release118, "v1.36.3---vmware.1-tkg.1", "v1.37.0---vmware.1-tkg.1"} {
+	for _, name := range []string{release118, "v1.36.3---vmware.1-vkr.1", "v1.37.0---vmware.1-vkr.1"} {
 		r, ok := releases[name]
 		if !ok {
 			t.Fatalf("release %s is not shipped", name)

@@ -2,27 +2,29 @@ package tanzukubernetescluster
 
 import (
 	"context"
-
 	"fmt"
-	"github.com/blang/semver/v4"
-	"strings"
 
+	"github.com/blang/semver/v4"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	runv1alpha2 "github.com/open-supervisor/supervisor/api/run/v1alpha2"
 	"github.com/open-supervisor/supervisor/controllers/tanzukubernetesrelease"
+	"github.com/open-supervisor/supervisor/internal/tkrname"
 	"github.com/open-supervisor/supervisor/templates"
 )
 
 // ShippedReleases returns a TanzuKubernetesRelease for each release the
-// supervisor ships a node image for (templates.Releases), as the release
-// controller publishes them (without status).
+// embedded content library is seeded with (templates.Releases), as the
+// release controller derives them from its images (without status). The
+// seeded item names are valid object names already, so each image is
+// published under its item's name.
 func ShippedReleases() []*runv1alpha2.TanzuKubernetesRelease {
 	out := make([]*runv1alpha2.TanzuKubernetesRelease, 0, len(templates.Releases))
 	for _, r := range templates.Releases {
-		out = append(out, &runv1alpha2.TanzuKubernetesRelease{ObjectMeta: metav1.ObjectMeta{Name: r.ObjectName()}, Spec: tanzukubernetesrelease.Spec(r)})
+		out = append(out, &runv1alpha2.TanzuKubernetesRelease{ObjectMeta: metav1.ObjectMeta{Name: r.ObjectName()},
+			Spec: tanzukubernetesrelease.Spec(r.ObjectName(), r.Images)})
 	}
 	return out
 }
@@ -42,10 +44,10 @@ func CreateShippedReleases(ctx context.Context, c client.Client) error {
 type release struct {
 	// Name of the TanzuKubernetesRelease object.
 	Name string
-	// Version is the full release version, v1.18.20+vmware.1-tkg.1.
+	// Version is the full release version, v1.20.7+vmware.1-tkg.1.7fb9067.
 	Version string
-	// KubernetesVersion is the version Cluster API is told (v1.18.20):
-	// plain semver, what the nodes' kubelets report.
+	// KubernetesVersion is the upstream Kubernetes version (v1.20.7),
+	// without VMware's build.
 	KubernetesVersion string
 	// Image is the node image VMs are cloned from.
 	Image string
@@ -81,16 +83,15 @@ func (r release) ClusterAPIVersion() string {
 }
 
 // NodeVersion is the kubelet version of the release's node image: the
-// release version without its -tkg.N suffix (v1.18.20+vmware.1 for
-// v1.18.20+vmware.1-tkg.1).
+// release version without its -tkg.N or -vkr.N tail (v1.20.7+vmware.1 for
+// v1.20.7+vmware.1-tkg.1.7fb9067, v1.30.8+vmware.1-fips for
+// v1.30.8+vmware.1-fips-vkr.1), what the simulated kubelets read from the
+// node image's name too.
 func (r release) NodeVersion() string {
-	if i := strings.Index(r.Version, "-tkg."); i > 0 {
-		return r.Version[:i]
-	}
 	if r.Version == "" {
 		return r.KubernetesVersion
 	}
-	return r.Version
+	return tkrname.KubernetesVersion(r.Version)
 }
 
 // getRelease reads a TanzuKubernetesRelease by name.
@@ -107,10 +108,13 @@ func getRelease(ctx context.Context, c client.Reader, name string) (release, err
 
 // releaseOf checks that a release names its node image and Kubernetes version.
 func releaseOf(tkr *runv1alpha2.TanzuKubernetesRelease) (release, error) {
-	r := release{Name: tkr.Name, Version: tkr.Spec.Version, KubernetesVersion: tkr.Spec.KubernetesVersion}
+	// spec.kubernetesVersion is the Kubernetes build (v1.20.7+vmware.1) in
+	// derived releases and may be the upstream version in hand-written
+	// ones; either way the upstream version is its part before "+", or the
+	// release version's when it is empty.
+	r := release{Name: tkr.Name, Version: tkr.Spec.Version, KubernetesVersion: tkrname.UpstreamVersion(tkr.Spec.KubernetesVersion)}
 	if r.KubernetesVersion == "" {
-		// The upstream version is the release version without VMware's suffix.
-		r.KubernetesVersion, _, _ = strings.Cut(r.Version, "+")
+		r.KubernetesVersion = tkrname.UpstreamVersion(r.Version)
 	}
 	if tkr.Spec.NodeImageRef == nil || tkr.Spec.NodeImageRef.Name == "" {
 		return release{}, errReleaseUnusable{fmt.Sprintf("TanzuKubernetesRelease %s names no node image (spec.nodeImageRef)", tkr.Name)}

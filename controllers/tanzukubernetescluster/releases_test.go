@@ -28,6 +28,7 @@ import (
 	runv1alpha2 "github.com/open-supervisor/supervisor/api/run/v1alpha2"
 	runv1alpha3 "github.com/open-supervisor/supervisor/api/run/v1alpha3"
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
+	"github.com/open-supervisor/supervisor/internal/tkrname"
 	"github.com/open-supervisor/supervisor/providers/vsphere/catalog"
 	"github.com/open-supervisor/supervisor/templates"
 	"github.com/open-supervisor/supervisor/test/wait"
@@ -160,7 +161,7 @@ func shippedFacts(t *testing.T) rules.Facts {
 
 // Every shipped release is one Cluster API v1.14's kubeadm bootstrap writes
 // a configuration for: its node image's kubelet version from v1.22 on
-// (v1.22.17+vmware.1), v1.22.0 below.
+// (v1.22.9+vmware.1, v1.30.8+vmware.1-fips), v1.22.0 below.
 func TestShippedReleasesFitClusterAPI(t *testing.T) {
 	for _, tkr := range ShippedReleases() {
 		rel, err := releaseOf(tkr)
@@ -168,7 +169,7 @@ func TestShippedReleasesFitClusterAPI(t *testing.T) {
 			t.Fatal(err)
 		}
 		own := semver.MustParse(strings.TrimPrefix(rel.KubernetesVersion, "v"))
-		want := strings.Split(rel.Version, "-tkg.")[0]
+		want := tkrname.KubernetesVersion(rel.Version)
 		if !strings.HasPrefix(want, rel.KubernetesVersion+"+vmware.") {
 			t.Errorf("%s: node version %s is not %s with VMware's build", rel.Name, want, rel.KubernetesVersion)
 		}
@@ -217,8 +218,9 @@ func TestNewestShippedReleaseIsTheDefault(t *testing.T) {
 		t.Fatal(err)
 	}
 	seed.Default(f)
-	if seed.Spec.Distribution.Version != "v1.18.20+vmware.1-tkg.1" {
-		t.Errorf("the seed manifest resolved to %q, want v1.18.20+vmware.1-tkg.1", seed.Spec.Distribution.Version)
+	// The newest of VMware's v1.18 releases.
+	if seed.Spec.Distribution.Version != "v1.18.19+vmware.1-tkg.1.17af790" {
+		t.Errorf("the seed manifest resolved to %q, want v1.18.19+vmware.1-tkg.1.17af790", seed.Spec.Distribution.Version)
 	}
 	if errs := seed.ValidateCreate(f); len(errs) != 0 {
 		t.Errorf("the seed manifest is refused: %v", errs)
@@ -240,16 +242,28 @@ func TestUpgradesBetweenShippedReleases(t *testing.T) {
 		c.Default(f)
 		return c
 	}
+	minor := func(r templates.Release) uint64 {
+		v, err := rules.ParseVersion(r.Version)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v.Minor()
+	}
 	releases := templates.Releases
 	for i := 0; i+1 < len(releases); i++ {
 		from, to := releases[i].ObjectName(), releases[i+1].ObjectName()
 		if errs := onRelease(to).ValidateUpdate(onRelease(from), f); len(errs) != 0 {
 			t.Errorf("%s → %s refused: %v", from, to, errs)
 		}
-		if i+2 >= len(releases) {
+		// The first release two minors up skips one.
+		j := i + 1
+		for j < len(releases) && minor(releases[j]) < minor(releases[i])+2 {
+			j++
+		}
+		if j == len(releases) {
 			continue
 		}
-		skip := releases[i+2].ObjectName()
+		skip := releases[j].ObjectName()
 		errs := onRelease(skip).ValidateUpdate(onRelease(from), f)
 		fields := map[string]bool{}
 		for _, e := range errs {
@@ -261,6 +275,140 @@ func TestUpgradesBetweenShippedReleases(t *testing.T) {
 		// The pools follow the control plane's release, so both fields are named.
 		if len(errs) != 2 || !fields["spec.topology.controlPlane.tkr.reference.name"] || !fields["spec.topology.nodePools[0].tkr.reference.name"] {
 			t.Errorf("%s → %s skips a minor: want errors at the control plane's and the pool's tkr.reference.name, got %v", from, skip, errs)
+		}
+	}
+}
+
+// newestMatching is the newest seeded release a version hint prefixes
+// (templates.Releases is sorted oldest first).
+func newestMatching(hint string) templates.Release {
+	var out templates.Release
+	for _, r := range templates.Releases {
+		if rules.HintMatches(hint, r.Version) {
+			out = r
+		}
+	}
+	return out
+}
+
+// seededImage is the node image (the Photon one) of a seeded release.
+func seededImage(name string) string {
+	for _, r := range templates.Releases {
+		if r.ObjectName() == name {
+			return r.ImageName()
+		}
+	}
+	return "no seeded release " + name
+}
+
+// Every release seeded in the embedded library, VMware's published names
+// among them, resolves in each TKC version as users name it: v1alpha1's
+// distribution.fullVersion (with and without the leading "v") and
+// distribution.version, v1alpha2's and v1alpha3's tkr.reference.name. The
+// webhook's defaulting and validation accept it, and the controller builds
+// the cluster on that release: its node image, and the version Cluster API
+// is told.
+func TestEverySeededReleaseResolves(t *testing.T) {
+	f := shippedFacts(t)
+	releases := map[string]release{}
+	for _, tkr := range ShippedReleases() {
+		r, err := releaseOf(tkr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		releases[r.Name] = r
+	}
+	v1Topology := runv1alpha1.Topology{
+		ControlPlane: runv1alpha1.TopologySettings{Count: 1, Class: "guaranteed-small", StorageClass: "k8s-storage"},
+		Workers:      runv1alpha1.TopologySettings{Count: 1, Class: "guaranteed-small", StorageClass: "k8s-storage"},
+	}
+	for _, rel := range templates.Releases {
+		name := rel.ObjectName()
+		var hubs []*runv1alpha3.TanzuKubernetesCluster
+		hintOf := map[*runv1alpha3.TanzuKubernetesCluster]bool{}
+		for what, d := range map[string]runv1alpha1.Distribution{
+			"v1alpha1 fullVersion":               {Version: rel.Version},
+			"v1alpha1 fullVersion without the v": {Version: strings.TrimPrefix(rel.Version, "v")},
+			"v1alpha1 version":                   {VersionHint: rel.Version},
+		} {
+			c := &runv1alpha1.TanzuKubernetesCluster{Spec: runv1alpha1.TanzuKubernetesClusterSpec{Distribution: d, Topology: v1Topology}}
+			c.Name, c.Namespace = "tkc", "ns1"
+			c.Default(f)
+			if errs := c.ValidateCreate(f); len(errs) != 0 {
+				t.Errorf("%s %s refused: %v", what, name, errs)
+				continue
+			}
+			hub := &runv1alpha3.TanzuKubernetesCluster{}
+			if err := c.ConvertTo(hub); err != nil {
+				t.Fatal(err)
+			}
+			hubs = append(hubs, hub)
+			hintOf[hub] = d.Version == ""
+		}
+
+		ref := &corev1.ObjectReference{Name: name}
+		v2 := &runv1alpha2.TanzuKubernetesCluster{Spec: runv1alpha2.TanzuKubernetesClusterSpec{Topology: runv1alpha2.Topology{
+			ControlPlane: runv1alpha2.TopologySettings{Replicas: ptr.To[int32](1), VMClass: "guaranteed-small", StorageClass: "k8s-storage",
+				TKR: runv1alpha2.TKRReference{Reference: ref.DeepCopy()}},
+			NodePools: []runv1alpha2.NodePool{{Name: "workers", TopologySettings: runv1alpha2.TopologySettings{
+				Replicas: ptr.To[int32](1), VMClass: "guaranteed-small", StorageClass: "k8s-storage", TKR: runv1alpha2.TKRReference{Reference: ref.DeepCopy()}}}},
+		}}}
+		v2.Name, v2.Namespace = "tkc", "ns1"
+		if err := v2.Default(f); err != nil {
+			t.Fatal(err)
+		}
+		if errs := v2.ValidateCreate(f); len(errs) != 0 {
+			t.Errorf("v1alpha2 tkr.reference.name %s refused: %v", name, errs)
+		} else {
+			hub := &runv1alpha3.TanzuKubernetesCluster{}
+			if err := v2.ConvertTo(hub); err != nil {
+				t.Fatal(err)
+			}
+			hubs = append(hubs, hub)
+		}
+
+		v3 := &runv1alpha3.TanzuKubernetesCluster{Spec: runv1alpha3.TanzuKubernetesClusterSpec{Topology: runv1alpha3.Topology{
+			ControlPlane: runv1alpha3.TopologySettings{Replicas: ptr.To[int32](1), VMClass: "guaranteed-small", StorageClass: "k8s-storage",
+				TKR: runv1alpha3.TKRReference{Reference: ref.DeepCopy()}},
+			NodePools: []runv1alpha3.NodePool{{Name: "workers", TopologySettings: runv1alpha3.TopologySettings{
+				Replicas: ptr.To[int32](1), VMClass: "guaranteed-small", StorageClass: "k8s-storage", TKR: runv1alpha3.TKRReference{Reference: ref.DeepCopy()}}}},
+		}}}
+		v3.Name, v3.Namespace = "tkc", "ns1"
+		v3.Default(f)
+		if errs := v3.ValidateCreate(f); len(errs) != 0 {
+			t.Errorf("v1alpha3 tkr.reference.name %s refused: %v", name, errs)
+		} else {
+			hubs = append(hubs, v3)
+		}
+
+		want := releases[name]
+		for i, hub := range hubs {
+			got := hub.Spec.Topology.ControlPlane.TKR.Reference
+			if got != nil && got.Name != name && hintOf[hub] {
+				// distribution.version is a semantic prefix: v1.21.6+vmware.1-tkg.1
+				// picks the newest release it prefixes (v1.21.6+vmware.1-tkg.1.b3d708a),
+				// as on vSphere; fullVersion names the exact one.
+				if newest := newestMatching(rel.Version); got.Name == newest.ObjectName() {
+					continue
+				}
+			}
+			if got == nil || got.Name != name {
+				t.Errorf("%s: cluster %d names release %+v", name, i, got)
+				continue
+			}
+			o, err := desiredObjects(hub, releases)
+			if err != nil {
+				t.Errorf("%s: %v", name, err)
+				continue
+			}
+			if o.ControlPlane.Spec.Version != want.ClusterAPIVersion() {
+				t.Errorf("%s: Cluster API is told %s, want %s", name, o.ControlPlane.Spec.Version, want.ClusterAPIVersion())
+			}
+			for _, tmpl := range o.MachineTemplates {
+				if tmpl.Spec.Template.Spec.ImageName != rel.ImageName() {
+					t.Errorf("%s: VMs cloned from %s, want %s", name, tmpl.Spec.Template.Spec.ImageName, rel.ImageName())
+				}
+			}
 		}
 	}
 }

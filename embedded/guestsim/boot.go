@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"strconv"
-	"strings"
 
 	"github.com/blang/semver/v4"
 	corev1 "k8s.io/api/core/v1"
@@ -26,6 +25,7 @@ import (
 
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
 	"github.com/open-supervisor/supervisor/internal/tcpproxy"
+	"github.com/open-supervisor/supervisor/internal/tkrname"
 )
 
 // ProviderIDPrefix starts the providerID of every guest Node; the rest is
@@ -117,19 +117,16 @@ func (s *Simulator) bootContext(ctx context.Context, c *guestCluster, vm *vmopv1
 }
 
 // kubeletVersion is the version of the kubelet in the node image the VM
-// was cloned from: the release's Kubernetes version with VMware's build
-// (v1.18.20+vmware.1 for photon-3-k8s-v1.18.20---vmware.1-tkg.1), or the
-// version Cluster API asked for when the image names no release.
+// was cloned from: the Kubernetes build its item name carries
+// (v1.20.7+vmware.1 for ob-18186591-photon-3-k8s-v1.20.7---vmware.1-tkg.1.7fb9067,
+// v1.30.8+vmware.1-fips for ob-24481438-ubuntu-2204-amd64-v1.30.8---vmware.1-fips-vkr.1),
+// or the version Cluster API asked for when the image names no release.
 func kubeletVersion(imageName string, m *clusterv1.Machine) string {
-	_, release, ok := strings.Cut(imageName, "-k8s-")
-	if !ok || !strings.HasPrefix(release, "v") {
+	img, ok := tkrname.Parse(imageName)
+	if !ok {
 		return m.Spec.Version
 	}
-	release = strings.ReplaceAll(release, "---", "+")
-	if i := strings.Index(release, "-tkg."); i > 0 {
-		release = release[:i]
-	}
-	return release
+	return img.KubernetesVersion()
 }
 
 // nodeCapacity is what the kubelet reports for a VM of class: its CPUs

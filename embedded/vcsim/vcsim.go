@@ -49,8 +49,9 @@ type Options struct {
 	Password string
 	// Listen is host:port; 127.0.0.1:0 when empty.
 	Listen string
-	// Releases get a node image each; templates.Releases when nil.
-	Releases []templates.Release
+	// NodeImages are the content library's items, by name;
+	// templates.NodeImages when nil.
+	NodeImages []string
 	// BootDelay is how long the simulated guest takes to report its IP.
 	BootDelay time.Duration
 	// Users are vCenter users besides the administrator, by user@domain,
@@ -86,8 +87,8 @@ func Start(ctx context.Context, opts Options) (*Simulator, error) {
 	if opts.Listen == "" {
 		opts.Listen = "127.0.0.1:0"
 	}
-	if opts.Releases == nil {
-		opts.Releases = templates.Releases
+	if opts.NodeImages == nil {
+		opts.NodeImages = templates.NodeImages
 	}
 	m := simulator.VPX()
 	m.Host = 0
@@ -199,11 +200,11 @@ func (s *Simulator) build(ctx context.Context, opts Options) error {
 	if s.StoragePolicyID, err = createStoragePolicy(ctx, vc.Client); err != nil {
 		return err
 	}
-	return s.fillLibrary(ctx, ds.Reference().Value, opts.Releases)
+	return s.fillLibrary(ctx, ds.Reference().Value, opts.NodeImages)
 }
 
-// fillLibrary creates the content library with one OVF item per release.
-func (s *Simulator) fillLibrary(ctx context.Context, datastoreID string, releases []templates.Release) error {
+// fillLibrary creates the content library with one OVF item per node image.
+func (s *Simulator) fillLibrary(ctx context.Context, datastoreID string, items []string) error {
 	rc := rest.NewClient(s.Client.Client)
 	if err := rc.Login(ctx, url.UserPassword(s.Username, s.Password)); err != nil {
 		return fmt.Errorf("failed to log in to the vcsim REST API: %w", err)
@@ -218,8 +219,8 @@ func (s *Simulator) fillLibrary(ctx context.Context, datastoreID string, release
 	if err != nil {
 		return fmt.Errorf("failed to create content library: %w", err)
 	}
-	for _, r := range releases {
-		if err := uploadOVF(ctx, m, libID, r.ImageName(), r.NodeImageOVF()); err != nil {
+	for _, item := range items {
+		if err := uploadOVF(ctx, m, libID, item, templates.NodeImageOVF(item)); err != nil {
 			return err
 		}
 	}

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
@@ -34,8 +35,10 @@ func Resolve(hint string, releases []Release) (Release, error) {
 	return best, nil
 }
 
-// ByVersion finds the release of a full version.
+// ByVersion finds the release of a full version; the leading "v" is
+// optional, as in manifests that write 1.20.12+vmware.1-tkg.1.b9a42f3.
 func ByVersion(version string, releases []Release) (Release, bool) {
+	version = "v" + strings.TrimPrefix(version, "v")
 	for _, r := range releases {
 		if r.Version == version {
 			return r, true

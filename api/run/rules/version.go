@@ -96,8 +96,15 @@ func (v Version) HasPrefix(hint Version) bool {
 }
 
 // ReleaseName is the object name of the release of a version: names may not
-// hold "+", so TanzuKubernetesReleases spell it "---".
-func ReleaseName(version string) string { return strings.ReplaceAll(version, "+", "---") }
+// hold "+", so TanzuKubernetesReleases spell it "---"; a version written
+// without its leading "v" (1.20.12+vmware.1-tkg.1.b9a42f3, as some published
+// manifests do) names the release with it, as tanzu-framework's TKRName does.
+func ReleaseName(version string) string {
+	if version == "" {
+		return ""
+	}
+	return "v" + strings.ReplaceAll(strings.TrimPrefix(version, "v"), "+", "---")
+}
 
 // ReleaseVersion is the version a release object name stands for.
 func ReleaseVersion(name string) string { return strings.ReplaceAll(name, "---", "+") }

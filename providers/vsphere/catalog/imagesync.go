@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
+	"github.com/open-supervisor/supervisor/internal/tkrname"
 	"github.com/open-supervisor/supervisor/providers/vsphere/session"
 )
 
@@ -131,7 +132,8 @@ func (s *ImageSync) ensureImageOnce(ctx context.Context, name string, item libra
 		Type:                   imageType(item.Type),
 		ProviderItemID:         item.ID,
 		ProviderContentVersion: item.ContentVersion,
-		ProductInfo:            vmopv1.VirtualMachineImageProductInfo{Version: kubernetesVersion(item.Name)},
+		ProductInfo:            productInfo(item.Name),
+		OSInfo:                 osInfo(item.Name),
 		Conditions:             append([]metav1.Condition(nil), img.Status.Conditions...),
 	}
 	meta.SetStatusCondition(&status.Conditions, metav1.Condition{
@@ -165,13 +167,27 @@ func imageType(itemType string) string {
 	return vmopv1.ImageTypeOVF
 }
 
-// kubernetesVersion extracts "v1.18.20" from "photon-3-k8s-v1.18.20---vmware.1-tkg.1".
-func kubernetesVersion(itemName string) string {
-	_, after, ok := strings.Cut(itemName, "-k8s-")
+// productInfo is what a node image's name says it carries, as vSphere's
+// VirtualMachineImages show it: the Kubernetes build as the version
+// (v1.30.8+vmware.1-fips) and the release as the full version
+// (v1.30.8+vmware.1-fips-vkr.1). Images of no release have none.
+func productInfo(itemName string) vmopv1.VirtualMachineImageProductInfo {
+	img, ok := tkrname.Parse(itemName)
 	if !ok {
-		return ""
+		return vmopv1.VirtualMachineImageProductInfo{}
 	}
-	v, _, _ := strings.Cut(after, "---")
-	v, _, _ = strings.Cut(v, "+")
-	return v
+	return vmopv1.VirtualMachineImageProductInfo{Product: "Kubernetes", Vendor: "VMware", Version: img.KubernetesVersion(), FullVersion: img.Version()}
+}
+
+// osInfo is the node image's guest OS, from its name.
+func osInfo(itemName string) vmopv1.VirtualMachineImageOSInfo {
+	img, ok := tkrname.Parse(itemName)
+	if !ok {
+		return vmopv1.VirtualMachineImageOSInfo{}
+	}
+	osType := "vmwarePhoton64Guest"
+	if img.OSName == "ubuntu" {
+		osType = "ubuntu64Guest"
+	}
+	return vmopv1.VirtualMachineImageOSInfo{Type: osType, Version: img.OSVersion}
 }
