@@ -232,6 +232,9 @@ func (s *Supervisor) setup(ctx context.Context, mgr ctrl.Manager, part Part, o O
 		if err := (&guests.LoadBalancerReconciler{Client: mgr.GetClient(), ClusterCache: s.ClusterCache}).SetupWithManager(mgr); err != nil {
 			return err
 		}
+		if err := (&guests.ProviderServiceAccountReconciler{Client: mgr.GetClient(), ClusterCache: s.ClusterCache}).SetupWithManager(mgr); err != nil {
+			return err
+		}
 		return (&guests.AuthReconciler{Client: mgr.GetClient(), ClusterCache: s.ClusterCache}).SetupWithManager(mgr)
 	case Login:
 		return setupLogin(mgr, o.Login)

@@ -10,8 +10,10 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/utils/ptr"
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
+	"sigs.k8s.io/cluster-api/util/conditions"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
@@ -123,6 +125,31 @@ func TestClusterAPIInfrastructureOnVCenter(t *testing.T) {
 	}
 	if machine.Status.Addresses[0].Address != vm.Status.Network.PrimaryIP4 {
 		t.Errorf("Machine addresses %+v, VM IP %s", machine.Status.Addresses, vm.Status.Network.PrimaryIP4)
+	}
+	// What CAPV users read of a running machine: v1beta2's phase, biosUUID,
+	// provisioned and addresses, and v1beta1's vmIp, vmID, ready and
+	// vmstatus (kubectl's IPAddr column).
+	vsm := &vmwarev1.VSphereMachine{}
+	if err := h.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "cp-0"}, vsm); err != nil {
+		t.Fatal(err)
+	}
+	if vsm.Status.BiosUUID != vm.Status.BiosUUID || vsm.Status.Phase != vmwarev1.VSphereMachinePhaseReady ||
+		!ptr.Deref(vsm.Status.Initialization.Provisioned, false) || len(vsm.Status.Addresses) == 0 ||
+		!conditions.IsTrue(vsm, vmwarev1.VSphereMachineVirtualMachineProvisionedCondition) || !conditions.IsTrue(vsm, vmwarev1.VSphereMachineReadyCondition) {
+		t.Errorf("VSphereMachine v1beta2 status %+v; want the VM's biosUUID, phase Ready, provisioned, addresses and True conditions", vsm.Status)
+	}
+	legacy := &unstructured.Unstructured{}
+	legacy.SetAPIVersion(vmwarev1.GroupVersion.Group + "/v1beta1")
+	legacy.SetKind("VSphereMachine")
+	if err := h.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "cp-0"}, legacy); err != nil {
+		t.Fatal(err)
+	}
+	vmIP, _, _ := unstructured.NestedString(legacy.Object, "status", "vmIp")
+	vmID, _, _ := unstructured.NestedString(legacy.Object, "status", "vmID")
+	ready, _, _ := unstructured.NestedBool(legacy.Object, "status", "ready")
+	vmstatus, _, _ := unstructured.NestedString(legacy.Object, "status", "vmstatus")
+	if vmIP != vm.Status.Network.PrimaryIP4 || vmID != vm.Status.BiosUUID || !ready || vmstatus != "ready" {
+		t.Errorf("VSphereMachine as v1beta1: vmIp %q, vmID %q, ready %v, vmstatus %q; want %s, %s, true, ready", vmIP, vmID, ready, vmstatus, vm.Status.Network.PrimaryIP4, vm.Status.BiosUUID)
 	}
 	if vm.Labels[vmwarev1.ClusterRoleLabel] != vmwarev1.RoleControlPlane || vm.Spec.Bootstrap.CloudInit.RawCloudConfig.Name != "cp-0-bootstrap" {
 		t.Errorf("VirtualMachine labels %v, bootstrap %+v", vm.Labels, vm.Spec.Bootstrap)
