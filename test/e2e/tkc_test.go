@@ -135,6 +135,7 @@ func TestSeedTKCRunning(t *testing.T) {
 	// apply; and the logins vSphere gives to the namespace's users.
 	assertGuestLooksReal(t, name, 3, 3, "v1.18.20+vmware.1", "195.")
 	assertGuestLogins(t, name)
+	assertCAPVView(t, name)
 	if procs := guestProcesses("ns1", name); len(procs) != 2 {
 		t.Errorf("the guest's control plane runs as processes %v; want kube-apiserver and kube-controller-manager", procs)
 	}

@@ -49,10 +49,10 @@ spec:
       className: best-effort-small
       imageName: ubuntu-2204-kube-v1.30.1
       storageClass: wcpglobal-storage-profile
-      failureDomain: zone-a
       powerOffMode: hard
+      minHardwareVersion: vmx-17
       namingStrategy:
-        template: '{{ .machine.name }}-vm'
+        template: '{{ .machine.name }}'
       volumes:
       - name: containerd
         capacity:
@@ -140,7 +140,7 @@ func TestCAPVKindsApplyAndRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	spec := tmpl.Spec.Template.Spec
-	if spec.Naming.Template != "{{ .machine.name }}-vm" || spec.ClassName != "best-effort-small" || len(spec.Volumes) != 1 {
+	if spec.Naming.Template != "{{ .machine.name }}" || spec.MinHardwareVersion != "vmx-17" || spec.ClassName != "best-effort-small" || len(spec.Volumes) != 1 {
 		t.Errorf("VSphereMachineTemplate as v1beta2: %+v", spec)
 	}
 	psa := &vmwarev1.ProviderServiceAccount{}
@@ -149,6 +149,33 @@ func TestCAPVKindsApplyAndRoundTrip(t *testing.T) {
 	}
 	if psa.Spec.Ref == nil || psa.Spec.Ref.Name != "capv" || psa.Spec.TargetSecretName != "pvcsi-provider-creds" || len(psa.Spec.Rules) != 1 {
 		t.Errorf("ProviderServiceAccount as v1beta2: %+v", psa.Spec)
+	}
+
+	// What this supervisor cannot do is refused, naming the field, in
+	// either version.
+	for _, c := range []struct{ manifest, field string }{
+		{"spec:\n  className: c\n  imageName: i\n  policies:\n  - kind: ComputePolicy\n    name: p\n", "spec.policies"},
+		{"spec:\n  className: c\n  imageName: i\n  network:\n    interfaces:\n      primary:\n        mtu: 1500\n", "spec.network"},
+		{"spec:\n  className: c\n  imageName: i\n  namingStrategy:\n    template: '{{ .machine.name }}-x'\n", "spec.namingStrategy"},
+		{"spec:\n  className: c\n  imageName: i\n  failureDomain: zone-b\n", "spec.failureDomain"},
+		{"spec:\n  className: c\n  imageName: i\n  minHardwareVersion: \"17\"\n", "spec.minHardwareVersion"},
+	} {
+		u := &unstructured.Unstructured{}
+		if err := yaml.Unmarshal([]byte("apiVersion: vmware.infrastructure.cluster.x-k8s.io/v1beta1\nkind: VSphereMachine\nmetadata:\n  name: refused\n"+c.manifest), &u.Object); err != nil {
+			t.Fatal(err)
+		}
+		u.SetNamespace(h.Namespace)
+		err := h.Client.Create(ctx, u, strict)
+		if err == nil || !strings.Contains(err.Error(), c.field) {
+			t.Errorf("a VSphereMachine with %s: %v; want it refused naming the field", c.field, err)
+			_ = h.Client.Delete(ctx, u)
+		}
+	}
+	nsx := &vmwarev1.VSphereCluster{}
+	nsx.Namespace, nsx.Name = h.Namespace, "nsx"
+	nsx.Spec.Network.Provider = "NSXTier1"
+	if err := h.Client.Create(ctx, nsx); err == nil || !strings.Contains(err.Error(), "spec.network.provider") {
+		t.Errorf("a VSphereCluster on NSX: %v; want it refused naming spec.network.provider", err)
 	}
 
 	// Status written as v1beta1 (CAPV v1.15's controller, a script) is kept

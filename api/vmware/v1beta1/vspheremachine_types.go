@@ -48,6 +48,7 @@ type VSphereMachineSpec struct {
 	// failureDomain is the failure domain the machine will be created in.
 	// Must match a key in the FailureDomains map stored on the cluster object.
 	// +optional
+	// +kubebuilder:validation:XValidation:rule="self == ''",message="this supervisor has one zone; remove spec.failureDomain"
 	FailureDomain *string `json:"failureDomain,omitempty"`
 
 	// imageName is the name of the base image used when specifying the
@@ -72,10 +73,12 @@ type VSphereMachineSpec struct {
 	// +listType=atomic
 	// +kubebuilder:validation:MinItems=1
 	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:XValidation:rule="false",message="compute policies are not supported by this supervisor; remove spec.policies"
 	Policies []PolicyRef `json:"policies,omitempty"`
 
 	// network is the network configuration for the VSphereMachine
 	// +optional
+	// +kubebuilder:validation:XValidation:rule="false",message="this supervisor puts a machine on its vSphere Namespace's workload network only; remove spec.network"
 	Network VSphereMachineNetworkSpec `json:"network,omitempty,omitzero"`
 
 	// powerOffMode describes the desired behavior when powering off a VM.
@@ -100,10 +103,12 @@ type VSphereMachineSpec struct {
 	// The expected format of the field is vmx-15.
 	//
 	// +optional
+	// +kubebuilder:validation:XValidation:rule="self.matches('^vmx-[0-9]+$')",message="spec.minHardwareVersion must be vmx-<number>, such as vmx-17"
 	MinHardwareVersion string `json:"minHardwareVersion,omitempty"`
 
 	// namingStrategy allows configuring the naming strategy used when calculating the name of the VirtualMachine.
 	// +optional
+	// +kubebuilder:validation:XValidation:rule="!has(self.template) || self.template == '{{ .machine.name }}'",message="VirtualMachines are named after their Machine here; naming templates are not supported: remove spec.namingStrategy.template"
 	NamingStrategy *VirtualMachineNamingStrategy `json:"namingStrategy,omitempty"`
 }
 

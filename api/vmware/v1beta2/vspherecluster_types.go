@@ -170,12 +170,14 @@ func (r *NSXVPC) IsDefined() bool {
 type Network struct {
 	// nsxVPC defines the configuration when the network provider is NSX-VPC.
 	// +optional
+	// +kubebuilder:validation:XValidation:rule="false",message="this supervisor's network is vSphere Distributed Switch networking, not NSX VPC; remove spec.network.nsxVPC"
 	NSXVPC NSXVPC `json:"nsxVPC,omitempty,omitzero"`
 
 	// provider is the network provider used by the cluster.
 	// The value is immutable once set.
 	// +optional
 	// +kubebuilder:validation:Enum=VSphereDistributed;NSXTier1;VPC
+	// +kubebuilder:validation:XValidation:rule="self == 'VSphereDistributed'",message="this supervisor's network is vSphere Distributed Switch networking: spec.network.provider can only be VSphereDistributed"
 	Provider string `json:"provider,omitempty"`
 }
 
@@ -198,6 +200,7 @@ type VSphereClusterSpec struct {
 
 	// failureDomains defines the failure domains.
 	// +optional
+	// +kubebuilder:validation:XValidation:rule="false",message="this supervisor has one zone; remove spec.failureDomains"
 	FailureDomains FailureDomainsSpec `json:"failureDomains,omitempty,omitzero"`
 }
 

@@ -84,6 +84,7 @@ type VSphereMachineSpec struct {
 
 	// network is the network configuration for the VSphereMachine
 	// +optional
+	// +kubebuilder:validation:XValidation:rule="false",message="this supervisor puts a machine on its vSphere Namespace's workload network only; remove spec.network"
 	Network VSphereMachineNetworkSpec `json:"network,omitempty,omitzero"`
 
 	// powerOffMode describes the desired behavior when powering off a VM.
@@ -109,10 +110,12 @@ type VSphereMachineSpec struct {
 	// +optional
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="self.matches('^vmx-[0-9]+$')",message="spec.minHardwareVersion must be vmx-<number>, such as vmx-17"
 	MinHardwareVersion string `json:"minHardwareVersion,omitempty"`
 
 	// naming allows configuring the naming strategy used when calculating the name of the VirtualMachine.
 	// +optional
+	// +kubebuilder:validation:XValidation:rule="!has(self.template) || self.template == '{{ .machine.name }}'",message="VirtualMachines are named after their Machine here; naming templates are not supported: remove spec.naming.template"
 	Naming VirtualMachineNamingSpec `json:"naming,omitempty,omitzero"`
 
 	// policies specifies a list of optional infrastructure policies to be applied to the virtual machine.
@@ -120,6 +123,7 @@ type VSphereMachineSpec struct {
 	// +listType=atomic
 	// +kubebuilder:validation:MinItems=1
 	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:XValidation:rule="false",message="compute policies are not supported by this supervisor; remove spec.policies"
 	Policies []PolicyRef `json:"policies,omitempty"`
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -145,6 +147,13 @@ func (r *MachineReconciler) reconcileNormal(ctx context.Context, cluster *cluste
 			RawCloudConfig: &vmopv1.SecretKeySelector{Name: bootstrapData, Key: bootstrapDataKey},
 		}}
 		v.Spec.Volumes = virtualMachineVolumes(vm)
+		// As CAPV passes them on; hard is vm-operator's default, so left unsaid.
+		if mode := vm.Spec.PowerOffMode; mode != "" && mode != vmwarev1.VirtualMachinePowerOpModeHard {
+			v.Spec.PowerOffMode = string(mode)
+		}
+		if hw, err := strconv.Atoi(strings.TrimPrefix(vm.Spec.MinHardwareVersion, "vmx-")); err == nil {
+			v.Spec.MinHardwareVersion = int32(hw)
+		}
 		return controllerutil.SetControllerReference(vm, v, r.Client.Scheme())
 	})
 	if err != nil {
