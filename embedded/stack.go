@@ -26,7 +26,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	lbv1 "github.com/open-supervisor/supervisor/api/lbapi/v1alpha1"
-	runv1 "github.com/open-supervisor/supervisor/api/run/v1alpha2"
+	runv1 "github.com/open-supervisor/supervisor/api/run/v1alpha3"
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
 	"github.com/open-supervisor/supervisor/embedded/fixtures"
 	"github.com/open-supervisor/supervisor/embedded/guestsim"

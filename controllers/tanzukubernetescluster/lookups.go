@@ -14,7 +14,7 @@ import (
 
 	lbapiv1 "github.com/open-supervisor/supervisor/api/lbapi/v1alpha1"
 	"github.com/open-supervisor/supervisor/api/run/rules"
-	runv1alpha2 "github.com/open-supervisor/supervisor/api/run/v1alpha2"
+	runv1alpha3 "github.com/open-supervisor/supervisor/api/run/v1alpha3"
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
 	vspherev1 "github.com/open-supervisor/supervisor/api/vsphere/v1alpha1"
 	"github.com/open-supervisor/supervisor/internal/iprange"
@@ -98,17 +98,24 @@ func (l *ClientLookups) StorageClasses(ctx context.Context, namespace string) ([
 	return out, nil
 }
 
-// Releases lists the TanzuKubernetesReleases.
+// Releases lists the TanzuKubernetesReleases. Incompatible, deactivated
+// and invalid ones (by label or condition, as on vSphere) are never picked
+// by a version hint.
 func (l *ClientLookups) Releases(ctx context.Context) ([]rules.Release, error) {
-	var list runv1alpha2.TanzuKubernetesReleaseList
+	var list runv1alpha3.TanzuKubernetesReleaseList
 	if err := l.Reader.List(ctx, &list); err != nil {
 		return nil, err
 	}
 	out := make([]rules.Release, 0, len(list.Items))
 	for _, r := range list.Items {
-		_, incompatible := r.Labels[runv1alpha2.LabelIncompatible]
+		incompatible := false
+		for _, label := range []string{runv1alpha3.LabelIncompatible, runv1alpha3.LabelDeactivated, runv1alpha3.LabelInvalid} {
+			if _, ok := r.Labels[label]; ok {
+				incompatible = true
+			}
+		}
 		for _, c := range r.Status.Conditions {
-			if c.Type == runv1alpha2.ReleaseCompatibleCondition && c.Status == corev1.ConditionFalse {
+			if (c.Type == runv1alpha3.ReleaseCompatibleCondition || c.Type == runv1alpha3.ReleaseValidCondition) && c.Status == corev1.ConditionFalse {
 				incompatible = true
 			}
 		}
@@ -150,13 +157,13 @@ func (l *ClientLookups) SupervisorNetworks(ctx context.Context) ([]rules.Network
 // ServiceDefaults reads the TkgServiceConfiguration's defaults; none means
 // the built-in ones.
 func (l *ClientLookups) ServiceDefaults(ctx context.Context) (rules.ServiceDefaults, error) {
-	var cfg runv1alpha2.TkgServiceConfiguration
-	err := l.Reader.Get(ctx, client.ObjectKey{Name: runv1alpha2.TkgServiceConfigurationName}, &cfg)
+	var cfg runv1alpha3.TkgServiceConfiguration
+	err := l.Reader.Get(ctx, client.ObjectKey{Name: runv1alpha3.TkgServiceConfigurationName}, &cfg)
 	switch {
 	case apierrors.IsNotFound(err):
 		return rules.ServiceDefaults{}, nil
 	case err != nil:
-		return rules.ServiceDefaults{}, fmt.Errorf("failed to get TkgServiceConfiguration %s: %w", runv1alpha2.TkgServiceConfigurationName, err)
+		return rules.ServiceDefaults{}, fmt.Errorf("failed to get TkgServiceConfiguration %s: %w", runv1alpha3.TkgServiceConfigurationName, err)
 	}
 	out := rules.ServiceDefaults{CNI: cfg.Spec.DefaultCNI}
 	if cfg.Spec.Proxy != nil {

@@ -9,7 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	runv1alpha2 "github.com/open-supervisor/supervisor/api/run/v1alpha2"
+	runv1alpha3 "github.com/open-supervisor/supervisor/api/run/v1alpha3"
 	"github.com/open-supervisor/supervisor/controllers/tanzukubernetesrelease"
 	"github.com/open-supervisor/supervisor/internal/tkrname"
 	"github.com/open-supervisor/supervisor/templates"
@@ -20,10 +20,10 @@ import (
 // release controller derives them from its images (without status). The
 // seeded item names are valid object names already, so each image is
 // published under its item's name.
-func ShippedReleases() []*runv1alpha2.TanzuKubernetesRelease {
-	out := make([]*runv1alpha2.TanzuKubernetesRelease, 0, len(templates.Releases))
+func ShippedReleases() []*runv1alpha3.TanzuKubernetesRelease {
+	out := make([]*runv1alpha3.TanzuKubernetesRelease, 0, len(templates.Releases))
 	for _, r := range templates.Releases {
-		out = append(out, &runv1alpha2.TanzuKubernetesRelease{ObjectMeta: metav1.ObjectMeta{Name: r.ObjectName()},
+		out = append(out, &runv1alpha3.TanzuKubernetesRelease{ObjectMeta: metav1.ObjectMeta{Name: r.ObjectName()},
 			Spec: tanzukubernetesrelease.Spec(r.ObjectName(), r.Images)})
 	}
 	return out
@@ -96,7 +96,7 @@ func (r release) NodeVersion() string {
 
 // getRelease reads a TanzuKubernetesRelease by name.
 func getRelease(ctx context.Context, c client.Reader, name string) (release, error) {
-	var tkr runv1alpha2.TanzuKubernetesRelease
+	var tkr runv1alpha3.TanzuKubernetesRelease
 	if err := c.Get(ctx, client.ObjectKey{Name: name}, &tkr); err != nil {
 		if apierrors.IsNotFound(err) {
 			return release{}, errReleaseUnusable{fmt.Sprintf("TanzuKubernetesRelease %s does not exist", name)}
@@ -106,19 +106,20 @@ func getRelease(ctx context.Context, c client.Reader, name string) (release, err
 	return releaseOf(&tkr)
 }
 
-// releaseOf checks that a release names its node image and Kubernetes version.
-func releaseOf(tkr *runv1alpha2.TanzuKubernetesRelease) (release, error) {
-	// spec.kubernetesVersion is the Kubernetes build (v1.20.7+vmware.1) in
-	// derived releases and may be the upstream version in hand-written
-	// ones; either way the upstream version is its part before "+", or the
-	// release version's when it is empty.
-	r := release{Name: tkr.Name, Version: tkr.Spec.Version, KubernetesVersion: tkrname.UpstreamVersion(tkr.Spec.KubernetesVersion)}
+// releaseOf checks that a release names its node image and Kubernetes
+// version. The node image is its first OS image: the release controller
+// lists the Photon one first, as vSphere's default OS.
+func releaseOf(tkr *runv1alpha3.TanzuKubernetesRelease) (release, error) {
+	// spec.kubernetes.version is the Kubernetes build (v1.20.7+vmware.1);
+	// the upstream version is its part before "+", or the release
+	// version's when it is empty.
+	r := release{Name: tkr.Name, Version: tkr.Spec.Version, KubernetesVersion: tkrname.UpstreamVersion(tkr.Spec.Kubernetes.Version)}
 	if r.KubernetesVersion == "" {
 		r.KubernetesVersion = tkrname.UpstreamVersion(r.Version)
 	}
-	if tkr.Spec.NodeImageRef == nil || tkr.Spec.NodeImageRef.Name == "" {
-		return release{}, errReleaseUnusable{fmt.Sprintf("TanzuKubernetesRelease %s names no node image (spec.nodeImageRef)", tkr.Name)}
+	if len(tkr.Spec.OSImages) == 0 || tkr.Spec.OSImages[0].Name == "" {
+		return release{}, errReleaseUnusable{fmt.Sprintf("TanzuKubernetesRelease %s names no node image (spec.osImages)", tkr.Name)}
 	}
-	r.Image = tkr.Spec.NodeImageRef.Name
+	r.Image = tkr.Spec.OSImages[0].Name
 	return r, nil
 }

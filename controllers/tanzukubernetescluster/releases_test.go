@@ -92,7 +92,7 @@ func TestClusterFollowsItsRelease(t *testing.T) {
 	ctx := context.Background()
 	ns := newVSphereNamespace(t)
 	shipped := ShippedReleases()[0]
-	tkr := &runv1alpha2.TanzuKubernetesRelease{ObjectMeta: metav1.ObjectMeta{Name: shipped.Name + "-" + ns}, Spec: shipped.Spec}
+	tkr := &runv1alpha3.TanzuKubernetesRelease{ObjectMeta: metav1.ObjectMeta{Name: shipped.Name + "-" + ns}, Spec: shipped.Spec}
 	if err := testClient.Create(ctx, tkr); err != nil {
 		t.Fatal(err)
 	}
@@ -121,15 +121,15 @@ func TestClusterFollowsItsRelease(t *testing.T) {
 	}
 	wait.For(t, 90*time.Second, "the cluster to be created", phase(runv1alpha3.PhaseCreating, ""))
 
-	setImage := func(image *corev1.ObjectReference) {
+	setImage := func(images []corev1.LocalObjectReference) {
 		t.Helper()
 		base := tkr.DeepCopy()
-		tkr.Spec.NodeImageRef = image
+		tkr.Spec.OSImages = images
 		if err := testClient.Patch(ctx, tkr, client.MergeFrom(base)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	image := shipped.Spec.NodeImageRef
+	image := shipped.Spec.OSImages
 	setImage(nil)
 	wait.For(t, 90*time.Second, "the cluster to fail on its release", phase(runv1alpha3.PhaseFailed, "names no node image"))
 	setImage(image)

@@ -15,7 +15,7 @@ import (
 	"github.com/open-supervisor/supervisor/api"
 	"github.com/open-supervisor/supervisor/api/run/rules"
 	runv1alpha1 "github.com/open-supervisor/supervisor/api/run/v1alpha1"
-	runv1alpha2 "github.com/open-supervisor/supervisor/api/run/v1alpha2"
+	runv1alpha3 "github.com/open-supervisor/supervisor/api/run/v1alpha3"
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
 	vspherev1 "github.com/open-supervisor/supervisor/api/vsphere/v1alpha1"
 )
@@ -27,14 +27,14 @@ func TestWebhookOverClientLookups(t *testing.T) {
 		&storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: "unassigned"}},
 		&corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Name: "ns1-storagequota", Namespace: "ns1"},
 			Spec: corev1.ResourceQuotaSpec{Hard: corev1.ResourceList{"k8s-storage" + storageQuotaSuffix: resource.MustParse("100Gi")}}},
-		&runv1alpha2.TanzuKubernetesRelease{ObjectMeta: metav1.ObjectMeta{Name: "v1.18.20---vmware.1-tkg.1"},
-			Spec: runv1alpha2.TanzuKubernetesReleaseSpec{Version: "v1.18.20+vmware.1-tkg.1"}},
-		&runv1alpha2.TanzuKubernetesRelease{ObjectMeta: metav1.ObjectMeta{Name: "v1.18.21---vmware.1-tkg.1", Labels: map[string]string{"incompatible": ""}},
-			Spec: runv1alpha2.TanzuKubernetesReleaseSpec{Version: "v1.18.21+vmware.1-tkg.1"}},
-		&runv1alpha2.TkgServiceConfiguration{ObjectMeta: metav1.ObjectMeta{Name: "tkg-service-configuration"},
-			Spec: runv1alpha2.TkgServiceConfigurationSpec{DefaultCNI: "antrea",
-				Proxy: &runv1alpha2.ProxyConfiguration{HttpsProxy: ptr.To("http://127.0.0.1:3128"), NoProxy: []string{"127.0.0.0/8"}},
-				Trust: &runv1alpha2.TrustConfiguration{AdditionalTrustedCAs: []runv1alpha2.TLSCertificate{{Name: "harbor-ca", Data: testCA(t)}}}}},
+		&runv1alpha3.TanzuKubernetesRelease{ObjectMeta: metav1.ObjectMeta{Name: "v1.18.20---vmware.1-tkg.1"},
+			Spec: runv1alpha3.TanzuKubernetesReleaseSpec{Version: "v1.18.20+vmware.1-tkg.1"}},
+		&runv1alpha3.TanzuKubernetesRelease{ObjectMeta: metav1.ObjectMeta{Name: "v1.18.21---vmware.1-tkg.1", Labels: map[string]string{"incompatible": ""}},
+			Spec: runv1alpha3.TanzuKubernetesReleaseSpec{Version: "v1.18.21+vmware.1-tkg.1"}},
+		&runv1alpha3.TkgServiceConfiguration{ObjectMeta: metav1.ObjectMeta{Name: "tkg-service-configuration"},
+			Spec: runv1alpha3.TkgServiceConfigurationSpec{DefaultCNI: "antrea",
+				Proxy: &runv1alpha3.ProxyConfiguration{HttpsProxy: ptr.To("http://127.0.0.1:3128"), NoProxy: []string{"127.0.0.0/8"}},
+				Trust: &runv1alpha3.TrustConfiguration{AdditionalTrustedCAs: []runv1alpha3.TLSCertificate{{Name: "harbor-ca", Data: testCA(t)}}}}},
 		&vspherev1.WorkloadNetwork{ObjectMeta: metav1.ObjectMeta{Name: "workload"},
 			Spec: vspherev1.WorkloadNetworkSpec{PortGroup: "workload", AddressRanges: []string{"127.20.0.10-127.20.15.250"}, PrefixLength: 16}},
 	).Build()

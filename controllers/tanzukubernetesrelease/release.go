@@ -19,7 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/open-supervisor/supervisor/api/run/rules"
-	runv1 "github.com/open-supervisor/supervisor/api/run/v1alpha2"
+	runv1 "github.com/open-supervisor/supervisor/api/run/v1alpha3"
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
 	"github.com/open-supervisor/supervisor/internal/tkrname"
 )
@@ -159,6 +159,7 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, name string, own, all 
 	now := metav1.Now()
 	tkr.Status.Conditions.Set(readyCondition(own), now)
 	tkr.Status.Conditions.Set(runv1.Condition{Type: runv1.ReleaseCompatibleCondition, Status: corev1.ConditionTrue}, now)
+	tkr.Status.Conditions.Set(runv1.Condition{Type: runv1.ReleaseValidCondition, Status: corev1.ConditionTrue}, now)
 	tkr.Status.Conditions.Set(updatesCondition(tkr.Spec.Version, all), now)
 	if equality.Semantic.DeepEqual(before.Status, tkr.Status) {
 		return nil
@@ -171,12 +172,12 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, name string, own, all 
 
 // Spec is the spec of release name whose node images are images (the
 // ClusterVirtualMachineImages' names, the default first): version and
-// Kubernetes build from the name, the first image as the node image.
+// Kubernetes build from the name, the images as its OS images.
 func Spec(name string, images []string) runv1.TanzuKubernetesReleaseSpec {
 	version := tkrname.Version(name)
-	spec := runv1.TanzuKubernetesReleaseSpec{Version: version, KubernetesVersion: tkrname.KubernetesVersion(version)}
-	if len(images) > 0 {
-		spec.NodeImageRef = &corev1.ObjectReference{APIVersion: vmopv1.GroupVersion.String(), Kind: "ClusterVirtualMachineImage", Name: images[0]}
+	spec := runv1.TanzuKubernetesReleaseSpec{Version: version, Kubernetes: runv1.KubernetesSpec{Version: tkrname.KubernetesVersion(version)}}
+	for _, img := range images {
+		spec.OSImages = append(spec.OSImages, corev1.LocalObjectReference{Name: img})
 	}
 	return spec
 }

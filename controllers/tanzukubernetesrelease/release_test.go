@@ -14,7 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	"github.com/open-supervisor/supervisor/api"
-	runv1 "github.com/open-supervisor/supervisor/api/run/v1alpha2"
+	runv1 "github.com/open-supervisor/supervisor/api/run/v1alpha3"
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
 	"github.com/open-supervisor/supervisor/templates"
 )
@@ -84,8 +84,8 @@ func TestReleasesFromPublishedItemNames(t *testing.T) {
 	for _, c := range cases {
 		reconcileAll(t, r, c.name)
 		tkr := getRelease(t, cl, c.name)
-		if tkr.Spec.Version != c.version || tkr.Spec.KubernetesVersion != c.kubernetes ||
-			tkr.Spec.NodeImageRef == nil || tkr.Spec.NodeImageRef.Name != c.item || tkr.Spec.NodeImageRef.Kind != "ClusterVirtualMachineImage" {
+		if tkr.Spec.Version != c.version || tkr.Spec.Kubernetes.Version != c.kubernetes ||
+			len(tkr.Spec.OSImages) != 1 || tkr.Spec.OSImages[0].Name != c.item {
 			t.Errorf("%s: spec %+v, want version %s, Kubernetes %s, node image %s", c.item, tkr.Spec, c.version, c.kubernetes, c.item)
 		}
 		if tkr.Labels[LabelOSName] != c.osName || tkr.Labels[DerivedLabel] == "" {
@@ -118,8 +118,8 @@ func TestReleaseFollowsItsImages(t *testing.T) {
 	reconcileAll(t, r, name, olderName)
 
 	tkr := getRelease(t, cl, name)
-	if tkr.Spec.NodeImageRef.Name != photon.Name || len(tkr.OwnerReferences) != 2 {
-		t.Errorf("node image %s, owners %+v; want the Photon image, owned by both", tkr.Spec.NodeImageRef.Name, tkr.OwnerReferences)
+	if len(tkr.Spec.OSImages) != 2 || tkr.Spec.OSImages[0].Name != photon.Name || tkr.Spec.OSImages[1].Name != ubuntu.Name || len(tkr.OwnerReferences) != 2 {
+		t.Errorf("OS images %+v, owners %+v; want the Photon image first, owned by both", tkr.Spec.OSImages, tkr.OwnerReferences)
 	}
 	if updates := condition(getRelease(t, cl, olderName), runv1.ReleaseUpdatesAvailableCondition); updates == nil ||
 		updates.Status != corev1.ConditionTrue || updates.Message != "[v1.24.9+vmware.1-tkg.4]" {
@@ -130,8 +130,8 @@ func TestReleaseFollowsItsImages(t *testing.T) {
 		t.Fatal(err)
 	}
 	reconcileAll(t, r, name)
-	if tkr := getRelease(t, cl, name); tkr.Spec.NodeImageRef.Name != ubuntu.Name || len(tkr.OwnerReferences) != 1 {
-		t.Errorf("with only the Ubuntu image left: node image %s, owners %+v", tkr.Spec.NodeImageRef.Name, tkr.OwnerReferences)
+	if tkr := getRelease(t, cl, name); len(tkr.Spec.OSImages) != 1 || tkr.Spec.OSImages[0].Name != ubuntu.Name || len(tkr.OwnerReferences) != 1 {
+		t.Errorf("with only the Ubuntu image left: OS images %+v, owners %+v", tkr.Spec.OSImages, tkr.OwnerReferences)
 	}
 
 	if err := cl.Delete(ctx, ubuntu); err != nil {
@@ -179,7 +179,8 @@ func TestEverySeededReleaseIsDerived(t *testing.T) {
 	newest := templates.Newest()
 	for i, rel := range templates.Releases {
 		tkr := getRelease(t, cl, rel.ObjectName())
-		if tkr.Spec.Version != rel.Version || tkr.Spec.KubernetesVersion != rel.KubernetesVersion || tkr.Spec.NodeImageRef.Name != rel.ImageName() {
+		if tkr.Spec.Version != rel.Version || tkr.Spec.Kubernetes.Version != rel.KubernetesVersion || len(tkr.Spec.OSImages) != len(rel.Images) ||
+			tkr.Spec.OSImages[0].Name != rel.ImageName() {
 			t.Errorf("%s: spec %+v", rel.ObjectName(), tkr.Spec)
 		}
 		if ready := condition(tkr, runv1.ReleaseReadyCondition); ready == nil || ready.Status != corev1.ConditionTrue {

@@ -34,11 +34,11 @@ type ContainerImage struct {
 
 // TanzuKubernetesReleaseSpec is one Kubernetes release and its node image.
 type TanzuKubernetesReleaseSpec struct {
-	// Version is the full version, e.g. v1.18.20+vmware.1-tkg.1; the
+	// Version is the full version, e.g. v1.20.7+vmware.1-tkg.1.7fb9067; the
 	// object's name is the version with "+" spelt "---".
 	// +kubebuilder:validation:MinLength=1
 	Version string `json:"version"`
-	// KubernetesVersion is the upstream version, e.g. v1.18.20.
+	// KubernetesVersion is the Kubernetes build, e.g. v1.20.7+vmware.1.
 	// +optional
 	KubernetesVersion string `json:"kubernetesVersion,omitempty"`
 	// Repository is where the images come from.

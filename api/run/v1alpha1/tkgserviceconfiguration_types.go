@@ -10,9 +10,12 @@ const TkgServiceConfigurationName = "tkg-service-configuration"
 
 // TkgServiceConfigurationSpec holds defaults for new clusters.
 type TkgServiceConfigurationSpec struct {
-	// DefaultCNI is the CNI of clusters that name none.
+	// DefaultCNI is the CNI of clusters that name none; antrea when
+	// unset, as vSphere ships it.
 	// +kubebuilder:validation:Enum=antrea;calico
-	DefaultCNI string `json:"defaultCNI"`
+	// +kubebuilder:default=antrea
+	// +optional
+	DefaultCNI string `json:"defaultCNI,omitempty"`
 	// Proxy is the default proxy of new clusters.
 	// +optional
 	Proxy *ProxyConfiguration `json:"proxy,omitempty"`

@@ -10,9 +10,12 @@ const TkgServiceConfigurationName = "tkg-service-configuration"
 
 // TkgServiceConfigurationSpec holds defaults for new clusters.
 type TkgServiceConfigurationSpec struct {
-	// DefaultCNI is the CNI of clusters that name none.
+	// DefaultCNI is the CNI of clusters that name none; antrea when
+	// unset, as vSphere ships it.
 	// +kubebuilder:validation:Enum=antrea;calico
-	DefaultCNI string `json:"defaultCNI"`
+	// +kubebuilder:default=antrea
+	// +optional
+	DefaultCNI string `json:"defaultCNI,omitempty"`
 	// Proxy is the default proxy of new clusters.
 	// +optional
 	Proxy *ProxyConfiguration `json:"proxy,omitempty"`
@@ -30,7 +33,6 @@ type TkgServiceConfigurationSpec struct {
 //
 // +kubebuilder:object:root=true
 // +kubebuilder:resource:path=tkgserviceconfigurations,scope=Cluster
-// +kubebuilder:storageversion
 // +kubebuilder:printcolumn:name="Default CNI",type=string,JSONPath=".spec.defaultCNI"
 type TkgServiceConfiguration struct {
 	metav1.TypeMeta   `json:",inline"`
@@ -51,6 +53,3 @@ type TkgServiceConfigurationList struct {
 func init() {
 	SchemeBuilder.Register(&TkgServiceConfiguration{}, &TkgServiceConfigurationList{})
 }
-
-// Hub marks v1alpha2, the storage version, as the conversion hub.
-func (*TkgServiceConfiguration) Hub() {}
