@@ -20,8 +20,11 @@
 // and is lossless in both directions (see v1beta1/convertible.go), where
 // CAPV's drops a v1beta1 writer's status.vmIp and a few other fields.
 //
-// Fields CAPV acts on in ways this supervisor does not yet (spec.network,
-// spec.policies, spec.failureDomains, spec.powerOffMode, spec.naming,
-// spec.minHardwareVersion) are accepted as CAPV accepts them; see
-// providers/vsphere/infrastructure for what is acted on.
+// Every field is acted on or refused at admission with a message naming it
+// (the CRDs' validation rules): what this supervisor cannot do, such as a
+// machine's spec.network, spec.policies, naming templates or failure
+// domain, or an NSX network on a VSphereCluster, is refused rather than
+// accepted and ignored. The VSphereCluster, VSphereMachine and template
+// controllers are in providers/vsphere/infrastructure; ProviderServiceAccounts
+// are realised in controllers/guests.
 package vmware

@@ -5,6 +5,14 @@
 // (lbapi gives it a VIP), and a VSphereMachine is one vm-operator
 // VirtualMachine booted with the Machine's bootstrap data, which the VM
 // service clones in vCenter, plus a PersistentVolumeClaim per volume.
+// It reads and writes the storage version, vmware.infrastructure.cluster.x-k8s.io/v1beta2,
+// and sets what CAPV sets, so CAPV's readers find it: a VSphereCluster's
+// LoadBalancerReady and Ready, a VSphereMachine's status.phase, biosUUID,
+// addresses, failureDomain, initialization.provisioned and its
+// VirtualMachineProvisioned and Ready conditions, with their v1beta1
+// counterparts (which v1beta1 readers see as status.conditions, beside
+// vmIp, vmID, ready and vmstatus). SetupWebhooks serves the kinds'
+// v1beta1 <-> v1beta2 conversion.
 //
 // Everything it makes is controlled by the VSphereCluster or VSphereMachine
 // it is made for, so the garbage collector deletes it with its owner. Only
