@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 	runv1alpha2 "github.com/open-supervisor/supervisor/api/run/v1alpha2"
 	runv1alpha3 "github.com/open-supervisor/supervisor/api/run/v1alpha3"
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
+	"github.com/open-supervisor/supervisor/internal/tkrname"
 	"github.com/open-supervisor/supervisor/templates"
 	"github.com/open-supervisor/supervisor/test/wait"
 )
@@ -129,9 +129,10 @@ func waitMachinesOn(t *testing.T, cluster string, rel templates.Release, timeout
 		}
 		for _, m := range machines.Items {
 			// Cluster API is told the node image's kubelet version, as
-			// Tanzu's own objects carry it (v1.36.3+vmware.1).
-			if !m.DeletionTimestamp.IsZero() || m.Spec.Version != strings.Split(rel.Version, "-tkg.")[0] ||
-				m.Annotations[nodeVersionAnnotation] != rel.KubernetesVersion {
+			// Tanzu's own objects carry it (v1.36.3+vmware.1, the release's
+			// Kubernetes build).
+			if !m.DeletionTimestamp.IsZero() || m.Spec.Version != rel.KubernetesVersion ||
+				m.Annotations[nodeVersionAnnotation] != tkrname.UpstreamVersion(rel.KubernetesVersion) {
 				return false, fmt.Errorf("Machine %s: version %s, %s=%q, deleting %v", m.Name, m.Spec.Version,
 					nodeVersionAnnotation, m.Annotations[nodeVersionAnnotation], !m.DeletionTimestamp.IsZero())
 			}

@@ -65,7 +65,7 @@ func TestSeedTKCRunning(t *testing.T) {
 		return true, nil
 	})
 	t.Logf("seed TKC running after %s", time.Since(start).Round(100*time.Millisecond))
-	if tkc.Spec.Distribution.Version != "v1.18.20+vmware.1-tkg.1" {
+	if tkc.Spec.Distribution.Version != "v1.18.19+vmware.1-tkg.1.17af790" {
 		t.Errorf("full version %q", tkc.Spec.Distribution.Version)
 	}
 
@@ -133,7 +133,7 @@ func TestSeedTKCRunning(t *testing.T) {
 
 	// As a user sees it: kubectl get nodes -o wide, version, api-resources,
 	// apply; and the logins vSphere gives to the namespace's users.
-	assertGuestLooksReal(t, name, 3, 3, "v1.18.20+vmware.1", "195.")
+	assertGuestLooksReal(t, name, 3, 3, "v1.18.19+vmware.1", "195.")
 	assertGuestLogins(t, name)
 	assertCAPVView(t, name)
 	if procs := guestProcesses("ns1", name); len(procs) != 2 {
@@ -148,7 +148,7 @@ func TestSeedTKCRunning(t *testing.T) {
 
 	// kubectl get tkc (v1alpha1) shows the columns vSphere 7 shows.
 	cells := printerColumns(t, name)
-	want := map[string]string{"CONTROL PLANE": "3", "WORKER": "3", "DISTRIBUTION": "v1.18.20+vmware.1-tkg.1", "PHASE": "running"}
+	want := map[string]string{"CONTROL PLANE": "3", "WORKER": "3", "DISTRIBUTION": "v1.18.19+vmware.1-tkg.1.17af790", "PHASE": "running"}
 	for col, v := range want {
 		if cells[col] != v {
 			t.Errorf("printer column %s = %q, want %q (all: %v)", col, cells[col], v, cells)

@@ -30,7 +30,7 @@ func TestSeedTanzuKubernetesClusterAdmitted(t *testing.T) {
 	seed := h.SeedTKC()
 	wait.For(t, harness.Timeout, "the v1.18 release published and Ready", func() (bool, error) {
 		tkr := &runv1alpha2.TanzuKubernetesRelease{}
-		if err := h.Client.Get(ctx, client.ObjectKey{Name: "v1.18.20---vmware.1-tkg.1"}, tkr); err != nil {
+		if err := h.Client.Get(ctx, client.ObjectKey{Name: "v1.18.19---vmware.1-tkg.1.17af790"}, tkr); err != nil {
 			return false, err
 		}
 		for _, c := range tkr.Status.Conditions {
@@ -89,7 +89,7 @@ func TestSeedTanzuKubernetesClusterAdmitted(t *testing.T) {
 	if v, _, _ := unstructured.NestedString(gotSpec, "distribution", "version"); v != "v1.18" {
 		t.Errorf("the version hint must read back as written, got %q", v)
 	}
-	if v, _, _ := unstructured.NestedString(gotSpec, "distribution", "fullVersion"); v != "v1.18.20+vmware.1-tkg.1" {
+	if v, _, _ := unstructured.NestedString(gotSpec, "distribution", "fullVersion"); v != "v1.18.19+vmware.1-tkg.1.17af790" {
 		t.Errorf("the hint must resolve to the newest v1.18 release, got %q", v)
 	}
 
