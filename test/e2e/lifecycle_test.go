@@ -22,8 +22,8 @@ import (
 )
 
 const (
-	release122 = "v1.22.17---vmware.1-tkg.1"
-	release123 = "v1.23.17---vmware.1-tkg.1"
+	release122 = "v1.22.9---vmware.1-tkg.1.cc71bc8"
+	release123 = "v1.23.8---vmware.3-tkg.1"
 )
 
 // A v1alpha2 cluster with two node pools and an additional trusted CA
@@ -200,7 +200,7 @@ func upgraded(t *testing.T, cluster string) bool {
 		return false
 	}
 	for _, m := range machines.Items {
-		if m.Spec.Version != "v1.23.17+vmware.1" || !m.DeletionTimestamp.IsZero() {
+		if m.Spec.Version != "v1.23.8+vmware.3" || !m.DeletionTimestamp.IsZero() {
 			return false
 		}
 	}
