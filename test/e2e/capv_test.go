@@ -45,6 +45,19 @@ func assertCAPVView(t *testing.T, cluster string) {
 
 	ctx := context.Background()
 	c := supervisor.client
+	// Templates carry their class's capacity (autoscaling from zero).
+	var templates vmwarev1.VSphereMachineTemplateList
+	if err := c.List(ctx, &templates, client.InNamespace("ns1"), client.MatchingLabels{"cluster.x-k8s.io/cluster-name": cluster}); err != nil {
+		t.Fatal(err)
+	}
+	if len(templates.Items) == 0 {
+		t.Error("no VSphereMachineTemplates of the cluster")
+	}
+	for _, tm := range templates.Items {
+		if cpu := tm.Status.Capacity[corev1.ResourceCPU]; cpu.Value() != 2 {
+			t.Errorf("VSphereMachineTemplate %s capacity %v; want guaranteed-small's 2 CPUs", tm.Name, tm.Status.Capacity)
+		}
+	}
 	psa := &unstructured.Unstructured{}
 	psa.SetAPIVersion(vmwarev1.GroupVersion.Group + "/v1beta1")
 	psa.SetKind("ProviderServiceAccount")

@@ -13,7 +13,8 @@ type Options struct {
 	MachineConcurrency int
 }
 
-// Setup registers the VSphereCluster and VSphereMachine controllers.
+// Setup registers the VSphereCluster, VSphereMachine and
+// VSphereMachineTemplate controllers.
 func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 	if o.MachineConcurrency == 0 {
 		o.MachineConcurrency = 32
@@ -24,6 +25,9 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 	}
 	if err := (&MachineReconciler{Client: mgr.GetClient(), Recorder: recorder, Concurrency: o.MachineConcurrency}).SetupWithManager(ctx, mgr); err != nil {
 		return fmt.Errorf("VSphereMachine controller: %w", err)
+	}
+	if err := (&MachineTemplateReconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("VSphereMachineTemplate controller: %w", err)
 	}
 	return nil
 }
