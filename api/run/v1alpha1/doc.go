@@ -2,7 +2,8 @@
 // U2) serves it: the TanzuKubernetesCluster with one control-plane and one
 // worker pool sized by count and class and a release chosen by version hint
 // (converted to and from the v1alpha3 hub), TanzuKubernetesRelease and
-// TkgServiceConfiguration (same shape as their v1alpha2 storage versions).
+// TkgServiceConfiguration (same shape as v1alpha2's, converted to the
+// v1alpha3 hub through it).
 //
 // Defaulting and validation of what every version shares (spec.settings,
 // release resolution, counts and classes) are rules'; this package names
