@@ -34,11 +34,14 @@ const ProviderIDPrefix = "vsphere://"
 
 // bootContext is what a VM's boot reads from the supervisor.
 type bootContext struct {
-	machine  *clusterv1.Machine
-	cluster  *clusterv1.Cluster
-	endpoint string
-	version  string
-	capacity corev1.ResourceList
+	machine *clusterv1.Machine
+	// kubeadmConfig is the Machine's bootstrap configuration (empty when
+	// it names none).
+	kubeadmConfig *bootstrapv1.KubeadmConfig
+	cluster       *clusterv1.Cluster
+	endpoint      string
+	version       string
+	capacity      corev1.ResourceList
 }
 
 // boot brings up what cloud-init, kubeadm init or join and the kubelet
@@ -73,12 +76,16 @@ func (s *Simulator) boot(ctx context.Context, c *guestCluster, g *guestVM, vm *v
 			return ctrl.Result{}, err
 		}
 	}
+	labels, taints := nodeRegistration(bc.kubeadmConfig)
 	spec := nodeSpec{
 		name: vm.Name, ip: ip, providerID: ProviderIDPrefix + vm.Status.BiosUUID, biosUUID: vm.Status.BiosUUID,
-		kubeletVersion: bc.version, controlPlane: g.controlPlane, capacity: bc.capacity,
+		kubeletVersion: bc.version, controlPlane: g.controlPlane, capacity: bc.capacity, labels: labels, taints: taints,
 	}
 	if err := s.startKubelet(ctx, c, g, spec); err != nil {
 		return ctrl.Result{}, err
+	}
+	if err := markReady(ctx, c.cp, vm.Name); err != nil {
+		return ctrl.Result{}, fmt.Errorf("failed to lift the not-ready taint of Node %s: %w", vm.Name, err)
 	}
 	if g.controlPlane {
 		if err := s.initControlPlane(ctx, c, g, bc); err != nil {
@@ -105,6 +112,13 @@ func (s *Simulator) bootContext(ctx context.Context, c *guestCluster, vm *vmopv1
 			return bc, "the Cluster", nil
 		}
 		return bc, "", fmt.Errorf("failed to get Cluster %s: %w", c.key, err)
+	}
+	bc.kubeadmConfig = &bootstrapv1.KubeadmConfig{}
+	if ref := bc.machine.Spec.Bootstrap.ConfigRef; ref.Name != "" {
+		err := s.client.Get(ctx, client.ObjectKey{Namespace: bc.machine.Namespace, Name: ref.Name}, bc.kubeadmConfig)
+		if err != nil && !apierrors.IsNotFound(err) {
+			return bc, "", fmt.Errorf("failed to get KubeadmConfig %s: %w", ref.Name, err)
+		}
 	}
 	bc.endpoint = bc.cluster.Spec.ControlPlaneEndpoint.Host
 	bc.version = kubeletVersion(vm.Spec.ImageName, bc.machine)
@@ -348,15 +362,7 @@ func hasTaint(taints []corev1.Taint, t corev1.Taint) bool {
 // stores in kubeadm-config: the control plane's KubeadmConfig with the
 // Cluster's network and version.
 func (s *Simulator) uploadedClusterConfiguration(ctx context.Context, bc bootContext) (string, error) {
-	cfg := &bootstrapv1.ClusterConfiguration{}
-	if ref := bc.machine.Spec.Bootstrap.ConfigRef; ref.Name != "" {
-		kc := &bootstrapv1.KubeadmConfig{}
-		err := s.client.Get(ctx, client.ObjectKey{Namespace: bc.machine.Namespace, Name: ref.Name}, kc)
-		if err != nil && !apierrors.IsNotFound(err) {
-			return "", fmt.Errorf("failed to get KubeadmConfig %s: %w", ref.Name, err)
-		}
-		cfg = kc.Spec.ClusterConfiguration.DeepCopy()
-	}
+	cfg := bc.kubeadmConfig.Spec.ClusterConfiguration.DeepCopy()
 	version, err := semver.ParseTolerant(bc.machine.Spec.Version)
 	if err != nil {
 		return "", fmt.Errorf("the Machine's version %q: %w", bc.machine.Spec.Version, err)
@@ -426,7 +432,7 @@ func (s *Simulator) shutdown(ctx context.Context, c *guestCluster, g *guestVM) e
 }
 
 // markNotReady does what the node lifecycle controller does once a
-// kubelet stops posting status.
+// kubelet stops posting status: conditions Unknown, unreachable taints.
 func markNotReady(ctx context.Context, cp *controlPlane, name string) error {
 	admin, err := kubernetes.NewForConfig(cp.admin)
 	if err != nil {
@@ -442,7 +448,20 @@ func markNotReady(ctx context.Context, cp *controlPlane, name string) error {
 		cond.Status, cond.Reason, cond.Message = corev1.ConditionUnknown, "NodeStatusUnknown", "Kubelet stopped posting node status."
 		cond.LastTransitionTime = now
 	}
-	_, err = admin.CoreV1().Nodes().UpdateStatus(ctx, node, metav1.UpdateOptions{})
+	if node, err = admin.CoreV1().Nodes().UpdateStatus(ctx, node, metav1.UpdateOptions{}); err != nil {
+		return err
+	}
+	changed := false
+	for _, effect := range []corev1.TaintEffect{corev1.TaintEffectNoSchedule, corev1.TaintEffectNoExecute} {
+		if t := (corev1.Taint{Key: corev1.TaintNodeUnreachable, Effect: effect}); !hasTaint(node.Spec.Taints, t) {
+			node.Spec.Taints = append(node.Spec.Taints, t)
+			changed = true
+		}
+	}
+	if !changed {
+		return nil
+	}
+	_, err = admin.CoreV1().Nodes().Update(ctx, node, metav1.UpdateOptions{})
 	return err
 }
 

@@ -25,7 +25,7 @@ import (
 	"sigs.k8s.io/cluster-api/util/conditions"
 
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
-	vmwarev1 "github.com/open-supervisor/supervisor/api/vmware/v1beta1"
+	vmwarev1 "github.com/open-supervisor/supervisor/api/vmware/v1beta2"
 	"github.com/open-supervisor/supervisor/test/envtest"
 	"github.com/open-supervisor/supervisor/test/wait"
 )
@@ -115,7 +115,7 @@ func createCluster(ctx context.Context, t *testing.T, ns, name, cpIP string, wor
 	infraTemplate := clusterv1.ContractVersionedObjectReference{APIGroup: vmwarev1.GroupVersion.Group, Kind: "VSphereMachineTemplate", Name: name}
 	vsc := &vmwarev1.VSphereCluster{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
-		Spec:       vmwarev1.VSphereClusterSpec{ControlPlaneEndpoint: clusterv1.APIEndpoint{Host: cpIP, Port: 6443}},
+		Spec:       vmwarev1.VSphereClusterSpec{ControlPlaneEndpoint: vmwarev1.APIEndpoint{Host: cpIP, Port: 6443}},
 	}
 	objs := []client.Object{
 		vsc,

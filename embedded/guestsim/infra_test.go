@@ -17,7 +17,7 @@ import (
 	"sigs.k8s.io/cluster-api/util/conditions"
 
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
-	vmwarev1 "github.com/open-supervisor/supervisor/api/vmware/v1beta1"
+	vmwarev1 "github.com/open-supervisor/supervisor/api/vmware/v1beta2"
 )
 
 // fakeInfra plays the infrastructure provider and the VM service for the
@@ -98,7 +98,7 @@ func (f *fakeInfra) provision(ctx context.Context, m *clusterv1.Machine) error {
 	base = vsm.DeepCopy()
 	vsm.Status.Initialization.Provisioned = ptr.To(true)
 	vsm.Status.Addresses = []clusterv1.MachineAddress{{Type: clusterv1.MachineInternalIP, Address: vm.Status.Network.PrimaryIP4}}
-	vsm.Status.VMStatus = string(vm.Status.PowerState)
+	vsm.Status.Phase, vsm.Status.BiosUUID = vmwarev1.VSphereMachinePhaseReady, vm.Status.BiosUUID
 	if err := testClient.Status().Patch(ctx, vsm, client.MergeFrom(base)); err != nil {
 		return fmt.Errorf("failed to mark VSphereMachine %s provisioned: %w", vsm.Name, err)
 	}

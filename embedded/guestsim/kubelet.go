@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -44,6 +46,10 @@ type nodeSpec struct {
 	controlPlane   bool
 	// capacity comes from the VM's class.
 	capacity corev1.ResourceList
+	// labels and taints are kubeadm's --node-labels and
+	// --register-with-taints (the node pool's).
+	labels map[string]string
+	taints []corev1.Taint
 }
 
 // kubelet simulates one node's kubelet: it registers the Node with the
@@ -140,19 +146,24 @@ func (k *kubelet) stop() {
 }
 
 // newNode is the Node a kubelet registers: Ready, with its address,
-// providerID, version, capacity and the well-known labels a kubelet may
-// set on itself (the role label and taint are kubeadm's, markControlPlane).
+// providerID, version, capacity, the well-known labels a kubelet may set
+// on itself and kubeadm's labels and taints of the pool (the role label and taint are kubeadm's, markControlPlane).
 func newNode(spec nodeSpec) *corev1.Node {
 	now := metav1.Now()
 	cond := func(t corev1.NodeConditionType, s corev1.ConditionStatus, reason, message string) corev1.NodeCondition {
 		return corev1.NodeCondition{Type: t, Status: s, Reason: reason, Message: message, LastTransitionTime: now, LastHeartbeatTime: now}
 	}
+	labels := maps.Clone(spec.labels)
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	maps.Copy(labels, map[string]string{
+		corev1.LabelHostname: spec.name, corev1.LabelOSStable: "linux", corev1.LabelArchStable: "amd64",
+		"beta.kubernetes.io/os": "linux", "beta.kubernetes.io/arch": "amd64",
+	})
 	return &corev1.Node{
-		ObjectMeta: metav1.ObjectMeta{Name: spec.name, Labels: map[string]string{
-			corev1.LabelHostname: spec.name, corev1.LabelOSStable: "linux", corev1.LabelArchStable: "amd64",
-			"beta.kubernetes.io/os": "linux", "beta.kubernetes.io/arch": "amd64",
-		}},
-		Spec: corev1.NodeSpec{ProviderID: spec.providerID},
+		ObjectMeta: metav1.ObjectMeta{Name: spec.name, Labels: labels},
+		Spec:       corev1.NodeSpec{ProviderID: spec.providerID, Taints: slices.Clone(spec.taints)},
 		Status: corev1.NodeStatus{
 			Capacity:    spec.capacity,
 			Allocatable: spec.capacity,
