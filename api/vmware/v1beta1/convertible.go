@@ -23,6 +23,12 @@ import (
 // converted from, and restores them only while that still matches: once a
 // writer of the other version changes the object, plain conversion is the
 // truth again.
+//
+// One limit is the API server's, not conversion's: a write through the
+// status subresource keeps no metadata, so there status v1beta2 cannot say
+// is not kept. Of what CAPV v1.15 writes there, ready, vmID, vmstatus and
+// a vmIp among the addresses are derived again; a VSphereCluster's
+// resourcePolicyName and a ProviderServiceAccount's status are not.
 const (
 	// SpokeDataAnnotation, on a stored (v1beta2) object, keeps the v1beta1
 	// spec and status it was written as.
