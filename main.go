@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
@@ -19,6 +21,7 @@ import (
 
 	"github.com/open-supervisor/supervisor/api"
 	"github.com/open-supervisor/supervisor/embedded"
+	"github.com/open-supervisor/supervisor/internal/webhookcerts"
 	"github.com/open-supervisor/supervisor/manager"
 	"github.com/open-supervisor/supervisor/providers/clusterapi"
 	"github.com/open-supervisor/supervisor/providers/vsphere"
@@ -48,6 +51,17 @@ type options struct {
 	controlPlaneImage                                            string
 	loginAddr, loginCertFile, loginKeyFile                       string
 	loginIssuerURL, loginAudience                                string
+	webhook                                                      webhookOptions
+}
+
+// webhookOptions say where the webhooks are served outside the embedded
+// stack, and whether the binary makes their certificate itself.
+type webhookOptions struct {
+	host, certDir             string
+	port                      int
+	selfSigned                bool
+	serviceName, serviceNS    string
+	certHosts, injectSelector string
 }
 
 func main() {
@@ -86,6 +100,14 @@ func main() {
 	flag.StringVar(&o.loginKeyFile, "login-tls-key-file", "", "TLS key of --login-bind-address")
 	flag.StringVar(&o.loginIssuerURL, "login-issuer-url", "", "https URL of the login service as kube-apiserver reaches it: the tokens' issuer")
 	flag.StringVar(&o.loginAudience, "login-audience", "vmware-tes:vc:vns:k8s", "audience of the login tokens (kube-apiserver's JWT authenticator must name it)")
+	flag.StringVar(&o.webhook.host, "webhook-host", "", "address the webhook server binds to (default: all)")
+	flag.IntVar(&o.webhook.port, "webhook-port", webhook.DefaultPort, "port of the webhook server (admission and /convert)")
+	flag.StringVar(&o.webhook.certDir, "webhook-cert-dir", filepath.Join(os.TempDir(), "k8s-webhook-server", "serving-certs"), "directory holding the webhook server's tls.crt and tls.key")
+	flag.BoolVar(&o.webhook.selfSigned, "webhook-cert-self-signed", false, "create a CA and a certificate for the webhook Service into --webhook-cert-dir and patch the CA into the caBundle of the webhook configurations and CRDs selected by --webhook-ca-inject-selector (instead of cert-manager)")
+	flag.StringVar(&o.webhook.serviceName, "webhook-service-name", "supervisor-webhook-service", "with --webhook-cert-self-signed: the webhook Service the certificate is for")
+	flag.StringVar(&o.webhook.serviceNS, "webhook-service-namespace", os.Getenv("POD_NAMESPACE"), "with --webhook-cert-self-signed: the webhook Service's namespace ($POD_NAMESPACE)")
+	flag.StringVar(&o.webhook.certHosts, "webhook-cert-hosts", "", "with --webhook-cert-self-signed: further DNS names or IPs, comma-separated, the certificate is valid for (webhooks called at a URL outside the cluster)")
+	flag.StringVar(&o.webhook.injectSelector, "webhook-ca-inject-selector", webhookcerts.DefaultSelector, "with --webhook-cert-self-signed: label selector of the CRDs and webhook configurations whose caBundle is patched")
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
@@ -125,6 +147,9 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return fmt.Errorf("failed to create the manager: %w", err)
 	}
+	if err := o.webhook.setupSelfSigned(ctx, cfg, mgr, o.embedded); err != nil {
+		return err
+	}
 	sessions := session.NewCache()
 	defer sessions.Logout(context.WithoutCancel(ctx))
 	managerOpts, err := o.managerOptions(sessions)
@@ -160,7 +185,8 @@ func platform(ctx context.Context, o options) (*rest.Config, webhook.Server, set
 		if err != nil {
 			return nil, nil, nil, nil, fmt.Errorf("failed to load a kubeconfig: %w", err)
 		}
-		return cfg, nil, manager.Setup, func() {}, nil
+		server := webhook.NewServer(webhook.Options{Host: o.webhook.host, Port: o.webhook.port, CertDir: o.webhook.certDir})
+		return cfg, server, manager.Setup, func() {}, nil
 	}
 	stack, err := embedded.Start(ctx, embedded.Options{
 		StateDir: o.stateDir, AssetsDir: o.assetsDir, BootDelay: o.bootDelay, GuestPorts: o.guestPorts,
@@ -169,6 +195,32 @@ func platform(ctx context.Context, o options) (*rest.Config, webhook.Server, set
 		return nil, nil, nil, nil, err
 	}
 	return stack.Config, stack.WebhookServer(), stack.Setup, stack.Stop, nil
+}
+
+// setupSelfSigned makes the webhook certificate with
+// --webhook-cert-self-signed (the embedded stack has its own) and keeps its
+// CA in the caBundles.
+func (w webhookOptions) setupSelfSigned(ctx context.Context, cfg *rest.Config, mgr ctrl.Manager, embedded bool) error {
+	if !w.selfSigned || embedded {
+		return nil
+	}
+	selector, err := labels.Parse(w.injectSelector)
+	if err != nil {
+		return fmt.Errorf("invalid --webhook-ca-inject-selector: %w", err)
+	}
+	var hosts []string
+	for h := range strings.SplitSeq(w.certHosts, ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			hosts = append(hosts, h)
+		}
+	}
+	injector, err := webhookcerts.Setup(ctx, cfg, webhookcerts.Options{
+		CertDir: w.certDir, ServiceName: w.serviceName, ServiceNamespace: w.serviceNS, Hosts: hosts, Selector: selector,
+	}, ctrl.Log.WithName("webhookcerts"))
+	if err != nil {
+		return fmt.Errorf("failed to set up the self-signed webhook certificate: %w", err)
+	}
+	return mgr.Add(injector)
 }
 
 // managerOptions turns the flags into the supervisor's options. The
