@@ -19,11 +19,12 @@ generate: tools ## Generate deepcopy code.
 	$(CONTROLLER_GEN) object:headerFile=hack/boilerplate.go.txt paths=./api/...
 
 .PHONY: manifests
-manifests: tools ## Generate CRDs, RBAC and webhook configurations into config/ (Cluster API's from its module).
+manifests: tools ## Generate CRDs, RBAC and webhook configurations into config/ (Cluster API's from its module) and the CRD list of config/crd/kustomization.yaml.
 	$(CONTROLLER_GEN) crd paths=./api/... output:crd:artifacts:config=config/crd/bases
-	$(CONTROLLER_GEN) rbac:roleName=supervisor-manager paths=./providers/... paths=./controllers/... paths=./lbapi/... paths=./server/... output:rbac:artifacts:config=config/rbac
+	$(CONTROLLER_GEN) rbac:roleName=manager-role paths=./providers/... paths=./controllers/... paths=./lbapi/... paths=./server/... output:rbac:artifacts:config=config/rbac
 	$(CONTROLLER_GEN) webhook paths=./lbapi/... paths=./controllers/... output:webhook:artifacts:config=config/webhook
 	hack/capi-manifests.sh config
+	hack/crd-kustomization.sh config/crd
 
 .PHONY: build
 build: ## Build the supervisor binary and the kubectl vsphere plugin into bin/.
