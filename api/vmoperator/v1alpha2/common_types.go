@@ -29,3 +29,23 @@ type SecretKeySelector struct {
 	// Key within the Secret.
 	Key string `json:"key"`
 }
+
+// ValueOrSecretKeySelector is a value given inline or read from a Secret key.
+type ValueOrSecretKeySelector struct {
+	// From selects a Secret key holding the value.
+	// +optional
+	From *SecretKeySelector `json:"from,omitempty"`
+	// Value is the value itself.
+	// +optional
+	Value *string `json:"value,omitempty"`
+}
+
+// KeyValueOrSecretKeySelectorPair is a key with a value given inline or
+// read from a Secret key.
+type KeyValueOrSecretKeySelectorPair struct {
+	// Key of the pair.
+	Key string `json:"key"`
+	// Value of the pair.
+	// +optional
+	Value ValueOrSecretKeySelector `json:"value,omitempty"`
+}

@@ -101,3 +101,33 @@ const (
 	// has not reported its address yet.
 	VirtualMachineWaitingForIPReason = "WaitingForIP"
 )
+
+// Reasons of VirtualMachineConditionReady set by the readiness probe and by
+// restarts.
+const (
+	// VirtualMachineReadinessProbeFailedReason: spec.readinessProbe does not pass.
+	VirtualMachineReadinessProbeFailedReason = "ReadinessProbeFailed"
+	// VirtualMachineRestartTimeInvalidReason: spec.nextRestartTime is malformed.
+	VirtualMachineRestartTimeInvalidReason = "InvalidNextRestartTime"
+	// VirtualMachineRestartedReason (an event): the VM was restarted as
+	// spec.nextRestartTime asked.
+	VirtualMachineRestartedReason = "Restarted"
+)
+
+// VirtualMachineStorageNoBootDiskReason: spec.advanced.bootDiskCapacity is
+// set but the VM has no disk (a reason of VirtualMachineConditionStorageReady).
+const VirtualMachineStorageNoBootDiskReason = "NoBootDisk"
+
+// VirtualMachinePowerOpMode says how a power operation is carried out.
+type VirtualMachinePowerOpMode string
+
+// Power operation modes.
+const (
+	// VirtualMachinePowerOpModeHard: vCenter powers off, suspends or resets.
+	VirtualMachinePowerOpModeHard VirtualMachinePowerOpMode = "Hard"
+	// VirtualMachinePowerOpModeSoft: the guest shuts down, stands by or
+	// reboots through VMware Tools.
+	VirtualMachinePowerOpModeSoft VirtualMachinePowerOpMode = "Soft"
+	// VirtualMachinePowerOpModeTrySoft: Soft, then Hard if the guest cannot.
+	VirtualMachinePowerOpModeTrySoft VirtualMachinePowerOpMode = "TrySoft"
+)

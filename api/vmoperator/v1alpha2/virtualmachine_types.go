@@ -2,6 +2,7 @@ package v1alpha2
 
 import (
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -40,10 +41,39 @@ type VirtualMachineSpec struct {
 	// +optional
 	PowerState VirtualMachinePowerState `json:"powerState,omitempty"`
 
-	// PowerOffMode says how the VM is powered off.
+	// PowerOffMode says how the VM is powered off: Hard (power off), Soft
+	// (guest shutdown) or TrySoft (guest shutdown, powered off if the guest
+	// cannot shut down). Defaults to Hard.
 	// +optional
 	// +kubebuilder:validation:Enum=Hard;Soft;TrySoft
 	PowerOffMode string `json:"powerOffMode,omitempty"`
+
+	// SuspendMode says how the VM is suspended: Hard (suspend), Soft (guest
+	// standby) or TrySoft. Defaults to Hard.
+	// +optional
+	// +kubebuilder:validation:Enum=Hard;Soft;TrySoft
+	SuspendMode string `json:"suspendMode,omitempty"`
+
+	// NextRestartTime asks for a restart: "now" (the webhook writes the
+	// current time in its place) or an RFC3339 time. A powered-on VM is
+	// restarted once for each new value later than status.lastRestartTime.
+	// +optional
+	NextRestartTime string `json:"nextRestartTime,omitempty"`
+
+	// RestartMode says how the VM is restarted: Hard (reset), Soft (guest
+	// reboot) or TrySoft. Defaults to Hard.
+	// +optional
+	// +kubebuilder:validation:Enum=Hard;Soft;TrySoft
+	RestartMode string `json:"restartMode,omitempty"`
+
+	// ReadinessProbe says how the VM's readiness is checked; Ready is True
+	// only while it passes.
+	// +optional
+	ReadinessProbe *VirtualMachineReadinessProbeSpec `json:"readinessProbe,omitempty"`
+
+	// Advanced holds fields for advanced use.
+	// +optional
+	Advanced *VirtualMachineAdvancedSpec `json:"advanced,omitempty"`
 
 	// Reserved holds fields reserved for infrastructure providers.
 	// +optional
@@ -89,30 +119,19 @@ type VirtualMachineVolumeStatus struct {
 	Error string `json:"error,omitempty"`
 }
 
+// VirtualMachineAdvancedSpec holds fields for advanced use.
+type VirtualMachineAdvancedSpec struct {
+	// BootDiskCapacity is the size of the boot disk; the image's disk is
+	// grown to it after the clone (never shrunk).
+	// +optional
+	BootDiskCapacity *resource.Quantity `json:"bootDiskCapacity,omitempty"`
+}
+
 // VirtualMachineReservedSpec holds fields reserved for infrastructure providers.
 type VirtualMachineReservedSpec struct {
 	// ResourcePolicyName names a VirtualMachineSetResourcePolicy.
 	// +optional
 	ResourcePolicyName string `json:"resourcePolicyName,omitempty"`
-}
-
-// VirtualMachineBootstrapSpec selects how the guest is configured on first boot.
-type VirtualMachineBootstrapSpec struct {
-	// CloudInit delivers cloud-init user data through guestinfo.
-	// +optional
-	CloudInit *VirtualMachineBootstrapCloudInitSpec `json:"cloudInit,omitempty"`
-}
-
-// VirtualMachineBootstrapCloudInitSpec is cloud-init bootstrap data.
-type VirtualMachineBootstrapCloudInitSpec struct {
-	// RawCloudConfig selects a Secret key holding cloud-init user data
-	// (the "#cloud-config" document or a MIME multipart).
-	// +optional
-	RawCloudConfig *SecretKeySelector `json:"rawCloudConfig,omitempty"`
-
-	// SSHAuthorizedKeys are added to the default user.
-	// +optional
-	SSHAuthorizedKeys []string `json:"sshAuthorizedKeys,omitempty"`
 }
 
 // VirtualMachineNetworkSpec is the VM's network configuration.
@@ -136,19 +155,76 @@ type VirtualMachineNetworkSpec struct {
 	// Interfaces are the VM's network interfaces. When empty the VM gets one
 	// interface on the namespace's default network.
 	// +optional
-	// +kubebuilder:validation:MaxItems=1
+	// +kubebuilder:validation:MaxItems=10
 	Interfaces []VirtualMachineNetworkInterfaceSpec `json:"interfaces,omitempty"`
 }
 
-// VirtualMachineNetworkInterfaceSpec is one network interface.
+// VirtualMachineNetworkInterfaceSpec is one network interface: a NIC on its
+// network in vCenter and its configuration in the guest.
 type VirtualMachineNetworkInterfaceSpec struct {
 	// Name of the interface in the guest, e.g. eth0.
+	// +kubebuilder:validation:Pattern="^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 	Name string `json:"name"`
 
 	// Network the interface connects to: a WorkloadNetwork
-	// (vsphere.opensupervisor.io) by name.
+	// (vsphere.opensupervisor.io) by name; the namespace's first network
+	// when omitted.
 	// +optional
-	Network PartialObjectRef `json:"network,omitempty"`
+	Network PartialObjectRef `json:"network,omitempty,omitzero"`
+
+	// GuestDeviceName is the interface's name in the guest when it differs
+	// from name.
+	// +optional
+	GuestDeviceName string `json:"guestDeviceName,omitempty"`
+
+	// Addresses are static addresses in CIDR notation; when empty the
+	// interface gets one from its network's range (or DHCP, see dhcp4).
+	// +optional
+	// +kubebuilder:validation:MaxItems=8
+	Addresses []string `json:"addresses,omitempty"`
+
+	// DHCP4 has the guest take its IPv4 address from DHCP.
+	// +optional
+	DHCP4 bool `json:"dhcp4,omitempty"`
+
+	// DHCP6 has the guest take its IPv6 address from DHCP.
+	// +optional
+	DHCP6 bool `json:"dhcp6,omitempty"`
+
+	// Gateway4 is the IPv4 default gateway; "None" leaves it out.
+	// +optional
+	Gateway4 string `json:"gateway4,omitempty"`
+
+	// Gateway6 is the IPv6 default gateway; "None" leaves it out.
+	// +optional
+	Gateway6 string `json:"gateway6,omitempty"`
+
+	// MTU of the interface.
+	// +optional
+	MTU *int64 `json:"mtu,omitempty"`
+
+	// Nameservers of this interface (DNS servers, IPv4 or IPv6).
+	// +optional
+	Nameservers []string `json:"nameservers,omitempty"`
+
+	// Routes are static routes of this interface.
+	// +optional
+	Routes []VirtualMachineNetworkRouteSpec `json:"routes,omitempty"`
+
+	// SearchDomains of this interface.
+	// +optional
+	SearchDomains []string `json:"searchDomains,omitempty"`
+}
+
+// VirtualMachineNetworkRouteSpec is a static route.
+type VirtualMachineNetworkRouteSpec struct {
+	// To is the destination in CIDR notation, or "default".
+	To string `json:"to"`
+	// Via is the gateway address.
+	Via string `json:"via"`
+	// Metric is the route's weight.
+	// +optional
+	Metric int32 `json:"metric,omitempty"`
 }
 
 // VirtualMachineStatus is the observed state of a VirtualMachine.
@@ -202,6 +278,11 @@ type VirtualMachineStatus struct {
 	// again.
 	// +optional
 	TaskRef string `json:"taskRef,omitempty"`
+
+	// LastRestartTime is when the VM was last restarted through
+	// spec.nextRestartTime.
+	// +optional
+	LastRestartTime *metav1.Time `json:"lastRestartTime,omitempty"`
 
 	// ObservedGeneration is the generation this status describes.
 	// +optional

@@ -1,6 +1,8 @@
 package v1alpha2
 
 import (
+	"encoding/json"
+
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -13,6 +15,50 @@ type VirtualMachineClassHardware struct {
 	// Memory is the amount of memory.
 	// +optional
 	Memory resource.Quantity `json:"memory,omitempty"`
+	// Devices are vGPU and dynamic DirectPath I/O devices; this
+	// supervisor's hosts have none, so the webhook refuses them.
+	// +optional
+	Devices VirtualDevices `json:"devices,omitempty,omitzero"`
+	// InstanceStorage are host-local disks; this supervisor's hosts have
+	// none, so the webhook refuses them.
+	// +optional
+	InstanceStorage InstanceStorage `json:"instanceStorage,omitempty,omitzero"`
+}
+
+// VGPUDevice is an NVIDIA vGPU by profile.
+type VGPUDevice struct {
+	ProfileName string `json:"profileName"`
+}
+
+// DynamicDirectPathIODevice is a PCI device passed through by vendor and device ID.
+type DynamicDirectPathIODevice struct {
+	VendorID int64 `json:"vendorID"`
+	DeviceID int64 `json:"deviceID"`
+	// +optional
+	CustomLabel string `json:"customLabel,omitempty"`
+}
+
+// VirtualDevices are a class's passthrough devices.
+type VirtualDevices struct {
+	// +optional
+	// +listType=map
+	// +listMapKey=profileName
+	VGPUDevices []VGPUDevice `json:"vgpuDevices,omitempty"`
+	// +optional
+	DynamicDirectPathIODevices []DynamicDirectPathIODevice `json:"dynamicDirectPathIODevices,omitempty"`
+}
+
+// InstanceStorage is host-local storage for VMs of a class.
+type InstanceStorage struct {
+	// +optional
+	StorageClass string `json:"storageClass,omitempty"`
+	// +optional
+	Volumes []InstanceStorageVolume `json:"volumes,omitempty"`
+}
+
+// InstanceStorageVolume is one instance-storage disk.
+type InstanceStorageVolume struct {
+	Size resource.Quantity `json:"size"`
 }
 
 // VirtualMachineResourceSpec is an amount of CPU and memory.
@@ -58,6 +104,15 @@ type VirtualMachineClassSpec struct {
 	// Description of the class.
 	// +optional
 	Description string `json:"description,omitempty"`
+	// ConfigSpec is a vSphere VirtualMachineConfigSpec in vim25 JSON (with
+	// _typeName), applied to every clone of this class. Its extraConfig,
+	// deviceChange additions, annotation and firmware are applied; any
+	// other field is refused by the webhook.
+	// +optional
+	// +kubebuilder:pruning:PreserveUnknownFields
+	// +kubebuilder:validation:Schemaless
+	// +kubebuilder:validation:Type=object
+	ConfigSpec json.RawMessage `json:"configSpec,omitempty"`
 }
 
 // VirtualMachineClassStatus is the observed state of a class.

@@ -116,7 +116,7 @@ type VirtualMachineImageList struct {
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:storageversion
-// +kubebuilder:resource:scope=Cluster,shortName=cvmi;cvmimage;clustervmimage
+// +kubebuilder:resource:scope=Cluster,shortName=cvmi;cvmimage;clustervmimage;clustervmi
 // +kubebuilder:printcolumn:name="Display-Name",type="string",JSONPath=".status.name"
 // +kubebuilder:printcolumn:name="Type",type="string",JSONPath=".status.type"
 // +kubebuilder:printcolumn:name="Image-Version",type="string",JSONPath=".status.productInfo.version"

@@ -37,11 +37,11 @@ func TestValidateUserData(t *testing.T) {
 func TestMetadataConfiguresStaticAddress(t *testing.T) {
 	nw := &guestNetwork{
 		Interface:   "eth0",
-		Address:     netip.MustParsePrefix("10.0.0.5/24"),
-		Gateway:     "10.0.0.1",
+		Addresses:   []netip.Prefix{netip.MustParsePrefix("10.0.0.5/24")},
+		Gateway4:    "10.0.0.1",
 		Nameservers: []string{"10.0.0.2"},
 	}
-	md, err := renderMetadata("uid-1", "node-0", nw)
+	md, err := renderMetadata("uid-1", "node-0", []*guestNetwork{nw})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package virtualmachine
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -19,7 +18,6 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
-	"github.com/open-supervisor/supervisor/providers/vsphere/ipam"
 )
 
 // createVM resolves the inputs, takes an address and starts the clone.
@@ -30,7 +28,7 @@ func (r *Reconciler) createVM(ctx context.Context, vm *vmopv1.VirtualMachine) (c
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	nw, err := r.allocateAddress(ctx, vm, plan)
+	nw, err := r.allocateAddresses(ctx, vm, plan)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -86,10 +84,23 @@ func (r *Reconciler) planClone(ctx context.Context, vm *vmopv1.VirtualMachine) (
 		return nil, err
 	}
 	setConditionReady(vm, vmopv1.VirtualMachineConditionStorageReady)
-	if plan.network, plan.backing, err = r.resolveNetwork(ctx, vm); err != nil {
+	nics, err := r.resolveNetworks(ctx, vm)
+	if err != nil {
 		return nil, err
 	}
+	if len(nics) > 0 {
+		plan.network, plan.backing, plan.extraNICs = nics[0].network, nics[0].backing, nics[1:]
+	}
 	if plan.userdata, err = r.resolveUserData(ctx, vm); err != nil {
+		return nil, err
+	}
+	if plan.customization, err = r.resolveCustomization(ctx, vm); err != nil {
+		return nil, err
+	}
+	if plan.vAppProperties, err = r.resolveVAppProperties(ctx, vm); err != nil {
+		return nil, err
+	}
+	if plan.classConfig, err = classConfigSpec(plan.class); err != nil {
 		return nil, err
 	}
 	setConditionReady(vm, vmopv1.VirtualMachineConditionBootstrapReady)
@@ -103,26 +114,6 @@ func (r *Reconciler) planClone(ctx context.Context, vm *vmopv1.VirtualMachine) (
 		}
 	}
 	return plan, nil
-}
-
-// allocateAddress takes the VM's address on its network (the same one on
-// every call) and says how the guest is to configure it; nil when the VM
-// has no network.
-func (r *Reconciler) allocateAddress(ctx context.Context, vm *vmopv1.VirtualMachine, plan *createPlan) (*guestNetwork, error) {
-	if plan.network == nil {
-		setConditionReady(vm, vmopv1.VirtualMachineConditionNetworkReady)
-		return nil, nil
-	}
-	addr, err := r.IPAM.Ensure(ctx, plan.network, ipam.Owner{Kind: "VirtualMachine", Namespace: vm.Namespace, Name: vm.Name, UID: string(vm.UID)})
-	if errors.Is(err, ipam.ErrExhausted) {
-		return nil, badInput(vmopv1.VirtualMachineConditionNetworkReady, vmopv1.VirtualMachineNetworkNoFreeIPReason,
-			"spec.network: every address of WorkloadNetwork %q is in use", plan.network.Name)
-	}
-	if err != nil {
-		return nil, err
-	}
-	setConditionReady(vm, vmopv1.VirtualMachineConditionNetworkReady)
-	return guestNetworkFor(vm, plan.network, addr), nil
 }
 
 // claimClone tells, through the API server, that this reconcile is about
@@ -149,10 +140,10 @@ func (r *Reconciler) claimClone(ctx context.Context, vm *vmopv1.VirtualMachine) 
 
 // startClone asks vCenter to clone and records the task, so the next
 // reconcile (here or after a restart) waits for it instead of cloning.
-func (r *Reconciler) startClone(ctx context.Context, vm *vmopv1.VirtualMachine, plan *createPlan, nw *guestNetwork,
+func (r *Reconciler) startClone(ctx context.Context, vm *vmopv1.VirtualMachine, plan *createPlan, nws []*guestNetwork,
 	folder types.ManagedObjectReference, spec *types.VirtualMachineCloneSpec) error {
 	log := ctrl.LoggerFrom(ctx)
-	log.Info("Cloning VM", "image", vm.Spec.ImageName, "class", vm.Spec.ClassName, "ip", addrOf(nw))
+	log.Info("Cloning VM", "image", vm.Spec.ImageName, "class", vm.Spec.ClassName, "ip", addrOf(nws), "nics", len(nws))
 	task, err := r.vcenter.Clone(ctx, plan.image.Template, folder, vm.Name, *spec)
 	if err != nil {
 		setCreatedCondition(vm, false, err)
@@ -160,13 +151,17 @@ func (r *Reconciler) startClone(ctx context.Context, vm *vmopv1.VirtualMachine, 
 		return fmt.Errorf("failed to clone VM %s/%s: %w", vm.Namespace, vm.Name, err)
 	}
 	vm.Status.TaskRef = task
-	if nw != nil {
-		// The clone is ours: an address a racing reconcile allocated for
-		// this VM will not be used. After the clone, not before it: a
-		// restart in between finds the VM by UUID, while one between the
-		// claim and the clone waits out the claim. Not fatal: the VM's
-		// deletion frees every address of its owner anyway.
-		if err := r.IPAM.ReleaseOthers(ctx, plan.network.Name, string(vm.UID), nw.Address.Addr()); err != nil {
+	// The clone is ours: an address a racing reconcile allocated for this
+	// VM will not be used. After the clone, not before it: a restart in
+	// between finds the VM by UUID, while one between the claim and the
+	// clone waits out the claim. Not fatal: the VM's deletion frees every
+	// address of its owner anyway.
+	nics := append([]nicPlan{{network: plan.network}}, plan.extraNICs...)
+	for i, nw := range nws {
+		if len(interfaces(vm)[i].Addresses) > 0 || len(nw.Addresses) == 0 {
+			continue // not from the network's range
+		}
+		if err := r.IPAM.ReleaseOthers(ctx, nics[i].network.Name, string(vm.UID), nw.Addresses[0].Addr()); err != nil {
 			log.Error(err, "Could not release the addresses a racing reconcile allocated")
 		}
 	}
@@ -177,49 +172,60 @@ func (r *Reconciler) startClone(ctx context.Context, vm *vmopv1.VirtualMachine, 
 	return nil
 }
 
-func addrOf(nw *guestNetwork) string {
-	if nw == nil {
-		return ""
+func addrOf(nws []*guestNetwork) string {
+	if p, ok := primaryAddress(nws); ok {
+		return p.Addr().String()
 	}
-	return nw.Address.Addr().String()
+	return ""
 }
 
 // cloneSpec sizes, networks and bootstraps the clone, and places it on the
 // plan's datastore (vCenter puts it in the supervisor's resource pool). The
 // reservations are the class's, in MHz and MiB.
-func cloneSpec(vm *vmopv1.VirtualMachine, plan *createPlan, nw *guestNetwork, cpuRes, memRes int64) (*types.VirtualMachineCloneSpec, error) {
-	hostname := vm.Name
-	if vm.Spec.Network != nil && vm.Spec.Network.HostName != "" {
-		hostname = vm.Spec.Network.HostName
-	}
-	metadata, err := renderMetadata(string(vm.UID), hostname, nw)
+func cloneSpec(vm *vmopv1.VirtualMachine, plan *createPlan, nws []*guestNetwork, cpuRes, memRes int64) (*types.VirtualMachineCloneSpec, error) {
+	hostname := hostName(vm)
+	metadata, err := renderMetadata(string(vm.UID), hostname, nws)
 	if err != nil {
 		return nil, fmt.Errorf("failed to render guest metadata: %w", err)
 	}
 	memMB := plan.class.Spec.Hardware.Memory.Value() / (1024 * 1024)
+	edit, add := nicChanges(plan)
 	spec := &types.VirtualMachineCloneSpec{
-		Location: types.VirtualMachineRelocateSpec{Datastore: &plan.datastore},
+		Location: types.VirtualMachineRelocateSpec{Datastore: &plan.datastore, DeviceChange: edit},
 		Config: &types.VirtualMachineConfigSpec{
-			InstanceUuid:      string(vm.UID),
-			NumCPUs:           int32(plan.class.Spec.Hardware.Cpus),
-			MemoryMB:          memMB,
-			CpuAllocation:     &types.ResourceAllocationInfo{Reservation: ptr.To(cpuRes)},
-			MemoryAllocation:  &types.ResourceAllocationInfo{Reservation: ptr.To(memRes)},
-			ExtraConfig:       slices.Concat(guestinfo(metadata, plan.userdata), plan.diskConfig),
-			DeviceChange:      plan.diskChanges,
-			VAppConfigRemoved: ptr.To(true), // cloud-init must prefer guestinfo over OVF properties
+			InstanceUuid:     string(vm.UID),
+			NumCPUs:          int32(plan.class.Spec.Hardware.Cpus),
+			MemoryMB:         memMB,
+			CpuAllocation:    &types.ResourceAllocationInfo{Reservation: ptr.To(cpuRes)},
+			MemoryAllocation: &types.ResourceAllocationInfo{Reservation: ptr.To(memRes)},
+			ExtraConfig:      slices.Concat(guestinfo(metadata, plan.userdata), plan.diskConfig),
+			DeviceChange:     slices.Concat(plan.diskChanges, add),
+			// cloud-init must prefer guestinfo over OVF properties, unless
+			// the VM is bootstrapped through vApp properties.
+			VAppConfigRemoved: ptr.To(plan.vAppProperties == nil),
 		},
-		PowerOn: desiredPowerState(vm) == vmopv1.VirtualMachinePowerStateOn,
+		Customization: plan.customization,
+		PowerOn:       desiredPowerState(vm) == vmopv1.VirtualMachinePowerStateOn,
 	}
-	if plan.network != nil && plan.image.NIC != nil {
-		nic := copyDevice(plan.image.NIC) // the image's NIC is shared by every clone of it
-		nic.GetVirtualDevice().Backing = plan.backing
-		spec.Location.DeviceChange = []types.BaseVirtualDeviceConfigSpec{&types.VirtualDeviceConfigSpec{
-			Operation: types.VirtualDeviceConfigSpecOperationEdit,
-			Device:    nic,
-		}}
+	if plan.customization != nil {
+		spec.Customization = withNICSettings(plan.customization, nws, hostname)
 	}
+	if plan.vAppProperties != nil {
+		// The properties are set once the VM exists (vCenter keeps the
+		// image's vApp descriptor; a simulator may not), then it is
+		// powered on: the guest must read them on its first boot.
+		spec.PowerOn = false
+	}
+	mergeClassConfig(spec.Config, plan.classConfig)
 	return spec, nil
+}
+
+// hostName is the guest's host name: spec.network.hostName or the VM's name.
+func hostName(vm *vmopv1.VirtualMachine) string {
+	if vm.Spec.Network != nil && vm.Spec.Network.HostName != "" {
+		return vm.Spec.Network.HostName
+	}
+	return vm.Name
 }
 
 // copyDevice returns a shallow copy of a device; its VirtualDevice (key,

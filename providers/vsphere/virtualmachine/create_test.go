@@ -19,7 +19,7 @@ func TestCloneSpec(t *testing.T) {
 	image := newFakeVCenter().images[fakeTemplateID]
 	nw := &vspherev1.WorkloadNetwork{Spec: vspherev1.WorkloadNetworkSpec{PrefixLength: 24}}
 	backing := &types.VirtualEthernetCardNetworkBackingInfo{VirtualDeviceDeviceBackingInfo: types.VirtualDeviceDeviceBackingInfo{DeviceName: "workload"}}
-	addr := &guestNetwork{Interface: "eth0", Address: netip.MustParsePrefix("10.0.0.2/24")}
+	addr := []*guestNetwork{{Interface: "eth0", Addresses: []netip.Prefix{netip.MustParsePrefix("10.0.0.2/24")}}}
 
 	cases := []struct {
 		name    string
@@ -64,7 +64,7 @@ func TestCloneSpec(t *testing.T) {
 			vm := webVM()
 			vm.Spec = tc.vm
 			plan := &createPlan{class: class, image: image, datastore: fakeDatastore}
-			var g *guestNetwork
+			var g []*guestNetwork
 			if tc.network {
 				plan.network, plan.backing, g = nw, backing, addr
 			}

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/vmware/govmomi/vim25/types"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 
@@ -13,10 +16,19 @@ import (
 	"github.com/open-supervisor/supervisor/providers/vsphere/vmwatch"
 )
 
-// reconcileExisting fixes reservations, volumes and power state of a VM
-// vCenter is done cloning, and reports status.
+// reconcileExisting fixes reservations, vApp properties, the boot disk,
+// volumes and power state of a VM vCenter is done cloning, restarts it when
+// asked, and reports status and readiness.
 func (r *Reconciler) reconcileExisting(ctx context.Context, vm *vmopv1.VirtualMachine, found vmwatch.VM) (ctrl.Result, error) {
 	if err := r.ensureReservations(ctx, vm, found); err != nil {
+		return ctrl.Result{}, err
+	}
+	// vApp properties and the boot disk before power-on: the guest reads
+	// them on its first boot.
+	if err := r.ensureVAppProperties(ctx, vm, found); err != nil {
+		return ctrl.Result{}, err
+	}
+	if err := r.ensureBootDisk(ctx, vm, found); err != nil {
 		return ctrl.Result{}, err
 	}
 	// Disks first, so that a VM about to power on boots with them. Bad
@@ -29,16 +41,24 @@ func (r *Reconciler) reconcileExisting(ctx context.Context, vm *vmopv1.VirtualMa
 	if err := r.ensurePowerState(ctx, vm, found); err != nil {
 		return ctrl.Result{}, err
 	}
+	if err := r.ensureRestart(ctx, vm, found); err != nil {
+		return ctrl.Result{}, err
+	}
 	if err := r.updateStatus(ctx, vm, found); err != nil {
 		return ctrl.Result{}, err
 	}
 	setCreatedCondition(vm, false, nil)
 	setReadyCondition(vm, false)
-	return ctrl.Result{}, volErr
+	res, err := r.probeReadiness(ctx, vm, found)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	return res, volErr
 }
 
-// ensurePowerState powers the VM on or off as the spec asks. The watch
-// reports the new state and wakes this object again.
+// ensurePowerState powers the VM on, off or suspends it as the spec asks,
+// the way powerOffMode and suspendMode say. The watch reports the new
+// state and wakes this object again.
 func (r *Reconciler) ensurePowerState(ctx context.Context, vm *vmopv1.VirtualMachine, found vmwatch.VM) error {
 	want := desiredPowerState(vm)
 	got := powerState(found.PowerState)
@@ -46,10 +66,132 @@ func (r *Reconciler) ensurePowerState(ctx context.Context, vm *vmopv1.VirtualMac
 		return nil
 	}
 	ctrl.LoggerFrom(ctx).Info("Changing power state", "from", got, "to", want)
-	if err := r.vcenter.SetPowerState(ctx, found, want == vmopv1.VirtualMachinePowerStateOn); err != nil {
-		return fmt.Errorf("failed to power %s VM %s: %w", want, found.Ref.Value, err)
+	var err error
+	switch {
+	case want == vmopv1.VirtualMachinePowerStateOn:
+		err = r.vcenter.SetPowerState(ctx, found, true)
+	case want == vmopv1.VirtualMachinePowerStateOff:
+		err = r.powerOp(ctx, found, vm.Spec.PowerOffMode, PowerOffHard, ShutdownGuest)
+	case want == vmopv1.VirtualMachinePowerStateSuspended && got == vmopv1.VirtualMachinePowerStateOn:
+		err = r.powerOp(ctx, found, vm.Spec.SuspendMode, SuspendHard, StandbyGuest)
+	default:
+		return nil // a powered-off VM cannot be suspended; vCenter would refuse
+	}
+	if err != nil {
+		return fmt.Errorf("failed to make VM %s %s: %w", found.Ref.Value, want, err)
 	}
 	return nil
+}
+
+// powerOp carries out a power operation in a mode: Hard (the default),
+// Soft (through VMware Tools) or TrySoft (through VMware Tools, hard if
+// the guest cannot do it).
+func (r *Reconciler) powerOp(ctx context.Context, found vmwatch.VM, mode string, hard, soft PowerOp) error {
+	switch vmopv1.VirtualMachinePowerOpMode(mode) {
+	case vmopv1.VirtualMachinePowerOpModeSoft:
+		return r.vcenter.PowerOp(ctx, found, soft)
+	case vmopv1.VirtualMachinePowerOpModeTrySoft:
+		if err := r.vcenter.PowerOp(ctx, found, soft); err != nil {
+			ctrl.LoggerFrom(ctx).Info("The guest could not do it; doing it hard", "operation", soft, "reason", err.Error())
+			return r.vcenter.PowerOp(ctx, found, hard)
+		}
+		return nil
+	}
+	return r.vcenter.PowerOp(ctx, found, hard)
+}
+
+// ensureRestart restarts a powered-on VM, the way restartMode says, once
+// for each spec.nextRestartTime later than status.lastRestartTime.
+func (r *Reconciler) ensureRestart(ctx context.Context, vm *vmopv1.VirtualMachine, found vmwatch.VM) error {
+	if vm.Spec.NextRestartTime == "" {
+		return nil
+	}
+	at, err := time.Parse(time.RFC3339Nano, vm.Spec.NextRestartTime)
+	if err != nil {
+		return badInput(vmopv1.VirtualMachineConditionReady, vmopv1.VirtualMachineRestartTimeInvalidReason,
+			"spec.nextRestartTime: %q is neither \"now\" nor an RFC3339 time", vm.Spec.NextRestartTime)
+	}
+	if last := vm.Status.LastRestartTime; last != nil && !at.After(last.Time) {
+		return nil
+	}
+	if powerState(found.PowerState) == vmopv1.VirtualMachinePowerStateOn {
+		ctrl.LoggerFrom(ctx).Info("Restarting VM", "nextRestartTime", vm.Spec.NextRestartTime, "mode", vm.Spec.RestartMode)
+		if err := r.powerOp(ctx, found, vm.Spec.RestartMode, ResetHard, RebootGuest); err != nil {
+			return fmt.Errorf("failed to restart VM %s: %w", found.Ref.Value, err)
+		}
+		r.Recorder.Eventf(vm, nil, corev1.EventTypeNormal, vmopv1.VirtualMachineRestartedReason, "Restart", "Restarted the VM as spec.nextRestartTime %s asked", vm.Spec.NextRestartTime)
+	}
+	// A VM that is not running has nothing to restart; the request is done.
+	vm.Status.LastRestartTime = &metav1.Time{Time: at}
+	return nil
+}
+
+// ensureVAppProperties sets the vApp properties bootstrap.vAppConfig asks
+// for (the Ubuntu OVA's user-data and hostname, say) on the VM.
+func (r *Reconciler) ensureVAppProperties(ctx context.Context, vm *vmopv1.VirtualMachine, found vmwatch.VM) error {
+	props, err := r.resolveVAppProperties(ctx, vm)
+	if err != nil || props == nil {
+		return err
+	}
+	guest, err := r.vcenter.ReadGuest(ctx, found.Ref)
+	if err != nil {
+		return err
+	}
+	change := vAppPropertyChanges(guest.VAppProperties, props)
+	if change == nil {
+		return nil
+	}
+	ctrl.LoggerFrom(ctx).Info("Setting vApp properties", "count", len(change.Property))
+	if err := r.vcenter.Reconfigure(ctx, found, types.VirtualMachineConfigSpec{VAppConfig: change}); err != nil {
+		return fmt.Errorf("failed to set the vApp properties of VM %s: %w", found.Ref.Value, err)
+	}
+	return nil
+}
+
+// ensureBootDisk grows the boot disk (the VM's first disk) to
+// advanced.bootDiskCapacity; a disk is never shrunk.
+func (r *Reconciler) ensureBootDisk(ctx context.Context, vm *vmopv1.VirtualMachine, found vmwatch.VM) error {
+	if vm.Spec.Advanced == nil || vm.Spec.Advanced.BootDiskCapacity == nil {
+		return nil
+	}
+	want := vm.Spec.Advanced.BootDiskCapacity.Value()
+	disk := bootDisk(found.Devices)
+	if disk == nil {
+		return badInput(vmopv1.VirtualMachineConditionStorageReady, vmopv1.VirtualMachineStorageNoBootDiskReason,
+			"spec.advanced.bootDiskCapacity: the VM cloned from image %q has no disk to grow", vm.Spec.ImageName)
+	}
+	if diskBytes(disk) >= want {
+		return nil
+	}
+	grown := *disk
+	grown.CapacityInBytes = want
+	grown.CapacityInKB = want / 1024
+	ctrl.LoggerFrom(ctx).Info("Growing the boot disk", "from", diskBytes(disk), "to", want)
+	err := r.vcenter.Reconfigure(ctx, found, types.VirtualMachineConfigSpec{DeviceChange: []types.BaseVirtualDeviceConfigSpec{
+		&types.VirtualDeviceConfigSpec{Operation: types.VirtualDeviceConfigSpecOperationEdit, Device: &grown},
+	}})
+	if err != nil {
+		return fmt.Errorf("failed to grow the boot disk of VM %s: %w", found.Ref.Value, err)
+	}
+	return nil
+}
+
+// bootDisk is the VM's first disk by device key: the image's.
+func bootDisk(devices []types.BaseVirtualDevice) *types.VirtualDisk {
+	var first *types.VirtualDisk
+	for _, d := range devices {
+		if disk, ok := d.(*types.VirtualDisk); ok && (first == nil || disk.Key < first.Key) {
+			first = disk
+		}
+	}
+	return first
+}
+
+func diskBytes(d *types.VirtualDisk) int64 {
+	if d.CapacityInBytes > 0 {
+		return d.CapacityInBytes
+	}
+	return d.CapacityInKB * 1024
 }
 
 // ensureReservations reapplies the class's reservations if vCenter did not

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/netip"
-	"slices"
 	"strings"
 
 	"github.com/vmware/govmomi/vim25/types"
@@ -43,10 +41,18 @@ type createPlan struct {
 	imageRef  vmopv1.LocalObjectRef
 	image     *inventory.Image
 	datastore types.ManagedObjectReference
-	network   *vspherev1.WorkloadNetwork // nil when networking is disabled
+	network   *vspherev1.WorkloadNetwork // the first NIC's; nil when networking is disabled
 	backing   types.BaseVirtualDeviceBackingInfo
-	userdata  []byte
-	disks     []diskRequest // one per volume
+	// extraNICs are the second and later interfaces' NICs.
+	extraNICs []nicPlan
+	// customization is the guest customization (linuxPrep, sysprep), if any.
+	customization *types.CustomizationSpec
+	// vAppProperties are set on the VM once it exists (bootstrap.vAppConfig).
+	vAppProperties map[string]string
+	// classConfig is what the class's configSpec adds to the clone.
+	classConfig *types.VirtualMachineConfigSpec
+	userdata    []byte
+	disks       []diskRequest // one per volume
 	// diskChanges add the volumes' disks to the image's devices and
 	// diskConfig records which is which (extraConfig).
 	diskChanges []types.BaseVirtualDeviceConfigSpec
@@ -129,41 +135,6 @@ func (r *Reconciler) classDatastore(ctx context.Context, field, class, of string
 	return ds, err
 }
 
-func (r *Reconciler) resolveNetwork(ctx context.Context, vm *vmopv1.VirtualMachine) (*vspherev1.WorkloadNetwork, types.BaseVirtualDeviceBackingInfo, error) {
-	if vm.Spec.Network != nil && vm.Spec.Network.Disabled {
-		return nil, nil, nil
-	}
-	allowed, err := r.namespaceNetworks(ctx, vm.Namespace)
-	if err != nil {
-		return nil, nil, err
-	}
-	name, field := r.DefaultNetwork, "the default network"
-	if len(allowed) > 0 {
-		name, field = allowed[0], "the namespace's network"
-	}
-	if vm.Spec.Network != nil && len(vm.Spec.Network.Interfaces) > 0 && vm.Spec.Network.Interfaces[0].Network.Name != "" {
-		name, field = vm.Spec.Network.Interfaces[0].Network.Name, "spec.network.interfaces[0].network.name"
-		if len(allowed) > 0 && !slices.Contains(allowed, name) {
-			return nil, nil, badInput(vmopv1.VirtualMachineConditionNetworkReady, vmopv1.VirtualMachineNetworkNotAllowedReason,
-				"%s: WorkloadNetwork %q is not one of namespace %s's networks (%s)", field, name, vm.Namespace, strings.Join(allowed, ", "))
-		}
-	}
-	nw := &vspherev1.WorkloadNetwork{}
-	err = r.Client.Get(ctx, client.ObjectKey{Name: name}, nw)
-	if apierrors.IsNotFound(err) {
-		return nil, nil, badInput(vmopv1.VirtualMachineConditionNetworkReady, vmopv1.VirtualMachineNotFoundReason, "%s: WorkloadNetwork %q does not exist", field, name)
-	}
-	if err != nil {
-		return nil, nil, fmt.Errorf("failed to get WorkloadNetwork %s: %w", name, err)
-	}
-	backing, err := r.vcenter.NetworkBacking(ctx, nw.Spec.PortGroup)
-	if errors.Is(err, inventory.ErrNotFound) {
-		return nil, nil, badInput(vmopv1.VirtualMachineConditionNetworkReady, vmopv1.VirtualMachineNetworkPortGroupNotFoundReason,
-			"%s: WorkloadNetwork %q uses portgroup %q, which vCenter does not have", field, name, nw.Spec.PortGroup)
-	}
-	return nw, backing, err
-}
-
 // namespaceNetworks are the WorkloadNetworks a vSphere Namespace's VMs may
 // use, the first being the default (none: any, the default being the
 // VM service's).
@@ -184,6 +155,9 @@ func (r *Reconciler) resolveUserData(ctx context.Context, vm *vmopv1.VirtualMach
 		return nil, nil
 	}
 	ci := vm.Spec.Bootstrap.CloudInit
+	if ci.CloudConfig != nil {
+		return r.renderCloudConfig(ctx, vm, ci.CloudConfig, ci.SSHAuthorizedKeys)
+	}
 	if ci.RawCloudConfig == nil {
 		if len(ci.SSHAuthorizedKeys) > 0 {
 			return sshKeysUserData(ci.SSHAuthorizedKeys), nil
@@ -231,24 +205,4 @@ func (r *Reconciler) resolveImageContent(ctx context.Context, status *vmopv1.Vir
 		return r.vcenter.LibraryImage(ctx, status.ProviderItemID, plan.network.Spec.PortGroup, plan.datastore)
 	}
 	return nil, badInput(vmopv1.VirtualMachineConditionImageReady, vmopv1.VirtualMachineImageUnsupportedTypeReason, "spec.imageName: image %q has type %q; OVF and VM are supported", name, status.Type)
-}
-
-// guestNetworkFor builds the guest's interface configuration.
-func guestNetworkFor(vm *vmopv1.VirtualMachine, nw *vspherev1.WorkloadNetwork, addr netip.Addr) *guestNetwork {
-	g := &guestNetwork{
-		Interface:   "eth0",
-		Address:     netip.PrefixFrom(addr, int(nw.Spec.PrefixLength)),
-		Gateway:     nw.Spec.Gateway,
-		Nameservers: nw.Spec.Nameservers,
-	}
-	if s := vm.Spec.Network; s != nil {
-		if len(s.Interfaces) > 0 && s.Interfaces[0].Name != "" {
-			g.Interface = s.Interfaces[0].Name
-		}
-		if len(s.Nameservers) > 0 {
-			g.Nameservers = s.Nameservers
-		}
-		g.Search = s.SearchDomains
-	}
-	return g
 }

@@ -39,6 +39,11 @@ type VCenter interface {
 	Clone(ctx context.Context, template, folder types.ManagedObjectReference, name string, spec types.VirtualMachineCloneSpec) (taskRef string, err error)
 	// SetPowerState powers a VM on or off; a VM already so is no error.
 	SetPowerState(ctx context.Context, vm vmwatch.VM, on bool) error
+	// PowerOp carries out a hard or guest (soft) power operation; a VM
+	// already in the state it leads to is no error.
+	PowerOp(ctx context.Context, vm vmwatch.VM, op PowerOp) error
+	// ReadGuest reads what readiness probes and vApp bootstrap look at.
+	ReadGuest(ctx context.Context, ref types.ManagedObjectReference) (GuestState, error)
 	// Reconfigure applies a config spec to a VM.
 	Reconfigure(ctx context.Context, vm vmwatch.VM, spec types.VirtualMachineConfigSpec) error
 	// Destroy powers a VM off and destroys it; a VM already gone is no error.
@@ -63,6 +68,29 @@ type VCenter interface {
 	// MinHostCPUMhz is the slowest host's clock, a vCPU reservation's unit.
 	MinHostCPUMhz(ctx context.Context) (int64, error)
 	HostName(ctx context.Context, ref types.ManagedObjectReference) (string, error)
+}
+
+// PowerOp is a power operation.
+type PowerOp string
+
+// Power operations: Hard ones are vCenter's, the others ask VMware Tools.
+const (
+	PowerOffHard  PowerOp = "PowerOff"
+	ShutdownGuest PowerOp = "ShutdownGuest"
+	SuspendHard   PowerOp = "Suspend"
+	StandbyGuest  PowerOp = "StandbyGuest"
+	ResetHard     PowerOp = "Reset"
+	RebootGuest   PowerOp = "RebootGuest"
+)
+
+// GuestState is what ReadGuest reads.
+type GuestState struct {
+	// Heartbeat is VMware Tools' heartbeat colour (gray, red, yellow, green).
+	Heartbeat string
+	// ExtraConfig are the VM's extraConfig keys and values.
+	ExtraConfig map[string]string
+	// VAppProperties are the VM's vApp properties.
+	VAppProperties []types.VAppPropertyInfo
 }
 
 // govmomiVCenter is the VCenter of a real (or simulated) vCenter: VM state
@@ -238,4 +266,51 @@ func (v *govmomiVCenter) MinHostCPUMhz(ctx context.Context) (int64, error) {
 
 func (v *govmomiVCenter) HostName(ctx context.Context, ref types.ManagedObjectReference) (string, error) {
 	return v.inv.HostName(ctx, ref)
+}
+
+func (v *govmomiVCenter) PowerOp(ctx context.Context, vm vmwatch.VM, op PowerOp) error {
+	vmobj := object.NewVirtualMachine(v.inv.Session.Client, vm.Ref)
+	var task *object.Task
+	var err error
+	switch op {
+	case PowerOffHard:
+		task, err = vmobj.PowerOff(ctx)
+	case SuspendHard:
+		task, err = vmobj.Suspend(ctx)
+	case ResetHard:
+		task, err = vmobj.Reset(ctx)
+	case ShutdownGuest:
+		err = vmobj.ShutdownGuest(ctx)
+	case StandbyGuest:
+		err = vmobj.StandbyGuest(ctx)
+	case RebootGuest:
+		err = vmobj.RebootGuest(ctx)
+	default:
+		return fmt.Errorf("unknown power operation %q", op)
+	}
+	if err == nil && task != nil {
+		err = inventory.WaitTask(ctx, task)
+	}
+	if err != nil && !fault.Is(err, &types.InvalidPowerState{}) {
+		return err
+	}
+	return nil
+}
+
+func (v *govmomiVCenter) ReadGuest(ctx context.Context, ref types.ManagedObjectReference) (GuestState, error) {
+	var m mo.VirtualMachine
+	if err := property.DefaultCollector(v.inv.Session.Client).RetrieveOne(ctx, ref, []string{"guestHeartbeatStatus", "config.extraConfig", "config.vAppConfig"}, &m); err != nil {
+		return GuestState{}, fmt.Errorf("failed to read the guest state of VM %s: %w", ref.Value, err)
+	}
+	st := GuestState{Heartbeat: string(m.GuestHeartbeatStatus), ExtraConfig: map[string]string{}}
+	if m.Config != nil {
+		for _, o := range m.Config.ExtraConfig {
+			ov := o.GetOptionValue()
+			st.ExtraConfig[ov.Key] = fmt.Sprint(ov.Value)
+		}
+		if m.Config.VAppConfig != nil {
+			st.VAppProperties = m.Config.VAppConfig.GetVmConfigInfo().Property
+		}
+	}
+	return st, nil
 }

@@ -35,6 +35,11 @@ type fakeVCenter struct {
 	cpuMhz     int64
 	hosts      map[types.ManagedObjectReference]string
 
+	// guest is what ReadGuest returns, by VM moref value.
+	guest map[string]GuestState
+	// powerOpErr fails PowerOp calls of an operation.
+	powerOpErr map[PowerOp]error
+
 	// findErr and cloneErr, when set, are what FindVM and Clone return.
 	findErr, cloneErr error
 }
@@ -82,6 +87,8 @@ func newFakeVCenter() *fakeVCenter {
 	}}}
 	return &fakeVCenter{
 		synced:     synced,
+		guest:      map[string]GuestState{},
+		powerOpErr: map[PowerOp]error{},
 		vms:        map[string]*vmwatch.VM{},
 		tasks:      map[string]*fakeTask{},
 		datastores: map[string]types.ManagedObjectReference{fakeDatastoreURL: fakeDatastore},
@@ -200,6 +207,32 @@ func (f *fakeVCenter) SetPowerState(_ context.Context, vm vmwatch.VM, on bool) e
 	f.calls = append(f.calls, call+vm.Ref.Value)
 	f.vms[vm.InstanceUUID].PowerState = state
 	return nil
+}
+
+func (f *fakeVCenter) PowerOp(_ context.Context, vm vmwatch.VM, op PowerOp) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, string(op)+" "+vm.Ref.Value)
+	if err := f.powerOpErr[op]; err != nil {
+		return err
+	}
+	switch op {
+	case PowerOffHard, ShutdownGuest:
+		f.vms[vm.InstanceUUID].PowerState = types.VirtualMachinePowerStatePoweredOff
+	case SuspendHard, StandbyGuest:
+		f.vms[vm.InstanceUUID].PowerState = types.VirtualMachinePowerStateSuspended
+	}
+	return nil
+}
+
+func (f *fakeVCenter) ReadGuest(_ context.Context, ref types.ManagedObjectReference) (GuestState, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	st := f.guest[ref.Value]
+	if st.ExtraConfig == nil {
+		st.ExtraConfig = map[string]string{}
+	}
+	return st, nil
 }
 
 func (f *fakeVCenter) Reconfigure(_ context.Context, vm vmwatch.VM, spec types.VirtualMachineConfigSpec) error {
