@@ -138,6 +138,9 @@ func TestClusterAPIInfrastructureOnVCenter(t *testing.T) {
 		!conditions.IsTrue(vsm, vmwarev1.VSphereMachineVirtualMachineProvisionedCondition) || !conditions.IsTrue(vsm, vmwarev1.VSphereMachineReadyCondition) {
 		t.Errorf("VSphereMachine v1beta2 status %+v; want the VM's biosUUID, phase Ready, provisioned, addresses and True conditions", vsm.Status)
 	}
+	if len(vm.Status.Network.Interfaces) != len(vsm.Status.Network.Interfaces) {
+		t.Errorf("VSphereMachine status.network %+v; want the VM's interfaces %+v", vsm.Status.Network, vm.Status.Network.Interfaces)
+	}
 	legacy := &unstructured.Unstructured{}
 	legacy.SetAPIVersion(vmwarev1.GroupVersion.Group + "/v1beta1")
 	legacy.SetKind("VSphereMachine")

@@ -173,6 +173,7 @@ func (r *MachineReconciler) reconcileNormal(ctx context.Context, cluster *cluste
 	if zone := v.Labels[corev1.LabelTopologyZone]; zone != "" {
 		vm.Status.FailureDomain = zone // where vm-operator placed it, as CAPV reads it
 	}
+	vm.Status.Network = machineNetworkStatus(v)
 	ip := ""
 	if v.Status.Network != nil {
 		ip = v.Status.Network.PrimaryIP4
@@ -259,4 +260,34 @@ func (r *MachineReconciler) reconcileDelete(ctx context.Context, vm *vmwarev1.VS
 	r.notProvisioned(vm, vmwarev1.VSphereMachineDeletingReason, "waiting for the VirtualMachine to be destroyed")
 	log.Info("Waiting for the VM service to destroy the VirtualMachine", "VirtualMachine", klog.KObj(v))
 	return ctrl.Result{}, nil
+}
+
+// machineNetworkStatus is the VM's observed interfaces as CAPV mirrors them
+// into status.network (names, MAC and IP addresses with their origin),
+// leaving out what CAPV's schema would refuse: empty interfaces, and
+// addresses beyond its ten per interface.
+func machineNetworkStatus(v *vmopv1.VirtualMachine) vmwarev1.VSphereMachineNetworkStatus {
+	var out vmwarev1.VSphereMachineNetworkStatus
+	if v.Status.Network == nil {
+		return out
+	}
+	for _, in := range v.Status.Network.Interfaces {
+		iface := vmwarev1.VSphereMachineNetworkInterfaceStatus{}
+		if len(in.Name) >= 2 {
+			iface.Name = in.Name
+		}
+		if in.IP != nil {
+			iface.IP.MACAddr = in.IP.MACAddr
+			for _, a := range in.IP.Addresses {
+				if len(iface.IP.Addresses) == 10 {
+					break
+				}
+				iface.IP.Addresses = append(iface.IP.Addresses, vmwarev1.VSphereMachineNetworkInterfaceIPAddrStatus{Address: a.Address, Origin: a.Origin})
+			}
+		}
+		if iface.Name != "" || iface.IP.IsDefined() {
+			out.Interfaces = append(out.Interfaces, iface)
+		}
+	}
+	return out
 }

@@ -61,7 +61,10 @@ func TestMachineReportsWhatCAPVReports(t *testing.T) {
 
 	vm.Status.PowerState = vmopv1.VirtualMachinePowerStateOn
 	vm.Status.BiosUUID = "4203c3b4"
-	vm.Status.Network = &vmopv1.VirtualMachineNetworkStatus{PrimaryIP4: "10.0.0.5"}
+	vm.Status.Network = &vmopv1.VirtualMachineNetworkStatus{PrimaryIP4: "10.0.0.5", Interfaces: []vmopv1.VirtualMachineNetworkInterfaceStatus{
+		{IP: &vmopv1.VirtualMachineNetworkInterfaceIPStatus{MACAddr: "00:50:56:aa:bb:cc", Addresses: []vmopv1.VirtualMachineNetworkInterfaceIPAddrStatus{{Address: "10.0.0.5/24", Origin: "manual"}}}},
+		{}, // nothing observed: left out, CAPV's schema refuses an empty interface
+	}}
 	if err := c.Status().Update(ctx, vm); err != nil {
 		t.Fatal(err)
 	}
@@ -74,6 +77,10 @@ func TestMachineReportsWhatCAPVReports(t *testing.T) {
 	if vsm.Status.Phase != vmwarev1.VSphereMachinePhaseReady || vsm.Status.BiosUUID != "4203c3b4" || vsm.Spec.ProviderID != "vsphere://4203c3b4" ||
 		!ptr.Deref(vsm.Status.Initialization.Provisioned, false) || len(vsm.Status.Addresses) == 0 || vsm.Status.Addresses[0].Address != "10.0.0.5" {
 		t.Errorf("status %+v, providerID %q; want phase Ready, the BIOS UUID, provisioned and the IP", vsm.Status, vsm.Spec.ProviderID)
+	}
+	if n := vsm.Status.Network.Interfaces; len(n) != 1 || n[0].IP.MACAddr != "00:50:56:aa:bb:cc" || len(n[0].IP.Addresses) != 1 ||
+		n[0].IP.Addresses[0].Address != "10.0.0.5/24" || n[0].IP.Addresses[0].Origin != "manual" {
+		t.Errorf("status.network %+v; want the VM's one observed interface", vsm.Status.Network)
 	}
 	for _, cond := range []string{vmwarev1.VSphereMachineVirtualMachineProvisionedCondition, vmwarev1.VSphereMachineReadyCondition} {
 		if !conditions.IsTrue(vsm, cond) {
