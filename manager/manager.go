@@ -16,6 +16,7 @@ import (
 	"github.com/open-supervisor/supervisor/controllers/supervisor"
 	"github.com/open-supervisor/supervisor/controllers/tanzukubernetescluster"
 	"github.com/open-supervisor/supervisor/controllers/tanzukubernetesrelease"
+	"github.com/open-supervisor/supervisor/controllers/vmservice"
 	"github.com/open-supervisor/supervisor/controllers/vspherenamespace"
 	lbcontroller "github.com/open-supervisor/supervisor/lbapi/controller"
 	"github.com/open-supervisor/supervisor/providers/clusterapi"
@@ -275,6 +276,9 @@ func setupWebhooks(mgr ctrl.Manager) error {
 	}
 	if err := infrastructure.SetupWebhooks(mgr); err != nil {
 		return fmt.Errorf("vmware.infrastructure.cluster.x-k8s.io webhooks: %w", err)
+	}
+	if err := vmservice.SetupWebhooks(mgr); err != nil {
+		return fmt.Errorf("vmoperator.vmware.com webhooks: %w", err)
 	}
 	return nil
 }

@@ -15,8 +15,18 @@ var Applied = []string{"extraConfig", "deviceChange", "annotation", "firmware"}
 
 // Decode reads a configSpec written in vim25 JSON (as vm-operator and
 // govc write it, with _typeName discriminators).
-func Decode(raw []byte) (*types.VirtualMachineConfigSpec, error) {
-	spec := &types.VirtualMachineConfigSpec{}
+func Decode(raw []byte) (spec *types.VirtualMachineConfigSpec, err error) {
+	// vim25's decoder panics on some malformed input; plain JSON is
+	// checked first, and a panic is an error too.
+	if !json.Valid(raw) {
+		return nil, fmt.Errorf("is not valid JSON")
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			spec, err = nil, fmt.Errorf("is not a vim25 VirtualMachineConfigSpec: %v", p)
+		}
+	}()
+	spec = &types.VirtualMachineConfigSpec{}
 	if err := types.NewJSONDecoder(bytes.NewReader(raw)).Decode(spec); err != nil {
 		return nil, fmt.Errorf("is not a vim25 VirtualMachineConfigSpec: %w", err)
 	}
