@@ -201,3 +201,47 @@ func logMachines(t *testing.T, cluster string) {
 		}
 	}
 }
+
+// A cluster on one of VMware's FIPS VKr releases, named as vSphere 8 users
+// name it, comes up: its Machines are told the release's Kubernetes build
+// (v1.30.8+vmware.1-fips), which the nodes' kubelets report too, and its
+// VMs boot the release's default (Photon) node image.
+func TestPublishedFIPSReleaseRuns(t *testing.T) {
+	ctx := context.Background()
+	var rel templates.Release
+	for _, r := range templates.Releases {
+		if r.ObjectName() == "v1.30.8---vmware.1-fips-vkr.1" {
+			rel = r
+		}
+	}
+	if rel.Version == "" {
+		t.Fatal("VMware's v1.30.8---vmware.1-fips-vkr.1 is not seeded")
+	}
+	ref := runv1alpha3.TKRReference{Reference: &corev1.ObjectReference{Name: rel.ObjectName()}}
+	tkc := &runv1alpha3.TanzuKubernetesCluster{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "ns1", Name: "tkc-fips"},
+		Spec: runv1alpha3.TanzuKubernetesClusterSpec{Topology: runv1alpha3.Topology{
+			ControlPlane: runv1alpha3.TopologySettings{Replicas: ptr.To[int32](1), VMClass: "best-effort-xsmall", StorageClass: "k8s-storage", TKR: ref},
+			NodePools: []runv1alpha3.NodePool{{Name: "workers", TopologySettings: runv1alpha3.TopologySettings{
+				Replicas: ptr.To[int32](1), VMClass: "best-effort-xsmall", StorageClass: "k8s-storage", TKR: ref}}},
+		}},
+	}
+	if err := supervisor.client.Create(ctx, tkc); err != nil {
+		t.Fatalf("creating a cluster on %s: %v", rel.ObjectName(), err)
+	}
+	key := client.ObjectKeyFromObject(tkc)
+	t.Cleanup(func() { deleteCluster(t, key) })
+	t.Cleanup(func() {
+		if t.Failed() {
+			logMachines(t, key.Name)
+		}
+	})
+	waitRunning(t, key, 2)
+	waitMachinesOn(t, key.Name, rel, time.Minute)
+	checkStatusVersion(t, key, rel)
+	for _, vm := range clusterVMs(t, key.Name) {
+		if vm.Spec.ImageName != rel.ImageName() {
+			t.Errorf("VirtualMachine %s boots image %s, want %s", vm.Name, vm.Spec.ImageName, rel.ImageName())
+		}
+	}
+}
