@@ -50,7 +50,6 @@ spec:
       imageName: ubuntu-2204-kube-v1.30.1
       storageClass: wcpglobal-storage-profile
       powerOffMode: hard
-      minHardwareVersion: vmx-17
       namingStrategy:
         template: '{{ .machine.name }}'
       volumes:
@@ -140,7 +139,7 @@ func TestCAPVKindsApplyAndRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	spec := tmpl.Spec.Template.Spec
-	if spec.Naming.Template != "{{ .machine.name }}" || spec.MinHardwareVersion != "vmx-17" || spec.ClassName != "best-effort-small" || len(spec.Volumes) != 1 {
+	if spec.Naming.Template != "{{ .machine.name }}" || spec.ClassName != "best-effort-small" || len(spec.Volumes) != 1 {
 		t.Errorf("VSphereMachineTemplate as v1beta2: %+v", spec)
 	}
 	psa := &vmwarev1.ProviderServiceAccount{}
@@ -158,7 +157,7 @@ func TestCAPVKindsApplyAndRoundTrip(t *testing.T) {
 		{"spec:\n  className: c\n  imageName: i\n  network:\n    interfaces:\n      primary:\n        mtu: 1500\n", "spec.network"},
 		{"spec:\n  className: c\n  imageName: i\n  namingStrategy:\n    template: '{{ .machine.name }}-x'\n", "spec.namingStrategy"},
 		{"spec:\n  className: c\n  imageName: i\n  failureDomain: zone-b\n", "spec.failureDomain"},
-		{"spec:\n  className: c\n  imageName: i\n  minHardwareVersion: \"17\"\n", "spec.minHardwareVersion"},
+		{"spec:\n  className: c\n  imageName: i\n  minHardwareVersion: vmx-17\n", "spec.minHardwareVersion"},
 	} {
 		u := &unstructured.Unstructured{}
 		if err := yaml.Unmarshal([]byte("apiVersion: vmware.infrastructure.cluster.x-k8s.io/v1beta1\nkind: VSphereMachine\nmetadata:\n  name: refused\n"+c.manifest), &u.Object); err != nil {

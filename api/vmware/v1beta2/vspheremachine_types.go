@@ -110,7 +110,7 @@ type VSphereMachineSpec struct {
 	// +optional
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=32
-	// +kubebuilder:validation:XValidation:rule="self.matches('^vmx-[0-9]+$')",message="spec.minHardwareVersion must be vmx-<number>, such as vmx-17"
+	// +kubebuilder:validation:XValidation:rule="false",message="the VM service does not upgrade a VM's hardware version; remove spec.minHardwareVersion"
 	MinHardwareVersion string `json:"minHardwareVersion,omitempty"`
 
 	// naming allows configuring the naming strategy used when calculating the name of the VirtualMachine.

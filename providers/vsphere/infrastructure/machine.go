@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -147,13 +145,9 @@ func (r *MachineReconciler) reconcileNormal(ctx context.Context, cluster *cluste
 			RawCloudConfig: &vmopv1.SecretKeySelector{Name: bootstrapData, Key: bootstrapDataKey},
 		}}
 		v.Spec.Volumes = virtualMachineVolumes(vm)
-		// As CAPV passes them on; hard is vm-operator's default, so left unsaid.
-		if mode := vm.Spec.PowerOffMode; mode != "" && mode != vmwarev1.VirtualMachinePowerOpModeHard {
-			v.Spec.PowerOffMode = string(mode)
-		}
-		if hw, err := strconv.Atoi(strings.TrimPrefix(vm.Spec.MinHardwareVersion, "vmx-")); err == nil {
-			v.Spec.MinHardwareVersion = int32(hw)
-		}
+		// As CAPV passes it on, in vm-operator's spelling. (minHardwareVersion
+		// is refused at admission: the VM service would not act on it.)
+		v.Spec.PowerOffMode = string(vmPowerOffMode(vm.Spec.PowerOffMode))
 		return controllerutil.SetControllerReference(vm, v, r.Client.Scheme())
 	})
 	if err != nil {
@@ -290,4 +284,17 @@ func machineNetworkStatus(v *vmopv1.VirtualMachine) vmwarev1.VSphereMachineNetwo
 		}
 	}
 	return out
+}
+
+// vmPowerOffMode is CAPV's mapping of a VSphereMachine's powerOffMode to
+// vm-operator's (hard when unset, as the CRD defaults it).
+func vmPowerOffMode(m vmwarev1.VirtualMachinePowerOpMode) vmopv1.VirtualMachinePowerOpMode {
+	switch m {
+	case vmwarev1.VirtualMachinePowerOpModeSoft:
+		return vmopv1.VirtualMachinePowerOpModeSoft
+	case vmwarev1.VirtualMachinePowerOpModeTrySoft:
+		return vmopv1.VirtualMachinePowerOpModeTrySoft
+	default:
+		return vmopv1.VirtualMachinePowerOpModeHard
+	}
 }

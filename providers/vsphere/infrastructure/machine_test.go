@@ -18,7 +18,7 @@ import (
 )
 
 // A VSphereMachine becomes a VirtualMachine with what CAPV passes on
-// (power-off mode, minimum hardware version), and reports its VM as CAPV
+// (the power-off mode, in its spelling), and reports its VM as CAPV
 // does: phase Pending, then once powered on with an IP, phase Ready, the
 // BIOS UUID, provisioned, and True VirtualMachineProvisioned, Ready and
 // (for v1beta1 readers) VMProvisioned.
@@ -37,7 +37,7 @@ func TestMachineReportsWhatCAPVReports(t *testing.T) {
 		ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "w-0", Labels: map[string]string{clusterv1.ClusterNameLabel: "guest"},
 			OwnerReferences: []metav1.OwnerReference{{APIVersion: clusterv1.GroupVersion.String(), Kind: "Machine", Name: "w-0", UID: "m-uid"}}},
 		Spec: vmwarev1.VSphereMachineSpec{ImageName: "img", ClassName: "best-effort-small",
-			PowerOffMode: vmwarev1.VirtualMachinePowerOpModeTrySoft, MinHardwareVersion: "vmx-17"},
+			PowerOffMode: vmwarev1.VirtualMachinePowerOpModeTrySoft},
 	}
 	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(cluster, machine, vsm).WithStatusSubresource(vsm, &vmopv1.VirtualMachine{}).Build()
 	r := &MachineReconciler{Client: c}
@@ -49,8 +49,8 @@ func TestMachineReportsWhatCAPVReports(t *testing.T) {
 	if err := c.Get(ctx, req.NamespacedName, vm); err != nil {
 		t.Fatal(err)
 	}
-	if vm.Spec.PowerOffMode != "trySoft" || vm.Spec.MinHardwareVersion != 17 {
-		t.Errorf("VirtualMachine powerOffMode %q, minHardwareVersion %d; want trySoft, 17", vm.Spec.PowerOffMode, vm.Spec.MinHardwareVersion)
+	if vm.Spec.PowerOffMode != "TrySoft" {
+		t.Errorf("VirtualMachine powerOffMode %q; want TrySoft", vm.Spec.PowerOffMode)
 	}
 	if err := c.Get(ctx, req.NamespacedName, vsm); err != nil {
 		t.Fatal(err)
