@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/validation"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -29,7 +30,8 @@ import (
 // releases an administrator writes by hand are left alone.
 const DerivedLabel = "vsphere.opensupervisor.io/content-library-release"
 
-// OS labels of a release, vSphere's: its default node image's OS.
+// OS labels of a release, vSphere's: its default node image's OS. Its
+// version prefixes are labels too (tkrname.PrefixLabels).
 const (
 	LabelOSType    = "os-type"
 	LabelOSName    = "os-name"
@@ -136,6 +138,11 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, name string, own, all 
 		tkr.Labels[DerivedLabel] = "true"
 		for k, v := range osLabels(own[0]) {
 			tkr.Labels[k] = v
+		}
+		for _, prefix := range tkrname.PrefixLabels(name) {
+			if len(validation.IsQualifiedName(prefix)) == 0 {
+				tkr.Labels[prefix] = ""
+			}
 		}
 		tkr.Spec = Spec(name, imageNames(own))
 		// As on vSphere, the release is owned by its images: the garbage

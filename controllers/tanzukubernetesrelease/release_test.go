@@ -88,7 +88,9 @@ func TestReleasesFromPublishedItemNames(t *testing.T) {
 			len(tkr.Spec.OSImages) != 1 || tkr.Spec.OSImages[0].Name != c.item {
 			t.Errorf("%s: spec %+v, want version %s, Kubernetes %s, node image %s", c.item, tkr.Spec, c.version, c.kubernetes, c.item)
 		}
-		if tkr.Labels[LabelOSName] != c.osName || tkr.Labels[DerivedLabel] == "" {
+		_, minorLabel := tkr.Labels[c.name[:strings.Index(c.name[3:], ".")+3]]
+		_, fullLabel := tkr.Labels[c.name]
+		if tkr.Labels[LabelOSName] != c.osName || tkr.Labels[DerivedLabel] == "" || !minorLabel || !fullLabel {
 			t.Errorf("%s: labels %v, want os-name %s", c.item, tkr.Labels, c.osName)
 		}
 		if len(tkr.OwnerReferences) != 1 || tkr.OwnerReferences[0].Name != c.item {

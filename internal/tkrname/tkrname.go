@@ -97,3 +97,19 @@ func UpstreamVersion(version string) string {
 	v, _, _ := strings.Cut(version, "+")
 	return v
 }
+
+// PrefixLabels are the label keys vSphere puts on a release for every
+// version prefix of its name, so `kubectl get tkr -l v1.24` selects a line:
+// v1, v1.24, v1.24.9, v1.24.9---vmware, v1.24.9---vmware.1,
+// v1.24.9---vmware.1-tkg and v1.24.9---vmware.1-tkg.4 for
+// v1.24.9---vmware.1-tkg.4. Prefixes end before a "." or "-" ("---", the
+// spelt "+", counts as one).
+func PrefixLabels(name string) []string {
+	var out []string
+	for i := 1; i < len(name); i++ {
+		if (name[i] == '.' || name[i] == '-') && name[i-1] != '-' {
+			out = append(out, name[:i])
+		}
+	}
+	return append(out, name)
+}

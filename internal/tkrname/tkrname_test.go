@@ -1,6 +1,9 @@
 package tkrname
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // Every naming era of vSphere's subscribed library yields the release,
 // version, Kubernetes build and OS that vSphere shows for it.
@@ -69,5 +72,13 @@ func TestNameAddsTheLeadingV(t *testing.T) {
 	}
 	if got := UpstreamVersion("v1.30.1+vmware.1-fips-tkg.5"); got != "v1.30.1" {
 		t.Errorf("UpstreamVersion = %q", got)
+	}
+}
+
+// vSphere's prefix labels of a release.
+func TestPrefixLabels(t *testing.T) {
+	got := strings.Join(PrefixLabels("v1.24.9---vmware.1-tkg.4"), " ")
+	if want := "v1 v1.24 v1.24.9 v1.24.9---vmware v1.24.9---vmware.1 v1.24.9---vmware.1-tkg v1.24.9---vmware.1-tkg.4"; got != want {
+		t.Errorf("PrefixLabels = %s, want %s", got, want)
 	}
 }
