@@ -108,10 +108,20 @@ func (r *Reconciler) planClone(ctx context.Context, vm *vmopv1.VirtualMachine) (
 		return nil, err
 	}
 	setConditionReady(vm, vmopv1.VirtualMachineConditionImageReady)
-	if len(plan.disks) > 0 {
-		if plan.diskChanges, plan.diskConfig, err = addDisks(plan.image.Devices, plan.disks); err != nil {
+	reqs := plan.disks
+	if boot, err := r.bootDiskRequest(ctx, vm, plan); err != nil {
+		return nil, err
+	} else if boot != nil {
+		reqs = append([]diskRequest{*boot}, reqs...)
+	}
+	if len(reqs) > 0 {
+		if plan.diskChanges, plan.diskConfig, err = addDisks(plan.image.Devices, reqs); err != nil {
 			return nil, err
 		}
+		// The boot disk is no volume: it is not recorded as one.
+		plan.diskConfig = slices.DeleteFunc(plan.diskConfig, func(o types.BaseOptionValue) bool {
+			return o.GetOptionValue().Key == volumeKeyPrefix
+		})
 	}
 	return plan, nil
 }
@@ -330,4 +340,19 @@ func claimTime(ref string) (time.Time, bool) {
 		return time.Time{}, true
 	}
 	return time.Unix(0, n), true
+}
+
+// bootDiskRequest is the boot disk to add when advanced.bootDiskCapacity
+// is set and the image has no disk of its own (a real image has one, which
+// reconcileExisting grows; a simulated one may not).
+func (r *Reconciler) bootDiskRequest(ctx context.Context, vm *vmopv1.VirtualMachine, plan *createPlan) (*diskRequest, error) {
+	if vm.Spec.Advanced == nil || vm.Spec.Advanced.BootDiskCapacity == nil || bootDisk(plan.image.Devices) != nil {
+		return nil, nil
+	}
+	name, err := r.vcenter.DatastoreName(ctx, plan.datastore)
+	if err != nil {
+		return nil, err
+	}
+	return &diskRequest{field: "spec.advanced.bootDiskCapacity", bytes: vm.Spec.Advanced.BootDiskCapacity.Value(),
+		datastore: plan.datastore, datastoreName: name}, nil
 }
