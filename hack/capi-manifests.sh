@@ -10,6 +10,10 @@
 #   config/webhook/capi/*.yaml   one file per provider, the configurations
 #                                renamed so they do not replace each other
 #                                (all three are named *-webhook-configuration)
+#   config/rbac/capi/*.yaml      each provider's ClusterRole (its controllers'
+#                                RBAC markers), renamed <provider>-manager-role
+#                                for the same reason; config/rbac binds them
+#                                to the supervisor's ServiceAccount
 #
 # The output depends only on the module version, so running it twice changes
 # nothing. Usage: hack/capi-manifests.sh [CONFIG_DIR]   (default: config/)
@@ -51,8 +55,15 @@ copy_webhooks() {
   chmod 0644 "${dst}"
 }
 
-rm -rf "${OUT}/crd/capi" "${OUT}/webhook/capi"
-mkdir -p "${OUT}/crd/capi" "${OUT}/webhook/capi"
+# copy_role SRC PREFIX: copy a provider's ClusterRole, renaming it.
+copy_role() {
+  local src=$1 prefix=$2 dst="${OUT}/rbac/capi/${2}.yaml"
+  sed -E "s/^  name: manager-role$/  name: ${prefix}-manager-role/" "${src}" > "${dst}"
+  chmod 0644 "${dst}"
+}
+
+rm -rf "${OUT}/crd/capi" "${OUT}/webhook/capi" "${OUT}/rbac/capi"
+mkdir -p "${OUT}/crd/capi" "${OUT}/webhook/capi" "${OUT}/rbac/capi"
 
 copy_crds "${CAPI}/core/config/crd/bases" ""
 copy_crds "${CAPI}/controlplane/kubeadm/config/crd/bases" "${CONTRACT_LABELS}"
@@ -62,7 +73,17 @@ copy_webhooks "${CAPI}/core/config/webhook/manifests.yaml" capi
 copy_webhooks "${CAPI}/controlplane/kubeadm/config/webhook/manifests.yaml" capi-kubeadm-control-plane
 copy_webhooks "${CAPI}/bootstrap/kubeadm/config/webhook/manifests.yaml" capi-kubeadm-bootstrap
 
+copy_role "${CAPI}/core/config/rbac/role.yaml" capi
+copy_role "${CAPI}/controlplane/kubeadm/config/rbac/role.yaml" capi-kubeadm-control-plane
+copy_role "${CAPI}/bootstrap/kubeadm/config/rbac/role.yaml" capi-kubeadm-bootstrap
+
 # A rename that matched nothing would silently bring the clash back.
+for f in "${OUT}"/rbac/capi/*.yaml; do
+  if grep -qE '^  name: manager-role$' "${f}" || ! grep -qE '^  name: .*-manager-role$' "${f}"; then
+    echo "failed to rename the ClusterRole in ${f}" >&2
+    exit 1
+  fi
+done
 for f in "${OUT}"/webhook/capi/*.yaml; do
   if grep -qE '^  name: (mutating|validating)-webhook-configuration$' "${f}"; then
     echo "failed to rename the webhook configurations in ${f}" >&2
