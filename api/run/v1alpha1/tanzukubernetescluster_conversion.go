@@ -23,6 +23,9 @@ type spokeData struct {
 	ClusterAPIStatus     *ClusterAPIStatus `json:"clusterApiStatus,omitempty"`
 	Upgrade              *UpgradeStatus    `json:"upgrade,omitempty"`
 	NodeRemediationCount int               `json:"nodeRemediationCount,omitempty"`
+	// NoAddons: status.addons was present and empty, which v1alpha3's
+	// list cannot tell from absent (found by FuzzV1alpha1HubRoundTrip).
+	NoAddons bool `json:"noAddons,omitempty"`
 }
 
 func (d spokeData) empty() bool {
@@ -60,6 +63,7 @@ func (src *TanzuKubernetesCluster) ConvertTo(hub conversion.Hub) error {
 		FullVersion:          src.Spec.Distribution.Version,
 		Upgrade:              src.Status.Upgrade,
 		NodeRemediationCount: src.Status.NodeRemediationCount,
+		NoAddons:             src.Status.Addons != nil && len(dst.Status.Addons) == 0,
 	}
 	// v1alpha3 has the endpoints; an empty clusterApiStatus is kept too.
 	if s := src.Status.ClusterAPIStatus; s != nil && (s.ErrorReason != nil || s.ErrorMessage != nil || s.Phase != "" || len(s.APIEndpoints) == 0) {
@@ -116,6 +120,9 @@ func restoreSpokeData(dst *TanzuKubernetesCluster, data spokeData) {
 	}
 	dst.Status.Upgrade = data.Upgrade
 	dst.Status.NodeRemediationCount = data.NodeRemediationCount
+	if data.NoAddons && dst.Status.Addons == nil {
+		dst.Status.Addons = &AddonsStatuses{}
+	}
 }
 
 func releaseRef(fullVersion string) v1alpha3.TKRReference {

@@ -1,0 +1,115 @@
+package v1alpha1
+
+import (
+	"strings"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/util/diff"
+	"sigs.k8s.io/randfill"
+
+	"github.com/open-supervisor/supervisor/api/run/internal/testfixtures"
+	"github.com/open-supervisor/supervisor/api/run/v1alpha3"
+)
+
+// fuzzSeeds are inputs the seed corpus starts from (`make test` runs them;
+// `make fuzz` grows from them).
+var fuzzSeeds = [][]byte{nil, []byte("tkc"), []byte("\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09"), []byte("v1alpha1 topology with volumes and a hint")}
+
+// fillV1alpha1 keeps what the API server refuses out of filled objects:
+// enums hold one of their values, and a distribution names a shipped
+// release with a hint that matches it (the webhook refuses any other).
+var fillV1alpha1 = []any{
+	func(p *AddonState, c randfill.Continue) {
+		*p = testfixtures.OneOf(c, AddonStatePending, AddonStateError, AddonStateApplied, AddonStateUnmanaged)
+	},
+	func(p *VirtualMachineState, c randfill.Continue) {
+		*p = testfixtures.OneOf(c, VirtualMachineStateNotFound, VirtualMachineStatePending, VirtualMachineStateCreated,
+			VirtualMachineStatePoweredOn, VirtualMachineStateReady, VirtualMachineStateDeleting, VirtualMachineStateError)
+	},
+	func(p *NodeStatus, c randfill.Continue) {
+		*p = testfixtures.OneOf(c, NodeStatusPending, NodeStatusUnknown, NodeStatusReady, NodeStatusNotReady)
+	},
+	func(p *TanzuKubernetesClusterPhase, c randfill.Continue) {
+		*p = testfixtures.OneOf(c, PhaseEmpty, PhaseCreating, PhaseRunning, PhaseDeleting, PhaseFailed, PhaseUpdating, PhaseUpdateFailed)
+	},
+	func(p *ConditionSeverity, c randfill.Continue) {
+		*p = testfixtures.OneOf(c, ConditionSeverityError, ConditionSeverityWarning, ConditionSeverityInfo, ConditionSeverityNone)
+	},
+	func(d *Distribution, c randfill.Continue) {
+		*d = Distribution{Version: testfixtures.OneOf(c, testfixtures.ReleaseVersions()...)}
+		if c.Bool() {
+			d.VersionHint = strings.Join(strings.SplitN(d.Version, ".", 3)[:2], ".")
+		}
+	},
+}
+
+// Any v1alpha1 object the API server could store converts to the hub and
+// back without loss, or is refused with an error; never a panic.
+func FuzzV1alpha1HubRoundTrip(f *testing.F) {
+	for _, s := range fuzzSeeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		in := &TanzuKubernetesCluster{}
+		testfixtures.Filler(data, fillV1alpha1...).Fill(in)
+		want := &TanzuKubernetesCluster{}
+		if err := testfixtures.Stored(in, want); err != nil {
+			t.Skip(err)
+		}
+		hub := &v1alpha3.TanzuKubernetesCluster{}
+		if err := want.DeepCopy().ConvertTo(hub); err != nil {
+			return // refused
+		}
+		storedHub := &v1alpha3.TanzuKubernetesCluster{}
+		if err := testfixtures.Stored(hub, storedHub); err != nil {
+			t.Fatal(err)
+		}
+		back := &TanzuKubernetesCluster{}
+		if err := back.ConvertFrom(storedHub); err != nil {
+			t.Fatalf("the hub a v1alpha1 object converted to does not convert back: %v", err)
+		}
+		got := &TanzuKubernetesCluster{}
+		if err := testfixtures.Stored(back, got); err != nil {
+			t.Fatal(err)
+		}
+		if !equality.Semantic.DeepEqual(got, want) {
+			t.Errorf("v1alpha1 → v1alpha3 → v1alpha1 lost data:\n%s", diff.Diff(want, got))
+		}
+	})
+}
+
+// Any hub object converts to v1alpha1 and back without loss, or is
+// refused; never a panic.
+func FuzzHubV1alpha1RoundTrip(f *testing.F) {
+	for _, s := range fuzzSeeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		in := &v1alpha3.TanzuKubernetesCluster{}
+		testfixtures.Filler(data, testfixtures.FillHub...).Fill(in)
+		want := &v1alpha3.TanzuKubernetesCluster{}
+		if err := testfixtures.Stored(in, want); err != nil {
+			t.Skip(err)
+		}
+		spoke := &TanzuKubernetesCluster{}
+		if err := spoke.ConvertFrom(want.DeepCopy()); err != nil {
+			return // refused
+		}
+		storedSpoke := &TanzuKubernetesCluster{}
+		if err := testfixtures.Stored(spoke, storedSpoke); err != nil {
+			t.Fatal(err)
+		}
+		back := &v1alpha3.TanzuKubernetesCluster{}
+		if err := storedSpoke.ConvertTo(back); err != nil {
+			t.Fatalf("the v1alpha1 object a hub converted to does not convert back: %v", err)
+		}
+		got := &v1alpha3.TanzuKubernetesCluster{}
+		if err := testfixtures.Stored(back, got); err != nil {
+			t.Fatal(err)
+		}
+		if !equality.Semantic.DeepEqual(got, want) {
+			t.Errorf("v1alpha3 → v1alpha1 → v1alpha3 lost data:\n%s", diff.Diff(want, got))
+		}
+	})
+}
