@@ -95,55 +95,20 @@ func TestProductionInstallConverts(t *testing.T) {
 	}
 	t.Cleanup(sim.Stop)
 
-	probePort := tcptest.FreePort(t)
 	certDir := t.TempDir()
-	cmd := exec.CommandContext(ctx, binary,
+	args := []string{
 		"--kubeconfig", kubeconfig,
 		"--leader-elect",
 		"--metrics-bind-address=0",
-		fmt.Sprintf("--health-probe-bind-address=127.0.0.1:%d", probePort),
 		"--webhook-host=127.0.0.1", fmt.Sprintf("--webhook-port=%d", webhookPort),
-		"--webhook-cert-dir="+certDir, "--webhook-cert-self-signed",
-		"--webhook-service-name=supervisor-webhook-service", "--webhook-service-namespace="+installNamespace,
+		"--webhook-cert-dir=" + certDir, "--webhook-cert-self-signed",
+		"--webhook-service-name=supervisor-webhook-service", "--webhook-service-namespace=" + installNamespace,
 		"--webhook-cert-hosts=127.0.0.1",
-		"--vc-server="+sim.URL.String(), "--vc-username="+sim.Username, "--vc-ca-file="+sim.CAFile,
-	)
-	cmd.Env = append(os.Environ(), "VSPHERE_PASSWORD="+sim.Password, "POD_NAMESPACE="+installNamespace)
-	// Stopped as a pod is: SIGTERM, then killed if it lingers.
-	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
-	cmd.WaitDelay = 15 * time.Second
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+		"--vc-server=" + sim.URL.String(), "--vc-username=" + sim.Username, "--vc-ca-file=" + sim.CAFile,
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		cancel()
-		<-exited
-		if t.Failed() {
-			t.Logf("supervisor log:\n%s", tail(logs.String(), 200))
-		}
-	})
-
-	wait.For(t, 90*time.Second, "the supervisor ready (webhooks served)", holds(func() error {
-		select {
-		case err := <-exited:
-			exited <- err
-			t.Fatalf("the supervisor exited: %v\n%s", err, tail(logs.String(), 60))
-		default:
-		}
-		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/readyz", probePort))
-		if err != nil {
-			return err
-		}
-		_ = resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("readyz: %s", resp.Status)
-		}
-		return nil
-	}))
+	procEnv := []string{"VSPHERE_PASSWORD=" + sim.Password, "POD_NAMESPACE=" + installNamespace}
+	run := startSupervisor(t, binary, args, procEnv)
+	t.Cleanup(func() { run.stop(t) })
 	checkCAInjected(ctx, t, admin, certDir, webhookPort)
 
 	// A vSphere Namespace labelled by hand, with the storage class the seed
@@ -211,6 +176,88 @@ func TestProductionInstallConverts(t *testing.T) {
 		t.Errorf("v1alpha3 as served differs from the conversion of v1alpha1:\n got %s\nwant %s", toYAML(got.Spec), toYAML(want.Spec))
 	}
 	checkSeedInV1alpha3(t, got)
+
+	// Re-applying the install (an upgrade) keeps the injected CA, and a
+	// restarted manager makes a new CA and injects it before it serves:
+	// the seed still converts.
+	firstCA, err := os.ReadFile(filepath.Join(certDir, webhookcerts.CAFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	apply(ctx, t, admin, objs)
+	checkCAInjected(ctx, t, admin, certDir, webhookPort)
+	run.stop(t)
+	run = startSupervisor(t, binary, args, procEnv)
+	if secondCA, err := os.ReadFile(filepath.Join(certDir, webhookcerts.CAFile)); err != nil || bytes.Equal(secondCA, firstCA) {
+		t.Errorf("a restarted supervisor kept its CA (%v)", err)
+	}
+	checkCAInjected(ctx, t, admin, certDir, webhookPort)
+	again := &runv1alpha3.TanzuKubernetesCluster{}
+	if err := admin.Get(ctx, key, again); err != nil {
+		t.Fatalf("reading the seed as v1alpha3 after a restart: %v", err)
+	}
+	if !equality.Semantic.DeepEqual(again.Spec, got.Spec) {
+		t.Errorf("after a restart v1alpha3 reads\n%s\nwas\n%s", toYAML(again.Spec), toYAML(got.Spec))
+	}
+}
+
+// supervisorRun is the supervisor binary running out of cluster.
+type supervisorRun struct {
+	cancel context.CancelFunc
+	exited chan error
+	logs   *bytes.Buffer
+	done   bool
+}
+
+// startSupervisor starts the binary with args and env and waits until it
+// is ready, which includes serving its webhooks.
+func startSupervisor(t *testing.T, binary string, args, env []string) *supervisorRun {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	probePort := tcptest.FreePort(t)
+	cmd := exec.CommandContext(ctx, binary, append(args, fmt.Sprintf("--health-probe-bind-address=127.0.0.1:%d", probePort))...)
+	cmd.Env = append(os.Environ(), env...)
+	// Stopped as a pod is: SIGTERM, then killed if it lingers.
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = 15 * time.Second
+	r := &supervisorRun{cancel: cancel, exited: make(chan error, 1), logs: &bytes.Buffer{}}
+	cmd.Stdout, cmd.Stderr = r.logs, r.logs
+	if err := cmd.Start(); err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	go func() { r.exited <- cmd.Wait() }()
+	wait.For(t, 90*time.Second, "the supervisor ready (webhooks served)", holds(func() error {
+		select {
+		case err := <-r.exited:
+			r.exited <- err
+			t.Fatalf("the supervisor exited: %v\n%s", err, tail(r.logs.String(), 60))
+		default:
+		}
+		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/readyz", probePort))
+		if err != nil {
+			return err
+		}
+		_ = resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("readyz: %s", resp.Status)
+		}
+		return nil
+	}))
+	return r
+}
+
+// stop stops the binary, logging its output if the test failed.
+func (r *supervisorRun) stop(t *testing.T) {
+	if r.done {
+		return
+	}
+	r.done = true
+	r.cancel()
+	<-r.exited
+	if t.Failed() {
+		t.Logf("supervisor log:\n%s", tail(r.logs.String(), 200))
+	}
 }
 
 // checkSeedInV1alpha3 checks the seed's content in v1alpha3's fields.
