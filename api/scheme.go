@@ -23,6 +23,7 @@ import (
 	runv1alpha1 "github.com/open-supervisor/supervisor/api/run/v1alpha1"
 	runv1alpha2 "github.com/open-supervisor/supervisor/api/run/v1alpha2"
 	runv1alpha3 "github.com/open-supervisor/supervisor/api/run/v1alpha3"
+	vmopv1alpha1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha1"
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
 	vmwarev1 "github.com/open-supervisor/supervisor/api/vmware/v1beta1"
 	vmwarev1beta2 "github.com/open-supervisor/supervisor/api/vmware/v1beta2"
@@ -37,6 +38,7 @@ func NewScheme() *runtime.Scheme {
 	utilruntime.Must(apiextensionsv1.AddToScheme(s))
 	addClusterAPI(s)
 	utilruntime.Must(vmopv1.AddToScheme(s))
+	utilruntime.Must(vmopv1alpha1.AddToScheme(s))
 	utilruntime.Must(vspherev1.AddToScheme(s))
 	utilruntime.Must(lbapiv1.AddToScheme(s))
 	utilruntime.Must(runv1alpha1.AddToScheme(s))

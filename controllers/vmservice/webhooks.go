@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
@@ -30,7 +31,7 @@ const ResolveOSImageAnnotation = "run.tanzu.vmware.com/resolve-os-image"
 const nextRestartNow = "now"
 
 // SetupWebhooks registers the VM service's admission webhooks and the
-// conversion of its kinds.
+// conversion of its kinds (v1alpha1 through the v1alpha2 hub).
 func SetupWebhooks(mgr ctrl.Manager) error {
 	if err := ctrl.NewWebhookManagedBy(mgr, &vmopv1.VirtualMachine{}).
 		WithDefaulter(&VirtualMachineDefaulter{Now: time.Now}).
@@ -42,6 +43,13 @@ func SetupWebhooks(mgr ctrl.Manager) error {
 		WithValidator(&VirtualMachineClassValidator{}).
 		Complete(); err != nil {
 		return fmt.Errorf("VirtualMachineClass webhook: %w", err)
+	}
+	// Conversion only (v1alpha1 <-> v1alpha2): the builder serves /convert
+	// for every kind with a hub.
+	for _, obj := range []client.Object{&vmopv1.VirtualMachineService{}, &vmopv1.VirtualMachineImage{}, &vmopv1.ClusterVirtualMachineImage{}} {
+		if err := ctrl.NewWebhookManagedBy(mgr, obj).Complete(); err != nil {
+			return fmt.Errorf("conversion webhook of %T: %w", obj, err)
+		}
 	}
 	return nil
 }

@@ -1,9 +1,13 @@
 package virtualmachine
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"maps"
 	"net/netip"
 	"slices"
@@ -18,18 +22,55 @@ import (
 	"github.com/open-supervisor/supervisor/internal/vmconfigspec"
 )
 
-// secret reads a Secret of the VM's namespace; a missing one is bad input
-// reported against field.
+// secret reads a Secret of the VM's namespace (a ConfigMap for a v1alpha1
+// VM whose vmMetadata named one); a missing one is bad input reported
+// against field.
 func (r *Reconciler) secret(ctx context.Context, vm *vmopv1.VirtualMachine, field, name string) (*corev1.Secret, error) {
 	secret := &corev1.Secret{}
-	err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: vm.Namespace, Name: name}, secret)
+	var err error
+	kind := "Secret"
+	if _, ok := vm.Annotations[vmopv1.ConfigMapTransportAnnotation]; ok {
+		kind = "ConfigMap"
+		cm := &corev1.ConfigMap{}
+		if err = r.APIReader.Get(ctx, client.ObjectKey{Namespace: vm.Namespace, Name: name}, cm); err == nil {
+			secret.Name, secret.Data = cm.Name, map[string][]byte{}
+			for k, v := range cm.Data {
+				secret.Data[k] = []byte(v)
+			}
+			maps.Copy(secret.Data, cm.BinaryData)
+		}
+	} else {
+		err = r.APIReader.Get(ctx, client.ObjectKey{Namespace: vm.Namespace, Name: name}, secret)
+	}
 	if apierrors.IsNotFound(err) {
-		return nil, badInput(vmopv1.VirtualMachineConditionBootstrapReady, vmopv1.VirtualMachineBootstrapSecretNotFoundReason, "%s.name: Secret %q does not exist", field, name)
+		return nil, badInput(vmopv1.VirtualMachineConditionBootstrapReady, vmopv1.VirtualMachineBootstrapSecretNotFoundReason, "%s.name: %s %q does not exist", field, kind, name)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("failed to get bootstrap Secret %s: %w", name, err)
+		return nil, fmt.Errorf("failed to get bootstrap %s %s: %w", kind, name, err)
 	}
 	return secret, nil
+}
+
+// decodeGuestinfo decodes guestinfo data in an encoding cloud-init's VMware
+// datasource reads: none, base64 (b64) or gzip+base64 (gz+b64).
+func decodeGuestinfo(data []byte, encoding string) ([]byte, error) {
+	switch encoding {
+	case "":
+		return data, nil
+	case "base64", "b64":
+		return base64.StdEncoding.DecodeString(string(data))
+	case "gzip+base64", "gz+b64":
+		raw, err := base64.StdEncoding.DecodeString(string(data))
+		if err != nil {
+			return nil, err
+		}
+		zr, err := gzip.NewReader(bytes.NewReader(raw))
+		if err != nil {
+			return nil, err
+		}
+		return io.ReadAll(zr)
+	}
+	return nil, fmt.Errorf("an encoding cloud-init reads (base64, gzip+base64)")
 }
 
 // secretValue reads the key a selector names.

@@ -165,13 +165,9 @@ func (r *Reconciler) resolveUserData(ctx context.Context, vm *vmopv1.VirtualMach
 		return nil, nil
 	}
 	const field = "spec.bootstrap.cloudInit.rawCloudConfig"
-	secret := &corev1.Secret{}
-	err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: vm.Namespace, Name: ci.RawCloudConfig.Name}, secret)
-	if apierrors.IsNotFound(err) {
-		return nil, badInput(vmopv1.VirtualMachineConditionBootstrapReady, vmopv1.VirtualMachineBootstrapSecretNotFoundReason, "%s.name: Secret %q does not exist", field, ci.RawCloudConfig.Name)
-	}
+	secret, err := r.secret(ctx, vm, field, ci.RawCloudConfig.Name)
 	if err != nil {
-		return nil, fmt.Errorf("failed to get bootstrap Secret %s: %w", ci.RawCloudConfig.Name, err)
+		return nil, err
 	}
 	key := ci.RawCloudConfig.Key
 	if key == "" {
@@ -180,6 +176,14 @@ func (r *Reconciler) resolveUserData(ctx context.Context, vm *vmopv1.VirtualMach
 	data, ok := secret.Data[key]
 	if !ok {
 		return nil, badInput(vmopv1.VirtualMachineConditionBootstrapReady, vmopv1.VirtualMachineBootstrapKeyNotFoundReason, "%s.key: Secret %q has no key %q", field, secret.Name, key)
+	}
+	if key == guestinfoUserdata {
+		// vSphere 7's ExtraConfig transport: the data are guestinfo keys,
+		// the user data encoded as guestinfo.userdata.encoding says.
+		if data, err = decodeGuestinfo(data, string(secret.Data[guestinfoUserdataEncoding])); err != nil {
+			return nil, badInput(vmopv1.VirtualMachineConditionBootstrapReady, vmopv1.VirtualMachineBootstrapInvalidCloudConfigReason,
+				"%s: Secret %q key %s is not %s: %v", field, secret.Name, key, secret.Data[guestinfoUserdataEncoding], err)
+		}
 	}
 	if err := validateUserData(data); err != nil {
 		return nil, badInput(vmopv1.VirtualMachineConditionBootstrapReady, vmopv1.VirtualMachineBootstrapInvalidCloudConfigReason, "%s: the data in Secret %q key %q %v", field, secret.Name, key, err)

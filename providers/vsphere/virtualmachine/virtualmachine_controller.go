@@ -100,6 +100,7 @@ func (r *Reconciler) identity() string { return r.id }
 // +kubebuilder:rbac:groups=vsphere.opensupervisor.io,resources=ipaddressallocations,verbs=get;list;watch;create;delete;deletecollection
 // +kubebuilder:rbac:groups=storage.k8s.io,resources=storageclasses,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get
+// +kubebuilder:rbac:groups="",resources=configmaps,verbs=get
 // +kubebuilder:rbac:groups="",resources=persistentvolumeclaims,verbs=get;list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
