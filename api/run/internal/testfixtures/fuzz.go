@@ -8,6 +8,7 @@ import (
 	metafuzzer "k8s.io/apimachinery/pkg/apis/meta/fuzzer"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 	"sigs.k8s.io/randfill"
 
 	"github.com/open-supervisor/supervisor/api/run/v1alpha3"
@@ -118,4 +119,17 @@ func UniqueNames[T any](items []T, name func(T) string) []T {
 		}
 	}
 	return out
+}
+
+// CheckFieldPaths fails t unless every error names a field of the object's
+// spec or metadata: a user must be told which field is wrong.
+func CheckFieldPaths(t interface{ Errorf(string, ...any) }, errs field.ErrorList) {
+	for _, e := range errs {
+		if !strings.HasPrefix(e.Field, "spec") && !strings.HasPrefix(e.Field, "metadata") {
+			t.Errorf("error %q names no field of the object", e.Error())
+		}
+		if e.Type == field.ErrorTypeInternal {
+			t.Errorf("internal error for a user's object: %v", e)
+		}
+	}
 }
