@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
+	vmopv1alpha1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha1"
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
 	"github.com/open-supervisor/supervisor/internal/vmconfigspec"
 )
@@ -38,6 +39,11 @@ func SetupWebhooks(mgr ctrl.Manager) error {
 		WithValidator(&VirtualMachineValidator{}).
 		Complete(); err != nil {
 		return fmt.Errorf("VirtualMachine webhooks: %w", err)
+	}
+	if err := ctrl.NewWebhookManagedBy(mgr, &vmopv1alpha1.VirtualMachine{}).
+		WithValidator(&V1alpha1VirtualMachineValidator{}).
+		Complete(); err != nil {
+		return fmt.Errorf("v1alpha1 VirtualMachine webhook: %w", err)
 	}
 	if err := ctrl.NewWebhookManagedBy(mgr, &vmopv1.VirtualMachineClass{}).
 		WithValidator(&VirtualMachineClassValidator{}).
@@ -166,6 +172,9 @@ func ValidateVirtualMachine(vm *vmopv1.VirtualMachine) field.ErrorList {
 		if _, err := time.Parse(time.RFC3339Nano, t); err != nil {
 			errs = append(errs, field.Invalid(spec.Child("nextRestartTime"), t, `must be "now" or an RFC3339 time`))
 		}
+	}
+	if r := vm.Spec.Reserved; r != nil && r.ResourcePolicyName != "" {
+		errs = append(errs, field.Forbidden(spec.Child("reserved", "resourcePolicyName"), resourcePolicyRefusal))
 	}
 	if a := vm.Spec.Advanced; a != nil && a.BootDiskCapacity != nil && a.BootDiskCapacity.Sign() <= 0 {
 		errs = append(errs, field.Invalid(spec.Child("advanced", "bootDiskCapacity"), a.BootDiskCapacity.String(), "must be more than zero"))

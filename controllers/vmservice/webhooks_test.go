@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 
+	vmopv1alpha1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha1"
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
 )
 
@@ -56,6 +57,9 @@ func TestValidateVirtualMachineNamesTheField(t *testing.T) {
 		}},
 		{name: "bad guestInfo expression", field: "spec.readinessProbe.guestInfo[0].value", edit: func(vm *vmopv1.VirtualMachine) {
 			vm.Spec.ReadinessProbe = &vmopv1.VirtualMachineReadinessProbeSpec{GuestInfo: []vmopv1.GuestInfoAction{{Key: "ready", Value: "("}}}
+		}},
+		{name: "resource policy", field: "spec.reserved.resourcePolicyName", edit: func(vm *vmopv1.VirtualMachine) {
+			vm.Spec.Reserved = &vmopv1.VirtualMachineReservedSpec{ResourcePolicyName: "p"}
 		}},
 		{name: "restart time", field: "spec.nextRestartTime", edit: func(vm *vmopv1.VirtualMachine) { vm.Spec.NextRestartTime = "tomorrow" }},
 		{name: "boot disk", field: "spec.advanced.bootDiskCapacity", edit: func(vm *vmopv1.VirtualMachine) {
@@ -109,5 +113,27 @@ func TestDefaultRestartNow(t *testing.T) {
 	}
 	if vm.Spec.NextRestartTime != "2026-12-04T05:00:00Z" {
 		t.Fatalf("nextRestartTime = %q", vm.Spec.NextRestartTime)
+	}
+}
+
+func TestValidateV1alpha1NamesTheField(t *testing.T) {
+	key := 3000
+	vm := &vmopv1alpha1.VirtualMachine{ObjectMeta: metav1.ObjectMeta{Name: "vm"}, Spec: vmopv1alpha1.VirtualMachineSpec{
+		Ports:              []vmopv1alpha1.VirtualMachinePort{{Port: 22, Name: "ssh", Protocol: "TCP"}},
+		NetworkInterfaces:  []vmopv1alpha1.VirtualMachineNetworkInterface{{NetworkType: "vsphere-distributed"}, {NetworkType: "nsx-t", EthernetCardType: "e1000"}},
+		Volumes:            []vmopv1alpha1.VirtualMachineVolume{{Name: "data", VsphereVolume: &vmopv1alpha1.VsphereVolumeSource{DeviceKey: &key}}},
+		ResourcePolicyName: "policy",
+	}}
+	warnings, err := (&V1alpha1VirtualMachineValidator{}).ValidateCreate(context.Background(), vm)
+	if len(warnings) != 1 || !strings.HasPrefix(warnings[0], "spec.ports:") {
+		t.Errorf("want a warning naming spec.ports, got %v", warnings)
+	}
+	for _, want := range []string{"spec.networkInterfaces[1].networkType:", "spec.networkInterfaces[1].ethernetCardType:", "spec.volumes[0].vSphereVolume:", "spec.resourcePolicyName:"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("want %s refused, got %v", want, err)
+		}
+	}
+	if strings.Contains(err.Error(), "networkInterfaces[0]") {
+		t.Errorf("vsphere-distributed is this supervisor's network: %v", err)
 	}
 }
