@@ -44,6 +44,10 @@ bench: tools ## Run the benchmarks and write bench/RESULTS.md.
 	mkdir -p bench
 	go test -count=1 -timeout 60m -run '^$$' -bench . -benchtime 1x ./test/bench/... | tee bench/bench.out
 
+.PHONY: fuzz
+fuzz: ## Run every fuzz target for a minute (FUZZTIME=1m); make test runs their seeds.
+	hack/fuzz.sh
+
 .PHONY: lint
 lint: ## gofmt check, go vet, and the rooms' import rules (hack/check-imports.sh).
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './hack/tools/*')); \
