@@ -331,3 +331,23 @@ func waitCondition(t *testing.T, h *harness.Harness, vm *vmopv1.VirtualMachine, 
 		return false, errString("no condition " + typ)
 	})
 }
+
+// TestMinHardwareVersionUpgradesBeforeFirstBoot: a VM asking for newer
+// virtual hardware than its image's is upgraded before it powers on.
+func TestMinHardwareVersionUpgradesBeforeFirstBoot(t *testing.T) {
+	h := harness.New(t, harness.Options{})
+	h.StartManager(nil)
+	ctx := context.Background()
+	vm := &vmopv1.VirtualMachine{
+		ObjectMeta: metav1.ObjectMeta{Namespace: h.Namespace, Name: "hw"},
+		Spec:       vmopv1.VirtualMachineSpec{ImageName: h.Image, ClassName: "best-effort-xsmall", StorageClass: h.StorageClass, MinHardwareVersion: 17},
+	}
+	if err := h.Client.Create(ctx, vm); err != nil {
+		t.Fatal(err)
+	}
+	waitReady(h, vm)
+	got := vcVMs(t, h, "hw")[0]
+	if v, err := types.ParseHardwareVersion(got.Config.Version); err != nil || v < 17 {
+		t.Errorf("want virtual hardware vmx-17 or newer, got %q", got.Config.Version)
+	}
+}

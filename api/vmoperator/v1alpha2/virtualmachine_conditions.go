@@ -131,3 +131,7 @@ const (
 	// VirtualMachinePowerOpModeTrySoft: Soft, then Hard if the guest cannot.
 	VirtualMachinePowerOpModeTrySoft VirtualMachinePowerOpMode = "TrySoft"
 )
+
+// VirtualMachineHardwareVersionNotSupportedReason: the hosts cannot run
+// spec.minHardwareVersion (a reason of VirtualMachineConditionCreated).
+const VirtualMachineHardwareVersionNotSupportedReason = "HardwareVersionNotSupported"

@@ -220,6 +220,10 @@ func cloneSpec(vm *vmopv1.VirtualMachine, plan *createPlan, nws []*guestNetwork,
 	if plan.customization != nil {
 		spec.Customization = withNICSettings(plan.customization, nws, hostname)
 	}
+	if vm.Spec.MinHardwareVersion > 0 {
+		// Upgraded before its first power-on (reconcileExisting).
+		spec.PowerOn = false
+	}
 	if plan.vAppProperties != nil {
 		// The properties are set once the VM exists (vCenter keeps the
 		// image's vApp descriptor; a simulator may not), then it is

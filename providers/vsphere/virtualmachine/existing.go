@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/vmware/govmomi/fault"
 	"github.com/vmware/govmomi/vim25/types"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -29,6 +30,9 @@ func (r *Reconciler) reconcileExisting(ctx context.Context, vm *vmopv1.VirtualMa
 		return ctrl.Result{}, err
 	}
 	if err := r.ensureBootDisk(ctx, vm, found); err != nil {
+		return ctrl.Result{}, err
+	}
+	if err := r.ensureHardwareVersion(ctx, vm, found); err != nil {
 		return ctrl.Result{}, err
 	}
 	// Disks first, so that a VM about to power on boots with them. Bad
@@ -172,6 +176,34 @@ func (r *Reconciler) ensureBootDisk(ctx context.Context, vm *vmopv1.VirtualMachi
 	}})
 	if err != nil {
 		return fmt.Errorf("failed to grow the boot disk of VM %s: %w", found.Ref.Value, err)
+	}
+	return nil
+}
+
+// ensureHardwareVersion upgrades a powered-off VM whose virtual hardware is
+// older than spec.minHardwareVersion (a VM asking for one is cloned powered
+// off for this). A running VM is left as it is, as vm-operator leaves it.
+func (r *Reconciler) ensureHardwareVersion(ctx context.Context, vm *vmopv1.VirtualMachine, found vmwatch.VM) error {
+	want := vm.Spec.MinHardwareVersion
+	if want <= 0 || powerState(found.PowerState) != vmopv1.VirtualMachinePowerStateOff {
+		return nil
+	}
+	guest, err := r.vcenter.ReadGuest(ctx, found.Ref)
+	if err != nil {
+		return err
+	}
+	have, err := types.ParseHardwareVersion(guest.HardwareVersion)
+	if err == nil && int32(have) >= want {
+		return nil
+	}
+	version := fmt.Sprintf("vmx-%d", want)
+	ctrl.LoggerFrom(ctx).Info("Upgrading virtual hardware", "from", guest.HardwareVersion, "to", version)
+	if err := r.vcenter.UpgradeHardware(ctx, found, version); err != nil {
+		if fault.Is(err, &types.NotSupported{}) {
+			return badInput(vmopv1.VirtualMachineConditionCreated, vmopv1.VirtualMachineHardwareVersionNotSupportedReason,
+				"spec.minHardwareVersion: the hosts do not support virtual hardware %s", version)
+		}
+		return fmt.Errorf("failed to upgrade VM %s to %s: %w", found.Ref.Value, version, err)
 	}
 	return nil
 }

@@ -42,6 +42,9 @@ type VCenter interface {
 	// PowerOp carries out a hard or guest (soft) power operation; a VM
 	// already in the state it leads to is no error.
 	PowerOp(ctx context.Context, vm vmwatch.VM, op PowerOp) error
+	// UpgradeHardware upgrades a powered-off VM's virtual hardware to
+	// version (vmx-NN).
+	UpgradeHardware(ctx context.Context, vm vmwatch.VM, version string) error
 	// ReadGuest reads what readiness probes and vApp bootstrap look at.
 	ReadGuest(ctx context.Context, ref types.ManagedObjectReference) (GuestState, error)
 	// Reconfigure applies a config spec to a VM.
@@ -91,6 +94,8 @@ type GuestState struct {
 	ExtraConfig map[string]string
 	// VAppProperties are the VM's vApp properties.
 	VAppProperties []types.VAppPropertyInfo
+	// HardwareVersion is the VM's virtual hardware version (vmx-NN).
+	HardwareVersion string
 }
 
 // govmomiVCenter is the VCenter of a real (or simulated) vCenter: VM state
@@ -299,7 +304,7 @@ func (v *govmomiVCenter) PowerOp(ctx context.Context, vm vmwatch.VM, op PowerOp)
 
 func (v *govmomiVCenter) ReadGuest(ctx context.Context, ref types.ManagedObjectReference) (GuestState, error) {
 	var m mo.VirtualMachine
-	if err := property.DefaultCollector(v.inv.Session.Client).RetrieveOne(ctx, ref, []string{"guestHeartbeatStatus", "config.extraConfig", "config.vAppConfig"}, &m); err != nil {
+	if err := property.DefaultCollector(v.inv.Session.Client).RetrieveOne(ctx, ref, []string{"guestHeartbeatStatus", "config.extraConfig", "config.vAppConfig", "config.version"}, &m); err != nil {
 		return GuestState{}, fmt.Errorf("failed to read the guest state of VM %s: %w", ref.Value, err)
 	}
 	st := GuestState{Heartbeat: string(m.GuestHeartbeatStatus), ExtraConfig: map[string]string{}}
@@ -308,9 +313,21 @@ func (v *govmomiVCenter) ReadGuest(ctx context.Context, ref types.ManagedObjectR
 			ov := o.GetOptionValue()
 			st.ExtraConfig[ov.Key] = fmt.Sprint(ov.Value)
 		}
+		st.HardwareVersion = m.Config.Version
 		if m.Config.VAppConfig != nil {
 			st.VAppProperties = m.Config.VAppConfig.GetVmConfigInfo().Property
 		}
 	}
 	return st, nil
+}
+
+func (v *govmomiVCenter) UpgradeHardware(ctx context.Context, vm vmwatch.VM, version string) error {
+	task, err := object.NewVirtualMachine(v.inv.Session.Client, vm.Ref).UpgradeVM(ctx, version)
+	if err == nil {
+		err = inventory.WaitTask(ctx, task)
+	}
+	if err != nil && !fault.Is(err, &types.AlreadyUpgraded{}) {
+		return err
+	}
+	return nil
 }

@@ -225,6 +225,13 @@ func (f *fakeVCenter) PowerOp(_ context.Context, vm vmwatch.VM, op PowerOp) erro
 	return nil
 }
 
+func (f *fakeVCenter) UpgradeHardware(_ context.Context, vm vmwatch.VM, version string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, "UpgradeHardware "+vm.Ref.Value+" "+version)
+	return nil
+}
+
 func (f *fakeVCenter) ReadGuest(_ context.Context, ref types.ManagedObjectReference) (GuestState, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
