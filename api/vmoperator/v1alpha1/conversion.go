@@ -40,10 +40,10 @@ func convertKeepingData[FS, FT, TS, TT any](src state[FS, FT], annotations map[s
 		var stored state[TS, TT]
 		if err := json.Unmarshal([]byte(raw), &stored); err == nil {
 			b := back(stored)
-			if equality.Semantic.DeepEqual(b.Spec, src.Spec) {
+			if sameJSON(b.Spec, src.Spec) {
 				out.Spec = stored.Spec
 			}
-			if equality.Semantic.DeepEqual(b.Status, src.Status) {
+			if sameJSON(b.Status, src.Status) {
 				out.Status = stored.Status
 			}
 		}
@@ -58,7 +58,7 @@ func convertKeepingData[FS, FT, TS, TT any](src state[FS, FT], annotations map[s
 		}
 		ann[k] = v
 	}
-	if b := back(out); !equality.Semantic.DeepEqual(b.Spec, src.Spec) || !equality.Semantic.DeepEqual(b.Status, src.Status) {
+	if b := back(out); !sameJSON(b.Spec, src.Spec) || !sameJSON(b.Status, src.Status) {
 		raw, err := json.Marshal(src)
 		if err != nil {
 			return out, nil, fmt.Errorf("failed to record what the other version cannot say: %w", err)
@@ -69,6 +69,21 @@ func convertKeepingData[FS, FT, TS, TT any](src state[FS, FT], annotations map[s
 		ann[writeKey] = string(raw)
 	}
 	return out, ann, nil
+}
+
+// sameJSON says whether a and b are stored alike: compared as the API
+// server stores them, an empty list and none are the same.
+func sameJSON(a, b any) bool {
+	ra, errA := json.Marshal(a)
+	rb, errB := json.Marshal(b)
+	if errA != nil || errB != nil {
+		return equality.Semantic.DeepEqual(a, b)
+	}
+	var va, vb any
+	if json.Unmarshal(ra, &va) != nil || json.Unmarshal(rb, &vb) != nil {
+		return false
+	}
+	return equality.Semantic.DeepEqual(va, vb)
 }
 
 // viaJSON converts between types of the same JSON shape.
