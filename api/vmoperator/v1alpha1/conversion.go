@@ -42,6 +42,10 @@ func convertKeepingData[FS, FT, TS, TT any](src state[FS, FT], annotations map[s
 			b := back(stored)
 			if sameJSON(b.Spec, src.Spec) {
 				out.Spec = stored.Spec
+			} else if merge := specMergers[readKey]; merge != nil {
+				// Edited through this version: keep what it cannot say,
+				// take what it says.
+				out.Spec = mergeSpec(stored.Spec, out.Spec, changedFields(b.Spec, src.Spec), merge)
 			}
 			if sameJSON(b.Status, src.Status) {
 				out.Status = stored.Status
@@ -69,6 +73,68 @@ func convertKeepingData[FS, FT, TS, TT any](src state[FS, FT], annotations map[s
 		ann[writeKey] = string(raw)
 	}
 	return out, ann, nil
+}
+
+// specMergers map, for a conversion reading the annotation named by the
+// key, each top-level spec field of the source version to the fields of
+// the target version it decides. Only VirtualMachine's specs differ in
+// shape; the other kinds' specs say the same in both versions.
+var specMergers = map[string]map[string][]string{
+	HubDataAnnotation: { // v1alpha1 -> v1alpha2
+		"imageName": {"imageName"}, "className": {"className"}, "storageClass": {"storageClass"},
+		"powerState": {"powerState"}, "powerOffMode": {"powerOffMode"}, "suspendMode": {"suspendMode"},
+		"restartMode": {"restartMode"}, "nextRestartTime": {"nextRestartTime"}, "minHardwareVersion": {"minHardwareVersion"},
+		"resourcePolicyName": {"reserved"}, "vmMetadata": {"bootstrap"}, "networkInterfaces": {"network"},
+		"volumes": {"volumes", "advanced"}, "readinessProbe": {"readinessProbe"},
+	},
+}
+
+// changedFields are the top-level fields whose stored forms differ.
+func changedFields(a, b any) []string {
+	ma, mb := jsonFields(a), jsonFields(b)
+	var changed []string
+	for k := range ma {
+		if !equality.Semantic.DeepEqual(ma[k], mb[k]) {
+			changed = append(changed, k)
+		}
+	}
+	for k := range mb {
+		if _, ok := ma[k]; !ok {
+			changed = append(changed, k)
+		}
+	}
+	return changed
+}
+
+func jsonFields(v any) map[string]any {
+	raw, _ := json.Marshal(v)
+	m := map[string]any{}
+	_ = json.Unmarshal(raw, &m)
+	return m
+}
+
+// mergeSpec is stored with the target fields the changed source fields
+// decide taken from converted.
+func mergeSpec[T any](stored, converted T, changed []string, merge map[string][]string) T {
+	out, conv := jsonFields(stored), jsonFields(converted)
+	for _, f := range changed {
+		for _, target := range merge[f] {
+			if v, ok := conv[target]; ok {
+				out[target] = v
+			} else {
+				delete(out, target)
+			}
+		}
+	}
+	raw, err := json.Marshal(out)
+	if err != nil {
+		return converted
+	}
+	var merged T
+	if err := json.Unmarshal(raw, &merged); err != nil {
+		return converted
+	}
+	return merged
 }
 
 // sameJSON says whether a and b are stored alike: compared as the API

@@ -168,12 +168,19 @@ func TestV1alpha2VirtualMachineRoundTrips(t *testing.T) {
 		t.Fatalf("round trip lost something:\n%s\n---\n%s", a, b)
 	}
 
-	// An edit through v1alpha1 wins over the stored copy.
+	// An edit through v1alpha1 wins over the stored copy, and keeps what
+	// v1alpha1 cannot say.
 	spoke.Spec.ClassName = "large"
+	spoke.Spec.PowerState = VirtualMachinePoweredOff
+	back = &vmopv1.VirtualMachine{}
 	if err := spoke.ConvertTo(back); err != nil {
 		t.Fatal(err)
 	}
-	if back.Spec.ClassName != "large" {
-		t.Errorf("the v1alpha1 edit was undone: %s", back.Spec.ClassName)
+	if back.Spec.ClassName != "large" || back.Spec.PowerState != vmopv1.VirtualMachinePowerStateOff {
+		t.Errorf("the v1alpha1 edit was undone: %s %s", back.Spec.ClassName, back.Spec.PowerState)
+	}
+	if back.Spec.Bootstrap == nil || back.Spec.Bootstrap.CloudInit == nil || back.Spec.Bootstrap.CloudInit.CloudConfig == nil ||
+		len(back.Spec.Network.Interfaces) != 2 || back.Spec.Network.Interfaces[0].Addresses[0] != "10.0.0.5/24" || back.Spec.ReadinessProbe.GuestInfo == nil {
+		t.Errorf("an edit through v1alpha1 lost what only v1alpha2 says: %+v", back.Spec)
 	}
 }
