@@ -218,7 +218,13 @@ func cloneSpec(vm *vmopv1.VirtualMachine, plan *createPlan, nws []*guestNetwork,
 		PowerOn:       desiredPowerState(vm) == vmopv1.VirtualMachinePowerStateOn,
 	}
 	if plan.customization != nil {
-		spec.Customization = withNICSettings(plan.customization, nws, hostname)
+		// vCenter wants one adapter mapping per NIC: a VM without
+		// networking keeps its image's NIC, which gets DHCP.
+		nics := nws
+		if len(nics) == 0 && plan.image.NIC != nil {
+			nics = []*guestNetwork{{}}
+		}
+		spec.Customization = withNICSettings(plan.customization, nics, hostname)
 	}
 	if vm.Spec.MinHardwareVersion > 0 {
 		// Upgraded before its first power-on (reconcileExisting).

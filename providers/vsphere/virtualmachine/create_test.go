@@ -82,3 +82,48 @@ func TestCloneSpec(t *testing.T) {
 		})
 	}
 }
+
+func TestCustomizationMapsEveryNIC(t *testing.T) {
+	class := &vmopv1.VirtualMachineClass{Spec: vmopv1.VirtualMachineClassSpec{
+		Hardware: vmopv1.VirtualMachineClassHardware{Cpus: 1, Memory: resource.MustParse("1Gi")},
+	}}
+	image := newFakeVCenter().images[fakeTemplateID]
+	custom := &types.CustomizationSpec{Identity: &types.CustomizationLinuxPrep{HostName: &types.CustomizationFixedName{Name: "web"}}}
+	nws := []*guestNetwork{
+		{Interface: "eth0", Addresses: []netip.Prefix{netip.MustParsePrefix("10.0.0.2/24")}, Gateway4: "10.0.0.1"},
+		{Interface: "eth1", DHCP4: true},
+	}
+	plan := &createPlan{class: class, image: image, datastore: fakeDatastore, customization: custom,
+		network: &vspherev1.WorkloadNetwork{}, extraNICs: []nicPlan{{network: &vspherev1.WorkloadNetwork{}}}}
+	spec, err := cloneSpec(webVM(), plan, nws, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := spec.Customization.NicSettingMap
+	if len(m) != 2 {
+		t.Fatalf("want one adapter mapping per NIC, got %d", len(m))
+	}
+	if ip, ok := m[0].Adapter.Ip.(*types.CustomizationFixedIp); !ok || ip.IpAddress != "10.0.0.2" || m[0].Adapter.SubnetMask != "255.255.255.0" || m[0].Adapter.Gateway[0] != "10.0.0.1" {
+		t.Errorf("eth0 mapping %+v", m[0].Adapter)
+	}
+	if _, ok := m[1].Adapter.Ip.(*types.CustomizationDhcpIpGenerator); !ok {
+		t.Errorf("eth1 takes DHCP, got %+v", m[1].Adapter.Ip)
+	}
+	if len(spec.Config.DeviceChange) != 1 {
+		t.Errorf("want the second NIC added, got %d device changes", len(spec.Config.DeviceChange))
+	}
+	if len(custom.NicSettingMap) != 0 {
+		t.Error("the plan's customization was changed")
+	}
+
+	// No networking: the image's NIC still gets a mapping.
+	plan.network, plan.extraNICs = nil, nil
+	vm := webVM()
+	vm.Spec.Network = &vmopv1.VirtualMachineNetworkSpec{Disabled: true}
+	if spec, err = cloneSpec(vm, plan, nil, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	if len(spec.Customization.NicSettingMap) != 1 {
+		t.Errorf("want the image's NIC mapped, got %d", len(spec.Customization.NicSettingMap))
+	}
+}
