@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/diff"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"sigs.k8s.io/controller-runtime/pkg/conversion"
 	"sigs.k8s.io/randfill"
 
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
@@ -110,6 +111,82 @@ func FuzzV1alpha2VirtualMachineRoundTrip(f *testing.F) {
 		got := stored(back)
 		if !equality.Semantic.DeepEqual(got.Spec, want.Spec) || !equality.Semantic.DeepEqual(got.Status, want.Status) {
 			t.Errorf("v1alpha2 → v1alpha1 → v1alpha2 lost data:\n%s", diff.Diff(want, got))
+		}
+	})
+}
+
+// roundTrip is one kind's conversion both ways, from fuzz data.
+type roundTrip struct {
+	name string
+	run  func(t *testing.T, data []byte)
+}
+
+func spokeFirst[S any, H any, PS interface {
+	*S
+	ConvertTo(conversion.Hub) error
+	ConvertFrom(conversion.Hub) error
+}, PH interface {
+	*H
+	conversion.Hub
+}](name string, spec func(PS) any, status func(PS) any, hubSpec func(PH) any, hubStatus func(PH) any) []roundTrip {
+	return []roundTrip{
+		{name + " v1alpha1", func(t *testing.T, data []byte) {
+			in := PS(new(S))
+			filler(data).Fill(spec(in))
+			filler(append(data, 's')).Fill(status(in))
+			want := PS(stored((*S)(in)))
+			hub := PH(new(H))
+			if err := PS(stored((*S)(want))).ConvertTo(hub); err != nil {
+				t.Fatal(err)
+			}
+			back := PS(new(S))
+			if err := back.ConvertFrom(PH(stored((*H)(hub)))); err != nil {
+				t.Fatal(err)
+			}
+			got := PS(stored((*S)(back)))
+			if !sameJSON(spec(got), spec(want)) || !sameJSON(status(got), status(want)) {
+				t.Errorf("%s lost data:\n%s", name, diff.Diff(want, got))
+			}
+		}},
+		{name + " v1alpha2", func(t *testing.T, data []byte) {
+			in := PH(new(H))
+			filler(data).Fill(hubSpec(in))
+			filler(append(data, 's')).Fill(hubStatus(in))
+			want := PH(stored((*H)(in)))
+			spoke := PS(new(S))
+			if err := spoke.ConvertFrom(PH(stored((*H)(want)))); err != nil {
+				t.Fatal(err)
+			}
+			back := PH(new(H))
+			if err := PS(stored((*S)(spoke))).ConvertTo(back); err != nil {
+				t.Fatal(err)
+			}
+			got := PH(stored((*H)(back)))
+			if !sameJSON(hubSpec(got), hubSpec(want)) || !sameJSON(hubStatus(got), hubStatus(want)) {
+				t.Errorf("%s lost data:\n%s", name, diff.Diff(want, got))
+			}
+		}},
+	}
+}
+
+// The other kinds convert both ways without loss too.
+func FuzzOtherKindsRoundTrip(f *testing.F) {
+	for _, s := range fuzzSeeds {
+		f.Add(s)
+	}
+	var trips []roundTrip
+	trips = append(trips, spokeFirst[VirtualMachineClass, vmopv1.VirtualMachineClass]("VirtualMachineClass",
+		func(o *VirtualMachineClass) any { return &o.Spec }, func(o *VirtualMachineClass) any { return &o.Status },
+		func(o *vmopv1.VirtualMachineClass) any { return &o.Spec }, func(o *vmopv1.VirtualMachineClass) any { return &o.Status })...)
+	trips = append(trips, spokeFirst[VirtualMachineService, vmopv1.VirtualMachineService]("VirtualMachineService",
+		func(o *VirtualMachineService) any { return &o.Spec }, func(o *VirtualMachineService) any { return &o.Status },
+		func(o *vmopv1.VirtualMachineService) any { return &o.Spec }, func(o *vmopv1.VirtualMachineService) any { return &o.Status })...)
+	trips = append(trips, spokeFirst[VirtualMachineImage, vmopv1.VirtualMachineImage]("VirtualMachineImage",
+		func(o *VirtualMachineImage) any { return &o.Spec }, func(o *VirtualMachineImage) any { return &o.Status },
+		func(o *vmopv1.VirtualMachineImage) any { return &o.Spec }, func(o *vmopv1.VirtualMachineImage) any { return &o.Status })...)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, rt := range trips {
+			rt.run(t, data)
 		}
 	})
 }
