@@ -5,8 +5,6 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
-	"k8s.io/apimachinery/pkg/util/diff"
 	"sigs.k8s.io/randfill"
 
 	"github.com/open-supervisor/supervisor/api/run/internal/testfixtures"
@@ -72,29 +70,7 @@ func FuzzV1alpha2HubRoundTrip(f *testing.F) {
 		if len(data) > 0 {
 			validDistribution(in, data[0])
 		}
-		want := &TanzuKubernetesCluster{}
-		if err := testfixtures.Stored(in, want); err != nil {
-			t.Skip(err)
-		}
-		hub := &v1alpha3.TanzuKubernetesCluster{}
-		if err := want.DeepCopy().ConvertTo(hub); err != nil {
-			return // refused
-		}
-		storedHub := &v1alpha3.TanzuKubernetesCluster{}
-		if err := testfixtures.Stored(hub, storedHub); err != nil {
-			t.Fatal(err)
-		}
-		back := &TanzuKubernetesCluster{}
-		if err := back.ConvertFrom(storedHub); err != nil {
-			t.Fatalf("the hub a v1alpha2 object converted to does not convert back: %v", err)
-		}
-		got := &TanzuKubernetesCluster{}
-		if err := testfixtures.Stored(back, got); err != nil {
-			t.Fatal(err)
-		}
-		if !equality.Semantic.DeepEqual(got, want) {
-			t.Errorf("v1alpha2 → v1alpha3 → v1alpha2 lost data:\n%s", diff.Diff(want, got))
-		}
+		testfixtures.SpokeRoundTrip(t, in, func() *TanzuKubernetesCluster { return &TanzuKubernetesCluster{} })
 	})
 }
 
@@ -107,28 +83,6 @@ func FuzzHubV1alpha2RoundTrip(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		in := &v1alpha3.TanzuKubernetesCluster{}
 		testfixtures.Filler(data, testfixtures.FillHub...).Fill(in)
-		want := &v1alpha3.TanzuKubernetesCluster{}
-		if err := testfixtures.Stored(in, want); err != nil {
-			t.Skip(err)
-		}
-		spoke := &TanzuKubernetesCluster{}
-		if err := spoke.ConvertFrom(want.DeepCopy()); err != nil {
-			return // refused
-		}
-		storedSpoke := &TanzuKubernetesCluster{}
-		if err := testfixtures.Stored(spoke, storedSpoke); err != nil {
-			t.Fatal(err)
-		}
-		back := &v1alpha3.TanzuKubernetesCluster{}
-		if err := storedSpoke.ConvertTo(back); err != nil {
-			t.Fatalf("the v1alpha2 object a hub converted to does not convert back: %v", err)
-		}
-		got := &v1alpha3.TanzuKubernetesCluster{}
-		if err := testfixtures.Stored(back, got); err != nil {
-			t.Fatal(err)
-		}
-		if !equality.Semantic.DeepEqual(got, want) {
-			t.Errorf("v1alpha3 → v1alpha2 → v1alpha3 lost data:\n%s", diff.Diff(want, got))
-		}
+		testfixtures.HubRoundTrip(t, in, func() *TanzuKubernetesCluster { return &TanzuKubernetesCluster{} })
 	})
 }

@@ -3,12 +3,16 @@ package testfixtures
 import (
 	"encoding/json"
 	"strings"
+	"testing"
 
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metafuzzer "k8s.io/apimachinery/pkg/apis/meta/fuzzer"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
+	"k8s.io/apimachinery/pkg/util/diff"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+	"sigs.k8s.io/controller-runtime/pkg/conversion"
 	"sigs.k8s.io/randfill"
 
 	"github.com/open-supervisor/supervisor/api/run/v1alpha3"
@@ -131,5 +135,65 @@ func CheckFieldPaths(t interface{ Errorf(string, ...any) }, errs field.ErrorList
 		if e.Type == field.ErrorTypeInternal {
 			t.Errorf("internal error for a user's object: %v", e)
 		}
+	}
+}
+
+// SpokeRoundTrip checks that in, a filled object of an older version,
+// converts to the hub and back to what the API server stored, unless the
+// conversion refuses it.
+func SpokeRoundTrip[S conversion.Convertible](t *testing.T, in S, newSpoke func() S) {
+	t.Helper()
+	want := newSpoke()
+	if err := Stored(in, want); err != nil {
+		t.Skip(err)
+	}
+	hub := &v1alpha3.TanzuKubernetesCluster{}
+	if err := want.DeepCopyObject().(S).ConvertTo(hub); err != nil {
+		return // refused
+	}
+	storedHub := &v1alpha3.TanzuKubernetesCluster{}
+	if err := Stored(hub, storedHub); err != nil {
+		t.Fatal(err)
+	}
+	back := newSpoke()
+	if err := back.ConvertFrom(storedHub); err != nil {
+		t.Fatalf("the hub an object converted to does not convert back: %v", err)
+	}
+	got := newSpoke()
+	if err := Stored(back, got); err != nil {
+		t.Fatal(err)
+	}
+	if !equality.Semantic.DeepEqual(got, want) {
+		t.Errorf("a round trip through v1alpha3 lost data:\n%s", diff.Diff(want, got))
+	}
+}
+
+// HubRoundTrip checks that in, a filled hub object, converts to an older
+// version and back to what the API server stored, unless the conversion
+// refuses it.
+func HubRoundTrip[S conversion.Convertible](t *testing.T, in *v1alpha3.TanzuKubernetesCluster, newSpoke func() S) {
+	t.Helper()
+	want := &v1alpha3.TanzuKubernetesCluster{}
+	if err := Stored(in, want); err != nil {
+		t.Skip(err)
+	}
+	spoke := newSpoke()
+	if err := spoke.ConvertFrom(want.DeepCopy()); err != nil {
+		return // refused
+	}
+	storedSpoke := newSpoke()
+	if err := Stored(spoke, storedSpoke); err != nil {
+		t.Fatal(err)
+	}
+	back := &v1alpha3.TanzuKubernetesCluster{}
+	if err := storedSpoke.ConvertTo(back); err != nil {
+		t.Fatalf("the object a hub converted to does not convert back: %v", err)
+	}
+	got := &v1alpha3.TanzuKubernetesCluster{}
+	if err := Stored(back, got); err != nil {
+		t.Fatal(err)
+	}
+	if !equality.Semantic.DeepEqual(got, want) {
+		t.Errorf("a round trip from v1alpha3 lost data:\n%s", diff.Diff(want, got))
 	}
 }
