@@ -173,7 +173,11 @@ func (s *Session) login(ctx context.Context, seen int64) error {
 		return fmt.Errorf("failed to log in to vCenter %s as %s: %w", u, s.params.Username, err)
 	}
 	s.stats.Sessions.Add(1)
-	s.generation.Add(1)
+	reason := "new"
+	if s.generation.Add(1) > 1 {
+		reason = "relogin"
+	}
+	vcenterLogins.WithLabelValues(reason).Inc()
 	return nil
 }
 
@@ -186,9 +190,8 @@ type reloginRoundTripper struct {
 
 func (rt *reloginRoundTripper) RoundTrip(ctx context.Context, req, res soap.HasFault) error {
 	method := methodName(req)
-	rt.session.stats.count(method)
 	seen := rt.session.generation.Load()
-	err := rt.next.RoundTrip(ctx, req, res)
+	err := rt.call(ctx, method, req, res)
 	if method == "Login" || method == "Logout" || !notAuthenticated(err, res) {
 		return err
 	}
@@ -196,15 +199,22 @@ func (rt *reloginRoundTripper) RoundTrip(ctx context.Context, req, res soap.HasF
 	if lerr := rt.session.login(ctx, seen); lerr != nil {
 		return lerr
 	}
-	rt.session.stats.count(method)
 	// The first answer was decoded into res; decode the retry into a fresh
 	// value so its fault does not linger.
 	fresh := reflect.New(reflect.TypeOf(res).Elem()).Interface().(soap.HasFault)
-	if err := rt.next.RoundTrip(ctx, req, fresh); err != nil {
+	if err := rt.call(ctx, method, req, fresh); err != nil {
 		return err
 	}
 	reflect.ValueOf(res).Elem().Set(reflect.ValueOf(fresh).Elem())
 	return nil
+}
+
+// call makes one SOAP call and counts it.
+func (rt *reloginRoundTripper) call(ctx context.Context, method string, req, res soap.HasFault) error {
+	rt.session.stats.count(method)
+	err := rt.next.RoundTrip(ctx, req, res)
+	vcenterCalls.WithLabelValues(method, callResult(err, soap.IsSoapFault(err) || soap.IsVimFault(err))).Inc()
+	return err
 }
 
 // notAuthenticated reports whether a call failed for want of a session:
