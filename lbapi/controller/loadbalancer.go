@@ -128,6 +128,7 @@ type countingTransport struct {
 
 func (t *countingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	t.count.Add(1)
+	dataplaneRequests.Inc()
 	next := t.next
 	if next == nil {
 		next = http.DefaultTransport

@@ -207,7 +207,11 @@ func allLoaded(applier loadedChecker, proxies []haproxy.Proxy) bool {
 // refuse reports why a Service gets no VIP: a condition, and a Warning
 // Event when the reason is new.
 func (r *Reconciler) refuse(s *lbService, reason, msg string) {
-	if markRefused(s, reason, msg) && r.Recorder != nil {
+	if !markRefused(s, reason, msg) {
+		return
+	}
+	refusalsTotal.WithLabelValues(reason).Inc()
+	if r.Recorder != nil {
 		r.Recorder.Eventf(s.obj, nil, corev1.EventTypeWarning, reason, "ServeVIP", "%s", msg)
 	}
 }

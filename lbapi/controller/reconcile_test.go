@@ -24,6 +24,7 @@ import (
 	"github.com/open-supervisor/supervisor/lbapi/dataplane"
 	dpfake "github.com/open-supervisor/supervisor/lbapi/dataplane/fake"
 	"github.com/open-supervisor/supervisor/lbapi/haproxy"
+	testmetrics "github.com/open-supervisor/supervisor/test/metrics"
 )
 
 // Unit tests of whole syncs: a fake API server, the in-memory Data Plane
@@ -135,8 +136,12 @@ func ready(s *vmopv1.VirtualMachineService) *metav1.Condition {
 func TestSyncPublishesAVIPOnceItAnswers(t *testing.T) {
 	e := newEnv(t, vm("vm-a", "10.0.0.1"), newVMService("web", 80))
 	e.dial.open["127.30.0.1:80"] = true
+	transactions := testmetrics.Value(t, "supervisor_haproxy_transactions_total", nil)
 
 	e.syncUntilChecking()
+	if got := testmetrics.Value(t, "supervisor_haproxy_transactions_total", nil); got <= transactions {
+		t.Errorf("supervisor_haproxy_transactions_total %v after a commit, was %v", got, transactions)
+	}
 	name := haproxy.ProxyName("VirtualMachineService", "ns1", "web", 80)
 	cfg := e.dp.Loaded()
 	if b := cfg.Binds[name]["vip"]; b == nil || b.Address != "127.30.0.1" || *b.Port != 80 {
@@ -166,6 +171,11 @@ func TestSyncPublishesAVIPOnceItAnswers(t *testing.T) {
 	}
 	if lb.Status.VIPsInUse != 1 || lb.Status.VIPsFree != 3 || lb.Status.APIVersion != "v3" || lb.Status.ObservedGeneration != lb.Generation {
 		t.Fatalf("LoadBalancer status %+v (generation %d)", lb.Status, lb.Generation)
+	}
+	inUse := testmetrics.Value(t, "supervisor_lbapi_vip_addresses", map[string]string{"loadbalancer": lb.Name, "state": "in_use"})
+	free := testmetrics.Value(t, "supervisor_lbapi_vip_addresses", map[string]string{"loadbalancer": lb.Name, "state": "free"})
+	if inUse != 1 || free != 3 {
+		t.Errorf("/metrics shows %v VIPs in use and %v free, want 1 and 3", inUse, free)
 	}
 }
 
@@ -247,6 +257,8 @@ func TestSyncRefusesAndReleases(t *testing.T) {
 	old.Status.Conditions = []metav1.Condition{{Type: lbv1.ConditionLoadBalancerReady, Status: metav1.ConditionTrue, Reason: lbv1.ReasonVIPServing,
 		LastTransitionTime: metav1.Now()}}
 	e := newEnv(t, vm("vm-a", "10.0.0.1"), odd, old)
+	unavailable := map[string]string{"reason": lbv1.ReasonVIPUnavailable}
+	refusals := testmetrics.Value(t, "supervisor_lbapi_refusals_total", unavailable)
 
 	if _, err := e.sync(); err != nil {
 		t.Fatal(err)
@@ -266,5 +278,8 @@ func TestSyncRefusesAndReleases(t *testing.T) {
 	}
 	if n := len(e.recorder.Events); n != 0 {
 		t.Fatalf("an unchanged refusal must not raise another Event, got %d", n)
+	}
+	if got := testmetrics.Value(t, "supervisor_lbapi_refusals_total", unavailable); got != refusals+1 {
+		t.Errorf("supervisor_lbapi_refusals_total{reason=VIPUnavailable} %v, want %v: one refusal, counted once", got, refusals+1)
 	}
 }

@@ -38,6 +38,8 @@ func setLoadBalancerStatus(lb *lbv1.LoadBalancer, o observation) {
 		lb.Status.APIVersion = o.be.apiVersion
 	}
 	lb.Status.VIPsInUse, lb.Status.VIPsFree = int32(o.inUse), int32(o.free)
+	vipAddresses.WithLabelValues(lb.Name, "in_use").Set(float64(o.inUse))
+	vipAddresses.WithLabelValues(lb.Name, "free").Set(float64(o.free))
 	cond := metav1.Condition{
 		Type: lbv1.ConditionDataPlaneAPIReachable, Status: metav1.ConditionTrue, Reason: lbv1.ReasonReachable,
 		ObservedGeneration: lb.Generation,

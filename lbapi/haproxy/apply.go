@@ -322,6 +322,7 @@ func (a *Applier) commit(ctx context.Context, desired map[string]Proxy) (string,
 			return "", ch, err
 		}
 		a.Transactions++
+		transactionsTotal.Inc()
 		a.known, a.knownVersion = copyProxies(desired), version+1
 		return reloadID, ch, nil
 	}
@@ -362,12 +363,15 @@ func (a *Applier) reloadStatus(ctx context.Context, id string) (failed error, do
 	r, err := a.Client.Reload(ctx, id)
 	switch {
 	case errors.Is(err, dataplane.ErrNotFound):
+		reloadsTotal.WithLabelValues("unrecorded").Inc()
 		return nil, true, nil
 	case err != nil:
 		return nil, false, fmt.Errorf("reading reload %s: %w", id, err)
 	case r.Status == models.ReloadStatusFailed:
+		reloadsTotal.WithLabelValues("failed").Inc()
 		return fmt.Errorf("%w: HAProxy failed to load the configuration (reload %s): %s", dataplane.ErrInvalid, id, strings.TrimSpace(r.Response)), true, nil
 	case r.Status == models.ReloadStatusSucceeded:
+		reloadsTotal.WithLabelValues("succeeded").Inc()
 		return nil, true, nil
 	}
 	return nil, false, nil

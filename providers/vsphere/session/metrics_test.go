@@ -6,33 +6,13 @@ import (
 
 	govmomisession "github.com/vmware/govmomi/session"
 	"github.com/vmware/govmomi/vim25/methods"
-	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/open-supervisor/supervisor/providers/vsphere/session"
+	testmetrics "github.com/open-supervisor/supervisor/test/metrics"
 )
 
-// metric reads one sample of the manager's registry: what /metrics shows.
 func metric(t *testing.T, name string, labels map[string]string) float64 {
-	t.Helper()
-	families, err := metrics.Registry.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range families {
-		if f.GetName() != name {
-			continue
-		}
-	next:
-		for _, m := range f.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if v, ok := labels[l.GetName()]; ok && v != l.GetValue() {
-					continue next
-				}
-			}
-			return m.GetCounter().GetValue()
-		}
-	}
-	return 0
+	return testmetrics.Value(t, name, labels)
 }
 
 // An operator sees every SOAP call by method and result, and a session

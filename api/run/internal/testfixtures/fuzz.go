@@ -3,7 +3,6 @@ package testfixtures
 import (
 	"encoding/json"
 	"strings"
-	"testing"
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -138,10 +137,20 @@ func CheckFieldPaths(t interface{ Errorf(string, ...any) }, errs field.ErrorList
 	}
 }
 
+// T is what the checks use of a test (*testing.T satisfies it; this
+// package imports no testing, as no non-test file may).
+type T interface {
+	Helper()
+	Skip(args ...any)
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+	Errorf(format string, args ...any)
+}
+
 // SpokeRoundTrip checks that in, a filled object of an older version,
 // converts to the hub and back to what the API server stored, unless the
 // conversion refuses it.
-func SpokeRoundTrip[S conversion.Convertible](t *testing.T, in S, newSpoke func() S) {
+func SpokeRoundTrip[S conversion.Convertible](t T, in S, newSpoke func() S) {
 	t.Helper()
 	want := newSpoke()
 	if err := Stored(in, want); err != nil {
@@ -171,7 +180,7 @@ func SpokeRoundTrip[S conversion.Convertible](t *testing.T, in S, newSpoke func(
 // HubRoundTrip checks that in, a filled hub object, converts to an older
 // version and back to what the API server stored, unless the conversion
 // refuses it.
-func HubRoundTrip[S conversion.Convertible](t *testing.T, in *v1alpha3.TanzuKubernetesCluster, newSpoke func() S) {
+func HubRoundTrip[S conversion.Convertible](t T, in *v1alpha3.TanzuKubernetesCluster, newSpoke func() S) {
 	t.Helper()
 	want := &v1alpha3.TanzuKubernetesCluster{}
 	if err := Stored(in, want); err != nil {
