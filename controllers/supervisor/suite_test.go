@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	lbv1 "github.com/open-supervisor/supervisor/api/lbapi/v1alpha1"
+	"github.com/open-supervisor/supervisor/controllers/vmservice"
 	"github.com/open-supervisor/supervisor/controllers/vspherenamespace"
 	lbcontroller "github.com/open-supervisor/supervisor/lbapi/controller"
 	"github.com/open-supervisor/supervisor/test/envtest"
@@ -43,6 +44,10 @@ func TestMain(m *testing.M) {
 			mgr := s.Manager
 			if err := ctrl.NewWebhookManagedBy(mgr, &lbv1.LoadBalancer{}).
 				WithValidator(&lbcontroller.LoadBalancerValidator{Reader: mgr.GetAPIReader()}).Complete(); err != nil {
+				return err
+			}
+			// Control-plane VMs and VM classes go through the VM service's webhooks.
+			if err := vmservice.SetupWebhooks(mgr); err != nil {
 				return err
 			}
 			if err := (&vspherenamespace.Reconciler{Client: mgr.GetClient(), Policies: testPolicies, DatastoreURL: testDatastoreURL}).SetupWithManager(mgr); err != nil {

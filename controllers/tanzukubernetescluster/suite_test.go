@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/open-supervisor/supervisor/controllers/namespace"
+	"github.com/open-supervisor/supervisor/controllers/vmservice"
 	"github.com/open-supervisor/supervisor/embedded/kube"
 	"github.com/open-supervisor/supervisor/providers/clusterapi"
 	"github.com/open-supervisor/supervisor/test/envtest"
@@ -34,6 +35,10 @@ func TestMain(m *testing.M) {
 				return err
 			}
 			if err := SetupWebhooks(mgr, &ClientLookups{Reader: mgr.GetAPIReader()}); err != nil {
+				return err
+			}
+			// The VM classes the namespaces get go through the VM service's webhooks.
+			if err := vmservice.SetupWebhooks(mgr); err != nil {
 				return err
 			}
 			r := &Reconciler{Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("tanzukubernetescluster-controller")}

@@ -15,6 +15,7 @@ import (
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
 	vspherev1 "github.com/open-supervisor/supervisor/api/vsphere/v1alpha1"
 	"github.com/open-supervisor/supervisor/controllers/namespace"
+	"github.com/open-supervisor/supervisor/controllers/vmservice"
 	"github.com/open-supervisor/supervisor/test/envtest"
 	"github.com/open-supervisor/supervisor/test/wait"
 )
@@ -45,6 +46,10 @@ func TestMain(m *testing.M) {
 	os.Exit(envtest.RunSuite(m, envtest.SuiteOptions{
 		Setup: func(ctx context.Context, s *envtest.Suite) error {
 			mgr := s.Manager
+			// The catalog's VM classes go through the VM service's webhooks.
+			if err := vmservice.SetupWebhooks(mgr); err != nil {
+				return err
+			}
 			if err := mgr.Add(&namespace.CatalogSeeder{Client: mgr.GetClient(), Reader: mgr.GetAPIReader()}); err != nil {
 				return err
 			}
