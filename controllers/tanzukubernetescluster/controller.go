@@ -125,6 +125,9 @@ func (r *Reconciler) SetupWithManager(_ context.Context, mgr ctrl.Manager) error
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, reterr error) {
 	tkc := &runv1alpha3.TanzuKubernetesCluster{}
 	if err := r.Client.Get(ctx, req.NamespacedName, tkc); err != nil {
+		if apierrors.IsNotFound(err) {
+			clusterPhases.set(req.NamespacedName, "", true)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	helper, err := patch.NewHelper(tkc, r.Client)
@@ -135,6 +138,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Re
 		if err := helper.Patch(ctx, tkc); err != nil && !apierrors.IsNotFound(err) {
 			reterr = kerrors.NewAggregate([]error{reterr, fmt.Errorf("failed to patch TanzuKubernetesCluster %s: %w", klog.KObj(tkc), err)})
 		}
+		gone := !tkc.DeletionTimestamp.IsZero() && !controllerutil.ContainsFinalizer(tkc, Finalizer)
+		clusterPhases.set(req.NamespacedName, tkc.Status.Phase, gone)
 	}()
 
 	if !tkc.DeletionTimestamp.IsZero() {

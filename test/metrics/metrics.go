@@ -3,6 +3,7 @@
 package metrics
 
 import (
+	"github.com/prometheus/client_golang/prometheus"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/open-supervisor/supervisor/test/tb"
@@ -12,7 +13,13 @@ import (
 // labels (a counter's or a gauge's); 0 when there is none.
 func Value(t tb.TB, name string, labels map[string]string) float64 {
 	t.Helper()
-	families, err := metrics.Registry.Gather()
+	return ValueIn(t, metrics.Registry, name, labels)
+}
+
+// ValueIn is Value read from registry g.
+func ValueIn(t tb.TB, g prometheus.Gatherer, name string, labels map[string]string) float64 {
+	t.Helper()
+	families, err := g.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
