@@ -8,8 +8,10 @@ import (
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/open-supervisor/supervisor/controllers/vmservice"
 	"github.com/open-supervisor/supervisor/embedded/kube"
 	"github.com/open-supervisor/supervisor/providers/clusterapi"
+	"github.com/open-supervisor/supervisor/providers/vsphere/infrastructure"
 	"github.com/open-supervisor/supervisor/test/envtest"
 )
 
@@ -37,6 +39,14 @@ func TestMain(m *testing.M) {
 		Setup: func(ctx context.Context, s *envtest.Suite) error {
 			clusterCache, err := clusterapi.Setup(ctx, s.Manager, clusterapi.Options{})
 			if err != nil {
+				return err
+			}
+			// The VMs and infrastructure objects the tests write go through
+			// their webhooks, which the API server calls.
+			if err := vmservice.SetupWebhooks(s.Manager); err != nil {
+				return err
+			}
+			if err := infrastructure.SetupWebhooks(s.Manager); err != nil {
 				return err
 			}
 			// The ClusterCache tries a Cluster as soon as its infrastructure is

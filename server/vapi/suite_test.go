@@ -11,10 +11,10 @@ import (
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/open-supervisor/supervisor/api"
-	"github.com/open-supervisor/supervisor/embedded/kube"
+	"github.com/open-supervisor/supervisor/controllers/vmservice"
 	"github.com/open-supervisor/supervisor/embedded/vcsim"
 	"github.com/open-supervisor/supervisor/providers/vsphere/storagepolicy"
+	"github.com/open-supervisor/supervisor/test/envtest"
 )
 
 var (
@@ -30,19 +30,22 @@ func TestMain(m *testing.M) {
 	if fuzz := flag.Lookup("test.fuzz"); fuzz != nil && fuzz.Value.String() != "" {
 		os.Exit(m.Run())
 	}
-	env, err := kube.StartWith(kube.Options{})
-	if err != nil {
-		panic(err)
-	}
-	suiteClient, _ = client.New(env.Config, client.Options{Scheme: api.NewScheme()})
+	var err error
 	suiteSim, err = vcsim.Start(context.Background(), vcsim.Options{})
 	if err != nil {
 		panic(err)
 	}
 	suitePolicies = &storagepolicy.Cache{Lister: &storagepolicy.Finder{Client: suiteSim.Client.Client}}
-	code := m.Run()
+	code := envtest.RunSuite(m, envtest.SuiteOptions{
+		// VM classes and namespaces' objects go through the VM service's
+		// webhooks, which the API server calls.
+		Setup: func(_ context.Context, s *envtest.Suite) error { return vmservice.SetupWebhooks(s.Manager) },
+		Ready: func(_ context.Context, s *envtest.Suite) error {
+			suiteClient = s.Client
+			return nil
+		},
+	})
 	suiteSim.Stop()
-	_ = env.Stop()
 	os.Exit(code)
 }
 
