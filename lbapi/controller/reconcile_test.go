@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -281,5 +282,38 @@ func TestSyncRefusesAndReleases(t *testing.T) {
 	}
 	if got := testmetrics.Value(t, "supervisor_lbapi_refusals_total", unavailable); got != refusals+1 {
 		t.Errorf("supervisor_lbapi_refusals_total{reason=VIPUnavailable} %v, want %v: one refusal, counted once", got, refusals+1)
+	}
+}
+
+// A VM with a readiness probe gets traffic only while it is Ready, as
+// vm-operator's VirtualMachineService serves only ready VMs; a VM without
+// a probe always does.
+func TestOnlyReadyVMsServe(t *testing.T) {
+	probed := vm("vm-b", "10.0.0.2")
+	probed.Spec.ReadinessProbe = &vmopv1.VirtualMachineReadinessProbeSpec{TCPSocket: &vmopv1.TCPSocketAction{Port: intstr.FromInt32(22)}}
+	probed.Status.Conditions = []metav1.Condition{{Type: vmopv1.VirtualMachineConditionReady, Status: metav1.ConditionFalse,
+		Reason: vmopv1.VirtualMachineReadinessProbeFailedReason, LastTransitionTime: metav1.Now()}}
+	e := newEnv(t, vm("vm-a", "10.0.0.1"), probed, newVMService("web", 80))
+	e.dial.open["127.30.0.1:80"] = true
+	name := haproxy.ProxyName("VirtualMachineService", "ns1", "web", 80)
+
+	e.syncUntilChecking()
+	if servers := e.dp.Loaded().Servers[name]; servers["vm-a"] == nil || servers["vm-b"] != nil {
+		t.Fatalf("want only the VM without a probe behind the VIP while vm-b's probe fails, servers %+v", servers)
+	}
+	ready := &vmopv1.VirtualMachine{}
+	if err := e.client.Get(context.Background(), client.ObjectKeyFromObject(probed), ready); err != nil {
+		t.Fatal(err)
+	}
+	meta.SetStatusCondition(&ready.Status.Conditions, metav1.Condition{Type: vmopv1.VirtualMachineConditionReady, Status: metav1.ConditionTrue, Reason: "ReadinessProbeSucceeded"})
+	if err := e.client.Update(context.Background(), ready); err != nil {
+		t.Fatal(err)
+	}
+	<-e.r.wake
+	if _, err := e.sync(); err != nil {
+		t.Fatal(err)
+	}
+	if servers := e.dp.Loaded().Servers[name]; servers["vm-a"] == nil || servers["vm-b"] == nil {
+		t.Fatalf("want both VMs behind the VIP once vm-b is Ready, servers %+v", servers)
 	}
 }

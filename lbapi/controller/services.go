@@ -9,6 +9,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/cluster-api/util/patch"
@@ -111,7 +112,7 @@ func (r *Reconciler) vmEndpoints(ctx context.Context, s *vmopv1.VirtualMachineSe
 	}
 	var out []vmEndpoint
 	for _, vm := range vms.Items {
-		if vm.Status.Network == nil || !vm.DeletionTimestamp.IsZero() {
+		if vm.Status.Network == nil || !vm.DeletionTimestamp.IsZero() || !readyForTraffic(&vm) {
 			continue
 		}
 		if a, err := netip.ParseAddr(vm.Status.Network.PrimaryIP4); err == nil {
@@ -120,6 +121,13 @@ func (r *Reconciler) vmEndpoints(ctx context.Context, s *vmopv1.VirtualMachineSe
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
 	return out, nil
+}
+
+// readyForTraffic: a VM with a readiness probe serves only while its
+// Ready condition is True, as vm-operator's VirtualMachineService puts
+// only ready VMs among its endpoints; one without a probe always does.
+func readyForTraffic(vm *vmopv1.VirtualMachine) bool {
+	return vm.Spec.ReadinessProbe == nil || meta.IsStatusConditionTrue(vm.Status.Conditions, vmopv1.VirtualMachineConditionReady)
 }
 
 func fromVMService(s *vmopv1.VirtualMachineService, eps []vmEndpoint) *lbService {
