@@ -27,6 +27,7 @@ import (
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
 	"sigs.k8s.io/cluster-api/util/patch"
 
+	"github.com/open-supervisor/supervisor/api/run/rules"
 	runv1alpha2 "github.com/open-supervisor/supervisor/api/run/v1alpha2"
 	runv1alpha3 "github.com/open-supervisor/supervisor/api/run/v1alpha3"
 )
@@ -270,6 +271,10 @@ func namesRelease(tkc *runv1alpha3.TanzuKubernetesCluster, name string) bool {
 
 // desired resolves the cluster's releases and builds its objects.
 func (r *Reconciler) desired(ctx context.Context, tkc *runv1alpha3.TanzuKubernetesCluster) (*clusterObjects, error) {
+	osSelector, err := rules.ParseOSSelector(tkc.Annotations[rules.ResolveOSImageAnnotation])
+	if err != nil {
+		return nil, errReleaseUnusable{fmt.Sprintf("annotation %s: %v", rules.ResolveOSImageAnnotation, err)}
+	}
 	releases := map[string]release{}
 	refs := []runv1alpha3.TKRReference{tkc.Spec.Topology.ControlPlane.TKR}
 	for _, p := range tkc.Spec.Topology.NodePools {
@@ -279,7 +284,7 @@ func (r *Reconciler) desired(ctx context.Context, tkc *runv1alpha3.TanzuKubernet
 		if ref.Reference == nil || releases[ref.Reference.Name] != (release{}) {
 			continue
 		}
-		rel, err := getRelease(ctx, r.Client, ref.Reference.Name)
+		rel, err := getRelease(ctx, r.Client, ref.Reference.Name, osSelector)
 		if err != nil {
 			return nil, err
 		}

@@ -119,7 +119,11 @@ func (l *ClientLookups) Releases(ctx context.Context) ([]rules.Release, error) {
 				incompatible = true
 			}
 		}
-		out = append(out, rules.Release{Name: r.Name, Version: r.Spec.Version, Incompatible: incompatible})
+		var images []string
+		for _, img := range r.Spec.OSImages {
+			images = append(images, img.Name)
+		}
+		out = append(out, rules.Release{Name: r.Name, Version: r.Spec.Version, Incompatible: incompatible, Images: images})
 	}
 	return out, nil
 }

@@ -16,7 +16,7 @@ import (
 func TestMachinesCarryTheReleaseVersion(t *testing.T) {
 	releases := map[string]release{}
 	for _, tkr := range ShippedReleases() {
-		r, err := releaseOf(tkr)
+		r, err := releaseOf(tkr, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

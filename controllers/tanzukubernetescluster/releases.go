@@ -7,8 +7,10 @@ import (
 	"github.com/blang/semver/v4"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/open-supervisor/supervisor/api/run/rules"
 	runv1alpha3 "github.com/open-supervisor/supervisor/api/run/v1alpha3"
 	"github.com/open-supervisor/supervisor/controllers/tanzukubernetesrelease"
 	"github.com/open-supervisor/supervisor/internal/tkrname"
@@ -94,8 +96,9 @@ func (r release) NodeVersion() string {
 	return tkrname.KubernetesVersion(r.Version)
 }
 
-// getRelease reads a TanzuKubernetesRelease by name.
-func getRelease(ctx context.Context, c client.Reader, name string) (release, error) {
+// getRelease reads a TanzuKubernetesRelease by name; its node image is the
+// first that osSelector selects (the cluster's resolve-os-image annotation).
+func getRelease(ctx context.Context, c client.Reader, name string, osSelector labels.Selector) (release, error) {
 	var tkr runv1alpha3.TanzuKubernetesRelease
 	if err := c.Get(ctx, client.ObjectKey{Name: name}, &tkr); err != nil {
 		if apierrors.IsNotFound(err) {
@@ -103,13 +106,13 @@ func getRelease(ctx context.Context, c client.Reader, name string) (release, err
 		}
 		return release{}, fmt.Errorf("failed to get TanzuKubernetesRelease %s: %w", name, err)
 	}
-	return releaseOf(&tkr)
+	return releaseOf(&tkr, osSelector)
 }
 
 // releaseOf checks that a release names its node image and Kubernetes
-// version. The node image is its first OS image: the release controller
-// lists the Photon one first, as vSphere's default OS.
-func releaseOf(tkr *runv1alpha3.TanzuKubernetesRelease) (release, error) {
+// version. The node image is its first OS image osSelector selects (nil: the first,
+// which the release controller makes the Photon one, vSphere's default).
+func releaseOf(tkr *runv1alpha3.TanzuKubernetesRelease, osSelector labels.Selector) (release, error) {
 	// spec.kubernetes.version is the Kubernetes build (v1.20.7+vmware.1);
 	// the upstream version is its part before "+", or the release
 	// version's when it is empty.
@@ -120,6 +123,14 @@ func releaseOf(tkr *runv1alpha3.TanzuKubernetesRelease) (release, error) {
 	if len(tkr.Spec.OSImages) == 0 || tkr.Spec.OSImages[0].Name == "" {
 		return release{}, errReleaseUnusable{fmt.Sprintf("TanzuKubernetesRelease %s names no node image (spec.osImages)", tkr.Name)}
 	}
-	r.Image = tkr.Spec.OSImages[0].Name
+	images := make([]string, 0, len(tkr.Spec.OSImages))
+	for _, img := range tkr.Spec.OSImages {
+		images = append(images, img.Name)
+	}
+	image, ok := rules.SelectImage(images, osSelector)
+	if !ok {
+		return release{}, errReleaseUnusable{fmt.Sprintf("TanzuKubernetesRelease %s has no node image matching %s=%q", tkr.Name, rules.ResolveOSImageAnnotation, osSelector.String())}
+	}
+	r.Image = image
 	return r, nil
 }

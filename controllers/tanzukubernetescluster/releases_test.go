@@ -42,7 +42,7 @@ func TestShippedReleasesNameTheirImages(t *testing.T) {
 		t.Fatalf("%d releases for %d shipped", len(releases), len(templates.Releases))
 	}
 	for i, r := range releases {
-		rel, err := releaseOf(r)
+		rel, err := releaseOf(r, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -164,7 +164,7 @@ func shippedFacts(t *testing.T) rules.Facts {
 // (v1.22.9+vmware.1, v1.30.8+vmware.1-fips), v1.22.0 below.
 func TestShippedReleasesFitClusterAPI(t *testing.T) {
 	for _, tkr := range ShippedReleases() {
-		rel, err := releaseOf(tkr)
+		rel, err := releaseOf(tkr, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -312,7 +312,7 @@ func TestEverySeededReleaseResolves(t *testing.T) {
 	f := shippedFacts(t)
 	releases := map[string]release{}
 	for _, tkr := range ShippedReleases() {
-		r, err := releaseOf(tkr)
+		r, err := releaseOf(tkr, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -410,5 +410,37 @@ func TestEverySeededReleaseResolves(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// A release that ships Photon and Ubuntu images clones nodes from the one
+// the cluster's resolve-os-image annotation names, Photon by default.
+func TestReleaseImageFollowsTheOSAnnotation(t *testing.T) {
+	var both *runv1alpha3.TanzuKubernetesRelease
+	for _, tkr := range ShippedReleases() {
+		if len(tkr.Spec.OSImages) > 1 {
+			both = tkr
+			break
+		}
+	}
+	if both == nil {
+		t.Fatal("no shipped release has two OS images")
+	}
+	for value, os := range map[string]string{"": "photon", "os-name=ubuntu": "ubuntu", "os-name=photon": "photon"} {
+		sel, err := rules.ParseOSSelector(value)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rel, err := releaseOf(both, sel)
+		if err != nil {
+			t.Fatalf("%q: %v", value, err)
+		}
+		if !strings.Contains(rel.Image, os) {
+			t.Errorf("%q on %s clones from %s, want its %s image", value, both.Name, rel.Image, os)
+		}
+	}
+	sel, _ := rules.ParseOSSelector("os-name=windows")
+	if _, err := releaseOf(both, sel); err == nil || !strings.Contains(err.Error(), rules.ResolveOSImageAnnotation) {
+		t.Errorf("an OS the release lacks gives %v, want an error naming the annotation", err)
 	}
 }

@@ -36,6 +36,8 @@ type Release struct {
 	// "incompatible" label) are never picked by a hint, but clusters already
 	// on them stay valid.
 	Incompatible bool
+	// Images are its node images (spec.osImages), the default first.
+	Images []string
 }
 
 // Network is a named range of the supervisor's.

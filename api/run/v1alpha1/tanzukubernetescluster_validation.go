@@ -18,6 +18,9 @@ func (c *TanzuKubernetesCluster) ValidateCreate(f rules.Facts) field.ErrorList {
 	errs = append(errs, validatePool(top.Child("controlPlane"), cp, f)...)
 	errs = append(errs, validatePool(top.Child("workers"), workers, f)...)
 	errs = append(errs, validateDistribution(spec.Child("distribution"), c.Spec.Distribution, f.Releases)...)
+	if v := c.Spec.Distribution.Version; v != "" {
+		errs = append(errs, rules.ValidateOSImage(c.Annotations, []string{rules.ReleaseName(v)}, f.Releases)...)
+	}
 	return append(errs, rules.ValidateSettings(spec.Child("settings"), c.Spec.Settings, f)...)
 }
 

@@ -35,7 +35,27 @@ func (c *TanzuKubernetesCluster) ValidateCreate(f rules.Facts) field.ErrorList {
 		}
 		errs = append(errs, validatePool(pp, p.TopologySettings, f)...)
 	}
+	errs = append(errs, rules.ValidateOSImage(c.Annotations, c.releaseNames(), f.Releases)...)
 	return append(errs, rules.ValidateSettings(spec.Child("settings"), c.Spec.Settings, f)...)
+}
+
+// releaseNames are the releases the control plane and the pools name.
+func (c *TanzuKubernetesCluster) releaseNames() []string {
+	var out []string
+	for _, t := range append([]TKRReference{c.Spec.Topology.ControlPlane.TKR}, poolReleases(c.Spec.Topology.NodePools)...) {
+		if t.Reference != nil {
+			out = append(out, t.Reference.Name)
+		}
+	}
+	return out
+}
+
+func poolReleases(pools []NodePool) []TKRReference {
+	out := make([]TKRReference, 0, len(pools))
+	for _, p := range pools {
+		out = append(out, p.TKR)
+	}
+	return out
 }
 
 // ValidateUpdate checks a change: the new object must be valid, its network
