@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -142,6 +143,30 @@ func (a *Allocator) ownerAllocations(ctx context.Context, network, ownerUID stri
 		return nil, fmt.Errorf("failed to list allocations of %s: %w", ownerUID, err)
 	}
 	return &mine, nil
+}
+
+// KeepOnly frees the owner's allocations on every network except the one
+// of inUse, the address its VM has. A reconcile that lost the race to
+// clone may have allocated after the winner released the others
+// (ReleaseOthers); any later reconcile of the running VM frees that one.
+// Nothing is freed unless inUse is one of the owner's allocations.
+func (a *Allocator) KeepOnly(ctx context.Context, ownerUID string, inUse netip.Addr) error {
+	var mine vspherev1.IPAddressAllocationList
+	if err := a.Reader.List(ctx, &mine, client.MatchingLabels{vspherev1.AllocationOwnerUIDLabel: ownerUID}); err != nil {
+		return fmt.Errorf("failed to list allocations of %s: %w", ownerUID, err)
+	}
+	if len(mine.Items) < 2 || !slices.ContainsFunc(mine.Items, func(al vspherev1.IPAddressAllocation) bool { return al.Spec.Address == inUse.String() }) {
+		return nil
+	}
+	for i := range mine.Items {
+		if mine.Items[i].Spec.Address == inUse.String() {
+			continue
+		}
+		if err := a.Client.Delete(ctx, &mine.Items[i]); client.IgnoreNotFound(err) != nil {
+			return fmt.Errorf("failed to release allocation %s: %w", mine.Items[i].Name, err)
+		}
+	}
+	return nil
 }
 
 // Release frees every address allocated to the owner.

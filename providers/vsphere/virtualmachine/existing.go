@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"time"
 
 	"github.com/vmware/govmomi/fault"
@@ -51,6 +52,7 @@ func (r *Reconciler) reconcileExisting(ctx context.Context, vm *vmopv1.VirtualMa
 	if err := r.updateStatus(ctx, vm, found); err != nil {
 		return ctrl.Result{}, err
 	}
+	r.releaseRaceAllocations(ctx, vm)
 	setCreatedCondition(vm, false, nil)
 	setReadyCondition(vm, false)
 	res, err := r.probeReadiness(ctx, vm, found)
@@ -252,4 +254,27 @@ func (r *Reconciler) ensureReservations(ctx context.Context, vm *vmopv1.VirtualM
 		return fmt.Errorf("failed to set reservations on VM %s: %w", found.Ref.Value, err)
 	}
 	return nil
+}
+
+// releaseRaceAllocations frees an address a reconcile that lost the race
+// to clone allocated for this VM after the winner released the others. Only
+// a VM with one interface drawing from a range, whose address is known, is
+// looked at; not fatal: the VM's deletion frees every address anyway.
+func (r *Reconciler) releaseRaceAllocations(ctx context.Context, vm *vmopv1.VirtualMachine) {
+	fromRange := 0
+	for _, spec := range interfaces(vm) {
+		if len(spec.Addresses) == 0 && !spec.DHCP4 {
+			fromRange++
+		}
+	}
+	if fromRange != 1 || networkDisabled(vm) || vm.Status.Network == nil {
+		return
+	}
+	addr, err := netip.ParseAddr(vm.Status.Network.PrimaryIP4)
+	if err != nil {
+		return
+	}
+	if err := r.IPAM.KeepOnly(ctx, string(vm.UID), addr); err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "Could not release the addresses a racing reconcile allocated")
+	}
 }
