@@ -318,6 +318,7 @@ func (w *Watcher) put(vms []mo.VirtualMachine) []string {
 			changed = append(changed, vm.Config.InstanceUuid)
 		}
 	}
+	vmsFollowed.Set(float64(len(w.vms)))
 	return changed
 }
 
@@ -371,6 +372,7 @@ func (w *Watcher) apply(updates []types.ObjectUpdate) []string {
 			}
 		}
 	}
+	vmsFollowed.Set(float64(len(w.vms)))
 	return changed
 }
 
@@ -393,6 +395,7 @@ func (w *Watcher) Forget(instanceUUID string) {
 		delete(w.vms, ref)
 		delete(w.byUUID, instanceUUID)
 	}
+	vmsFollowed.Set(float64(len(w.vms)))
 }
 
 func snapshot(vm *mo.VirtualMachine) VM {

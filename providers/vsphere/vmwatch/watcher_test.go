@@ -7,6 +7,8 @@ import (
 
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
+
+	testmetrics "github.com/open-supervisor/supervisor/test/metrics"
 )
 
 func vmRef(id string) types.ManagedObjectReference {
@@ -148,6 +150,9 @@ func TestApplyKeepsTheCacheByInstanceUUID(t *testing.T) {
 	}
 	if _, ok := w.Get("uuid-1"); ok || w.Len() != 1 {
 		t.Errorf("a VM that left is gone from the cache (len %d)", w.Len())
+	}
+	if n := testmetrics.Value(t, "supervisor_vmwatch_vms", nil); n != 1 {
+		t.Errorf("/metrics shows %v VMs followed, want 1", n)
 	}
 	// A VM reported before it has an instance UUID is cached but tells no one.
 	if changed := w.apply([]types.ObjectUpdate{vmUpdate(types.ObjectUpdateKindEnter, "vm-3")}); len(changed) != 0 || w.Len() != 2 {
