@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"strings"
+
+	"github.com/open-supervisor/supervisor/internal/httpmetrics"
 )
 
 // form is how a call was made: the /api form or the legacy /rest form.
@@ -179,6 +181,6 @@ func readBody(r *http.Request, v any, names ...string) error {
 // route registers h for method and path (after /api) in both forms: the
 // /rest form's path is the same after /rest.
 func route(mux *http.ServeMux, method, path string, h http.HandlerFunc) {
-	mux.HandleFunc(method+" /api"+path, h)
-	mux.HandleFunc(method+" /rest"+path, h)
+	mux.HandleFunc(method+" /api"+path, httpmetrics.Time("namespace-management", "/api"+path, h))
+	mux.HandleFunc(method+" /rest"+path, httpmetrics.Time("namespace-management", "/rest"+path, h))
 }

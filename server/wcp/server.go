@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 
 	vspherev1 "github.com/open-supervisor/supervisor/api/vsphere/v1alpha1"
+	"github.com/open-supervisor/supervisor/internal/httpmetrics"
 )
 
 // DefaultAdministratorsGroup is vCenter's administrators group: its members
@@ -118,9 +119,9 @@ func (s *Server) Verifier() *TokenVerifier { return s.verifier }
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
 func (s *Server) routes() {
-	s.mux.HandleFunc("POST /wcp/login", s.login)
-	s.mux.HandleFunc("GET /wcp/workloads", s.workloads)
-	s.mux.HandleFunc("GET /wcp/loginbanner", s.banner)
+	s.mux.HandleFunc("POST /wcp/login", httpmetrics.Time("wcp", "/wcp/login", s.login))
+	s.mux.HandleFunc("GET /wcp/workloads", httpmetrics.Time("wcp", "/wcp/workloads", s.workloads))
+	s.mux.HandleFunc("GET /wcp/loginbanner", httpmetrics.Time("wcp", "/wcp/loginbanner", s.banner))
 	base := issuerPath(s.tokens.IssuerURL)
 	s.mux.HandleFunc("GET "+base+DiscoveryPath, s.serveDiscovery)
 	s.mux.HandleFunc("GET "+base+JWKSPath, s.serveJWKS)
