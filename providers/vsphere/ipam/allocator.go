@@ -122,12 +122,17 @@ func (a *Allocator) ReleaseOthers(ctx context.Context, network, ownerUID string,
 	if err != nil {
 		return err
 	}
-	for i := range mine.Items {
-		if addr, err := netip.ParseAddr(mine.Items[i].Spec.Address); err == nil && addr == keep {
+	return a.deleteAllBut(ctx, mine.Items, keep)
+}
+
+// deleteAllBut deletes the allocations except those of address keep.
+func (a *Allocator) deleteAllBut(ctx context.Context, allocs []vspherev1.IPAddressAllocation, keep netip.Addr) error {
+	for i := range allocs {
+		if allocs[i].Spec.Address == keep.String() {
 			continue
 		}
-		if err := a.Client.Delete(ctx, &mine.Items[i]); client.IgnoreNotFound(err) != nil {
-			return fmt.Errorf("failed to release allocation %s: %w", mine.Items[i].Name, err)
+		if err := a.Client.Delete(ctx, &allocs[i]); client.IgnoreNotFound(err) != nil {
+			return fmt.Errorf("failed to release allocation %s: %w", allocs[i].Name, err)
 		}
 	}
 	return nil
@@ -158,15 +163,7 @@ func (a *Allocator) KeepOnly(ctx context.Context, ownerUID string, inUse netip.A
 	if len(mine.Items) < 2 || !slices.ContainsFunc(mine.Items, func(al vspherev1.IPAddressAllocation) bool { return al.Spec.Address == inUse.String() }) {
 		return nil
 	}
-	for i := range mine.Items {
-		if mine.Items[i].Spec.Address == inUse.String() {
-			continue
-		}
-		if err := a.Client.Delete(ctx, &mine.Items[i]); client.IgnoreNotFound(err) != nil {
-			return fmt.Errorf("failed to release allocation %s: %w", mine.Items[i].Name, err)
-		}
-	}
-	return nil
+	return a.deleteAllBut(ctx, mine.Items, inUse)
 }
 
 // Release frees every address allocated to the owner.
