@@ -211,6 +211,15 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, tkc *runv1alpha3.Tanzu
 		return ctrl.Result{}, err
 	}
 	if cluster != nil {
+		// Cluster API deletes a Cluster's machines, MachineDeployments and
+		// control plane before the Cluster only once its finalizer is on.
+		// A Cluster deleted before that goes at once and strands them: their
+		// controllers need the Cluster to remove their own finalizers. The
+		// finalizer's arrival requeues the cluster (it owns the Cluster).
+		if cluster.DeletionTimestamp.IsZero() && !controllerutil.ContainsFinalizer(cluster, clusterv1.ClusterFinalizer) {
+			log.Info("Waiting for Cluster API to take charge of the Cluster before deleting it", "Cluster", klog.KObj(cluster))
+			return ctrl.Result{}, nil
+		}
 		if err := r.deleteObject(ctx, tkc, cluster); err != nil {
 			return ctrl.Result{}, err
 		}

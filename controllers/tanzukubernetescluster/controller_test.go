@@ -238,6 +238,14 @@ func deleteAndWait(t *testing.T, ns, name string) {
 	if err := testClient.Delete(ctx, getHub(t, ns, name)); err != nil {
 		t.Fatal(err)
 	}
+	waitAllGone(t, ns, name)
+}
+
+// waitAllGone waits until a deleted cluster and every object it made are
+// gone.
+func waitAllGone(t *testing.T, ns, name string) {
+	t.Helper()
+	ctx := context.Background()
 	wait.For(t, 90*time.Second, "the TanzuKubernetesCluster to be gone", func() (bool, error) {
 		c := &runv1alpha3.TanzuKubernetesCluster{}
 		ok, err := get(ns, name, c)
