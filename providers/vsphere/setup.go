@@ -71,6 +71,10 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) (*Provider, erro
 	if err := p.VMs.SetupWithManager(ctx, mgr, controller.Options{MaxConcurrentReconciles: opts.Concurrency}); err != nil {
 		return nil, fmt.Errorf("failed to set up the VM service: %w", err)
 	}
+	// Every replica exports the workload networks' address counts.
+	if err := mgr.Add(&ipam.MetricsExporter{Reader: mgr.GetCache()}); err != nil {
+		return nil, err
+	}
 	if opts.ContentLibrary != "" {
 		p.Images = &catalog.ImageSync{Client: mgr.GetClient(), Session: p.Session, Library: opts.ContentLibrary, Interval: opts.ImageSyncInterval}
 		if err := mgr.Add(p.Images); err != nil {
