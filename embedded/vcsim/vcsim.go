@@ -98,6 +98,8 @@ func Start(ctx context.Context, opts Options) (*Simulator, error) {
 	m.Machine = 0
 	m.Portgroup = 1
 	m.Autostart = false
+	m.ServiceContent.About.Version = aboutVersion
+	m.ServiceContent.About.ApiVersion = aboutAPIVersion
 	if err := m.Create(); err != nil {
 		return nil, fmt.Errorf("failed to create the vcsim model: %w", err)
 	}
@@ -127,6 +129,10 @@ func Start(ctx context.Context, opts Options) (*Simulator, error) {
 		sim.Stop()
 		return nil, err
 	}
+	if err := sim.shareSOAPSessions(ctx); err != nil {
+		sim.Stop()
+		return nil, err
+	}
 	sim.Guest = newGuest(sim.Client.Client, opts.BootDelay)
 	m.Map().AddHandler(sim.Guest)
 	return sim, nil
@@ -147,6 +153,21 @@ func (s *Simulator) Stop() {
 	case <-time.After(5 * time.Second):
 	}
 	s.Model.Remove()
+}
+
+// shareSOAPSessions makes the vAPI endpoints take SOAP sessions, as
+// vCenter 8.0 U3 does.
+func (s *Simulator) shareSOAPSessions(ctx context.Context) error {
+	sc := soap.NewClient(s.URL, false)
+	if err := sc.SetRootCAs(s.CAFile); err != nil {
+		return err
+	}
+	c, err := vim25.NewClient(ctx, sc)
+	if err != nil {
+		return fmt.Errorf("failed to connect to vcsim: %w", err)
+	}
+	shareSOAPSessions(s.Model.Service.ServeMux, c)
+	return nil
 }
 
 func (s *Simulator) build(ctx context.Context, opts Options) error {

@@ -15,10 +15,14 @@ var (
 		Name: "supervisor_vcenter_logins_total",
 		Help: "Logins to vCenter, by reason: a new session, or again after vCenter dropped one.",
 	}, []string{"reason"})
+	vcenterRESTLogins = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "supervisor_vcenter_rest_logins_total",
+		Help: "Logins to vCenter's REST API beside the SOAP session, by reason (new, relogin); none on vCenter 8.0 U3 and later, where REST calls ride on the SOAP session.",
+	}, []string{"reason"})
 )
 
 func init() {
-	metrics.Registry.MustRegister(vcenterCalls, vcenterLogins)
+	metrics.Registry.MustRegister(vcenterCalls, vcenterLogins, vcenterRESTLogins)
 }
 
 // callResult is a call's result label: ok, a vCenter fault, or another

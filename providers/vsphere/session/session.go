@@ -99,6 +99,9 @@ type Session struct {
 
 	restMu sync.Mutex
 	rest   *rest.Client
+	// restGeneration counts REST clients, so that callers that all saw a
+	// 401 renew it once.
+	restGeneration int64
 }
 
 // Get returns the cached session for p, logging in the first time.
@@ -122,7 +125,8 @@ func (c *Cache) Logout(ctx context.Context) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for k, s := range c.sessions {
-		if s.rest != nil {
+		// A REST client riding on the SOAP session ends with it.
+		if s.rest != nil && !SharesSOAPSession(s.Client) {
 			_ = s.rest.Logout(ctx)
 		}
 		_ = session.NewManager(s.Client).Logout(ctx)
