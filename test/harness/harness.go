@@ -120,6 +120,11 @@ type Options struct {
 	// GuestClusters runs the simulated guest boot (embedded/guestsim) in the
 	// managers, so guest clusters of TanzuKubernetesClusters come up.
 	GuestClusters bool
+	// GuestPorts are the first and last loopback port of the simulated
+	// guest API servers; the harness's own range when zero. A test binary
+	// that runs beside test/integration's (make test runs packages in
+	// parallel) takes a range of its own.
+	GuestPorts [2]int32
 }
 
 // Timeout is how long tests on the harness wait for the supervisor to
@@ -224,8 +229,12 @@ func (h *Harness) startGuests() {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ports := h.opts.GuestPorts
+	if ports == [2]int32{} {
+		ports = [2]int32{guestMinPort, guestMaxPort}
+	}
 	if _, err := guestsim.Setup(mgr, guestsim.Options{
-		MinPort: guestMinPort, MaxPort: guestMaxPort, EtcdServers: env.EtcdServers(), StateDir: t.TempDir(),
+		MinPort: ports[0], MaxPort: ports[1], EtcdServers: env.EtcdServers(), StateDir: t.TempDir(),
 	}); err != nil {
 		t.Fatal(err)
 	}
