@@ -43,6 +43,7 @@ type options struct {
 	stateDir, assetsDir                                          string
 	loadBalancer                                                 string
 	bootDelay                                                    time.Duration
+	clusterRetry                                                 time.Duration
 	guestPorts                                                   string
 	kubeAPIQPS                                                   float64
 	kubeAPIBurst                                                 int
@@ -84,6 +85,7 @@ func main() {
 	flag.Float64Var(&o.kubeAPIQPS, "kube-api-qps", clusterapi.ClientQPS+20, "requests per second to the Kubernetes API, for all controllers together (Cluster API's three mains' defaults and 20 for the supervisor's own)")
 	flag.IntVar(&o.kubeAPIBurst, "kube-api-burst", clusterapi.ClientBurst+30, "burst of requests to the Kubernetes API above --kube-api-qps")
 	flag.StringVar(&o.loadBalancer, "load-balancer", "", "LoadBalancer serving Service VIPs (default: the only one)")
+	flag.DurationVar(&o.clusterRetry, "cluster-connection-retry-interval", 0, "how long Cluster API waits after a failed first connection to a guest cluster (0: Cluster API's 30s, for real guests; the embedded stack's simulated guests use 1s; set it when this manager runs against simulated guests outside --embedded)")
 	flag.BoolVar(&o.embedded, "embedded", false, "start vcsim, etcd and kube-apiserver in-process and use them")
 	flag.StringVar(&o.stateDir, "state-dir", ".supervisor", "embedded mode: where the kubeconfig and env file go")
 	flag.StringVar(&o.assetsDir, "assets-dir", "", "embedded mode: directory with kube-apiserver, kube-controller-manager and etcd (default: bin/)")
@@ -240,8 +242,9 @@ func (o options) managerOptions(sessions *session.Cache) (manager.Options, error
 			Concurrency:       o.concurrency,
 			Sessions:          sessions,
 		},
-		Infrastructure: infrastructure.Options{MachineConcurrency: o.concurrency},
-		LoadBalancer:   o.loadBalancer,
+		Infrastructure:          infrastructure.Options{MachineConcurrency: o.concurrency},
+		LoadBalancer:            o.loadBalancer,
+		ConnectionRetryInterval: o.clusterRetry,
 	}
 	if o.embedded {
 		return mo, nil
