@@ -8,6 +8,7 @@ require (
 	github.com/go-logr/logr v1.4.4
 	github.com/go-openapi/errors v0.22.2
 	github.com/go-openapi/strfmt v0.23.0
+	github.com/go-viper/mapstructure/v2 v2.4.0
 	github.com/haproxytech/client-native/v6 v6.2.5
 	github.com/spf13/cobra v1.10.2
 	github.com/vmware/govmomi v0.56.0

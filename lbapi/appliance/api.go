@@ -137,6 +137,7 @@ func (a *Appliance) routes() http.Handler {
 	mux.HandleFunc("DELETE "+servers+"/{name}", a.child("backend", a.delete(func(tid string, v int64, r *http.Request) error {
 		return a.conf.DeleteServer(r.PathValue("name"), "backend", parent(r, "backend"), tid, v)
 	})))
+	a.runtimeRoutes(mux, svc)
 	return a.basicAuth(mux)
 }
 

@@ -41,7 +41,28 @@ type Options struct {
 	CertFile, KeyFile string
 	// Log receives failed reloads; slog's default logger when unset.
 	Log logr.Logger
+	// ReloadReport is how reloads are reported under /reloads:
+	// ReportLoadOutcome (the default) or ReportSignalSent.
+	ReloadReport ReloadReport
 }
+
+// ReloadReport is what a reload's status under /reloads tells.
+type ReloadReport string
+
+const (
+	// ReportLoadOutcome reports whether HAProxy loaded the configuration,
+	// as read from the master CLI: a configuration the new process could
+	// not apply (a VIP:port another process holds) is a failed reload.
+	ReportLoadOutcome ReloadReport = "load-outcome"
+	// ReportSignalSent behaves as the real Data Plane API does with a
+	// signal reload command (the vSphere appliance's systemctl reload) on
+	// HAProxy 2.6: the reload succeeded as soon as the signal was sent,
+	// whatever HAProxy then made of the configuration. A configuration it
+	// could not apply leaves the previous process running its previous
+	// configuration, and only the runtime endpoints (stats/native,
+	// runtime/info) show it.
+	ReportSignalSent ReloadReport = "signal-sent"
+)
 
 // Appliance is a running HAProxy with its Data Plane API endpoint.
 type Appliance struct {
@@ -51,6 +72,9 @@ type Appliance struct {
 	logPath string
 	sock    string
 	conf    configuration.Configuration
+	// runtime reads the running worker through the stats socket, as the
+	// real server does (the master socket answers no stats on 2.6).
+	runtime runtimeAPI
 	haproxy *exec.Cmd
 	server  *http.Server
 	// URL of the Data Plane API, e.g. http://127.0.0.1:5556.
@@ -79,6 +103,13 @@ func Start(ctx context.Context, opts Options) (*Appliance, error) {
 	if opts.Listen == "" {
 		opts.Listen = "127.0.0.1:0"
 	}
+	switch opts.ReloadReport {
+	case "":
+		opts.ReloadReport = ReportLoadOutcome
+	case ReportLoadOutcome, ReportSignalSent:
+	default:
+		return nil, fmt.Errorf("unsupported reload report %q, want %s or %s", opts.ReloadReport, ReportLoadOutcome, ReportSignalSent)
+	}
 	switch opts.APIVersion {
 	case "":
 		opts.APIVersion = "v3"
@@ -105,6 +136,7 @@ func Start(ctx context.Context, opts Options) (*Appliance, error) {
 		cfgPath: filepath.Join(opts.Dir, "haproxy.cfg"),
 		logPath: filepath.Join(opts.Dir, "haproxy.log"),
 		sock:    filepath.Join(opts.Dir, "master.sock"),
+		runtime: runtimeAPI{sock: filepath.Join(opts.Dir, "haproxy.sock")},
 		stop:    make(chan struct{}), done: make(chan struct{}),
 	}
 	go a.reloadLoop()

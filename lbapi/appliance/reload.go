@@ -116,24 +116,44 @@ func (a *Appliance) takePending() *models.Reload {
 // the reload could not be asked for or its outcome is unknown; a
 // configuration the new master refused is a failed reload, not an error, as
 // the old workers keep serving (and the real API on 2.6 answers success).
+//
+// With ReportSignalSent the reload is recorded as succeeded once the
+// signal is sent, as the real server records its reload command's exit
+// code; the appliance still waits for the master before the next reload
+// (a signal while it re-executes itself would kill it) and logs a refusal.
 func (a *Appliance) run(r *models.Reload) error {
 	a.reloading.Lock()
 	defer a.reloading.Unlock()
-	status, response, err := a.reload()
+	signalSent := func() {
+		if a.opts.ReloadReport == ReportSignalSent {
+			a.record(r, models.ReloadStatusSucceeded, "")
+		}
+	}
+	status, response, err := a.reload(signalSent)
+	if a.opts.ReloadReport != ReportSignalSent || r.Status == models.ReloadStatusInProgress {
+		// The signal was never sent: no reload to report as succeeded.
+		a.record(r, status, response)
+	}
 	a.mu.Lock()
 	a.reloads++
-	r.ReloadTimestamp = time.Now().Unix()
-	r.Status, r.Response = status, response
 	a.mu.Unlock()
 	select {
 	case <-a.stop:
 		// Stopping cut the reload short; HAProxy is going away anyway.
 	default:
 		if status == models.ReloadStatusFailed {
-			a.log.Error(err, "HAProxy failed to reload, the previous configuration keeps serving", "reloadID", r.ID, "response", response)
+			a.log.Error(err, "HAProxy failed to reload, the previous configuration keeps serving", "reloadID", r.ID, "response", response, "reported", r.Status)
 		}
 	}
 	return err
+}
+
+// record sets a reload's outcome.
+func (a *Appliance) record(r *models.Reload, status, response string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	r.ReloadTimestamp = time.Now().Unix()
+	r.Status, r.Response = status, response
 }
 
 // reload asks the master to load the new configuration (SIGUSR2): new
@@ -142,7 +162,9 @@ func (a *Appliance) run(r *models.Reload) error {
 // master CLI: its reload counter moves once the new configuration is
 // loaded or refused, and its failed counter is non-zero after a refusal.
 // The refusal's reason is what HAProxy logged meanwhile.
-func (a *Appliance) reload() (status, response string, err error) {
+//
+// signalSent is called once the signal is sent.
+func (a *Appliance) reload(signalSent func()) (status, response string, err error) {
 	if a.haproxy == nil || a.haproxy.Process == nil {
 		return models.ReloadStatusFailed, "haproxy is not running", errors.New("haproxy is not running")
 	}
@@ -155,6 +177,7 @@ func (a *Appliance) reload() (status, response string, err error) {
 		err = fmt.Errorf("failed to signal haproxy's master: %w", err)
 		return models.ReloadStatusFailed, err.Error(), err
 	}
+	signalSent()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		// The master re-executes itself; its socket answers again once the
