@@ -31,6 +31,11 @@ type API interface {
 	// HAProxy's message as Response).
 	Reload(ctx context.Context, id string) (*models.Reload, error)
 
+	// Stats is GET stats/native: the frontends, backends and servers of
+	// the RUNNING HAProxy process (read through its runtime socket, not
+	// from the configuration file). An API without it is ErrNotFound.
+	Stats(ctx context.Context) (*models.NativeStats, error)
+
 	Frontends(ctx context.Context, tid string) (models.Frontends, error)
 	Backends(ctx context.Context, tid string) (models.Backends, error)
 	Binds(ctx context.Context, frontend, tid string) (models.Binds, error)

@@ -102,6 +102,43 @@ func (c *Client) Reload(ctx context.Context, id string) (*models.Reload, error) 
 	return &r, nil
 }
 
+// Stats returns the running HAProxy process's stats (GET stats/native): v3
+// sends one collection, v2 a list of one per process, whose entries are
+// merged here. A collection the server could not read (its "error", with a
+// 500) is an error.
+func (c *Client) Stats(ctx context.Context) (*models.NativeStats, error) {
+	if err := c.detected(ctx); err != nil {
+		return nil, err
+	}
+	if c.APIVersion != "v2" {
+		var st models.NativeStats
+		if err := c.call(ctx, http.MethodGet, "/stats/native", nil, nil, &st); err != nil {
+			return nil, err
+		}
+		if st.Error != "" {
+			return nil, fmt.Errorf("stats/native from %s: %s", st.RuntimeAPI, st.Error)
+		}
+		return &st, nil
+	}
+	// client-native v5's NativeStatsCollection has v6's NativeStats fields.
+	var all []*models.NativeStats
+	if err := c.call(ctx, http.MethodGet, "/stats/native", nil, nil, &all); err != nil {
+		return nil, err
+	}
+	out := &models.NativeStats{}
+	for _, st := range all {
+		if st == nil {
+			continue
+		}
+		if st.Error != "" {
+			return nil, fmt.Errorf("stats/native from %s: %s", st.RuntimeAPI, st.Error)
+		}
+		out.RuntimeAPI = st.RuntimeAPI
+		out.Stats = append(out.Stats, st.Stats...)
+	}
+	return out, nil
+}
+
 // DeleteTransaction drops a transaction.
 func (c *Client) DeleteTransaction(ctx context.Context, id string) error {
 	return c.call(ctx, http.MethodDelete, "/transactions/"+id, nil, nil, nil)

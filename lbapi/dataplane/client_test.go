@@ -93,6 +93,27 @@ func TestClientAgainstAppliance(t *testing.T) {
 				}
 			}
 
+			// The running process shows the proxy, its server at its address.
+			st, err := c.Stats(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			running := map[string]string{}
+			for _, e := range st.Stats {
+				if e.Stats != nil {
+					running[e.Type+"/"+e.BackendName+"/"+e.Name] = e.Stats.Addr
+				}
+			}
+			if _, ok := running["frontend//"+name]; !ok {
+				t.Errorf("stats: no frontend %s in %v", name, running)
+			}
+			if _, ok := running["backend//"+name]; !ok {
+				t.Errorf("stats: no backend %s in %v", name, running)
+			}
+			if addr := running["server/"+name+"/vm-a"]; addr != backend.String() {
+				t.Errorf("stats: want server vm-a at %s, got %q in %v", backend, addr, running)
+			}
+
 			// A stale version: 409.
 			if _, err := c.StartTransaction(ctx, v); !errors.Is(err, dataplane.ErrConflict) {
 				t.Errorf("stale version: want ErrConflict, got %v", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"sort"
 	"strconv"
 	"sync"
@@ -40,6 +41,12 @@ type DataPlane struct {
 	// NoReloadRecords answers commits without a reload ID and reload
 	// queries with 404, as Data Plane APIs that keep no reload records.
 	NoReloadRecords bool
+	// SignalReloads reports every reload succeeded, also one whose Load
+	// failed (HAProxy then keeps running what it loaded before), as the
+	// real Data Plane API does with a signal reload command on HAProxy 2.6.
+	SignalReloads bool
+	// NoStats answers Stats with 404, as an API without runtime endpoints.
+	NoStats bool
 
 	mu        sync.Mutex
 	init      bool
@@ -194,6 +201,35 @@ func (d *DataPlane) Reload(ctx context.Context, id string) (*models.Reload, erro
 	}
 	out := *r
 	return &out, nil
+}
+
+// Stats implements dataplane.API: the loaded configuration's frontends,
+// backends and servers (with their address as "addr"), as "show stat" of
+// the running process lists them.
+func (d *DataPlane) Stats(ctx context.Context) (*models.NativeStats, error) {
+	if err := d.lock(ctx, "Stats"); err != nil {
+		d.mu.Unlock()
+		return nil, err
+	}
+	defer d.mu.Unlock()
+	if d.NoStats {
+		return nil, fmt.Errorf("%w: GET /v3/services/haproxy/stats/native", dataplane.ErrNotFound)
+	}
+	st := &models.NativeStats{RuntimeAPI: "fake"}
+	for _, f := range list(d.loaded.Frontends) {
+		st.Stats = append(st.Stats, &models.NativeStat{Name: f.Name, Type: "frontend", Stats: &models.NativeStatStats{Status: "OPEN"}})
+	}
+	for _, b := range list(d.loaded.Backends) {
+		for _, s := range list(d.loaded.Servers[b.Name]) {
+			addr := s.Address
+			if s.Port != nil {
+				addr = net.JoinHostPort(s.Address, strconv.FormatInt(*s.Port, 10))
+			}
+			st.Stats = append(st.Stats, &models.NativeStat{Name: s.Name, Type: "server", BackendName: b.Name, Stats: &models.NativeStatStats{Addr: addr}})
+		}
+		st.Stats = append(st.Stats, &models.NativeStat{Name: b.Name, Type: "backend", Stats: &models.NativeStatStats{Status: "UP"}})
+	}
+	return st, nil
 }
 
 // Frontends implements dataplane.API.
@@ -396,7 +432,7 @@ func (d *DataPlane) finish(ids ...string) {
 		return
 	}
 	status, response := models.ReloadStatusSucceeded, ""
-	if err := d.load(); err != nil {
+	if err := d.load(); err != nil && !d.SignalReloads {
 		status, response = models.ReloadStatusFailed, err.Error()
 	}
 	for _, id := range ids {
