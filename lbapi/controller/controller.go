@@ -62,6 +62,10 @@ type Reconciler struct {
 	// again (a failed reload can be the appliance's state, not the
 	// Service's); 30 s when zero.
 	RetryRejected time.Duration
+	// ConfirmTimeout is how long after a reload was reported done HAProxy's
+	// running process may take to show the commit (stats/native) before
+	// the commit counts as failed; 10 s when zero.
+	ConfirmTimeout time.Duration
 
 	defaults sync.Once
 	// wake carries the prober's "a check finished" to the sync's queue.

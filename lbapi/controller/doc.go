@@ -12,10 +12,12 @@
 // is handed out, so a restart never moves a VIP), program, publish; its
 // status changes are computed by pure functions (status.go) and written by
 // one deferred patch per object with Cluster API's patch helper. A
-// Service's VIP is written to its status only after HAProxy loaded its
-// proxies and the VIP accepts a TCP connection: HAProxy 2.6 reports failed
-// reloads as success. That check runs off the sync's worker (probe.go) and
-// wakes the sync when it knows.
+// Service's VIP is written to its status only after HAProxy's RUNNING
+// process shows its proxies (stats/native, checked by lbapi/haproxy: the
+// Data Plane API with a signal reload reports a reload HAProxy could not
+// apply as succeeded, and a TCP connect may be answered by whoever holds
+// the address) and then the VIP accepts a TCP connection. That last check
+// runs off the sync's worker (probe.go) and wakes the sync when it knows.
 //
 // It owns the LoadBalancer's status, and on the Services it serves
 // status.loadBalancer.ingress and the LoadBalancerReady condition; it must

@@ -24,19 +24,35 @@ const maxAttempts = 5
 // other version (a restart, another writer) makes it read HAProxy again.
 //
 // A commit's reload is not awaited: the next change must not wait a reload
-// delay behind it. The next Apply looks at how that reload went and, when
-// HAProxy failed to load the batch, isolates the proxies at fault like a
-// refused commit (callers probe the VIPs meanwhile).
+// delay behind it. The next Apply looks at how that reload went and whether
+// the RUNNING HAProxy process shows the commit (stats/native, see
+// confirm.go): a reload's status alone proves nothing, as the real Data
+// Plane API with a signal reload reports "succeeded" for a configuration
+// HAProxy could not apply. When the reload failed, or the running process
+// did not show the commit within ConfirmTimeout, the proxies at fault are
+// isolated like a refused commit.
 type Applier struct {
 	// Client is the appliance's Data Plane API (a *dataplane.Client).
 	Client dataplane.API
 	// RetryRejected is how long a refused proxy is left out before it is
-	// tried again unchanged; 30 s when zero.
+	// tried again unchanged; 30 s when zero. One refused because another
+	// process holds its VIP:port is tried again only once that address
+	// stops accepting connections.
 	RetryRejected time.Duration
+	// ConfirmTimeout is how long after its reload was reported done the
+	// running process may take to show a commit before the commit counts as
+	// failed; 10 s when zero.
+	ConfirmTimeout time.Duration
+	// Dial tells whether an address accepts TCP connections (to find a
+	// VIP:port another process holds); a net.Dialer's when nil.
+	Dial func(ctx context.Context, addr string) error
 
 	mu           sync.Mutex
 	known        map[string]Proxy
 	knownVersion int64
+	// knownMarkers are the commit markers HAProxy's file holds (see
+	// markerName); valid with known.
+	knownMarkers []string
 	pending      *pendingReload
 	refused      map[string]refusal
 	// confirmed is what HAProxy is known to have loaded.
@@ -45,19 +61,28 @@ type Applier struct {
 	Transactions int
 }
 
-// pendingReload is committed configuration whose reload is unconfirmed:
-// base is what served before the first unconfirmed commit, desired what
-// the last one asked for, id the reload that loads it all.
+// pendingReload is committed configuration not yet confirmed live: base is
+// what served before the first unconfirmed commit, desired what the last
+// one asked for, id the reload that loads it all ("" when there is none to
+// wait for), marker the commit marker the running process shows once it
+// runs that commit (0: nothing to look for), reported when the reload was
+// reported done (zero until then): the running process has ConfirmTimeout
+// from then to show desired.
 type pendingReload struct {
 	id            string
 	base, desired map[string]Proxy
+	marker        int64
+	reported      time.Time
 }
 
-// refusal is a proxy HAProxy refused, left out until it changes or until.
+// refusal is a proxy HAProxy refused, left out until it changes or until;
+// held is its VIP:port when another process holds it (then it is left out
+// for as long as that address accepts connections).
 type refusal struct {
 	proxy Proxy
 	err   error
 	until time.Time
+	held  netip.AddrPort
 }
 
 // Result is what Apply did.
@@ -84,25 +109,29 @@ func (a *Applier) Apply(ctx context.Context, desired map[string]Proxy) (Result, 
 	if err != nil {
 		return res, err
 	}
-	desired = a.withoutRefused(base, desired, res.Rejected)
-	id, ch, err := a.commit(ctx, desired)
+	desired = a.withoutRefused(ctx, base, desired, res.Rejected)
+	id, marker, ch, err := a.commit(ctx, desired)
 	res.Changes = ch
 	switch {
 	case errors.Is(err, dataplane.ErrInvalid):
 		err = a.settle(ctx, base, desired, err)
-		a.withoutRefused(base, desired, res.Rejected)
+		a.withoutRefused(ctx, base, desired, res.Rejected)
 		return res, err
 	case err != nil:
 		return res, err
-	case id == "" && a.pending == nil:
-		a.confirmed = copyProxies(desired) // loaded already, or no reload record to wait for
-		return res, nil
-	case id == "":
-		return res, nil
-	case a.pending != nil:
-		a.pending.id, a.pending.desired = id, copyProxies(desired)
-	default:
-		a.pending = &pendingReload{id: id, base: base, desired: copyProxies(desired)}
+	case marker == 0 && a.pending == nil:
+		// Nothing to commit: HAProxy's file holds desired already, which
+		// its process may never have loaded (a restart of lbapi).
+		return res, a.confirmUnconfirmed(ctx, desired)
+	case marker == 0:
+		return res, nil // the pending commit holds desired
+	case a.pending == nil:
+		a.pending = &pendingReload{base: base}
+	}
+	a.pending.id, a.pending.desired, a.pending.marker, a.pending.reported = id, copyProxies(desired), marker, time.Time{}
+	if id == "" {
+		// Reloaded inline, or the API keeps no reload record to wait for.
+		a.pending.reported = time.Now()
 	}
 	return res, nil
 }
@@ -123,35 +152,110 @@ func (a *Applier) Loaded(p Proxy) bool {
 	return ok && equalProxy(c, p)
 }
 
-// checkPending looks, without waiting, at the unconfirmed reload; when it
-// failed, the batch is isolated from what served before it.
+// checkPending looks, without waiting, at the unconfirmed commit: first
+// at its reload's status, then at whether the running process shows it.
+// When the reload failed, or the process did not show the commit within
+// ConfirmTimeout of its reload being reported done, the batch is isolated
+// from what served before it.
 func (a *Applier) checkPending(ctx context.Context) error {
 	p := a.pending
 	if p == nil {
 		return nil
 	}
-	failed, done, err := a.reloadStatus(ctx, p.id)
-	if err != nil || !done {
-		return err
+	if p.reported.IsZero() {
+		failed, done, err := a.reloadStatus(ctx, p.id)
+		if err != nil || !done {
+			return err
+		}
+		if failed != nil {
+			a.pending = nil
+			a.known = nil // HAProxy's file holds the batch, its workers do not
+			return a.settle(ctx, p.base, p.desired, failed)
+		}
+		p.reported = time.Now()
 	}
-	a.pending = nil
-	if failed == nil {
+	notLive := a.notLive(ctx, p.marker, p.desired)
+	switch {
+	case notLive != nil && !errors.Is(notLive, dataplane.ErrInvalid):
+		return notLive // stats unreadable now: look again on the next sync
+	case notLive == nil:
+		a.pending = nil
 		a.confirmed = p.desired
 		return nil
+	case time.Since(p.reported) < a.confirmTimeout():
+		return nil
 	}
-	a.known = nil // HAProxy's file holds the batch, its workers do not
-	return a.settle(ctx, p.base, p.desired, failed)
+	commitConfirmationsTotal.WithLabelValues("not_live").Inc()
+	a.pending = nil
+	a.known = nil
+	return a.settle(ctx, p.base, p.desired, notLive)
+}
+
+// confirmUnconfirmed checks that the running process runs the proxies of
+// desired not confirmed yet; those it does not run wait as a pending
+// commit would.
+func (a *Applier) confirmUnconfirmed(ctx context.Context, desired map[string]Proxy) error {
+	unconfirmed := false
+	for name, p := range desired {
+		if c, ok := a.confirmed[name]; !ok || !equalProxy(c, p) {
+			unconfirmed = true
+			break
+		}
+	}
+	if !unconfirmed {
+		a.confirmed = copyProxies(desired) // drops what desired no longer holds
+		return nil
+	}
+	running, err := a.running(ctx)
+	if err != nil {
+		return err
+	}
+	if running == nil {
+		a.confirmed = copyProxies(desired) // no stats to confirm with
+		return nil
+	}
+	base := map[string]Proxy{}
+	for name, p := range desired {
+		if running.serves(p) {
+			base[name] = p
+		}
+	}
+	if len(base) == len(desired) {
+		a.confirmed = copyProxies(desired)
+		return nil
+	}
+	a.confirmed = copyProxies(base)
+	a.pending = &pendingReload{base: base, desired: copyProxies(desired), reported: time.Now()}
+	return nil
+}
+
+func (a *Applier) confirmTimeout() time.Duration {
+	if a.ConfirmTimeout == 0 {
+		return 10 * time.Second
+	}
+	return a.ConfirmTimeout
 }
 
 // withoutRefused leaves out proxies refused recently and unchanged since,
-// keeping what served before in their place, and reports them.
-func (a *Applier) withoutRefused(base, desired map[string]Proxy, rejected map[string]error) map[string]Proxy {
+// keeping what served before in their place, and reports them. One whose
+// VIP:port another process held stays out while that address accepts
+// connections: trying it again would only fail again, holding back the
+// changes that share its reload.
+func (a *Applier) withoutRefused(ctx context.Context, base, desired map[string]Proxy, rejected map[string]error) map[string]Proxy {
 	out := copyProxies(desired)
 	for name, r := range a.refused {
 		want, ok := desired[name]
-		if !ok || !equalProxy(want, r.proxy) || time.Now().After(r.until) {
+		if !ok || !equalProxy(want, r.proxy) {
 			delete(a.refused, name)
 			continue
+		}
+		if time.Now().After(r.until) {
+			if !r.held.IsValid() || boundBy(base, r.held) || a.dial(ctx, r.held.String()) != nil {
+				delete(a.refused, name)
+				continue
+			}
+			r.until = time.Now().Add(a.retryRejected())
+			a.refused[name] = r
 		}
 		rejected[name] = r.err
 		if old, ok := base[name]; ok {
@@ -179,8 +283,23 @@ func (a *Applier) settle(ctx context.Context, base, desired map[string]Proxy, fa
 	}
 	sort.Strings(suspects)
 	base = copyProxies(base)
-	found := map[string]error{}
-	if err := a.split(ctx, base, desired, suspects, failure, found); err != nil {
+	// A new VIP:port that accepts connections though HAProxy's running
+	// process did not load its frontend is another process's: that proxy
+	// is at fault, whatever the rest does.
+	found := a.heldElsewhere(ctx, base, desired, suspects, failure)
+	var rest []string
+	for _, name := range suspects {
+		if _, held := found[name]; !held {
+			rest = append(rest, name)
+		}
+	}
+	isolateRest := a.isolate
+	if len(found) == 0 {
+		isolateRest = func(ctx context.Context, base, desired map[string]Proxy, suspects []string, rejected map[string]error) error {
+			return a.split(ctx, base, desired, suspects, failure, rejected) // known to fail together
+		}
+	}
+	if err := isolateRest(ctx, base, desired, rest, found); err != nil {
 		return err
 	}
 	// A failed reload leaves the refused configuration in HAProxy's file;
@@ -189,23 +308,34 @@ func (a *Applier) settle(ctx context.Context, base, desired map[string]Proxy, fa
 		return err
 	}
 	a.confirmed = copyProxies(base)
-	retry := a.RetryRejected
-	if retry == 0 {
-		retry = 30 * time.Second
-	}
 	if a.refused == nil {
 		a.refused = map[string]refusal{}
 	}
 	for name, err := range found {
-		a.refused[name] = refusal{proxy: desired[name], err: err, until: time.Now().Add(retry)}
+		r := refusal{proxy: desired[name], err: err, until: time.Now().Add(a.retryRejected())}
+		var held *heldError
+		if errors.As(err, &held) {
+			r.held = held.addr
+		}
+		a.refused[name] = r
 	}
 	return nil
+}
+
+func (a *Applier) retryRejected() time.Duration {
+	if a.RetryRejected == 0 {
+		return 30 * time.Second
+	}
+	return a.RetryRejected
 }
 
 // split isolates the suspects, known to fail together with failure: a lone
 // suspect is rejected, else each half is tried on its own.
 func (a *Applier) split(ctx context.Context, base, desired map[string]Proxy, suspects []string, failure error, rejected map[string]error) error {
-	if len(suspects) == 1 {
+	switch len(suspects) {
+	case 0:
+		return nil
+	case 1:
 		rejected[suspects[0]] = failure
 		return nil
 	}
@@ -264,13 +394,18 @@ func (a *Applier) current(ctx context.Context) (map[string]Proxy, error) {
 	return cur, nil
 }
 
-// applyNow commits desired and waits for its reload.
+// applyNow commits desired and waits for its reload and for the running
+// process to show it.
 func (a *Applier) applyNow(ctx context.Context, desired map[string]Proxy) error {
-	id, _, err := a.commit(ctx, desired)
-	if err != nil {
+	id, marker, _, err := a.commit(ctx, desired)
+	if err != nil || marker == 0 {
 		return err
 	}
 	if err := a.waitReload(ctx, id); err != nil {
+		a.known = nil
+		return err
+	}
+	if err := a.waitLive(ctx, marker, desired); err != nil {
 		a.known = nil
 		return err
 	}
@@ -278,30 +413,35 @@ func (a *Applier) applyNow(ctx context.Context, desired map[string]Proxy) error 
 }
 
 // commit writes desired in one transaction, retrying on 409/406, and
-// returns the ID of the reload the server scheduled for it ("" when nothing
-// changed or the server keeps no reload record).
-func (a *Applier) commit(ctx context.Context, desired map[string]Proxy) (string, Changes, error) {
+// returns the ID of the reload the server scheduled for it ("" when it
+// reloaded inline or keeps no reload record) and the commit's marker (0
+// when nothing changed, so nothing was committed).
+func (a *Applier) commit(ctx context.Context, desired map[string]Proxy) (string, int64, Changes, error) {
 	var lastErr error
 	for range maxAttempts {
 		version, err := a.Client.Version(ctx)
 		if err != nil {
-			return "", Changes{}, err
+			return "", 0, Changes{}, err
 		}
 		current := a.known
 		if current == nil || version != a.knownVersion {
 			if current, err = a.read(ctx); err != nil {
-				return "", Changes{}, err
+				return "", 0, Changes{}, err
 			}
 		}
 		ch := Plan(current, desired)
 		if ch.Empty() {
 			a.known, a.knownVersion = copyProxies(desired), version
-			return "", ch, nil
+			return "", 0, ch, nil
 		}
 		tid, err := a.Client.StartTransaction(ctx, version)
 		reloadID := ""
+		marker := version + 1
 		if err == nil {
 			err = a.write(ctx, tid, current, ch)
+			if err == nil {
+				err = a.writeMarker(ctx, tid, marker)
+			}
 			if err == nil {
 				reloadID, err = a.Client.CommitReload(ctx, tid)
 			}
@@ -319,14 +459,30 @@ func (a *Applier) commit(ctx context.Context, desired map[string]Proxy) (string,
 			if !errors.Is(err, dataplane.ErrInvalid) {
 				a.known = nil
 			}
-			return "", ch, err
+			return "", 0, ch, err
 		}
 		a.Transactions++
 		transactionsTotal.Inc()
-		a.known, a.knownVersion = copyProxies(desired), version+1
-		return reloadID, ch, nil
+		a.known, a.knownVersion, a.knownMarkers = copyProxies(desired), version+1, []string{markerName(marker)}
+		return reloadID, marker, ch, nil
 	}
-	return "", Changes{}, fmt.Errorf("gave up after %d attempts, the configuration kept changing: %w", maxAttempts, lastErr)
+	return "", 0, Changes{}, fmt.Errorf("gave up after %d attempts, the configuration kept changing: %w", maxAttempts, lastErr)
+}
+
+// writeMarker replaces the commit marker in a transaction: an empty backend
+// named after the version the commit makes, which the running process
+// shows (stats/native) once it loaded this commit or a later one. HAProxy
+// loads a configuration whole, so the marker vouches for every proxy of
+// the commit, binds included, which the stats do not show.
+func (a *Applier) writeMarker(ctx context.Context, tid string, version int64) error {
+	for _, name := range a.knownMarkers {
+		if err := a.Client.DeleteBackend(ctx, name, tid); err != nil && !errors.Is(err, dataplane.ErrNotFound) {
+			return err
+		}
+	}
+	b := &models.Backend{}
+	b.Name, b.Mode = markerName(version), "tcp"
+	return a.Client.CreateBackend(ctx, b, tid)
 }
 
 // ReloadTimeout bounds the wait for a committed configuration's reload.
@@ -473,7 +629,12 @@ func (a *Applier) read(ctx context.Context) (map[string]Proxy, error) {
 	if err != nil {
 		return nil, err
 	}
+	a.knownMarkers = nil
 	for _, b := range backends {
+		if _, ok := markerVersion(b.Name); ok {
+			a.knownMarkers = append(a.knownMarkers, b.Name)
+			continue
+		}
 		if !strings.HasPrefix(b.Name, Prefix) {
 			continue
 		}

@@ -20,10 +20,13 @@ import (
 
 var _ dataplane.API = (*fake.DataPlane)(nil)
 
+// names lists the keys of m but the applier's commit markers.
 func names[T any](m map[string]T) string {
 	var out []string
 	for n := range m {
-		out = append(out, n)
+		if !haproxy.IsCommitMarker(n) {
+			out = append(out, n)
+		}
 	}
 	sort.Strings(out)
 	return strings.Join(out, ",")

@@ -1,0 +1,262 @@
+package haproxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/haproxytech/client-native/v6/models"
+
+	"github.com/open-supervisor/supervisor/lbapi/dataplane"
+)
+
+// Confirming a commit. HAProxy 2.6 reloaded by a signal cannot tell the
+// Data Plane API that it refused a configuration (a VIP:port another
+// process holds): the reload is reported succeeded, the previous process
+// keeps running the previous configuration, and a TCP connect to the new
+// VIP is answered by whoever holds it. What HAProxy really runs is what
+// its running process reports: stats/native lists its frontends, backends
+// and servers. A commit is live once
+//
+//   - the running process shows the commit's marker (markerName) or a
+//     later one: it loaded this commit's configuration, which HAProxy loads
+//     whole, binds included; and
+//   - each committed proxy runs: its frontend and backend are listed, with
+//     exactly the committed servers at their addresses.
+//
+// A commit the running process does not show within ConfirmTimeout of its
+// reload being reported done failed to load.
+
+// markerPrefix names the commit markers: empty backends lb__commit_<N>,
+// where N is the configuration version the commit made. ProxyName never
+// yields it (a kind is never empty).
+const markerPrefix = Prefix + "_commit_"
+
+func markerName(version int64) string { return markerPrefix + strconv.FormatInt(version, 10) }
+
+// IsCommitMarker says whether name is one of the applier's commit markers
+// (backends it owns without a Service behind them).
+func IsCommitMarker(name string) bool {
+	_, ok := markerVersion(name)
+	return ok
+}
+
+func markerVersion(name string) (int64, bool) {
+	rest, ok := strings.CutPrefix(name, markerPrefix)
+	if !ok {
+		return 0, false
+	}
+	v, err := strconv.ParseInt(rest, 10, 64)
+	return v, err == nil
+}
+
+// runningProcess is what the running HAProxy process reports.
+type runningProcess struct {
+	frontends, backends map[string]bool
+	// servers: backend -> server name -> address as stats show it ("ip:port").
+	servers map[string]map[string]string
+	// marker is the highest commit marker it runs (0: none).
+	marker int64
+}
+
+// running reads the running process from stats/native; nil when the API
+// has no stats endpoint (the reload status is then all there is).
+func (a *Applier) running(ctx context.Context) (*runningProcess, error) {
+	st, err := a.Client.Stats(ctx)
+	if errors.Is(err, dataplane.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the running HAProxy process's stats: %w", err)
+	}
+	return parseRunning(st), nil
+}
+
+func parseRunning(st *models.NativeStats) *runningProcess {
+	r := &runningProcess{frontends: map[string]bool{}, backends: map[string]bool{}, servers: map[string]map[string]string{}}
+	for _, s := range st.Stats {
+		if s == nil {
+			continue
+		}
+		switch s.Type {
+		case "frontend":
+			r.frontends[s.Name] = true
+		case "backend":
+			r.backends[s.Name] = true
+			if v, ok := markerVersion(s.Name); ok && v > r.marker {
+				r.marker = v
+			}
+		case "server":
+			if r.servers[s.BackendName] == nil {
+				r.servers[s.BackendName] = map[string]string{}
+			}
+			addr := ""
+			if s.Stats != nil {
+				addr = s.Stats.Addr
+			}
+			r.servers[s.BackendName][s.Name] = addr
+		}
+	}
+	return r
+}
+
+// serves says whether the running process runs p: its frontend and its
+// backend with exactly p's servers at p's addresses.
+func (r *runningProcess) serves(p Proxy) bool {
+	if !r.frontends[p.Name] || !r.backends[p.Name] || len(r.servers[p.Name]) != len(p.Servers) {
+		return false
+	}
+	for _, s := range p.Servers {
+		addr, ok := r.servers[p.Name][s.Name]
+		if !ok || !sameAddress(addr, s) {
+			return false
+		}
+	}
+	return true
+}
+
+// sameAddress compares a stats address ("ip:port", or "ip" without a
+// port) with a server's.
+func sameAddress(stat string, s Server) bool {
+	if ap, err := netip.ParseAddrPort(stat); err == nil {
+		return ap.Addr().Unmap() == s.Address.Unmap() && int32(ap.Port()) == s.Port
+	}
+	host := strings.TrimSuffix(stat, ":0")
+	if ip, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
+		return ip.Unmap() == s.Address.Unmap() && s.Port == 0
+	}
+	return false
+}
+
+// notLive returns nil when the running process runs the commit marked
+// marker (0: no marker to look for) and every proxy of desired, else an
+// ErrInvalid naming what does not run. An API without stats endpoints is
+// trusted (nil).
+func (a *Applier) notLive(ctx context.Context, marker int64, desired map[string]Proxy) error {
+	r, err := a.running(ctx)
+	if err != nil {
+		return err
+	}
+	if r == nil {
+		commitConfirmationsTotal.WithLabelValues("unavailable").Inc()
+		return nil
+	}
+	var missing []string
+	for name, p := range desired {
+		if !r.serves(p) {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) == 0 && r.marker >= marker {
+		commitConfirmationsTotal.WithLabelValues("live").Inc()
+		return nil
+	}
+	sort.Strings(missing)
+	const shown = 5
+	what := strings.Join(missing, ", ")
+	if len(missing) > shown {
+		what = fmt.Sprintf("%s and %d more", strings.Join(missing[:shown], ", "), len(missing)-shown)
+	}
+	if len(missing) == 0 {
+		what = "its configuration (commit marker " + markerName(marker) + ")"
+	}
+	return fmt.Errorf("%w: HAProxy's running process does not run %s: it did not load the configuration committed for it (its reload was not reported failed)", dataplane.ErrInvalid, what)
+}
+
+// waitLive waits up to ConfirmTimeout for the running process to run the
+// commit; it stops at the first look when the commit runs.
+func (a *Applier) waitLive(ctx context.Context, marker int64, desired map[string]Proxy) error {
+	deadline := time.Now().Add(a.confirmTimeout())
+	for {
+		err := a.notLive(ctx, marker, desired)
+		if err == nil || !errors.Is(err, dataplane.ErrInvalid) {
+			return err
+		}
+		if time.Now().After(deadline) {
+			commitConfirmationsTotal.WithLabelValues("not_live").Inc()
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// heldError is a proxy whose VIP:port another process holds.
+type heldError struct {
+	addr    netip.AddrPort
+	name    string
+	failure error
+}
+
+func (e *heldError) Error() string {
+	return fmt.Sprintf("VIP %s is held by another process: it accepts connections, but HAProxy's running process did not load frontend %s (%v)", e.addr, e.name, e.failure)
+}
+
+func (e *heldError) Unwrap() error { return e.failure }
+
+// heldElsewhere finds, among the suspects of a failed batch, the proxies
+// whose VIP:port is not bound by what HAProxy ran before (base) and yet
+// accepts connections: another process holds it, so HAProxy cannot bind
+// it. The checks run in parallel; an unreachable VIP costs one dial
+// timeout.
+func (a *Applier) heldElsewhere(ctx context.Context, base, desired map[string]Proxy, suspects []string, failure error) map[string]error {
+	found := map[string]error{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, 16)
+	for _, name := range suspects {
+		p, ok := desired[name]
+		if !ok || !p.VIP.IsValid() || p.Port <= 0 || p.Port > 65535 {
+			continue
+		}
+		addr := netip.AddrPortFrom(p.VIP, uint16(p.Port))
+		if boundBy(base, addr) {
+			continue // HAProxy's running process may be the one answering
+		}
+		wg.Go(func() {
+			slots <- struct{}{}
+			defer func() { <-slots }()
+			if a.dial(ctx, addr.String()) == nil {
+				mu.Lock()
+				found[name] = &heldError{addr: addr, name: name, failure: failure}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	return found
+}
+
+// boundBy says whether a proxy of proxies binds addr.
+func boundBy(proxies map[string]Proxy, addr netip.AddrPort) bool {
+	for _, p := range proxies {
+		if p.VIP == addr.Addr() && p.Port == int32(addr.Port()) {
+			return true
+		}
+	}
+	return false
+}
+
+// dialTimeout bounds one connection attempt to a VIP.
+const dialTimeout = 500 * time.Millisecond
+
+func (a *Applier) dial(ctx context.Context, addr string) error {
+	if a.Dial != nil {
+		return a.Dial(ctx, addr)
+	}
+	c, err := (&net.Dialer{Timeout: dialTimeout}).DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return err
+	}
+	return c.Close()
+}

@@ -1,0 +1,179 @@
+package haproxy_test
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/open-supervisor/supervisor/lbapi/dataplane/fake"
+	"github.com/open-supervisor/supervisor/lbapi/haproxy"
+)
+
+// squatter is a VIP:port another process holds: HAProxy cannot load a
+// configuration binding it, and it accepts connections.
+type squatter struct {
+	mu   sync.Mutex
+	addr string // "" once freed
+}
+
+func (s *squatter) holds(addr string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.addr != "" && s.addr == addr
+}
+
+func (s *squatter) free() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.addr = ""
+}
+
+// load fails a configuration binding the held address, as HAProxy does.
+func (s *squatter) load(cfg fake.Config) error {
+	for f, binds := range cfg.Binds {
+		for _, b := range binds {
+			if s.holds(b.Address + ":" + itoa(b.Port)) {
+				return errors.New("[ALERT] Binding for frontend " + f + ": cannot bind socket (Address already in use)")
+			}
+		}
+	}
+	return nil
+}
+
+// dial answers like the network: the held address accepts connections.
+func (s *squatter) dial(_ context.Context, addr string) error {
+	if s.holds(addr) {
+		return nil
+	}
+	return errors.New("connection refused")
+}
+
+func itoa(p *int64) string {
+	if p == nil {
+		return ""
+	}
+	return strconv.FormatInt(*p, 10)
+}
+
+// settle calls Apply until nothing awaits confirmation.
+func settle(t *testing.T, ap *haproxy.Applier, desired map[string]haproxy.Proxy) haproxy.Result {
+	t.Helper()
+	for range 100 {
+		res, err := ap.Apply(context.Background(), desired)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ap.Pending() {
+			return res
+		}
+	}
+	t.Fatal("the commit is still unconfirmed after 100 syncs")
+	return haproxy.Result{}
+}
+
+// With a Data Plane API that reports every reload succeeded (the real
+// server's signal reload), a proxy whose VIP:port another process holds is
+// found from what the running process runs, not from the reload status:
+// it alone is refused, naming the address, the rest is loaded; it stays
+// out without failing reload after reload while the address is held, so
+// later changes go live; once the address is free it is loaded too.
+func TestApplierConfirmsCommitsAgainstTheRunningProcess(t *testing.T) {
+	sq := &squatter{addr: "127.30.0.2:443"} // lb_b's VIP:port
+	dp := &fake.DataPlane{SignalReloads: true, Load: sq.load}
+	ap := &haproxy.Applier{Client: dp, Dial: sq.dial, ConfirmTimeout: time.Nanosecond, RetryRejected: time.Nanosecond}
+	desired := twoProxies()
+
+	res := settle(t, ap, desired)
+	if names(res.Rejected) != "lb_b" || !strings.Contains(res.Rejected["lb_b"].Error(), "VIP 127.30.0.2:443 is held by another process") {
+		t.Fatalf("want lb_b refused for its held VIP:port, got %v", res.Rejected)
+	}
+	if !ap.Loaded(desired["lb_a"]) || ap.Loaded(desired["lb_b"]) {
+		t.Fatal("want lb_a confirmed loaded and lb_b not")
+	}
+	if got := names(dp.Loaded().Frontends); got != "lb_a" {
+		t.Fatalf("HAProxy must run lb_a alone, runs %q", got)
+	}
+
+	// A later change goes live; lb_b is not tried again while held (its
+	// retry is due at once), so no reload fails meanwhile.
+	desired["lb_c"] = proxy("lb_c", "127.30.0.3", 80, server("vm-a", "10.0.0.1", 8080))
+	commits := dp.Calls("CommitReload")
+	res = settle(t, ap, desired)
+	if names(res.Rejected) != "lb_b" || !ap.Loaded(desired["lb_c"]) {
+		t.Fatalf("want lb_c live and lb_b still refused, got %v", res.Rejected)
+	}
+	if got := dp.Calls("CommitReload") - commits; got != 1 {
+		t.Errorf("want one commit for lb_c alone, got %d", got)
+	}
+	if got := names(dp.Loaded().Frontends); got != "lb_a,lb_c" {
+		t.Fatalf("HAProxy must run lb_a and lb_c, runs %q", got)
+	}
+
+	// The address is freed: lb_b is tried again and runs.
+	sq.free()
+	res = settle(t, ap, desired)
+	if len(res.Rejected) != 0 || !ap.Loaded(desired["lb_b"]) {
+		t.Fatalf("want lb_b live once its address is free, got %v", res.Rejected)
+	}
+	if got := names(dp.Loaded().Frontends); got != "lb_a,lb_b,lb_c" {
+		t.Fatalf("HAProxy must run all three, runs %q", got)
+	}
+}
+
+// A proxy that moves to a held VIP:port keeps its frontend in the running
+// process (the previous one): only the commit marker shows that the move
+// never loaded.
+func TestApplierNoticesARebindThatNeverLoaded(t *testing.T) {
+	sq := &squatter{addr: "127.30.0.9:80"}
+	dp := &fake.DataPlane{SignalReloads: true, Load: sq.load}
+	ap := &haproxy.Applier{Client: dp, Dial: sq.dial, ConfirmTimeout: time.Nanosecond, RetryRejected: time.Hour}
+	desired := twoProxies()
+	settle(t, ap, desired)
+	if !ap.Loaded(desired["lb_a"]) {
+		t.Fatal("lb_a must be live")
+	}
+	moved := twoProxies()
+	moved["lb_a"] = proxy("lb_a", "127.30.0.9", 80, server("vm-a", "10.0.0.1", 8080), server("vm-b", "10.0.0.2", 8080))
+	res := settle(t, ap, moved)
+	if names(res.Rejected) != "lb_a" || !strings.Contains(res.Rejected["lb_a"].Error(), "held by another process") {
+		t.Fatalf("want the move of lb_a refused, got %v", res.Rejected)
+	}
+	if ap.Loaded(moved["lb_a"]) || !ap.Loaded(desired["lb_a"]) {
+		t.Fatal("lb_a must be confirmed where it was, not where it was asked to move")
+	}
+	if b := dp.Committed().Binds["lb_a"]["vip"]; b == nil || b.Address != "127.30.0.1" {
+		t.Fatalf("HAProxy's file must hold lb_a's previous bind again, holds %+v", b)
+	}
+}
+
+// When the culprit cannot be told from the network (its VIP does not
+// answer), the batch is split until the proxy the running process does not
+// run is found.
+func TestApplierBisectsWhatTheRunningProcessDoesNotRun(t *testing.T) {
+	sq := &squatter{addr: "127.30.0.2:443"}
+	refuse := func(context.Context, string) error { return errors.New("no route to host") }
+	dp := &fake.DataPlane{SignalReloads: true, Load: sq.load}
+	ap := &haproxy.Applier{Client: dp, Dial: refuse, ConfirmTimeout: time.Nanosecond, RetryRejected: time.Hour}
+	res := settle(t, ap, twoProxies())
+	if names(res.Rejected) != "lb_b" || !strings.Contains(res.Rejected["lb_b"].Error(), "running process does not run") {
+		t.Fatalf("want lb_b refused as not running, got %v", res.Rejected)
+	}
+	if got := names(dp.Loaded().Frontends); got != "lb_a" {
+		t.Fatalf("HAProxy must run lb_a alone, runs %q", got)
+	}
+}
+
+// An API without stats endpoints is trusted on its reload status.
+func TestApplierTrustsTheReloadWithoutStats(t *testing.T) {
+	dp := &fake.DataPlane{NoStats: true}
+	ap := &haproxy.Applier{Client: dp}
+	desired := twoProxies()
+	settle(t, ap, desired)
+	if !ap.Loaded(desired["lb_a"]) || !ap.Loaded(desired["lb_b"]) {
+		t.Fatal("want both proxies loaded on the reload's word")
+	}
+}
