@@ -50,6 +50,7 @@ func guestServiceVIPs(b *testing.B, c client.Client, cluster client.ObjectKey) g
 		b.Fatal(err)
 	}
 	hc := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	before := readFigures(b)
 	durations := make([]time.Duration, guestServices)
 	var wg sync.WaitGroup
 	for i := range guestServices {
@@ -84,11 +85,14 @@ func guestServiceVIPs(b *testing.B, c client.Client, cluster client.ObjectKey) g
 		}()
 	}
 	wg.Wait()
+	lb := readFigures(b).minus(before)
 	slices.Sort(durations)
 	p50, p99 := durations[len(durations)/2], durations[len(durations)*99/100]
 	return guestServiceResult{
 		scenario: fmt.Sprintf("%d Services of type LoadBalancer (port 80) created at once in the seed's guest with its kubeconfig (no client-side rate limit: twenty users' kubectls do not share one); each is answered once its VIP is in the guest Service's status and an HTTP GET to it returns 200 from a worker's node port through HAProxy (polled every 50 ms).", guestServices),
-		rows: fmt.Sprintf("| Guest Service → VIP answering, p50 / p99 / max of %d | %s / %s / %s | p99 under %s | %s |\n",
-			guestServices, seconds(p50), seconds(p99), seconds(durations[len(durations)-1]), seconds(goalGuestServiceP99), met(p99 <= goalGuestServiceP99)),
+		rows: fmt.Sprintf("| Guest Service → VIP answering, p50 / p99 / max of %d | %s / %s / %s | p99 under %s | %s |\n", guestServices,
+			seconds(p50), seconds(p99), seconds(durations[len(durations)-1]), seconds(goalGuestServiceP99), met(p99 <= goalGuestServiceP99)) +
+			fmt.Sprintf("| HAProxy transactions / reload outcomes read by lbapi (failed) / Data Plane API requests until the %d answered (`/metrics`) | %.0f / %.0f (%.0f) / %.0f | – | – |\n",
+				guestServices, lb.transactions, lb.reloads, lb.failedReloads, lb.dataplaneRequests),
 	}
 }

@@ -35,15 +35,20 @@ const (
 )
 
 type lbResult struct {
-	allServing    time.Duration
-	createPhase   time.Duration
-	reloads       int
-	transactions  int
-	requests      int64
-	convergence   []time.Duration
-	peakRSS       int64
-	distinctVIPs  int
-	answeredAfter int
+	allServing  time.Duration
+	createPhase time.Duration
+	// reloads (those whose outcome lbapi read), transactions and requests
+	// are the manager's /metrics figures for the burst; applianceReloads
+	// the reloads HAProxy did, as the appliance counted them.
+	reloads          int
+	failedReloads    int
+	transactions     int
+	requests         int
+	applianceReloads int
+	convergence      []time.Duration
+	peakRSS          int64
+	distinctVIPs     int
+	answeredAfter    int
 }
 
 // BenchmarkLBAPI1000Services creates 1,000 VirtualMachineServices at once
@@ -69,7 +74,7 @@ func BenchmarkLBAPI1000Services(b *testing.B) {
 		b.Fatal(err)
 	}
 	var r lbResult
-	reloadsBefore := lb.App.Reloads()
+	before, applianceBefore := readFigures(b), lb.App.Reloads()
 
 	// The burst.
 	start := time.Now()
@@ -95,9 +100,10 @@ func BenchmarkLBAPI1000Services(b *testing.B) {
 	vips := waitAllVIPs(b, h, lbServices)
 	r.allServing = time.Since(start)
 	lb.StopController() // counters are read with no sync running
-	stats := lb.Reconciler.Stats()
-	r.transactions, r.requests = stats.Transactions, stats.Requests
-	r.reloads = lb.App.Reloads() - reloadsBefore
+	burst := readFigures(b).minus(before)
+	r.transactions, r.requests = int(burst.transactions), int(burst.dataplaneRequests)
+	r.reloads, r.failedReloads = int(burst.reloads), int(burst.failedReloads)
+	r.applianceReloads = lb.App.Reloads() - applianceBefore
 	r.distinctVIPs = len(vips)
 	for vip := range vips {
 		if tcptest.Reach(fmt.Sprintf("%s:%d", vip, port)) == "vm" {
@@ -129,7 +135,7 @@ func BenchmarkLBAPI1000Services(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ReportMetric(r.allServing.Seconds(), "s-all-serving")
-	b.ReportMetric(float64(r.reloads), "reloads")
+	b.ReportMetric(float64(r.applianceReloads), "reloads")
 	b.Logf("wrote %s", path)
 }
 
@@ -190,7 +196,7 @@ func (r lbResult) markdown() string {
 | Measure | Measured | Goal | Met |
 |---|---|---|---|
 | First create to all %d VIPs serving | %s (creates took %s) | within %s | %s |
-| HAProxy reloads for the burst | %d (%d transactions) | at most one per batch window | %s |
+| HAProxy reloads for the burst: done / outcome read by lbapi (failed) | %d / %d (%d); %d transactions | at most one per batch window | %s |
 | Data Plane API requests per Service | %.2f (%d requests) | – | – |
 | Single-Service convergence, create → VIP answers, p50 / p90 / p99 (%d samples) | %s / %s / %s | p99 under %s | %s |
 | Distinct VIPs / VIPs answering afterwards | %d / %d | %d each | %s |
@@ -199,13 +205,13 @@ func (r lbResult) markdown() string {
 Notes:
 
 - Peak RSS is the whole test process: lbapi's manager, the appliance's API server and client-native (in-process), an idle vcsim and the test client. HAProxy, kube-apiserver and etcd are separate processes.
-- Reloads are counted by the appliance; it coalesces every commit inside one reload delay into one reload, as the Data Plane API does.
+- Reloads, transactions and Data Plane API requests are the manager's `+"`/metrics`"+` (`+"`supervisor_haproxy_reloads_total`"+`, `+"`supervisor_haproxy_transactions_total`"+`, `+"`supervisor_lbapi_dataplane_requests_total`"+`), read before and after the burst. A reload's outcome is read only for the latest commit, so lbapi reads fewer reloads than HAProxy does; the reloads done are the appliance's count (it coalesces every commit inside one reload delay into one reload, as the Data Plane API does), for which `+"`/metrics`"+` has no counter yet.
 - Single-Service convergence is bounded by the reload delay: a commit waits for the appliance's next reload tick (at most 1 s), and lbapi waits for the appliance to report that reload before it takes the next change, so a change that arrives while the previous reload is being confirmed can miss one tick.
 `,
 		lbServices, time.Now().UTC().Format("2006-01-02 15:04 UTC"), runtime.NumCPU(), runtime.Version(), cpuModel(),
 		haproxyVersion(), lbReloadDelay, lbServices, createWorkers,
 		lbServices, seconds(r.allServing), seconds(r.createPhase), seconds(goalAllServing), met(r.allServing <= goalAllServing),
-		r.reloads, r.transactions, met(r.reloads <= r.transactions),
+		r.applianceReloads, r.reloads, r.failedReloads, r.transactions, met(r.applianceReloads <= r.transactions),
 		float64(r.requests)/lbServices, r.requests,
 		len(r.convergence), seconds(p50), seconds(r.percentile(0.90)), seconds(p99), seconds(goalP99), met(p99 < goalP99),
 		r.distinctVIPs, r.answeredAfter, lbServices, met(r.distinctVIPs == lbServices && r.answeredAfter == lbServices),

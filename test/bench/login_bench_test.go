@@ -59,6 +59,7 @@ func BenchmarkLogin(b *testing.B) {
 	hc := &http.Client{Timeout: time.Minute, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
 
 	latencies := make([]time.Duration, logins)
+	loginsBefore := routeLatencies(b, "wcp", http.MethodPost, "/wcp/login")
 	var token string
 	for i := range latencies {
 		req, _ := http.NewRequest(http.MethodPost, "https://"+vip+"/wcp/login", nil)
@@ -77,6 +78,7 @@ func BenchmarkLogin(b *testing.B) {
 		}
 		token = login.SessionID
 	}
+	loginRow := histogramRow(b, "Login latency", routeLatencies(b, "wcp", http.MethodPost, "/wcp/login").Minus(loginsBefore), logins)
 	slices.Sort(latencies)
 	q := func(f float64) time.Duration { return latencies[int(f*float64(len(latencies)-1))] }
 
@@ -131,11 +133,14 @@ func BenchmarkLogin(b *testing.B) {
 
 | | measured | goal | met |
 |---|---|---|---|
-| Login latency p50 / p99 | %d / %d ms | p99 under %d ms | %s |
-| API requests per second, login token / client certificate | %.0f / %.0f | – | – |
+| Login latency p50 / p99, as the client measured it | %d / %d ms | p99 under %d ms | %s |
+%s| API requests per second, login token / client certificate | %.0f / %.0f | – | – |
+
+The client's latencies are exact; `+"`/metrics`"+`' are the server's time in the handler, estimated from the histogram's buckets as Prometheus's `+"`histogram_quantile`"+` does (the goal is judged on the client's figures, which include TLS through the VIP).
 
 `, time.Now().UTC().Format("2006-01-02"), runtime.NumCPU(), cpuModel(), logins, readsPerRun, readers,
-		q(0.50).Milliseconds(), q(0.99).Milliseconds(), goalLoginP99.Milliseconds(), met(q(0.99) <= goalLoginP99), jwt, admin)
+		q(0.50).Milliseconds(), q(0.99).Milliseconds(), goalLoginP99.Milliseconds(), met(q(0.99) <= goalLoginP99),
+		loginRow, jwt, admin)
 	if path, err := writeSection(loginSection, section); err != nil {
 		b.Error(err)
 	} else {

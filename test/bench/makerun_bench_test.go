@@ -40,6 +40,7 @@ func BenchmarkMakeRunSeed(b *testing.B) {
 		b.Fatal(err)
 	}
 	seed := readSeed(b)
+	before := readFigures(b)
 	start := time.Now()
 	if err := c.Create(ctx, seed); err != nil {
 		b.Fatal(err)
@@ -55,6 +56,7 @@ func BenchmarkMakeRunSeed(b *testing.B) {
 		b.Fatal(err)
 	}
 	seedTime := time.Since(start)
+	seedCounts := readFigures(b).minus(before)
 	svc := guestServiceVIPs(b, c, key)
 
 	section := fmt.Sprintf(`## make run: the seed TKC, and LoadBalancer Services in its guest
@@ -67,9 +69,12 @@ func BenchmarkMakeRunSeed(b *testing.B) {
 | Measure | Measured | Goal | Met |
 |---|---|---|---|
 | Seed TKC, create to running | %s | – | – |
+| vCenter SOAP calls / sessions opened, create to running (`+"`/metrics`"+`) | %.0f / %.0f | – | – |
+| HAProxy transactions / reload outcomes read by lbapi / Data Plane API requests, create to running (`+"`/metrics`"+`) | %.0f / %.0f / %.0f | – | – |
 %s`,
 		time.Now().UTC().Format("2006-01-02 15:04 UTC"), runtime.NumCPU(), runtime.Version(), cpuModel(), makeRunBootDelay,
-		svc.scenario, seconds(seedTime), svc.rows)
+		svc.scenario, seconds(seedTime), seedCounts.vcenterCalls, seedCounts.logins(),
+		seedCounts.transactions, seedCounts.reloads, seedCounts.dataplaneRequests, svc.rows)
 	path, err := writeSection(makeRunSection, section)
 	if err != nil {
 		b.Fatal(err)

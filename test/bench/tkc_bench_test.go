@@ -15,7 +15,6 @@ import (
 	runv1alpha3 "github.com/open-supervisor/supervisor/api/run/v1alpha3"
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
 	vmwarev1 "github.com/open-supervisor/supervisor/api/vmware/v1beta2"
-	"github.com/open-supervisor/supervisor/providers/vsphere/session"
 	"github.com/open-supervisor/supervisor/test/harness"
 	"github.com/open-supervisor/supervisor/test/wait"
 )
@@ -31,7 +30,8 @@ const (
 type tkcPhase struct {
 	wall, firstRunning time.Duration
 	vms                int
-	calls              int64
+	// calls are vCenter SOAP calls, from the manager's /metrics.
+	calls float64
 }
 
 // BenchmarkTKC brings the seed TKC (3 control-plane and 3 worker VMs) to
@@ -43,14 +43,14 @@ func BenchmarkTKC(b *testing.B) {
 		b.Skip("one run is the whole scenario; use -benchtime 1x")
 	}
 	h := harness.New(b, harness.Options{GuestClusters: true, AddressRanges: []string{"127.22.0.10-127.22.0.250"}})
-	sessions := session.NewCache()
-	h.StartManager(sessions)
+	start := readFigures(b)
+	h.StartManager(nil)
 	h.StartLB(harness.LBOptions{Ranges: []lbv1.AddressRange{{Address: "127.47.0.10", Count: 40}}})
 	seed := h.SeedTKC()
 
-	loginsBefore := sessions.Stats.Sessions.Load()
+	beforeClusters := readFigures(b)
 	rssBefore := currentRSS()
-	seedPhase := runTKCs(b, h, sessions, []*unstructured.Unstructured{seed})
+	seedPhase := runTKCs(b, h, []*unstructured.Unstructured{seed})
 
 	var small []*unstructured.Unstructured
 	for i := range manyTKCs {
@@ -64,7 +64,8 @@ func BenchmarkTKC(b *testing.B) {
 		}
 		small = append(small, u)
 	}
-	many := runTKCs(b, h, sessions, small)
+	many := runTKCs(b, h, small)
+	whole, whileClusters := readFigures(b).minus(start), readFigures(b).minus(beforeClusters)
 	rss := peakRSS(b)
 	perClusterInProcess := (currentRSS() - rssBefore) / (manyTKCs + 1)
 	var memAvg, memMax int64
@@ -89,7 +90,7 @@ func BenchmarkTKC(b *testing.B) {
 | Seed TKC, create to running | %s (%d VMs) | within %s | %s |
 | %d TKCs at once, first create to all running | %s (%d VMs; first running after %s) | within %s | %s |
 | vCenter SOAP calls per VM, seed / %d TKCs | %.1f / %.1f | – | – |
-| vCenter sessions opened by the manager, whole run / while clusters were created | %d / %d | 1 | %s |
+| vCenter sessions opened by the manager, whole run (SOAP + vAPI REST) / while clusters were created | %.0f (%.0f + %.0f) / %.0f | 1 | %s |
 | Peak RSS (VmHWM), whole test process | %d MiB | – | – |
 | Memory per guest cluster: its kube-apiserver and kube-controller-manager (PSS), average / largest of %d | %d / %d MiB | under 200 MiB | %s |
 | Test-process growth per cluster (its simulated kubelets, kube-proxies and etcd members, with Cluster API's and the managers' caches) | %d MiB | – | – |
@@ -98,15 +99,15 @@ Notes:
 
 - The whole test process holds the supervisor's managers (Cluster API, VM service, infrastructure, TKC, lbapi, simulated guests), vcsim and the test client; kube-apiserver, etcd, HAProxy and each guest's kube-apiserver and kube-controller-manager are separate processes.
 - Memory per guest cluster is measured while all 21 run: the proportional set size of its two processes (the binaries' shared pages split among all guests), plus, for the goal, the test process's growth per cluster, an upper bound for what a guest costs in-process. The guests' data is in the shared etcd (one etcd process for all: a second etcd per guest would add a process and its memory for a few hundred keys).
-- Sessions count logins of the manager's session cache: one SOAP login and one vAPI REST login for the content library (see the VM benchmark).
+- vCenter calls and sessions are the manager's `+"`/metrics`"+` (`+"`supervisor_vcenter_calls_total`"+` of every method and result; `+"`supervisor_vcenter_logins_total`"+` and `+"`supervisor_vcenter_rest_logins_total`"+`, new sessions and re-logins), read before and after each phase.
 - Where the seed's time goes (a timeline of its objects polled every 50 ms): about 8 s from the TKC to the first control-plane Machine, Cluster API's first rounds (under its ReconcilerRateLimiting each object is reconciled at most once a second); about 16 s more until KubeadmControlPlane lets the second control plane join, as its preflight check fails until the first node and the cluster's initialization are recorded and looks again 5 s after each failure; then about 6 s per join, a joining Machine reaching its node within one 5 s retry.
 - 20 clusters at once are bound by the two cores: kube-apiserver takes about one, mostly decoding, patching and encoding custom-resource status writes, and in the test process vcsim's property collector takes about a quarter (it re-serializes every watched VM for every change of any object). Cluster API's controllers run with its mains' client limits (60 QPS): without them, caches lagged behind the writes, optimistically locked Machine status patches conflicted by the thousand, and runs took anywhere from 96 s to 246 s.
 `,
 		manyTKCs, time.Now().UTC().Format("2006-01-02 15:04 UTC"), runtime.NumCPU(), runtime.Version(), cpuModel(), manyTKCs,
 		seconds(seedPhase.wall), seedPhase.vms, seconds(goalSeedTKC), met(seedPhase.wall <= goalSeedTKC),
 		manyTKCs, seconds(many.wall), many.vms, seconds(many.firstRunning), seconds(goalManyTKCs), met(many.wall <= goalManyTKCs),
-		manyTKCs, float64(seedPhase.calls)/float64(max(seedPhase.vms, 1)), float64(many.calls)/float64(max(many.vms, 1)),
-		sessions.Stats.Sessions.Load(), sessions.Stats.Sessions.Load()-loginsBefore, met(sessions.Stats.Sessions.Load() <= 1),
+		manyTKCs, seedPhase.calls/float64(max(seedPhase.vms, 1)), many.calls/float64(max(many.vms, 1)),
+		whole.logins(), whole.soapLogins, whole.restLogins, whileClusters.logins(), met(whole.logins() <= 1),
 		rss>>20, len(mem), memAvg>>20, memMax>>20, met(len(mem) > 0 && memMax+perClusterInProcess <= 200<<20), perClusterInProcess>>20)
 	path, err := writeSection(tkcSection, section)
 	if err != nil {
@@ -118,9 +119,9 @@ Notes:
 }
 
 // runTKCs creates the TKCs at once and waits until all are running.
-func runTKCs(b *testing.B, h *harness.Harness, sessions *session.Cache, tkcs []*unstructured.Unstructured) tkcPhase {
+func runTKCs(b *testing.B, h *harness.Harness, tkcs []*unstructured.Unstructured) tkcPhase {
 	ctx := context.Background()
-	before := snapshot(sessions)
+	before := readFigures(b)
 	start := time.Now()
 	var wg sync.WaitGroup
 	for _, u := range tkcs {
@@ -168,8 +169,7 @@ func runTKCs(b *testing.B, h *harness.Harness, sessions *session.Cache, tkcs []*
 	for _, d := range runningAt {
 		p.firstRunning = min(p.firstRunning, d)
 	}
-	after := snapshot(sessions)
-	p.calls = after.total - before.total
+	p.calls = readFigures(b).minus(before).vcenterCalls
 	for _, u := range tkcs {
 		var vms vmopv1.VirtualMachineList
 		if err := h.Client.List(ctx, &vms, client.InNamespace(u.GetNamespace()), client.MatchingLabels{vmwarev1.ClusterNameLabel: u.GetName()}); err != nil {
