@@ -245,9 +245,17 @@ func (a *Applier) withoutRefused(ctx context.Context, base, desired map[string]P
 	out := copyProxies(desired)
 	for name, r := range a.refused {
 		want, ok := desired[name]
-		if !ok || !equalProxy(want, r.proxy) {
+		// A proxy refused for its held VIP:port stays refused whatever
+		// else of it changes (its servers follow its VMs) while it asks
+		// for the same address.
+		sameHeldBind := ok && r.held.IsValid() && want.VIP == r.held.Addr() && want.Port == int32(r.held.Port())
+		if !ok || (!equalProxy(want, r.proxy) && !sameHeldBind) {
 			delete(a.refused, name)
 			continue
+		}
+		if sameHeldBind {
+			r.proxy = want
+			a.refused[name] = r
 		}
 		if time.Now().After(r.until) {
 			if !r.held.IsValid() || boundBy(base, r.held) || a.dial(ctx, r.held.String()) != nil {

@@ -98,9 +98,11 @@ func TestApplierConfirmsCommitsAgainstTheRunningProcess(t *testing.T) {
 		t.Fatalf("HAProxy must run lb_a alone, runs %q", got)
 	}
 
-	// A later change goes live; lb_b is not tried again while held (its
-	// retry is due at once), so no reload fails meanwhile.
+	// Later changes go live, lb_b's own servers changing too; lb_b is not
+	// tried again while its address is held (its retry is due at once), so
+	// no reload fails meanwhile.
 	desired["lb_c"] = proxy("lb_c", "127.30.0.3", 80, server("vm-a", "10.0.0.1", 8080))
+	desired["lb_b"] = proxy("lb_b", "127.30.0.2", 443, server("vm-a", "10.0.0.1", 8443), server("vm-c", "10.0.0.3", 8443))
 	commits := dp.Calls("CommitReload")
 	res = settle(t, ap, desired)
 	if names(res.Rejected) != "lb_b" || !ap.Loaded(desired["lb_c"]) {

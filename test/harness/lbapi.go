@@ -47,6 +47,10 @@ type LBOptions struct {
 	APIVersion string
 	// ReloadDelay of the appliance; 200 ms when zero.
 	ReloadDelay time.Duration
+	// ReloadReport is how the appliance reports reloads: as HAProxy loaded
+	// them (default) or, as the real Data Plane API with a signal reload,
+	// always succeeded (appliance.ReportSignalSent).
+	ReloadReport appliance.ReloadReport
 }
 
 // StartLB starts an appliance serving its API over TLS, describes it in a
@@ -66,7 +70,7 @@ func (h *Harness) StartLB(o LBOptions) *LB {
 	}
 	l := &LB{h: h, Username: "lbapi", Password: "s3cret-" + h.Namespace}
 	l.App, err = appliance.Start(ctx, appliance.Options{Dir: dir, Username: l.Username, Password: l.Password, CertFile: cert, KeyFile: key,
-		ReloadDelay: o.ReloadDelay, APIVersion: o.APIVersion})
+		ReloadDelay: o.ReloadDelay, APIVersion: o.APIVersion, ReloadReport: o.ReloadReport})
 	if err != nil {
 		t.Fatal(err)
 	}

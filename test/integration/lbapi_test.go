@@ -17,10 +17,12 @@ import (
 
 	lbv1 "github.com/open-supervisor/supervisor/api/lbapi/v1alpha1"
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
+	"github.com/open-supervisor/supervisor/lbapi/appliance"
 	"github.com/open-supervisor/supervisor/lbapi/controller"
 	"github.com/open-supervisor/supervisor/lbapi/dataplane"
 	"github.com/open-supervisor/supervisor/lbapi/haproxy"
 	"github.com/open-supervisor/supervisor/test/harness"
+	"github.com/open-supervisor/supervisor/test/metrics"
 	"github.com/open-supervisor/supervisor/test/tcptest"
 	"github.com/open-supervisor/supervisor/test/wait"
 )
@@ -457,27 +459,45 @@ func TestLoadBalancerValidation(t *testing.T) {
 }
 
 // A reload that fails (here: the VIP:port is taken on the appliance) costs
-// only the Service that caused it: the appliance reports the failure, the
-// Service gets HAProxy's reason, the rest of the batch serves, and once the
-// address is free the Service is served too.
+// only the Service that caused it: the Service is refused with a condition
+// naming the held address, the rest of the batch serves, later changes to
+// other Services go live while it stays refused, and once the address is
+// free the Service is served too. The appliance reports the failed reload.
 func TestFailedReloadCostsOnlyItsService(t *testing.T) {
+	failedReloadCostsOnlyItsService(t, appliance.ReportLoadOutcome, "cannot bind socket")
+}
+
+// The same with an appliance that, as the real Data Plane API with a
+// signal reload on HAProxy 2.6, reports the failed reload as succeeded:
+// lbapi finds it from what HAProxy's running process runs.
+func TestUnreportedFailedReloadCostsOnlyItsService(t *testing.T) {
+	before := metrics.Value(t, "supervisor_haproxy_commit_confirmations_total", map[string]string{"result": "not_live"})
+	failedReloadCostsOnlyItsService(t, appliance.ReportSignalSent, "did not load")
+	if after := metrics.Value(t, "supervisor_haproxy_commit_confirmations_total", map[string]string{"result": "not_live"}); after <= before {
+		t.Errorf("want the commit that never went live counted in supervisor_haproxy_commit_confirmations_total{result=not_live}, stayed at %v", after)
+	}
+}
+
+func failedReloadCostsOnlyItsService(t *testing.T, report appliance.ReloadReport, reason string) {
 	h := harness.New(t, harness.Options{})
-	e := startLB(t, h, harness.LBOptions{})
+	ctx := context.Background()
+	e := startLB(t, h, harness.LBOptions{ReloadReport: report})
 	port := tcptest.FreePort(t)
 	tcptest.Serve(t, fmt.Sprintf("127.41.5.2:%d", port), "vm")
 	e.vm("vm", map[string]string{"app": "web"}, "127.41.5.2")
 
 	// Someone else holds the VIP:port a Service asks for.
 	first := e.Object.Spec.AddressRanges[0].Address
-	squatter, err := net.Listen("tcp", fmt.Sprintf("%s:%d", first, port))
+	held := fmt.Sprintf("%s:%d", first, port)
+	squatter, err := net.Listen("tcp", held)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer squatter.Close()
-	e.StopController()
+	e.StopController() // one batch holds both Services
 	blocked := e.vmService("blocked", map[string]string{"app": "web"}, port, port)
 	blocked.Spec.LoadBalancerIP = first
-	if err := h.Client.Update(context.Background(), blocked); err != nil {
+	if err := h.Client.Update(ctx, blocked); err != nil {
 		t.Fatal(err)
 	}
 	fine := e.vmService("fine", map[string]string{"app": "web"}, port, port)
@@ -486,15 +506,42 @@ func TestFailedReloadCostsOnlyItsService(t *testing.T) {
 	if tcptest.Reach(fmt.Sprintf("%s:%d", e.waitVIP(fine), port)) != "vm" {
 		t.Error("the rest of the batch must serve")
 	}
-	e.waitCondition(blocked, metav1.ConditionFalse, lbv1.ReasonConfigRejected, "cannot bind")
-	e.waitEvent(blocked.Name, lbv1.ReasonConfigRejected, "cannot bind")
+	msg := "VIP " + held + " is held by another process"
+	c := e.waitCondition(blocked, metav1.ConditionFalse, lbv1.ReasonConfigRejected, msg)
+	if !strings.Contains(c.Message, reason) {
+		t.Errorf("the condition must say why (%q): %s", reason, c.Message)
+	}
+	e.waitEvent(blocked.Name, lbv1.ReasonConfigRejected, msg)
 	if len(blocked.Status.LoadBalancer.Ingress) != 0 {
 		t.Fatalf("a VIP HAProxy could not bind was published: %+v", blocked.Status.LoadBalancer)
 	}
 
+	// While the address stays held, other Services' changes go live: a
+	// new Service, and a new VM behind fine.
+	later := e.vmService("later", map[string]string{"app": "web"}, port, port)
+	if tcptest.Reach(fmt.Sprintf("%s:%d", e.waitVIP(later), port)) != "vm" {
+		t.Error("a Service created after the refusal must serve")
+	}
+	tcptest.Serve(t, fmt.Sprintf("127.41.5.3:%d", port), "vm-2")
+	e.vm("vm-2", map[string]string{"app": "web"}, "127.41.5.3")
+	fineVIP := e.waitVIP(fine)
+	wait.For(t, harness.Timeout, "fine to reach the new VM", func() (bool, error) {
+		if seen := reached(fineVIP, port, 6); !seen["vm-2"] {
+			return false, fmt.Errorf("%s:%d reached %v", fineVIP, port, seen)
+		}
+		return true, nil
+	})
+	if err := h.Client.Get(ctx, client.ObjectKeyFromObject(blocked), blocked); err != nil {
+		t.Fatal(err)
+	}
+	if c := meta.FindStatusCondition(blocked.Status.Conditions, lbv1.ConditionLoadBalancerReady); c == nil || c.Reason != lbv1.ReasonConfigRejected || len(blocked.Status.LoadBalancer.Ingress) != 0 {
+		t.Errorf("blocked must stay refused while its address is held: %+v", blocked.Status)
+	}
+
 	// The address is freed: the next retry serves it through HAProxy.
 	squatter.Close()
-	if tcptest.Reach(fmt.Sprintf("%s:%d", e.waitVIP(blocked), port)) != "vm" {
-		t.Error("blocked does not serve once its address is free")
+	if got := tcptest.Reach(fmt.Sprintf("%s:%d", e.waitVIP(blocked), port)); got != "vm" && got != "vm-2" {
+		t.Errorf("blocked does not serve once its address is free, reached %q", got)
 	}
+	e.waitCondition(blocked, metav1.ConditionTrue, lbv1.ReasonVIPServing, first)
 }
