@@ -14,6 +14,7 @@ import (
 	"github.com/haproxytech/client-native/v6/models"
 
 	"github.com/open-supervisor/supervisor/lbapi/appliance"
+	"github.com/open-supervisor/supervisor/test/wait"
 )
 
 // start runs an appliance for the test with user admin/s3cret.
@@ -110,35 +111,23 @@ func (c *client) commit(tid string) string {
 // waitReload polls a reload until it is no longer in progress.
 func (c *client) waitReload(id string) models.Reload {
 	c.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	var r models.Reload
+	wait.For(c.t, 30*time.Second, "reload "+id+" to finish", func() (bool, error) {
 		code, _, body := c.do("GET", c.svc()+"/reloads/"+id, nil)
-		var r models.Reload
+		r = models.Reload{}
 		if code != 200 || json.Unmarshal(body, &r) != nil {
 			c.t.Fatalf("reload %s: %d %s", id, code, body)
 		}
-		if r.Status != models.ReloadStatusInProgress {
-			return r
-		}
-		if time.Now().After(deadline) {
-			c.t.Fatalf("reload %s still in progress after 30s", id)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return r.Status != models.ReloadStatusInProgress, fmt.Errorf("reload %s is %s", id, r.Status)
+	})
+	return r
 }
 
 // eventually polls reach until it answers want.
 func eventually(t *testing.T, what string, reach func() string, want string) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	wait.For(t, 30*time.Second, what, func() (bool, error) {
 		got := reach()
-		if got == want {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: want %q, got %q after 30s", what, want, got)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return got == want, fmt.Errorf("want %q, got %q", want, got)
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/open-supervisor/supervisor/lbapi/appliance"
 	"github.com/open-supervisor/supervisor/lbapi/dataplane"
 	"github.com/open-supervisor/supervisor/test/tcptest"
+	"github.com/open-supervisor/supervisor/test/wait"
 )
 
 func startAppliance(t *testing.T, opts appliance.Options) *appliance.Appliance {
@@ -87,11 +89,10 @@ func TestClientAgainstAppliance(t *testing.T) {
 				t.Errorf("binds: %v %v", bs, err)
 			}
 			waitReload(t, c, reloadID, models.ReloadStatusSucceeded)
-			for deadline := time.Now().Add(30 * time.Second); tcptest.Reach(vip.String()) != "backend-"+ver; time.Sleep(50 * time.Millisecond) {
-				if time.Now().After(deadline) {
-					t.Fatalf("VIP %s never reached backend-%s", vip, ver)
-				}
-			}
+			wait.For(t, 30*time.Second, "the VIP to reach backend-"+ver, func() (bool, error) {
+				got := tcptest.Reach(vip.String())
+				return got == "backend-"+ver, fmt.Errorf("VIP %s reached %q", vip, got)
+			})
 
 			// The running process shows the proxy, its server at its address.
 			st, err := c.Stats(ctx)
@@ -241,21 +242,15 @@ func TestNewHTTPClientVerifiesTheCA(t *testing.T) {
 
 func waitReload(t *testing.T, c *dataplane.Client, id, want string) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		r, err := c.Reload(context.Background(), id)
-		if err != nil {
+	var r *models.Reload
+	wait.For(t, 30*time.Second, "reload "+id+" to finish", func() (bool, error) {
+		var err error
+		if r, err = c.Reload(context.Background(), id); err != nil {
 			t.Fatal(err)
 		}
-		if r.Status != models.ReloadStatusInProgress {
-			if r.Status != want {
-				t.Fatalf("reload %s: want %s, got %+v", id, want, r)
-			}
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("reload %s still in progress after 30s", id)
-		}
-		time.Sleep(50 * time.Millisecond)
+		return r.Status != models.ReloadStatusInProgress, fmt.Errorf("reload %s is %s", id, r.Status)
+	})
+	if r.Status != want {
+		t.Fatalf("reload %s: want %s, got %+v", id, want, r)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/open-supervisor/supervisor/lbapi/dataplane"
 	"github.com/open-supervisor/supervisor/lbapi/haproxy"
 	"github.com/open-supervisor/supervisor/test/tcptest"
+	"github.com/open-supervisor/supervisor/test/wait"
 )
 
 func startAppliance(t *testing.T) (*appliance.Appliance, *dataplane.Client) {
@@ -48,13 +49,7 @@ func answers(vip netip.Addr, port int32, n int) map[string]bool {
 
 func waitFor(t *testing.T, what string, f func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !f() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	wait.For(t, 30*time.Second, what, func() (bool, error) { return f(), nil })
 }
 
 func TestApplyServesVIPsAndLeavesOthersAlone(t *testing.T) {
