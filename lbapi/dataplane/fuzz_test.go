@@ -37,6 +37,10 @@ func FuzzClientDecodesAnswers(f *testing.F) {
 	f.Add(409, []byte(`version mismatch`), "", "v3")
 	f.Add(200, []byte(`7`), "", "")
 	f.Add(200, []byte(`{"data":`), "", "v2")
+	f.Add(200, []byte(`{"runtimeAPI":"/run/haproxy.sock","stats":[{"name":"lb_a","type":"frontend","stats":{"status":"OPEN"}},{"backend_name":"lb_a","name":"vm","type":"server","stats":{"addr":"10.0.0.1:80"}}]}`), "", "v3")
+	f.Add(200, []byte(`[{"runtimeAPI":"/run/haproxy.sock","stats":[{"name":"lb_a","type":"backend","stats":{"status":"UP"}}]}]`), "", "v2")
+	f.Add(500, []byte(`{"runtimeAPI":"/run/haproxy.sock","error":"connection refused"}`), "", "v3")
+	f.Add(200, []byte(`[null,{"error":"dial unix"}]`), "", "v2")
 	const password = "s3cr3t-Password"
 	f.Fuzz(func(t *testing.T, code int, body []byte, reloadID, version string) {
 		if code < 100 || code > 999 {
@@ -68,6 +72,11 @@ func FuzzClientDecodesAnswers(f *testing.F) {
 		keep(err)
 		_, err = c.Servers(ctx, "lb_ns1_web", "tx-1")
 		keep(err)
+		st, err := c.Stats(ctx)
+		keep(err)
+		if err == nil && st == nil {
+			t.Fatal("Stats returned neither stats nor an error")
+		}
 		for _, err := range errs {
 			if err == nil {
 				continue
