@@ -448,7 +448,7 @@ func (a *Applier) commit(ctx context.Context, desired map[string]Proxy) (string,
 		if err == nil {
 			err = a.write(ctx, tid, current, ch)
 			if err == nil {
-				err = a.writeMarker(ctx, tid, marker)
+				err = a.writeMarker(ctx, tid, marker, len(desired) > 0)
 			}
 			if err == nil {
 				reloadID, err = a.Client.CommitReload(ctx, tid)
@@ -471,7 +471,10 @@ func (a *Applier) commit(ctx context.Context, desired map[string]Proxy) (string,
 		}
 		a.Transactions++
 		transactionsTotal.Inc()
-		a.known, a.knownVersion, a.knownMarkers = copyProxies(desired), version+1, []string{markerName(marker)}
+		a.known, a.knownVersion, a.knownMarkers = copyProxies(desired), version+1, nil
+		if len(desired) > 0 {
+			a.knownMarkers = []string{markerName(marker)}
+		}
 		return reloadID, marker, ch, nil
 	}
 	return "", 0, Changes{}, fmt.Errorf("gave up after %d attempts, the configuration kept changing: %w", maxAttempts, lastErr)
@@ -481,12 +484,17 @@ func (a *Applier) commit(ctx context.Context, desired map[string]Proxy) (string,
 // named after the version the commit makes, which the running process
 // shows (stats/native) once it loaded this commit or a later one. HAProxy
 // loads a configuration whole, so the marker vouches for every proxy of
-// the commit, binds included, which the stats do not show.
-func (a *Applier) writeMarker(ctx context.Context, tid string, version int64) error {
+// the commit, binds included, which the stats do not show. A commit that
+// leaves lbapi no proxy leaves no marker either (nothing to confirm), so
+// nothing of lbapi's stays on an appliance it no longer uses.
+func (a *Applier) writeMarker(ctx context.Context, tid string, version int64, create bool) error {
 	for _, name := range a.knownMarkers {
 		if err := a.Client.DeleteBackend(ctx, name, tid); err != nil && !errors.Is(err, dataplane.ErrNotFound) {
 			return err
 		}
+	}
+	if !create {
+		return nil
 	}
 	b := &models.Backend{}
 	b.Name, b.Mode = markerName(version), "tcp"
