@@ -44,6 +44,10 @@ bench: tools ## Run the benchmarks and write bench/RESULTS.md.
 	mkdir -p bench
 	go test -count=1 -timeout 60m -run '^$$' -bench . -benchtime 1x ./test/bench/... | tee bench/bench.out
 
+.PHONY: chaos
+chaos: tools ## Run the fault suite's full form (3 runs per scenario, a 60 s Data Plane API outage) and write its section of bench/RESULTS.md; make test runs its short form.
+	CHAOS_FULL=1 go test -count=1 -timeout 60m -v ./test/chaos/
+
 .PHONY: fuzz
 fuzz: ## Run every fuzz target for a minute (FUZZTIME=1m); make test runs their seeds.
 	hack/fuzz.sh
