@@ -143,8 +143,9 @@ func (a *Applier) Pending() bool {
 	return a.pending != nil
 }
 
-// Loaded says whether HAProxy is known to have loaded p as it is: its
-// reload succeeded (where the API reports reloads).
+// Loaded says whether HAProxy is known to run p as it is: its running
+// process showed it after its commit (or, where the API has no stats
+// endpoint, its reload succeeded).
 func (a *Applier) Loaded(p Proxy) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -406,13 +407,17 @@ func (a *Applier) current(ctx context.Context) (map[string]Proxy, error) {
 // process to show it.
 func (a *Applier) applyNow(ctx context.Context, desired map[string]Proxy) error {
 	id, marker, _, err := a.commit(ctx, desired)
-	if err != nil || marker == 0 {
+	if err != nil {
 		return err
 	}
-	if err := a.waitReload(ctx, id); err != nil {
-		a.known = nil
-		return err
+	if marker != 0 {
+		if err := a.waitReload(ctx, id); err != nil {
+			a.known = nil
+			return err
+		}
 	}
+	// Also when HAProxy's file held desired already: it may hold what the
+	// running process never loaded.
 	if err := a.waitLive(ctx, marker, desired); err != nil {
 		a.known = nil
 		return err

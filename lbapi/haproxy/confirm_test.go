@@ -179,3 +179,27 @@ func TestApplierTrustsTheReloadWithoutStats(t *testing.T) {
 		t.Fatal("want both proxies loaded on the reload's word")
 	}
 }
+
+// A restarted applier finds HAProxy's file holding desired already; what
+// the running process never loaded is not taken on the file's word.
+func TestApplierConfirmsWhatItFindsAfterARestart(t *testing.T) {
+	sq := &squatter{addr: "127.30.0.2:443"}
+	dp := &fake.DataPlane{SignalReloads: true, Load: sq.load}
+	desired := twoProxies()
+	first := &haproxy.Applier{Client: dp, Dial: sq.dial, ConfirmTimeout: time.Hour}
+	if _, err := first.Apply(context.Background(), desired); err != nil || !first.Pending() {
+		t.Fatalf("the first applier commits and waits: pending %v, %v", first.Pending(), err)
+	}
+	// The first applier goes away before confirming anything.
+	restarted := &haproxy.Applier{Client: dp, Dial: sq.dial, ConfirmTimeout: time.Nanosecond, RetryRejected: time.Hour}
+	res := settle(t, restarted, desired)
+	if names(res.Rejected) != "lb_b" || !strings.Contains(res.Rejected["lb_b"].Error(), "held by another process") {
+		t.Fatalf("want lb_b refused for its held address, got %v", res.Rejected)
+	}
+	if !restarted.Loaded(desired["lb_a"]) || restarted.Loaded(desired["lb_b"]) {
+		t.Fatal("want lb_a confirmed and lb_b not")
+	}
+	if got := names(dp.Loaded().Frontends); got != "lb_a" {
+		t.Fatalf("HAProxy must run lb_a alone, runs %q", got)
+	}
+}
