@@ -78,7 +78,7 @@ func (s *Simulator) boot(ctx context.Context, c *guestCluster, g *guestVM, vm *v
 	}
 	labels, taints := nodeRegistration(bc.kubeadmConfig)
 	spec := nodeSpec{
-		name: vm.Name, ip: ip, providerID: ProviderIDPrefix + vm.Status.BiosUUID, biosUUID: vm.Status.BiosUUID,
+		name: vm.Name, ip: ip, biosUUID: vm.Status.BiosUUID,
 		kubeletVersion: bc.version, controlPlane: g.controlPlane, capacity: bc.capacity, labels: labels, taints: taints,
 	}
 	if err := s.startKubelet(ctx, c, g, spec); err != nil {
@@ -91,6 +91,9 @@ func (s *Simulator) boot(ctx context.Context, c *guestCluster, g *guestVM, vm *v
 		if err := s.initControlPlane(ctx, c, g, bc); err != nil {
 			return ctrl.Result{}, err
 		}
+	}
+	if err := initializeNode(ctx, c.cp, vm.Name, ProviderIDPrefix+vm.Status.BiosUUID); err != nil {
+		return ctrl.Result{}, fmt.Errorf("failed to initialize Node %s: %w", vm.Name, err)
 	}
 	g.booted = true
 	log.Info("Guest booted", "node", vm.Name, "address", ip, "controlPlane", g.controlPlane, "version", bc.version)

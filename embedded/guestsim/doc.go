@@ -19,14 +19,15 @@
 //     certificate names the VM addresses and the control-plane VIP, and
 //     joins the simulated etcd membership (etcd.go);
 //   - every VM runs a simulated kubelet (kubelet.go): it registers its Node
-//     under the node's own credentials (Ready, InternalIP, providerID
-//     vsphere://<biosUUID>, the release's Kubernetes version, capacity from
-//     the VM class), renews its Lease, serves the kubelet API on
-//     <VM IP>:10250 for port-forwards, and a kube-proxy answers on the node
-//     ports (kubeproxy.go);
+//     under the node's own credentials (Ready, InternalIP, the release's
+//     Kubernetes version, capacity from the VM class), renews its Lease,
+//     serves the kubelet API on <VM IP>:10250 for port-forwards, and a
+//     kube-proxy answers on the node ports (kubeproxy.go);
 //   - a control plane also gets its static Pods as mirror Pods, kubeadm's
 //     role label and taint, and kubeadm init's objects (kubeadm-config,
-//     cluster-info, kube-proxy, CoreDNS).
+//     cluster-info, kube-proxy, CoreDNS);
+//   - then, as the guest's cloud provider would, the Node gets its
+//     providerID vsphere://<biosUUID>, by which Cluster API finds it.
 //
 // KubeadmControlPlane reaches each etcd member by port-forward to
 // kube-system/etcd-<node> through the guest API server, which asks the

@@ -241,11 +241,13 @@ func assertControlPlaneNode(ctx context.Context, t *testing.T, guest client.Clie
 	t.Helper()
 	waitForNodeReady(ctx, t, guest, name, corev1.ConditionTrue)
 	node := &corev1.Node{}
-	// kubeadm marks the node a control plane once its kubelet registered it.
-	wait.For(t, 30*time.Second, "Node "+name+" marked as a control plane", func() (bool, error) {
+	// kubeadm marks the node a control plane once its kubelet registered
+	// it; the cloud provider gives it its providerID once the static Pods
+	// run, so from then on they must (checked below).
+	wait.For(t, 30*time.Second, "Node "+name+" marked as a control plane and initialized", func() (bool, error) {
 		err := guest.Get(ctx, client.ObjectKey{Name: name}, node)
 		_, marked := node.Labels["node-role.kubernetes.io/control-plane"]
-		return err == nil && marked, err
+		return err == nil && marked && node.Spec.ProviderID != "", err
 	})
 	if !strings.HasPrefix(node.Spec.ProviderID, ProviderIDPrefix) || node.Status.NodeInfo.KubeletVersion != kubernetesVersion {
 		t.Errorf("Node %s: providerID %q, kubeletVersion %q, want vsphere://… and %s", name, node.Spec.ProviderID, node.Status.NodeInfo.KubeletVersion, kubernetesVersion)

@@ -40,7 +40,7 @@ const (
 
 // nodeSpec is what a kubelet registers its Node with.
 type nodeSpec struct {
-	name, ip, providerID, biosUUID string
+	name, ip, biosUUID string
 	// kubeletVersion is the release's Kubernetes version.
 	kubeletVersion string
 	controlPlane   bool
@@ -146,7 +146,7 @@ func (k *kubelet) stop() {
 }
 
 // newNode is the Node a kubelet registers: Ready, with its address,
-// providerID, version, capacity, the well-known labels a kubelet may set
+// version, capacity, the well-known labels a kubelet may set
 // on itself and kubeadm's labels and taints of the pool (the role label and taint are kubeadm's, markControlPlane).
 func newNode(spec nodeSpec) *corev1.Node {
 	now := metav1.Now()
@@ -163,7 +163,8 @@ func newNode(spec nodeSpec) *corev1.Node {
 	})
 	return &corev1.Node{
 		ObjectMeta: metav1.ObjectMeta{Name: spec.name, Labels: labels},
-		Spec:       corev1.NodeSpec{ProviderID: spec.providerID, Taints: slices.Clone(spec.taints)},
+		// The cloud provider sets the providerID (initializeNode).
+		Spec: corev1.NodeSpec{Taints: slices.Clone(spec.taints)},
 		Status: corev1.NodeStatus{
 			Capacity:    spec.capacity,
 			Allocatable: spec.capacity,

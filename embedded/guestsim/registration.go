@@ -67,3 +67,27 @@ func markReady(ctx context.Context, cp *controlPlane, name string) error {
 	_, err = admin.CoreV1().Nodes().Update(ctx, node, metav1.UpdateOptions{})
 	return err
 }
+
+// initializeNode does what the guest cluster's cloud provider (vSphere's
+// paravirtual one) does for a kubelet started with --cloud-provider=external:
+// it gives the Node its providerID. Cluster API finds a Machine's Node by
+// that ID, so a control plane's Node is found only once its static Pods
+// run, as on vSphere, where the cloud provider itself runs on them; then
+// KubeadmControlPlane's first look at it passes instead of failing and
+// waiting out its retry.
+func initializeNode(ctx context.Context, cp *controlPlane, name, providerID string) error {
+	admin, err := kubernetes.NewForConfig(cp.admin)
+	if err != nil {
+		return err
+	}
+	node, err := admin.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return err
+	}
+	if node.Spec.ProviderID == providerID {
+		return nil
+	}
+	node.Spec.ProviderID = providerID
+	_, err = admin.CoreV1().Nodes().Update(ctx, node, metav1.UpdateOptions{})
+	return err
+}
