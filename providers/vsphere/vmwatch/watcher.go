@@ -2,6 +2,7 @@ package vmwatch
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -14,9 +15,12 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 )
 
-// watchedProperties are the VM properties reconcilers need.
-var watchedProperties = []string{
+// configProperties are the VM properties that change only when the VM is
+// reconfigured (or renamed), which bumps config.changeVersion: they are read
+// when a VM joins and again when its changeVersion moves, not long polled.
+var configProperties = []string{
 	"name",
+	"config.changeVersion",
 	"config.instanceUuid",
 	"config.uuid",
 	"config.hardware.numCPU",
@@ -24,11 +28,25 @@ var watchedProperties = []string{
 	"config.cpuAllocation",
 	"config.memoryAllocation",
 	"config.hardware.device",
+}
+
+// stateProperties are long polled: what changes without a reconfigure
+// (power, host, the guest's addresses) and the changeVersion that says a
+// reconfigure happened. Few and small on purpose: a property collector's
+// cost per change grows with what its filter covers (vcsim re-reads every
+// covered VM's properties for every change anywhere in its inventory, so
+// following 100 VMs' whole config kept the long poll from returning during
+// a burst of clones).
+var stateProperties = []string{
+	"config.changeVersion",
 	"runtime.powerState",
 	"runtime.host",
 	"guest.ipAddress",
 	"guest.net",
 }
+
+// watchedProperties are all the VM properties reconcilers read.
+var watchedProperties = append(append([]string{}, configProperties...), stateProperties[1:]...)
 
 // VM is a snapshot of one VM's watched properties.
 type VM struct {
@@ -59,8 +77,11 @@ type Watcher struct {
 	mu     sync.RWMutex
 	vms    map[types.ManagedObjectReference]*mo.VirtualMachine
 	byUUID map[string]types.ManagedObjectReference
-	synced chan struct{}
-	once   sync.Once
+	// current is true while the cache holds every VM of the last
+	// membership report: false from a restart until the new report is read.
+	current bool
+	synced  chan struct{}
+	once    sync.Once
 }
 
 // New returns a watcher over the VMs under root (recursively). notify must
@@ -90,6 +111,16 @@ func (w *Watcher) Get(instanceUUID string) (VM, bool) {
 	return snapshot(w.vms[ref]), true
 }
 
+// Current says whether the cache holds every VM vCenter listed at the last
+// membership report, so that a VM it lacks does not exist under the root
+// (but for one created since). It is false while the watch starts over
+// after an error: callers must then ask vCenter.
+func (w *Watcher) Current() bool {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	return w.current
+}
+
 // Len returns the number of VMs the watcher follows.
 func (w *Watcher) Len() int {
 	w.mu.RLock()
@@ -97,8 +128,9 @@ func (w *Watcher) Len() int {
 	return len(w.vms)
 }
 
-// Start follows updates until ctx ends, starting over (new view and filter)
-// after an error such as a lost session. It implements manager.Runnable.
+// Start follows updates until ctx ends, starting over (new views and
+// collectors) after an error such as a lost session. It implements
+// manager.Runnable.
 func (w *Watcher) Start(ctx context.Context) error {
 	log := ctrl.LoggerFrom(ctx).WithName("vmwatch")
 	backoff := time.Second
@@ -117,8 +149,14 @@ func (w *Watcher) Start(ctx context.Context) error {
 	return nil
 }
 
-// watch follows the VMs through one set of views and filters until an
-// error or the end of ctx.
+// errPollEnded is a long poll that ended without an error before the watch did.
+var errPollEnded = errors.New("a long poll ended")
+
+// watch follows the VMs through one set of views and collectors until an
+// error or the end of ctx. Two long polls run side by side: membership
+// (cheap: one property of one view) and the members' state. Membership
+// never waits behind the state poll, so a new VM is held (read in full as
+// it joins) as soon as vCenter lists it, however busy the state poll is.
 func (w *Watcher) watch(ctx context.Context) error {
 	s, err := subscribe(ctx, w.client, w.root)
 	if err != nil {
@@ -129,20 +167,57 @@ func (w *Watcher) watch(ctx context.Context) error {
 	// A restart begins from an empty cache: VMs that vanished while we were
 	// away must not linger.
 	stale := w.reset()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	members := membership{}
-	return s.pc.WaitForUpdatesEx(ctx, &property.WaitOptions{}, func(updates []types.ObjectUpdate) bool {
-		for _, uuid := range w.update(ctx, s, members, stale, updates) {
-			if uuid != "" {
-				w.notify(uuid)
-			}
-		}
-		return false
-	})
+	errs := make(chan error, 2)
+	go func() {
+		var failed error
+		err := s.members.WaitForUpdatesEx(ctx, &property.WaitOptions{}, func(updates []types.ObjectUpdate) bool {
+			changed, err := w.onMembership(ctx, s, members, stale, updates)
+			w.tell(changed)
+			failed = err
+			return err != nil
+		})
+		errs <- cmpOr(failed, err)
+	}()
+	go func() {
+		errs <- s.state.WaitForUpdatesEx(ctx, &property.WaitOptions{}, func(updates []types.ObjectUpdate) bool {
+			w.tell(w.onState(ctx, updates))
+			return false
+		})
+	}()
+	err = <-errs
+	cancel()
+	<-errs
+	if err == nil {
+		err = errPollEnded
+	}
+	return err
 }
 
-// subscription is the property collector and the views it follows.
+func cmpOr(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *Watcher) tell(changed []string) {
+	for _, uuid := range changed {
+		if uuid != "" {
+			w.notify(uuid)
+		}
+	}
+}
+
+// subscription is the collectors and the views they follow.
 type subscription struct {
-	pc        *property.Collector
+	client    *vim25.Client
+	members   *property.Collector
+	state     *property.Collector
 	container *view.ContainerView
 	list      *view.ListView
 	// closers destroy what was made, last made first.
@@ -155,13 +230,13 @@ func (s *subscription) close(ctx context.Context) {
 	}
 }
 
-// subscribe makes a collector with two filters: one follows the container
-// view's membership; the other follows the VMs through a ListView that the
-// watch loop alone changes, between polls. (Traversing the container view
+// subscribe makes two collectors: one follows the container view's
+// membership; the other follows the members' state through a ListView that
+// the membership loop alone changes. (Traversing the container view
 // directly is one filter less, but vcsim deadlocks re-traversing a view
 // while VMs are being created into it.)
 func subscribe(ctx context.Context, c *vim25.Client, root types.ManagedObjectReference) (_ *subscription, reterr error) {
-	s := &subscription{}
+	s := &subscription{client: c}
 	defer func() {
 		if reterr != nil {
 			s.close(context.WithoutCancel(ctx))
@@ -172,31 +247,51 @@ func subscribe(ctx context.Context, c *vim25.Client, root types.ManagedObjectRef
 		return nil, fmt.Errorf("failed to create a container view: %w", err)
 	}
 	s.closers = append(s.closers, s.container.Destroy)
-	if s.pc, err = property.DefaultCollector(c).Create(ctx); err != nil {
+	if s.list, err = view.NewManager(c).CreateListView(ctx, nil); err != nil {
+		return nil, fmt.Errorf("failed to create a list view: %w", err)
+	}
+	s.closers = append(s.closers, s.list.Destroy)
+	if s.members, err = property.DefaultCollector(c).Create(ctx); err != nil {
 		return nil, fmt.Errorf("failed to create a property collector: %w", err)
 	}
-	s.closers = append(s.closers, s.pc.Destroy)
-	if _, err := s.pc.CreateFilter(ctx, types.CreateFilter{Spec: types.PropertyFilterSpec{
+	s.closers = append(s.closers, s.members.Destroy)
+	if _, err := s.members.CreateFilter(ctx, types.CreateFilter{Spec: types.PropertyFilterSpec{
 		ObjectSet: []types.ObjectSpec{{Obj: s.container.Reference()}},
 		PropSet:   []types.PropertySpec{{Type: "ContainerView", PathSet: []string{"view"}}},
 	}}); err != nil {
 		return nil, fmt.Errorf("failed to create the membership filter: %w", err)
 	}
-	if s.list, err = view.NewManager(c).CreateListView(ctx, nil); err != nil {
-		return nil, fmt.Errorf("failed to create a list view: %w", err)
+	if s.state, err = property.DefaultCollector(c).Create(ctx); err != nil {
+		return nil, fmt.Errorf("failed to create a property collector: %w", err)
 	}
-	s.closers = append(s.closers, s.list.Destroy)
-	if _, err := s.pc.CreateFilter(ctx, types.CreateFilter{Spec: types.PropertyFilterSpec{
+	s.closers = append(s.closers, s.state.Destroy)
+	if _, err := s.state.CreateFilter(ctx, types.CreateFilter{Spec: types.PropertyFilterSpec{
 		ObjectSet: []types.ObjectSpec{{
 			Obj:       s.list.Reference(),
 			Skip:      types.NewBool(true),
 			SelectSet: []types.BaseSelectionSpec{&types.TraversalSpec{Type: "ListView", Path: "view"}},
 		}},
-		PropSet: []types.PropertySpec{{Type: "VirtualMachine", PathSet: watchedProperties}},
+		PropSet: []types.PropertySpec{{Type: "VirtualMachine", PathSet: stateProperties}},
 	}}); err != nil {
 		return nil, fmt.Errorf("failed to create the VM filter: %w", err)
 	}
 	return s, nil
+}
+
+// read reads props of refs in one call; a VM destroyed meanwhile is left out.
+func read(ctx context.Context, c *vim25.Client, refs []types.ManagedObjectReference, props []string) ([]types.ObjectContent, error) {
+	objects := make([]types.ObjectSpec, 0, len(refs))
+	for _, ref := range refs {
+		objects = append(objects, types.ObjectSpec{Obj: ref})
+	}
+	return mo.RetrievePropertiesEx(ctx, c, types.RetrievePropertiesEx{
+		This: c.ServiceContent.PropertyCollector,
+		SpecSet: []types.PropertyFilterSpec{{
+			ObjectSet:                     objects,
+			PropSet:                       []types.PropertySpec{{Type: "VirtualMachine", PathSet: props}},
+			ReportMissingObjectsInResults: types.NewBool(true),
+		}},
+	})
 }
 
 // reset empties the cache and returns what it held.
@@ -206,38 +301,64 @@ func (w *Watcher) reset() map[types.ManagedObjectReference]*mo.VirtualMachine {
 	stale := w.vms
 	w.vms = map[types.ManagedObjectReference]*mo.VirtualMachine{}
 	w.byUUID = map[string]types.ManagedObjectReference{}
+	w.current = false
+	vmsFollowed.Set(0)
 	return stale
 }
 
-// update folds one batch of updates into the cache: it moves VMs that
-// joined or left the container view into or out of the list view, reads
-// the joiners in full, and on the first membership report marks the watch
-// synced. It returns the instance UUIDs of the VMs that changed.
-func (w *Watcher) update(ctx context.Context, s *subscription, members membership, stale map[types.ManagedObjectReference]*mo.VirtualMachine,
-	updates []types.ObjectUpdate) []string {
+// onMembership folds one membership report into the cache: joiners are
+// read in full (one call for all of them) and only then added to the list
+// view, so that the state poll's first report of each, made after the
+// read, carries values at least as new; leavers are dropped and taken off
+// the list view. The first report marks the watch synced. It returns the
+// instance UUIDs of the VMs that changed, and an error (the watch then
+// starts over) if a joiner could not be read or followed: a VM the cache
+// lacks must be one vCenter lacks.
+func (w *Watcher) onMembership(ctx context.Context, s *subscription, members membership,
+	stale map[types.ManagedObjectReference]*mo.VirtualMachine, updates []types.ObjectUpdate) ([]string, error) {
 	d := members.diff(s.container.Reference(), updates)
-	if len(d.joined) > 0 {
-		_, _ = s.list.Add(ctx, d.joined)
-	}
+	var changed []string
 	if len(d.left) > 0 {
-		_, _ = s.list.Remove(ctx, d.left)
+		changed = append(changed, w.drop(d.left)...)
+		if _, err := s.list.Remove(ctx, d.left); err != nil {
+			return changed, fmt.Errorf("failed to stop following %d VMs that left: %w", len(d.left), err)
+		}
 	}
-	changed := w.apply(d.vmUpdates)
-	// Read the joiners' current values at once (one call for all of
-	// them) rather than wait for their filters' first report.
 	if len(d.joined) > 0 {
-		var vms []mo.VirtualMachine
-		if err := property.DefaultCollector(w.client).Retrieve(ctx, d.joined, watchedProperties, &vms); err == nil {
-			changed = append(changed, w.put(vms)...)
+		contents, err := read(ctx, s.client, d.joined, watchedProperties)
+		if err != nil {
+			return changed, fmt.Errorf("failed to read %d VMs that joined: %w", len(d.joined), err)
+		}
+		changed = append(changed, w.join(contents)...)
+		if _, err := s.list.Add(ctx, d.joined); err != nil {
+			return changed, fmt.Errorf("failed to follow %d VMs that joined: %w", len(d.joined), err)
 		}
 	}
-	if d.membership {
-		select {
-		case <-w.synced:
-		default:
-			changed = append(changed, w.vanished(stale)...)
-			w.once.Do(func() { close(w.synced) })
+	if !d.membership {
+		return changed, nil
+	}
+	w.mu.Lock()
+	w.current = true
+	w.mu.Unlock()
+	select {
+	case <-w.synced:
+	default:
+		changed = append(changed, w.vanished(stale)...)
+		w.once.Do(func() { close(w.synced) })
+	}
+	return changed, nil
+}
+
+// onState folds the state poll's updates into the cache, then rereads the
+// config properties of the VMs whose changeVersion moved (one call for all).
+func (w *Watcher) onState(ctx context.Context, updates []types.ObjectUpdate) []string {
+	changed, reconfigured := w.apply(updates)
+	if len(reconfigured) > 0 {
+		contents, err := read(ctx, w.client, reconfigured, configProperties)
+		if err != nil {
+			ctrl.LoggerFrom(ctx).Error(err, "Reading reconfigured VMs failed", "count", len(reconfigured))
 		}
+		changed = append(changed, w.merge(contents)...)
 	}
 	return changed
 }
@@ -259,21 +380,16 @@ func (w *Watcher) vanished(stale map[types.ManagedObjectReference]*mo.VirtualMac
 // membership is the set of VMs in the container view, as last reported.
 type membership map[types.ManagedObjectReference]bool
 
-// membershipDiff is what one batch of updates means for the cache.
+// membershipDiff is what one batch of membership updates means.
 type membershipDiff struct {
 	// membership is true if the batch reported the view's members.
 	membership bool
 	// joined and left are the VMs that entered and left the view.
 	joined, left []types.ManagedObjectReference
-	// vmUpdates are the updates to apply to the cache: a leave for every VM
-	// that left the view, and the VMs' property updates.
-	vmUpdates []types.ObjectUpdate
 }
 
-// diff folds a batch of updates into m and says what changed. Membership
-// comes from the container view (the update for viewRef) alone: a "leave"
-// from the list view's filter for a VM still in the container is not one
-// (vcsim reports such when the list changes), so it is dropped.
+// diff folds a batch of updates into m and says who joined and left.
+// Membership comes from the container view (the update for viewRef) alone.
 func (m membership) diff(viewRef types.ManagedObjectReference, updates []types.ObjectUpdate) membershipDiff {
 	var d membershipDiff
 	for _, u := range updates {
@@ -292,34 +408,10 @@ func (m membership) diff(viewRef types.ManagedObjectReference, updates []types.O
 			if !members[ref] {
 				delete(m, ref)
 				d.left = append(d.left, ref)
-				d.vmUpdates = append(d.vmUpdates, types.ObjectUpdate{Kind: types.ObjectUpdateKindLeave, Obj: ref})
 			}
 		}
 	}
-	for _, u := range updates {
-		if u.Obj == viewRef || (u.Kind == types.ObjectUpdateKindLeave && m[u.Obj]) {
-			continue
-		}
-		d.vmUpdates = append(d.vmUpdates, u)
-	}
 	return d
-}
-
-// put stores VMs read in full and returns their instance UUIDs.
-func (w *Watcher) put(vms []mo.VirtualMachine) []string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	var changed []string
-	for i := range vms {
-		vm := vms[i]
-		w.vms[vm.Self] = &vm
-		if vm.Config != nil && vm.Config.InstanceUuid != "" {
-			w.byUUID[vm.Config.InstanceUuid] = vm.Self
-			changed = append(changed, vm.Config.InstanceUuid)
-		}
-	}
-	vmsFollowed.Set(float64(len(w.vms)))
-	return changed
 }
 
 // viewMembers reads the VMs of a ContainerView "view" change.
@@ -343,37 +435,103 @@ func viewMembers(changes []types.PropertyChange) map[types.ManagedObjectReferenc
 	return out
 }
 
-// apply folds updates into the cache and returns the instance UUIDs touched.
-func (w *Watcher) apply(updates []types.ObjectUpdate) []string {
+// changes turns read properties into assignments.
+func changes(props []types.DynamicProperty) []types.PropertyChange {
+	out := make([]types.PropertyChange, 0, len(props))
+	for _, p := range props {
+		out = append(out, types.PropertyChange{Name: p.Name, Op: types.PropertyChangeOpAssign, Val: p.Val})
+	}
+	return out
+}
+
+// join stores VMs read in full as they joined and returns their instance UUIDs.
+func (w *Watcher) join(contents []types.ObjectContent) []string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	var changed []string
-	for _, u := range updates {
-		switch u.Kind {
-		case types.ObjectUpdateKindLeave:
-			if vm, ok := w.vms[u.Obj]; ok {
-				if vm.Config != nil {
-					delete(w.byUUID, vm.Config.InstanceUuid)
-					changed = append(changed, vm.Config.InstanceUuid)
-				}
-				delete(w.vms, u.Obj)
-			}
-		default:
-			vm, ok := w.vms[u.Obj]
-			if !ok {
-				vm = &mo.VirtualMachine{}
-				vm.Self = u.Obj
-				w.vms[u.Obj] = vm
-			}
-			mo.ApplyPropertyChange(vm, u.ChangeSet)
+	for _, oc := range contents {
+		if len(oc.PropSet) == 0 {
+			continue // destroyed before it was read
+		}
+		vm := &mo.VirtualMachine{}
+		vm.Self = oc.Obj
+		mo.ApplyPropertyChange(vm, changes(oc.PropSet))
+		w.vms[oc.Obj] = vm
+		changed = append(changed, w.index(vm)...)
+	}
+	vmsFollowed.Set(float64(len(w.vms)))
+	return changed
+}
+
+// merge folds reread config properties into VMs still held.
+func (w *Watcher) merge(contents []types.ObjectContent) []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var changed []string
+	for _, oc := range contents {
+		if vm, ok := w.vms[oc.Obj]; ok && len(oc.PropSet) > 0 {
+			mo.ApplyPropertyChange(vm, changes(oc.PropSet))
+			changed = append(changed, w.index(vm)...)
+		}
+	}
+	return changed
+}
+
+// index keys vm by its instance UUID; w.mu is held.
+func (w *Watcher) index(vm *mo.VirtualMachine) []string {
+	if vm.Config == nil || vm.Config.InstanceUuid == "" {
+		return nil
+	}
+	w.byUUID[vm.Config.InstanceUuid] = vm.Self
+	return []string{vm.Config.InstanceUuid}
+}
+
+// drop forgets VMs that left the view and returns their instance UUIDs.
+func (w *Watcher) drop(refs []types.ManagedObjectReference) []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var changed []string
+	for _, ref := range refs {
+		if vm, ok := w.vms[ref]; ok {
 			if vm.Config != nil && vm.Config.InstanceUuid != "" {
-				w.byUUID[vm.Config.InstanceUuid] = u.Obj
+				if w.byUUID[vm.Config.InstanceUuid] == ref {
+					delete(w.byUUID, vm.Config.InstanceUuid)
+				}
 				changed = append(changed, vm.Config.InstanceUuid)
 			}
+			delete(w.vms, ref)
 		}
 	}
 	vmsFollowed.Set(float64(len(w.vms)))
 	return changed
+}
+
+// apply folds state updates into VMs the cache holds and returns the
+// instance UUIDs touched and the VMs whose config.changeVersion moved.
+// Updates for VMs it does not hold are dropped: a VM is held from its join
+// read until it leaves the view or is forgotten, and a late update must
+// not bring back a VM that was destroyed. Leaves are the membership
+// poll's to decide (vcsim reports a leave from a list view whenever the
+// list changes).
+func (w *Watcher) apply(updates []types.ObjectUpdate) (changed []string, reconfigured []types.ManagedObjectReference) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, u := range updates {
+		vm, ok := w.vms[u.Obj]
+		if !ok || u.Kind == types.ObjectUpdateKindLeave {
+			continue
+		}
+		before := ""
+		if vm.Config != nil {
+			before = vm.Config.ChangeVersion
+		}
+		mo.ApplyPropertyChange(vm, u.ChangeSet)
+		if vm.Config != nil && vm.Config.ChangeVersion != before && before != "" {
+			reconfigured = append(reconfigured, u.Obj)
+		}
+		changed = append(changed, w.index(vm)...)
+	}
+	return changed, reconfigured
 }
 
 // Observe records state the caller just set in vCenter (a finished
@@ -387,7 +545,8 @@ func (w *Watcher) Observe(instanceUUID string, f func(vm *mo.VirtualMachine)) {
 }
 
 // Forget drops a VM the caller just destroyed, so that a reconcile running
-// before vCenter's "leave" arrives does not destroy it twice.
+// before vCenter's "leave" arrives does not destroy it twice; updates for
+// it that arrive late are dropped (apply).
 func (w *Watcher) Forget(instanceUUID string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()

@@ -46,15 +46,6 @@ func ids(refs []types.ManagedObjectReference) []string {
 	return out
 }
 
-func describe(updates []types.ObjectUpdate) []string {
-	out := make([]string, 0, len(updates))
-	for _, u := range updates {
-		out = append(out, string(u.Kind)+" "+u.Obj.Value)
-	}
-	slices.Sort(out)
-	return out
-}
-
 // TestMembershipDiff feeds one membership through a sequence of batches,
 // as WaitForUpdatesEx delivers them.
 func TestMembershipDiff(t *testing.T) {
@@ -63,46 +54,42 @@ func TestMembershipDiff(t *testing.T) {
 		updates        []types.ObjectUpdate
 		wantMembership bool
 		joined, left   []string
-		vmUpdates      []string
 		members        []string
 	}{
 		{
 			name:           "first report: every VM joins",
 			updates:        []types.ObjectUpdate{viewUpdate("vm-1", "vm-2")},
-			wantMembership: true, joined: []string{"vm-1", "vm-2"}, left: []string{}, vmUpdates: []string{},
+			wantMembership: true, joined: []string{"vm-1", "vm-2"}, left: []string{},
 			members: []string{"vm-1", "vm-2"},
 		},
 		{
 			name:    "property updates pass through; no membership report",
 			updates: []types.ObjectUpdate{vmUpdate(types.ObjectUpdateKindEnter, "vm-1"), vmUpdate(types.ObjectUpdateKindModify, "vm-2")},
-			joined:  []string{}, left: []string{}, vmUpdates: []string{"enter vm-1", "modify vm-2"},
+			joined:  []string{}, left: []string{},
 			members: []string{"vm-1", "vm-2"},
 		},
 		{
 			name:           "a clone joins while a VM changes",
 			updates:        []types.ObjectUpdate{viewUpdate("vm-1", "vm-2", "vm-3"), vmUpdate(types.ObjectUpdateKindModify, "vm-1")},
-			wantMembership: true, joined: []string{"vm-3"}, left: []string{}, vmUpdates: []string{"modify vm-1"},
+			wantMembership: true, joined: []string{"vm-3"}, left: []string{},
 			members: []string{"vm-1", "vm-2", "vm-3"},
 		},
 		{
 			name:    "a list-view leave for a VM still in the container is not a leave",
 			updates: []types.ObjectUpdate{vmUpdate(types.ObjectUpdateKindLeave, "vm-2")},
-			joined:  []string{}, left: []string{}, vmUpdates: []string{},
+			joined:  []string{}, left: []string{},
 			members: []string{"vm-1", "vm-2", "vm-3"},
 		},
 		{
 			name:           "a destroyed VM leaves the view and the cache",
 			updates:        []types.ObjectUpdate{viewUpdate("vm-1", "vm-3"), vmUpdate(types.ObjectUpdateKindLeave, "vm-2")},
 			wantMembership: true, joined: []string{}, left: []string{"vm-2"},
-			// Once for leaving the view, once as the list view reported it;
-			// applying a leave twice is harmless.
-			vmUpdates: []string{"leave vm-2", "leave vm-2"},
-			members:   []string{"vm-1", "vm-3"},
+			members: []string{"vm-1", "vm-3"},
 		},
 		{
 			name:           "an empty view: every VM leaves",
 			updates:        []types.ObjectUpdate{viewUpdate()},
-			wantMembership: true, joined: []string{}, left: []string{"vm-1", "vm-3"}, vmUpdates: []string{"leave vm-1", "leave vm-3"},
+			wantMembership: true, joined: []string{}, left: []string{"vm-1", "vm-3"},
 			members: []string{},
 		},
 	}
@@ -118,9 +105,6 @@ func TestMembershipDiff(t *testing.T) {
 		if got := ids(d.left); !slices.Equal(got, step.left) {
 			t.Errorf("%s: left %v, want %v", step.name, got, step.left)
 		}
-		if got := describe(d.vmUpdates); !slices.Equal(got, step.vmUpdates) {
-			t.Errorf("%s: VM updates %v, want %v", step.name, got, step.vmUpdates)
-		}
 		if got := ids(slices.Collect(maps.Keys(m))); !slices.Equal(got, step.members) {
 			t.Errorf("%s: members %v, want %v", step.name, got, step.members)
 		}
@@ -129,23 +113,41 @@ func TestMembershipDiff(t *testing.T) {
 
 func newTestWatcher() *Watcher { return New(nil, types.ManagedObjectReference{}, func(string) {}) }
 
-func withConfig(id, uuid string) types.ObjectUpdate {
-	return types.ObjectUpdate{Kind: types.ObjectUpdateKindEnter, Obj: vmRef(id), ChangeSet: []types.PropertyChange{
-		{Name: "config.instanceUuid", Op: types.PropertyChangeOpAssign, Val: uuid},
-		{Name: "runtime.powerState", Op: types.PropertyChangeOpAssign, Val: types.VirtualMachinePowerStatePoweredOn},
+// joined is a VM as the join read returns it.
+func joined(id, uuid, changeVersion string) types.ObjectContent {
+	return types.ObjectContent{Obj: vmRef(id), PropSet: []types.DynamicProperty{
+		{Name: "config.instanceUuid", Val: uuid},
+		{Name: "config.changeVersion", Val: changeVersion},
+		{Name: "config.hardware.numCPU", Val: int32(2)},
+		{Name: "runtime.powerState", Val: types.VirtualMachinePowerStatePoweredOff},
 	}}
 }
 
-func TestApplyKeepsTheCacheByInstanceUUID(t *testing.T) {
+func stateUpdate(id string, changes ...types.PropertyChange) types.ObjectUpdate {
+	return types.ObjectUpdate{Kind: types.ObjectUpdateKindModify, Obj: vmRef(id), ChangeSet: changes}
+}
+
+func set(name string, val any) types.PropertyChange {
+	return types.PropertyChange{Name: name, Op: types.PropertyChangeOpAssign, Val: val}
+}
+
+func TestJoinApplyDropKeepTheCacheByInstanceUUID(t *testing.T) {
 	w := newTestWatcher()
-	if changed := w.apply([]types.ObjectUpdate{withConfig("vm-1", "uuid-1"), withConfig("vm-2", "uuid-2")}); !slices.Equal(changed, []string{"uuid-1", "uuid-2"}) {
+	if changed := w.join([]types.ObjectContent{joined("vm-1", "uuid-1", "1"), joined("vm-2", "uuid-2", "1"), {Obj: vmRef("vm-gone")}}); !slices.Equal(changed, []string{"uuid-1", "uuid-2"}) {
 		t.Errorf("changed %v", changed)
 	}
+	if w.Len() != 2 {
+		t.Errorf("a VM destroyed before its join read is not held: len %d", w.Len())
+	}
+	changed, reconfigured := w.apply([]types.ObjectUpdate{stateUpdate("vm-1", set("runtime.powerState", types.VirtualMachinePowerStatePoweredOn))})
+	if !slices.Equal(changed, []string{"uuid-1"}) || len(reconfigured) != 0 {
+		t.Errorf("changed %v, reconfigured %v", changed, reconfigured)
+	}
 	got, ok := w.Get("uuid-1")
-	if !ok || got.Ref != vmRef("vm-1") || got.PowerState != types.VirtualMachinePowerStatePoweredOn {
+	if !ok || got.Ref != vmRef("vm-1") || got.PowerState != types.VirtualMachinePowerStatePoweredOn || got.NumCPU != 2 {
 		t.Fatalf("Get(uuid-1) = %+v, %v", got, ok)
 	}
-	if changed := w.apply([]types.ObjectUpdate{{Kind: types.ObjectUpdateKindLeave, Obj: vmRef("vm-1")}}); !slices.Equal(changed, []string{"uuid-1"}) {
+	if changed := w.drop([]types.ManagedObjectReference{vmRef("vm-1")}); !slices.Equal(changed, []string{"uuid-1"}) {
 		t.Errorf("a leaving VM's owner is told: changed %v", changed)
 	}
 	if _, ok := w.Get("uuid-1"); ok || w.Len() != 1 {
@@ -154,21 +156,69 @@ func TestApplyKeepsTheCacheByInstanceUUID(t *testing.T) {
 	if n := testmetrics.Value(t, "supervisor_vmwatch_vms", nil); n != 1 {
 		t.Errorf("/metrics shows %v VMs followed, want 1", n)
 	}
-	// A VM reported before it has an instance UUID is cached but tells no one.
-	if changed := w.apply([]types.ObjectUpdate{vmUpdate(types.ObjectUpdateKindEnter, "vm-3")}); len(changed) != 0 || w.Len() != 2 {
-		t.Errorf("changed %v, len %d", changed, w.Len())
+}
+
+func TestStateUpdatesNeverBringBackAVM(t *testing.T) {
+	w := newTestWatcher()
+	w.join([]types.ObjectContent{joined("vm-1", "uuid-1", "1")})
+	w.Forget("uuid-1")
+	// The state poll's report of the VM, made before it was destroyed,
+	// arrives after: it must not bring the VM back, or its reconcile
+	// would destroy it a second time.
+	changed, _ := w.apply([]types.ObjectUpdate{
+		{Kind: types.ObjectUpdateKindEnter, Obj: vmRef("vm-1"), ChangeSet: []types.PropertyChange{
+			set("config.changeVersion", "1"), set("runtime.powerState", types.VirtualMachinePowerStatePoweredOn)}},
+		stateUpdate("vm-1", set("guest.ipAddress", "127.0.0.1")),
+		// Nor may a VM the membership poll has not read yet appear half known.
+		stateUpdate("vm-9", set("runtime.powerState", types.VirtualMachinePowerStatePoweredOn)),
+	})
+	if len(changed) != 0 || w.Len() != 0 {
+		t.Errorf("changed %v, len %d: a forgotten or unread VM came back", changed, w.Len())
+	}
+	if _, ok := w.Get("uuid-1"); ok {
+		t.Error("a forgotten VM is found")
+	}
+}
+
+func TestAStateLeaveIsNotALeave(t *testing.T) {
+	w := newTestWatcher()
+	w.join([]types.ObjectContent{joined("vm-1", "uuid-1", "1")})
+	// vcsim reports a leave from the list view's filter whenever the list
+	// changes; only the container view says who left.
+	w.apply([]types.ObjectUpdate{{Kind: types.ObjectUpdateKindLeave, Obj: vmRef("vm-1")}})
+	if _, ok := w.Get("uuid-1"); !ok {
+		t.Error("a list-view leave dropped a VM still in the folder")
+	}
+}
+
+func TestAMovedChangeVersionRereadsTheConfig(t *testing.T) {
+	w := newTestWatcher()
+	w.join([]types.ObjectContent{joined("vm-1", "uuid-1", "1"), joined("vm-2", "uuid-2", "1")})
+	_, reconfigured := w.apply([]types.ObjectUpdate{
+		stateUpdate("vm-1", set("config.changeVersion", "2")),
+		stateUpdate("vm-2", set("config.changeVersion", "1")), // the same: the list view's first report
+	})
+	if !slices.Equal(reconfigured, []types.ManagedObjectReference{vmRef("vm-1")}) {
+		t.Fatalf("reconfigured %v, want vm-1 alone", reconfigured)
+	}
+	changed := w.merge([]types.ObjectContent{{Obj: vmRef("vm-1"), PropSet: []types.DynamicProperty{
+		{Name: "config.hardware.numCPU", Val: int32(4)},
+		{Name: "config.cpuAllocation", Val: types.ResourceAllocationInfo{Reservation: types.NewInt64(500)}},
+	}}})
+	got, _ := w.Get("uuid-1")
+	if !slices.Equal(changed, []string{"uuid-1"}) || got.NumCPU != 4 || got.CPUReservation != 500 {
+		t.Errorf("changed %v, VM %+v", changed, got)
 	}
 }
 
 func TestVanishedAfterARestart(t *testing.T) {
 	w := newTestWatcher()
-	w.apply([]types.ObjectUpdate{withConfig("vm-1", "uuid-1"), withConfig("vm-2", "uuid-2")})
+	w.join([]types.ObjectContent{joined("vm-1", "uuid-1", "1"), joined("vm-2", "uuid-2", "1")})
 	stale := w.reset()
 	if w.Len() != 0 {
 		t.Fatal("a restart starts from an empty cache")
 	}
-	w.put([]mo.VirtualMachine{{ManagedEntity: mo.ManagedEntity{ExtensibleManagedObject: mo.ExtensibleManagedObject{Self: vmRef("vm-1")}},
-		Config: &types.VirtualMachineConfigInfo{InstanceUuid: "uuid-1"}}})
+	w.join([]types.ObjectContent{joined("vm-1", "uuid-1", "1")})
 	if gone := w.vanished(stale); !slices.Equal(gone, []string{"uuid-2"}) {
 		t.Errorf("the VM destroyed while the watch was down must be reported, got %v", gone)
 	}
@@ -176,7 +226,7 @@ func TestVanishedAfterARestart(t *testing.T) {
 
 func TestForgetAndObserve(t *testing.T) {
 	w := newTestWatcher()
-	w.apply([]types.ObjectUpdate{withConfig("vm-1", "uuid-1")})
+	w.join([]types.ObjectContent{joined("vm-1", "uuid-1", "1")})
 	w.Observe("uuid-1", func(vm *mo.VirtualMachine) {
 		vm.Config.CpuAllocation = &types.ResourceAllocationInfo{Reservation: types.NewInt64(500)}
 	})
