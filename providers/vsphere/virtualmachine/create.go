@@ -286,8 +286,19 @@ func (r *Reconciler) reconcileInFlightClone(ctx context.Context, vm *vmopv1.Virt
 	}
 	vm.Status.TaskRef = ""
 	if taskErr == nil {
-		// Finished; the next look (the watch's event, or this requeue) finds it.
-		return ctrl.Result{RequeueAfter: taskPollInterval}, nil
+		// Finished before the watch reported the VM: take it from the
+		// task's result rather than look again and, finding none, clone
+		// it a second time.
+		found, ok, err := r.vcenter.ClonedVM(ctx, ref, string(vm.UID))
+		if err != nil {
+			vm.Status.TaskRef = ref
+			return ctrl.Result{}, err
+		}
+		if !ok {
+			// Destroyed since: the next look clones it again.
+			return ctrl.Result{RequeueAfter: taskPollInterval}, nil
+		}
+		return r.reconcileExisting(ctx, vm, found)
 	}
 	if fault.Is(taskErr, &types.DuplicateName{}) {
 		// Not ours (no VM has our UUID): someone else's VM holds the name.

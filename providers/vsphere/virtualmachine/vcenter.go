@@ -26,9 +26,15 @@ import (
 type VCenter interface {
 	// Synced is closed once FindVM knows every VM that existed at start.
 	Synced() <-chan struct{}
-	// FindVM finds a VM by instance UUID (a VirtualMachine's UID) anywhere
-	// in the datacenter; ok is false when there is none.
+	// FindVM finds a VM by instance UUID (a VirtualMachine's UID) under the
+	// supervisor's folder (anywhere in the datacenter while the watch
+	// restarts); ok is false when there is none.
 	FindVM(ctx context.Context, instanceUUID string) (vm vmwatch.VM, ok bool, err error)
+	// ClonedVM finds the VM a successful clone task made: from the watch if
+	// it holds it already, else through the task's result, so that a VM
+	// the watch has not reported yet is not taken for none and cloned
+	// again. ok is false if the VM is gone.
+	ClonedVM(ctx context.Context, taskRef, instanceUUID string) (vm vmwatch.VM, ok bool, err error)
 	// TaskState reads a task once. A task vCenter no longer knows is done;
 	// taskErr is the failure of a task that is done.
 	TaskState(ctx context.Context, ref string) (done bool, taskErr error, err error)
@@ -109,13 +115,25 @@ var _ VCenter = &govmomiVCenter{}
 
 func (v *govmomiVCenter) Synced() <-chan struct{} { return v.watcher.Synced() }
 
-// FindVM asks the watch first (free), then vCenter, which also finds a VM
-// outside our folder. With vCenter's answer authoritative, a VM is never
-// cloned while one exists.
+// FindVM answers from the watch, which holds every VM under the
+// supervisor's folder: a VM it holds is returned as it holds it, and one it
+// lacks while current does not exist there (a clone under way is known by
+// its task, status.taskRef), so neither costs a vCenter call. Only while
+// the watch starts over after an error is vCenter asked, by instance UUID
+// across the datacenter, so that a VM is never cloned while one exists.
 func (v *govmomiVCenter) FindVM(ctx context.Context, uuid string) (vmwatch.VM, bool, error) {
 	if found, ok := v.watcher.Get(uuid); ok {
 		return found, true, nil
 	}
+	if v.watcher.Current() {
+		return vmwatch.VM{}, false, nil
+	}
+	return v.findInVCenter(ctx, uuid)
+}
+
+// findInVCenter asks vCenter for the VM with an instance UUID, anywhere
+// in the datacenter.
+func (v *govmomiVCenter) findInVCenter(ctx context.Context, uuid string) (vmwatch.VM, bool, error) {
 	c := v.inv.Session.Client
 	refs, err := object.NewSearchIndex(c).FindAllByUuid(ctx, v.inv.Datacenter, uuid, true, ptr.To(true))
 	if err != nil {
@@ -130,6 +148,31 @@ func (v *govmomiVCenter) FindVM(ctx context.Context, uuid string) (vmwatch.VM, b
 	found, err := vmwatch.Read(ctx, c, refs[0].Reference())
 	if isGone(err) {
 		return vmwatch.VM{}, false, nil // destroyed between the search and the read
+	}
+	return found, err == nil, err
+}
+
+func (v *govmomiVCenter) ClonedVM(ctx context.Context, taskRef, uuid string) (vmwatch.VM, bool, error) {
+	if found, ok := v.watcher.Get(uuid); ok {
+		return found, true, nil
+	}
+	c := v.inv.Session.Client
+	var task mo.Task
+	err := property.DefaultCollector(c).RetrieveOne(ctx, types.ManagedObjectReference{Type: "Task", Value: taskRef}, []string{"info.result"}, &task)
+	if isGone(err) {
+		// vCenter forgot the task: ask it by instance UUID.
+		return v.findInVCenter(ctx, uuid)
+	}
+	if err != nil {
+		return vmwatch.VM{}, false, fmt.Errorf("failed to read the result of clone task %s: %w", taskRef, err)
+	}
+	ref, ok := task.Info.Result.(types.ManagedObjectReference)
+	if !ok {
+		return v.findInVCenter(ctx, uuid)
+	}
+	found, err := vmwatch.Read(ctx, c, ref)
+	if isGone(err) {
+		return vmwatch.VM{}, false, nil
 	}
 	return found, err == nil, err
 }

@@ -168,6 +168,10 @@ func (f *fakeVCenter) FindVM(_ context.Context, uuid string) (vmwatch.VM, bool, 
 	return *vm, true, nil
 }
 
+func (f *fakeVCenter) ClonedVM(ctx context.Context, _ string, uuid string) (vmwatch.VM, bool, error) {
+	return f.FindVM(ctx, uuid)
+}
+
 func (f *fakeVCenter) TaskState(_ context.Context, ref string) (bool, error, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

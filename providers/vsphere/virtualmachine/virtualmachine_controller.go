@@ -87,6 +87,8 @@ type Reconciler struct {
 	watcher *vmwatch.Watcher
 	changes chan event.TypedGenericEvent[*vmopv1.VirtualMachine]
 	id      string
+	// managed counts the VirtualMachines with the finalizer, for /metrics.
+	managed managedSet
 }
 
 // identity names this reconciler in clone claims.
@@ -201,8 +203,12 @@ func (r *Reconciler) Watcher() *vmwatch.Watcher { return r.watcher }
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.Result, reterr error) {
 	vm := &vmopv1.VirtualMachine{}
 	if err := r.Client.Get(ctx, req.NamespacedName, vm); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.managed.set(req.NamespacedName, false)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
+	defer func() { r.managed.set(req.NamespacedName, controllerutil.ContainsFinalizer(vm, Finalizer)) }()
 	log := ctrl.LoggerFrom(ctx).WithValues("VirtualMachine", klog.KObj(vm))
 	ctx = ctrl.LoggerInto(ctx, log)
 
@@ -326,21 +332,32 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, vm *vmopv1.VirtualMach
 // goes last, once nothing is left in vCenter.
 func (r *Reconciler) reconcileDelete(ctx context.Context, vm *vmopv1.VirtualMachine) (ctrl.Result, error) {
 	log := ctrl.LoggerFrom(ctx)
-	if vm.Status.TaskRef != "" {
-		done, _, err := r.taskDone(ctx, vm.Status.TaskRef)
+	var found vmwatch.VM
+	var ok bool
+	if ref := vm.Status.TaskRef; ref != "" {
+		done, taskErr, err := r.taskDone(ctx, ref)
 		if err != nil {
 			return ctrl.Result{}, err
 		}
 		if !done {
 			// A clone cannot be stopped; its VM is deleted once it exists.
-			log.Info("Waiting for the clone task to end before deleting", "task", vm.Status.TaskRef)
+			log.Info("Waiting for the clone task to end before deleting", "task", ref)
 			return ctrl.Result{RequeueAfter: taskPollInterval}, nil
+		}
+		if _, claim := claimTime(ref); !claim && taskErr == nil {
+			// The watch may not have reported the clone's VM yet: take
+			// it from the task, or it would be left behind.
+			if found, ok, err = r.vcenter.ClonedVM(ctx, ref, string(vm.UID)); err != nil {
+				return ctrl.Result{}, err
+			}
 		}
 		vm.Status.TaskRef = ""
 	}
-	found, ok, err := r.vcenter.FindVM(ctx, string(vm.UID))
-	if err != nil {
-		return ctrl.Result{}, err
+	if !ok {
+		var err error
+		if found, ok, err = r.vcenter.FindVM(ctx, string(vm.UID)); err != nil {
+			return ctrl.Result{}, err
+		}
 	}
 	if ok {
 		log.Info("Deleting VM in vCenter", "vm", found.Ref.Value)
