@@ -109,13 +109,21 @@ func (a *Applier) Apply(ctx context.Context, desired map[string]Proxy) (Result, 
 	if err != nil {
 		return res, err
 	}
-	desired = a.withoutRefused(ctx, base, desired, res.Rejected)
+	// Refused proxies due for a retry are retried in a commit of their
+	// own: should they fail again, no other change shares their reload.
+	withoutRetries := a.withoutRefused(ctx, base, desired, res.Rejected, false)
+	if Plan(base, withoutRetries).Empty() {
+		res.Rejected = map[string]error{}
+		desired = a.withoutRefused(ctx, base, desired, res.Rejected, true)
+	} else {
+		desired = withoutRetries
+	}
 	id, marker, ch, err := a.commit(ctx, desired)
 	res.Changes = ch
 	switch {
 	case errors.Is(err, dataplane.ErrInvalid):
 		err = a.settle(ctx, base, desired, err)
-		a.withoutRefused(ctx, base, desired, res.Rejected)
+		a.withoutRefused(ctx, base, desired, res.Rejected, false)
 		return res, err
 	case err != nil:
 		return res, err
@@ -241,8 +249,9 @@ func (a *Applier) confirmTimeout() time.Duration {
 // keeping what served before in their place, and reports them. One whose
 // VIP:port another process held stays out while that address accepts
 // connections: trying it again would only fail again, holding back the
-// changes that share its reload.
-func (a *Applier) withoutRefused(ctx context.Context, base, desired map[string]Proxy, rejected map[string]error) map[string]Proxy {
+// changes that share its reload. Those whose retry is due are left out too
+// unless retryDue.
+func (a *Applier) withoutRefused(ctx context.Context, base, desired map[string]Proxy, rejected map[string]error, retryDue bool) map[string]Proxy {
 	out := copyProxies(desired)
 	for name, r := range a.refused {
 		want, ok := desired[name]
@@ -259,12 +268,14 @@ func (a *Applier) withoutRefused(ctx context.Context, base, desired map[string]P
 			a.refused[name] = r
 		}
 		if time.Now().After(r.until) {
-			if !r.held.IsValid() || boundBy(base, r.held) || a.dial(ctx, r.held.String()) != nil {
+			switch {
+			case r.held.IsValid() && !boundBy(base, r.held) && a.dial(ctx, r.held.String()) == nil:
+				r.until = time.Now().Add(a.retryRejected()) // still held
+				a.refused[name] = r
+			case retryDue:
 				delete(a.refused, name)
 				continue
 			}
-			r.until = time.Now().Add(a.retryRejected())
-			a.refused[name] = r
 		}
 		rejected[name] = r.err
 		if old, ok := base[name]; ok {

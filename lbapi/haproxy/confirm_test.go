@@ -203,3 +203,52 @@ func TestApplierConfirmsWhatItFindsAfterARestart(t *testing.T) {
 		t.Fatalf("HAProxy must run lb_a alone, runs %q", got)
 	}
 }
+
+// A refused proxy whose retry is due is retried in a commit of its own,
+// after the other changes: failing again, it costs them nothing.
+func TestApplierRetriesARefusalInACommitOfItsOwn(t *testing.T) {
+	ctx := context.Background()
+	sq := &squatter{addr: "127.30.0.2:443"}
+	refuse := func(context.Context, string) error { return errors.New("no route to host") }
+	dp := &fake.DataPlane{SignalReloads: true, Load: sq.load}
+	// Retries are due at once, confirmations time out at once.
+	ap := &haproxy.Applier{Client: dp, Dial: refuse, ConfirmTimeout: time.Nanosecond, RetryRejected: time.Nanosecond}
+	desired := twoProxies()
+	apply := func() haproxy.Result {
+		t.Helper()
+		res, err := ap.Apply(ctx, desired)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	apply() // lb_a and lb_b committed; their reload will not load
+
+	// lb_c arrives as lb_b is found at fault: lb_b's retry, due at once,
+	// waits, and lb_c is committed alone.
+	desired["lb_c"] = proxy("lb_c", "127.30.0.3", 80, server("vm-a", "10.0.0.1", 8080))
+	if res := apply(); names(res.Rejected) != "lb_b" {
+		t.Fatalf("want lb_b refused, got %v", res.Rejected)
+	}
+	if cfg := dp.Committed(); cfg.Frontends["lb_b"] != nil || cfg.Frontends["lb_c"] == nil {
+		t.Fatalf("want lb_c committed without lb_b, HAProxy's file holds %s", names(cfg.Frontends))
+	}
+
+	// lb_c is confirmed; nothing else waits, so lb_b is retried, alone.
+	apply()
+	if !ap.Loaded(desired["lb_c"]) {
+		t.Fatal("lb_c must be live")
+	}
+	if dp.Committed().Frontends["lb_b"] == nil || !ap.Pending() {
+		t.Fatal("lb_b must be retried once nothing else waits")
+	}
+
+	// It fails again; the rest keeps running.
+	ap.RetryRejected = time.Hour
+	if res := settle(t, ap, desired); names(res.Rejected) != "lb_b" {
+		t.Fatalf("want lb_b refused again, got %v", res.Rejected)
+	}
+	if got := names(dp.Loaded().Frontends); got != "lb_a,lb_c" {
+		t.Fatalf("HAProxy must run lb_a and lb_c, runs %q", got)
+	}
+}
