@@ -198,7 +198,7 @@ func vCenterVMs(ctx context.Context, h *harness.Harness, prefix string) (map[str
 
 // vCenterVMList are the VMs in vCenter whose name starts with prefix, with
 // their name and power state.
-func vCenterVMList(ctx context.Context, h *harness.Harness, prefix string) ([]mo.VirtualMachine, error) {
+func vCenterVMList(ctx context.Context, h *harness.Harness, prefix string, props ...string) ([]mo.VirtualMachine, error) {
 	c := h.Sim.Client.Client
 	m := view.NewManager(c)
 	v, err := m.CreateContainerView(ctx, c.ServiceContent.RootFolder, []string{"VirtualMachine"}, true)
@@ -207,7 +207,7 @@ func vCenterVMList(ctx context.Context, h *harness.Harness, prefix string) ([]mo
 	}
 	defer func() { _ = v.Destroy(ctx) }()
 	var vms []mo.VirtualMachine
-	if err := v.Retrieve(ctx, []string{"VirtualMachine"}, []string{"name", "runtime.powerState"}, &vms); err != nil {
+	if err := v.Retrieve(ctx, []string{"VirtualMachine"}, append([]string{"name", "runtime.powerState"}, props...), &vms); err != nil {
 		return nil, err
 	}
 	var out []mo.VirtualMachine
@@ -345,6 +345,9 @@ func (t *table) markdown() string {
 		}
 		fmt.Fprintf(&b, "\n%s:\n\n", n)
 		for _, v := range dedupe(r.violations) {
+			if len(v) > 400 {
+				v = v[:400] + " …"
+			}
 			fmt.Fprintf(&b, "- violation: %s\n", v)
 		}
 		for _, v := range dedupe(r.notes) {
