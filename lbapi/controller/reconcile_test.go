@@ -317,3 +317,57 @@ func TestOnlyReadyVMsServe(t *testing.T) {
 		t.Fatalf("want both VMs behind the VIP once vm-b is Ready, servers %+v", servers)
 	}
 }
+
+// With a Data Plane API that reports every reload succeeded (the real
+// server's signal reload), a Service whose VIP:port another process holds
+// is found from what HAProxy's running process runs: it is refused with a
+// condition naming the address, and the other Service of the batch serves.
+func TestSyncRefusesAServiceWhoseReloadWasReportedSucceededButNeverRan(t *testing.T) {
+	e := newEnv(t, vm("vm-a", "10.0.0.1"), newVMService("blocked", 80), newVMService("fine", 80))
+	// blocked gets the lowest VIP, which another process holds.
+	e.dp = &dpfake.DataPlane{SignalReloads: true, Load: func(cfg dpfake.Config) error {
+		for _, binds := range cfg.Binds {
+			for _, b := range binds {
+				if b.Address == "127.30.0.1" {
+					return errors.New("cannot bind socket (Address already in use) for [127.30.0.1:80]")
+				}
+			}
+		}
+		return nil
+	}}
+	e.dial.open["127.30.0.1:80"] = true // the other process answers
+	fineAnswers := e.dial.gate("127.30.0.2:80") // once HAProxy runs fine
+	e.r.ConfirmTimeout = time.Nanosecond
+	e.r.ProbeTimeout = time.Minute // fine's check waits for its gate, not for a deadline
+	refusals := testmetrics.Value(t, "supervisor_lbapi_refusals_total", map[string]string{"reason": lbv1.ReasonConfigRejected})
+
+	if res, err := e.sync(); err != nil || res.RequeueAfter != confirmReloadAfter {
+		t.Fatalf("first sync: want a wait for the commit to be confirmed, got %+v %v", res, err)
+	}
+	if res, err := e.sync(); err != nil {
+		t.Fatalf("second sync: %+v %v", res, err)
+	}
+	blocked := e.vmService("blocked")
+	c := ready(blocked)
+	if c == nil || c.Reason != lbv1.ReasonConfigRejected || !strings.Contains(c.Message, "VIP 127.30.0.1:80 is held by another process") {
+		t.Fatalf("want blocked refused for its held VIP:port, got %+v", c)
+	}
+	if len(blocked.Status.LoadBalancer.Ingress) != 0 {
+		t.Fatalf("a VIP HAProxy never ran was published: %+v", blocked.Status.LoadBalancer)
+	}
+	if got := testmetrics.Value(t, "supervisor_lbapi_refusals_total", map[string]string{"reason": lbv1.ReasonConfigRejected}); got != refusals+1 {
+		t.Errorf("supervisor_lbapi_refusals_total{reason=ConfigRejected}: want %v, got %v", refusals+1, got)
+	}
+	if got := e.dp.Loaded().Frontends; len(got) != 1 || got[haproxy.ProxyName("VirtualMachineService", "ns1", "fine", 80)] == nil {
+		t.Fatalf("HAProxy must run fine alone, runs %v", got)
+	}
+
+	close(fineAnswers)
+	<-e.r.wake // fine's VIP check finished
+	if _, err := e.sync(); err != nil {
+		t.Fatal(err)
+	}
+	if fine := e.vmService("fine"); len(fine.Status.LoadBalancer.Ingress) != 1 || fine.Status.LoadBalancer.Ingress[0].IP != "127.30.0.2" {
+		t.Fatalf("want fine serving 127.30.0.2, got %+v", fine.Status)
+	}
+}

@@ -254,10 +254,12 @@ func boundBy(proxies map[string]Proxy, addr netip.AddrPort) bool {
 const dialTimeout = 500 * time.Millisecond
 
 func (a *Applier) dial(ctx context.Context, addr string) error {
+	ctx, cancel := context.WithTimeout(ctx, dialTimeout)
+	defer cancel()
 	if a.Dial != nil {
 		return a.Dial(ctx, addr)
 	}
-	c, err := (&net.Dialer{Timeout: dialTimeout}).DialContext(ctx, "tcp", addr)
+	c, err := (&net.Dialer{}).DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return err
 	}
