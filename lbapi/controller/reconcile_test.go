@@ -335,7 +335,7 @@ func TestSyncRefusesAServiceWhoseReloadWasReportedSucceededButNeverRan(t *testin
 		}
 		return nil
 	}}
-	e.dial.open["127.30.0.1:80"] = true // the other process answers
+	e.dial.open["127.30.0.1:80"] = true         // the other process answers
 	fineAnswers := e.dial.gate("127.30.0.2:80") // once HAProxy runs fine
 	e.r.ConfirmTimeout = time.Nanosecond
 	e.r.ProbeTimeout = time.Minute // fine's check waits for its gate, not for a deadline
