@@ -464,24 +464,25 @@ func TestLoadBalancerValidation(t *testing.T) {
 // other Services go live while it stays refused, and once the address is
 // free the Service is served too. The appliance reports the failed reload.
 func TestFailedReloadCostsOnlyItsService(t *testing.T) {
-	failedReloadCostsOnlyItsService(t, appliance.ReportLoadOutcome, "cannot bind socket")
+	failedReloadCostsOnlyItsService(t, harness.LBOptions{ReloadReport: appliance.ReportLoadOutcome}, "cannot bind socket")
 }
 
 // The same with an appliance that, as the real Data Plane API with a
 // signal reload on HAProxy 2.6, reports the failed reload as succeeded:
-// lbapi finds it from what HAProxy's running process runs.
+// lbapi finds it from what HAProxy's running process runs (stats/native,
+// here in the v2 wire format).
 func TestUnreportedFailedReloadCostsOnlyItsService(t *testing.T) {
 	before := metrics.Value(t, "supervisor_haproxy_commit_confirmations_total", map[string]string{"result": "not_live"})
-	failedReloadCostsOnlyItsService(t, appliance.ReportSignalSent, "did not load")
+	failedReloadCostsOnlyItsService(t, harness.LBOptions{ReloadReport: appliance.ReportSignalSent, APIVersion: "v2"}, "did not load")
 	if after := metrics.Value(t, "supervisor_haproxy_commit_confirmations_total", map[string]string{"result": "not_live"}); after <= before {
 		t.Errorf("want the commit that never went live counted in supervisor_haproxy_commit_confirmations_total{result=not_live}, stayed at %v", after)
 	}
 }
 
-func failedReloadCostsOnlyItsService(t *testing.T, report appliance.ReloadReport, reason string) {
+func failedReloadCostsOnlyItsService(t *testing.T, opts harness.LBOptions, reason string) {
 	h := harness.New(t, harness.Options{})
 	ctx := context.Background()
-	e := startLB(t, h, harness.LBOptions{ReloadReport: report})
+	e := startLB(t, h, opts)
 	port := tcptest.FreePort(t)
 	tcptest.Serve(t, fmt.Sprintf("127.41.5.2:%d", port), "vm")
 	e.vm("vm", map[string]string{"app": "web"}, "127.41.5.2")
