@@ -123,6 +123,11 @@ func (a *Applier) Apply(ctx context.Context, desired map[string]Proxy) (Result, 
 	switch {
 	case errors.Is(err, dataplane.ErrInvalid):
 		err = a.settle(ctx, base, desired, err)
+		if err == nil {
+			// Settling confirmed that the running process runs all it
+			// kept, the content of an earlier unconfirmed commit included.
+			a.pending = nil
+		}
 		a.withoutRefused(ctx, base, desired, res.Rejected, false)
 		return res, err
 	case err != nil:

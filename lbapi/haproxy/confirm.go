@@ -25,9 +25,11 @@ import (
 // its running process reports: stats/native lists its frontends, backends
 // and servers. A commit is live once
 //
-//   - the running process shows the commit's marker (markerName) or a
-//     later one: it loaded this commit's configuration, which HAProxy loads
-//     whole, binds included; and
+//   - the running process shows the commit's marker (markerName): it
+//     loaded this commit's configuration, which HAProxy loads whole, binds
+//     included (the marker names the latest commit only, so an earlier
+//     configuration, or one from before the appliance's version was reset,
+//     never passes for it); and
 //   - each committed proxy runs: its frontend and backend are listed, with
 //     exactly the committed servers at their addresses.
 //
@@ -62,8 +64,8 @@ type runningProcess struct {
 	frontends, backends map[string]bool
 	// servers: backend -> server name -> address as stats show it ("ip:port").
 	servers map[string]map[string]string
-	// marker is the highest commit marker it runs (0: none).
-	marker int64
+	// markers are the commit markers it runs.
+	markers map[int64]bool
 }
 
 // running reads the running process from stats/native; nil when the API
@@ -80,7 +82,7 @@ func (a *Applier) running(ctx context.Context) (*runningProcess, error) {
 }
 
 func parseRunning(st *models.NativeStats) *runningProcess {
-	r := &runningProcess{frontends: map[string]bool{}, backends: map[string]bool{}, servers: map[string]map[string]string{}}
+	r := &runningProcess{frontends: map[string]bool{}, backends: map[string]bool{}, servers: map[string]map[string]string{}, markers: map[int64]bool{}}
 	for _, s := range st.Stats {
 		if s == nil {
 			continue
@@ -90,8 +92,8 @@ func parseRunning(st *models.NativeStats) *runningProcess {
 			r.frontends[s.Name] = true
 		case "backend":
 			r.backends[s.Name] = true
-			if v, ok := markerVersion(s.Name); ok && v > r.marker {
-				r.marker = v
+			if v, ok := markerVersion(s.Name); ok {
+				r.markers[v] = true
 			}
 		case "server":
 			if r.servers[s.BackendName] == nil {
@@ -157,7 +159,7 @@ func (a *Applier) notLive(ctx context.Context, marker int64, desired map[string]
 			missing = append(missing, name)
 		}
 	}
-	if len(missing) == 0 && r.marker >= marker {
+	if len(missing) == 0 && (marker == 0 || r.markers[marker]) {
 		commitConfirmationsTotal.WithLabelValues("live").Inc()
 		return nil
 	}
