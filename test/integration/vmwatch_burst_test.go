@@ -42,6 +42,7 @@ func TestABurstOfVMsIsServedFromTheWatch(t *testing.T) {
 		vms[i] = waitReady(h, vm)
 	}
 	created := calls()
+	t.Logf("vCenter calls while creating %d VMs: %v", n, delta(created, before))
 	if d := created["FindAllByUuid"] - before["FindAllByUuid"]; d != 0 {
 		t.Errorf("reconcilers asked vCenter for %v VMs by instance UUID; the watch holds them", d)
 	}
@@ -71,6 +72,7 @@ func TestABurstOfVMsIsServedFromTheWatch(t *testing.T) {
 		return len(list.Items) == 0, fmt.Errorf("%d VirtualMachines left", len(list.Items))
 	})
 	deleted := calls()
+	t.Logf("vCenter calls while deleting %d VMs: %v", n, delta(deleted, created))
 	for _, method := range []string{"Destroy_Task", "PowerOffVM_Task"} {
 		if d := deleted[method] - created[method]; d != n {
 			t.Errorf("%v %s calls for %d VMs: each is destroyed (and powered off) exactly once", d, method, n)
@@ -79,4 +81,15 @@ func TestABurstOfVMsIsServedFromTheWatch(t *testing.T) {
 	if got := testmetrics.Value(t, "supervisor_vmwatch_vms_managed", nil); got != 0 {
 		t.Errorf("supervisor_vmwatch_vms_managed = %v after deleting them all", got)
 	}
+}
+
+// delta is what was counted between two readings, by method.
+func delta(after, before map[string]float64) map[string]float64 {
+	out := map[string]float64{}
+	for k, v := range after {
+		if d := v - before[k]; d != 0 {
+			out[k] = d
+		}
+	}
+	return out
 }
