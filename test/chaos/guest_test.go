@@ -91,16 +91,10 @@ func guestOutage(s *scenario) {
 		if err == nil {
 			continue
 		}
-		// The VM service used to return before updating the status when
-		// the power-on failed: counted in the full form, reported by the
-		// short one, which must pass in make test.
+		// The VM service once returned before updating the status when the
+		// power-on failed, so the guest and Cluster API saw it running.
 		t.Logf("%v", err)
-		msg := "a control-plane VirtualMachine kept reporting PoweredOn while vCenter had it powered off and refused to power it on, so its guest (and Cluster API) still saw it running"
-		if full() {
-			s.violate("%s", msg)
-		} else {
-			s.note("known bug: %s", msg)
-		}
+		s.violate("a control-plane VirtualMachine kept reporting PoweredOn while vCenter had it powered off and refused to power it on, so its guest (and Cluster API) still saw it running")
 	}
 	if c, err := guestClient(ctx, h, name); err == nil {
 		var list corev1.NodeList

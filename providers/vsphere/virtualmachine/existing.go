@@ -44,6 +44,12 @@ func (r *Reconciler) reconcileExisting(ctx context.Context, vm *vmopv1.VirtualMa
 		return ctrl.Result{}, volErr
 	}
 	if err := r.ensurePowerState(ctx, vm, found); err != nil {
+		// The status still says what vCenter shows: a VM powered off behind
+		// the VM service's back whose power-on vCenter refuses is off, and
+		// its users (a guest, Cluster API) must see it so.
+		if serr := r.updateStatus(ctx, vm, found); serr != nil {
+			return ctrl.Result{}, errors.Join(err, serr)
+		}
 		return ctrl.Result{}, err
 	}
 	if err := r.ensureRestart(ctx, vm, found); err != nil {
