@@ -31,8 +31,6 @@ import (
 )
 
 const (
-	// confirmReloadAfter is how soon a sync looks at the reload of its commit.
-	confirmReloadAfter = 300 * time.Millisecond
 	// retryNotAnswering is how soon a VIP that did not answer is checked again.
 	retryNotAnswering = time.Second
 	// Failed syncs are retried with a backoff from retryErrorsFrom up to
@@ -68,9 +66,11 @@ type Reconciler struct {
 	ConfirmTimeout time.Duration
 
 	defaults sync.Once
-	// wake carries the prober's "a check finished" to the sync's queue.
-	wake   chan event.GenericEvent
-	prober *prober
+	// wake carries the prober's "a check finished" and the confirmer's
+	// "HAProxy runs the commit" to the sync's queue.
+	wake      chan event.GenericEvent
+	prober    *prober
+	confirmer *confirmer
 	// dialAPI and dialVIP replace the network in unit tests.
 	dialAPI apiDialer
 	dialVIP func(ctx context.Context, addr string) error
@@ -117,12 +117,14 @@ func (r *Reconciler) setDefaults() {
 		}
 		// One pending wake-up is enough: every event means "sync again".
 		r.wake = make(chan event.GenericEvent, 1)
-		r.prober = newProber(r.ProbeTimeout, r.dialVIP, func() {
+		wake := func() {
 			select {
 			case r.wake <- event.GenericEvent{Object: &lbv1.LoadBalancer{}}:
 			default:
 			}
-		})
+		}
+		r.prober = newProber(r.ProbeTimeout, r.dialVIP, wake)
+		r.confirmer = newConfirmer(confirmEvery, wake)
 	})
 }
 
@@ -150,7 +152,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&corev1.Service{}, toSync).
 		Watches(&discoveryv1.EndpointSlice{}, toSync).
 		Watches(&lbv1.LoadBalancer{}, toSync, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		WatchesRawSource(source.Channel(r.wake, toSync)).
+		WatchesRawSource(source.Channel(r.wake, r.enqueueWake())).
 		WithOptions(controller.Options{
 			RateLimiter: workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](retryErrorsFrom, retryErrorsEvery),
 		}).
@@ -173,6 +175,18 @@ func (r *Reconciler) enqueueSync() handler.EventHandler {
 		},
 		GenericFunc: func(_ context.Context, _ event.GenericEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
 			add(q)
+		},
+	}
+}
+
+// enqueueWake adds the shared key at once: a wake-up is the end of a wait
+// the sync itself started (a VIP check, a commit's confirmation), not a
+// change to gather with others, and a VIP it lets publish must not wait a
+// batch window more.
+func (r *Reconciler) enqueueWake() handler.EventHandler {
+	return handler.Funcs{
+		GenericFunc: func(_ context.Context, _ event.GenericEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			q.Add(syncKey)
 		},
 	}
 }
@@ -261,12 +275,14 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, s *scope) (ctrl.Result
 	notAnswering := r.publish(ctx, s.serve, alloc.vips, rejected, be.applier)
 	setLoadBalancerStatus(s.lb, observation{be: be, inUse: alloc.inUse, free: alloc.free})
 
-	// Genuine waits, not errors: for HAProxy to report the reload, for a
-	// VIP to answer, for a refused configuration's retry. VIPs whose check
-	// is still running wake the sync themselves.
+	// Genuine waits, not errors: for HAProxy to run the commit, for a VIP
+	// to answer, for a refused configuration's retry. The commit's
+	// confirmation and VIPs whose check is still running wake the sync
+	// themselves.
+	if be.applier.Pending() {
+		r.confirmer.watch(ctx, be.applier)
+	}
 	switch {
-	case be.applier.Pending():
-		return ctrl.Result{RequeueAfter: confirmReloadAfter}, nil
 	case notAnswering:
 		return ctrl.Result{RequeueAfter: retryNotAnswering}, nil
 	case len(rejected) > 0:

@@ -16,8 +16,10 @@
 // process shows its proxies (stats/native, checked by lbapi/haproxy: the
 // Data Plane API with a signal reload reports a reload HAProxy could not
 // apply as succeeded, and a TCP connect may be answered by whoever holds
-// the address) and then the VIP accepts a TCP connection. That last check
-// runs off the sync's worker (probe.go) and wakes the sync when it knows.
+// the address) and then the VIP accepts a TCP connection. Both waits run
+// off the sync's worker, which stays free to commit the next changes: the
+// confirmer (confirmer.go) watches the commit until HAProxy runs it, the
+// prober (probe.go) checks the VIPs, and each wakes the sync when it knows.
 //
 // It owns the LoadBalancer's status, and on the Services it serves
 // status.loadBalancer.ingress and the LoadBalancerReady condition; it must

@@ -110,6 +110,7 @@ func (r *Reconciler) dropBackend() {
 	if r.backend != nil {
 		r.txBase += r.backend.applier.Transactions
 		r.backend = nil
+		r.confirmer.stop()
 	}
 }
 

@@ -81,13 +81,15 @@ func (e *env) sync() (ctrl.Result, error) {
 }
 
 // syncUntilChecking syncs until HAProxy confirmed its reload and the
-// VIP checks started: the reload is confirmed by the second sync.
+// VIP checks started: the first sync commits, the confirmation of the
+// commit wakes the second, which starts the checks.
 func (e *env) syncUntilChecking() {
 	e.t.Helper()
 	res, err := e.sync()
-	if err != nil || res.RequeueAfter != confirmReloadAfter {
-		e.t.Fatalf("first sync: want a wait for the reload, got %+v %v", res, err)
+	if err != nil || res.RequeueAfter != 0 {
+		e.t.Fatalf("first sync: the commit's confirmation wakes the sync, it must not poll: %+v %v", res, err)
 	}
+	<-e.r.wake // HAProxy runs the commit
 	res, err = e.sync()
 	if err != nil || res.RequeueAfter != 0 {
 		e.t.Fatalf("second sync: the VIP checks wake the sync, it must not poll: %+v %v", res, err)
@@ -341,9 +343,10 @@ func TestSyncRefusesAServiceWhoseReloadWasReportedSucceededButNeverRan(t *testin
 	e.r.ProbeTimeout = time.Minute // fine's check waits for its gate, not for a deadline
 	refusals := testmetrics.Value(t, "supervisor_lbapi_refusals_total", map[string]string{"reason": lbv1.ReasonConfigRejected})
 
-	if res, err := e.sync(); err != nil || res.RequeueAfter != confirmReloadAfter {
-		t.Fatalf("first sync: want a wait for the commit to be confirmed, got %+v %v", res, err)
+	if res, err := e.sync(); err != nil || res.RequeueAfter != 0 {
+		t.Fatalf("first sync: the commit's confirmation wakes the sync, it must not poll: %+v %v", res, err)
 	}
+	<-e.r.wake // the commit was found not to run, and settled
 	if res, err := e.sync(); err != nil {
 		t.Fatalf("second sync: %+v %v", res, err)
 	}
@@ -369,5 +372,39 @@ func TestSyncRefusesAServiceWhoseReloadWasReportedSucceededButNeverRan(t *testin
 	}
 	if fine := e.vmService("fine"); len(fine.Status.LoadBalancer.Ingress) != 1 || fine.Status.LoadBalancer.Ingress[0].IP != "127.30.0.2" {
 		t.Fatalf("want fine serving 127.30.0.2, got %+v", fine.Status)
+	}
+}
+
+// A commit whose reload is still to come holds no VIP back once it runs:
+// the sync is woken when HAProxy's running process shows the commit, not
+// on a fixed poll, and the VIP is published after its check.
+func TestSyncIsWokenWhenHAProxyRunsTheCommit(t *testing.T) {
+	e := newEnv(t, vm("vm-a", "10.0.0.1"), newVMService("web", 80))
+	e.dp = &dpfake.DataPlane{HoldReloads: true}
+	e.dial.open["127.30.0.1:80"] = true
+
+	if res, err := e.sync(); err != nil || res.RequeueAfter != 0 {
+		t.Fatalf("first sync: want the commit watched, not polled, got %+v %v", res, err)
+	}
+	select {
+	case <-e.r.wake:
+		t.Fatal("the sync was woken while the commit's reload was still in progress")
+	default:
+	}
+	if svc := e.vmService("web"); len(svc.Status.LoadBalancer.Ingress) != 0 {
+		t.Fatalf("a VIP was published before HAProxy ran it: %+v", svc.Status)
+	}
+
+	e.dp.FinishReloads()
+	<-e.r.wake // HAProxy runs the commit
+	if _, err := e.sync(); err != nil {
+		t.Fatal(err)
+	}
+	<-e.r.wake // the VIP answered
+	if _, err := e.sync(); err != nil {
+		t.Fatal(err)
+	}
+	if svc := e.vmService("web"); len(svc.Status.LoadBalancer.Ingress) != 1 || svc.Status.LoadBalancer.Ingress[0].IP != "127.30.0.1" {
+		t.Fatalf("want the VIP in status once HAProxy runs it and it answers, got %+v", svc.Status.LoadBalancer)
 	}
 }

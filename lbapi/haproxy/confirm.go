@@ -175,6 +175,20 @@ func (a *Applier) notLive(ctx context.Context, marker int64, desired map[string]
 	return fmt.Errorf("%w: HAProxy's running process does not run %s: it did not load the configuration committed for it (its reload was not reported failed)", dataplane.ErrInvalid, what)
 }
 
+// Confirm looks, without waiting, at the unconfirmed commit as the next
+// Apply would: a commit the running process shows is confirmed (Loaded
+// then says so for its proxies), and one whose reload failed or that did
+// not show within ConfirmTimeout is settled (its proxies at fault are left
+// out and reported by the next Apply). It says whether a commit still
+// awaits confirmation. Callers poll it off the sync, so that the sync
+// learns of a confirmed commit as soon as HAProxy runs it.
+func (a *Applier) Confirm(ctx context.Context) (pending bool, err error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	err = a.checkPending(ctx)
+	return a.pending != nil, err
+}
+
 // waitLive waits up to ConfirmTimeout for the running process to run the
 // commit; it stops at the first look when the commit runs.
 func (a *Applier) waitLive(ctx context.Context, marker int64, desired map[string]Proxy) error {

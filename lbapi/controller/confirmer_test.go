@@ -1,0 +1,79 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
+
+// heldCommit is a commit that awaits confirmation until the test says
+// HAProxy runs it, or fails every look with err.
+type heldCommit struct {
+	runs  chan struct{}
+	err   error
+	looks chan struct{}
+}
+
+func newHeldCommit() *heldCommit {
+	return &heldCommit{runs: make(chan struct{}), looks: make(chan struct{}, 1000)}
+}
+
+func (h *heldCommit) Confirm(context.Context) (bool, error) {
+	h.looks <- struct{}{}
+	if h.err != nil {
+		return true, h.err
+	}
+	select {
+	case <-h.runs:
+		return false, nil
+	default:
+		return true, nil
+	}
+}
+
+func newTestConfirmer() (*confirmer, chan struct{}) {
+	woken := make(chan struct{}, 100)
+	return newConfirmer(time.Millisecond, func() { woken <- struct{}{} }), woken
+}
+
+// The sync is woken once HAProxy runs the commit, and only then; asking
+// again while a watch runs starts no second one.
+func TestConfirmerWakesTheSyncOnceTheCommitRuns(t *testing.T) {
+	c, woken := newTestConfirmer()
+	h := newHeldCommit()
+	c.watch(context.Background(), h)
+	<-h.looks
+	<-h.looks // looked twice: the first look did not end the watch
+	c.watch(context.Background(), h)
+	select {
+	case <-woken:
+		t.Fatal("woken while the commit awaits confirmation")
+	default:
+	}
+	close(h.runs)
+	<-woken
+	c.idle()
+	if n := len(woken); n != 0 {
+		t.Fatalf("want one wake-up for one confirmed commit, got %d more", n)
+	}
+}
+
+// A look that fails (the appliance is away) wakes the sync, which reports
+// it; a watch of an applier the sync dropped ends without waking it.
+func TestConfirmerEndsOnFailureOrWhenStopped(t *testing.T) {
+	c, woken := newTestConfirmer()
+	failing := newHeldCommit()
+	failing.err = errors.New("connection refused")
+	c.watch(context.Background(), failing)
+	<-woken
+
+	dropped := newHeldCommit()
+	c.watch(context.Background(), dropped)
+	<-dropped.looks
+	c.stop()
+	c.idle()
+	if n := len(woken); n != 0 {
+		t.Fatalf("a stopped watch woke the sync %d times", n)
+	}
+}
