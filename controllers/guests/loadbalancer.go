@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -48,6 +49,11 @@ const (
 	// notConnectedRetry is how soon a cluster whose API is not reachable
 	// yet is looked at again (the ClusterCache's source also wakes it).
 	notConnectedRetry = 10 * time.Second
+
+	// serviceWorkers bound the guest Services handled at once: a burst of
+	// Services gets its VirtualMachineServices and its VIPs written in
+	// parallel, not one round trip after the other.
+	serviceWorkers = 8
 )
 
 // LoadBalancerReconciler turns a guest cluster's Services of type
@@ -102,7 +108,12 @@ func (r *LoadBalancerReconciler) reconcileNormal(ctx context.Context, cluster *c
 		return fmt.Errorf("failed to list the Services of guest cluster %s: %w", klog.KObj(cluster), err)
 	}
 	wanted := map[string]bool{}
-	var errs []error
+	var (
+		mu   sync.Mutex
+		errs []error
+		wg   sync.WaitGroup
+	)
+	slots := make(chan struct{}, serviceWorkers)
 	for i := range services.Items {
 		svc := &services.Items[i]
 		if !isGuestLoadBalancer(svc) {
@@ -110,10 +121,17 @@ func (r *LoadBalancerReconciler) reconcileNormal(ctx context.Context, cluster *c
 		}
 		name := VirtualMachineServiceName(cluster.Name, svc)
 		wanted[name] = true
-		if err := r.ensure(ctx, cluster, guest, svc, name); err != nil {
-			errs = append(errs, err)
-		}
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			if err := r.ensure(ctx, cluster, guest, svc, name); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		})
 	}
+	wg.Wait()
 	errs = append(errs, r.deleteStale(ctx, cluster, wanted))
 	return errors.Join(errs...)
 }
@@ -174,6 +192,12 @@ func (r *LoadBalancerReconciler) ensure(ctx context.Context, cluster *clusterv1.
 		}
 		return controllerutil.SetControllerReference(cluster, vmsvc, r.Client.Scheme())
 	})
+	if apierrors.IsAlreadyExists(err) {
+		// An earlier reconcile created it and the cache does not show it
+		// yet; its create event brings this cluster back.
+		log.V(4).Info("Waiting for the cache to show the VirtualMachineService")
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("failed to create or update VirtualMachineService %s for guest Service %s: %w", name, klog.KObj(svc), err)
 	}
@@ -184,8 +208,12 @@ func (r *LoadBalancerReconciler) ensure(ctx context.Context, cluster *clusterv1.
 	if len(ingress) == 0 || sameAddresses(svc.Status.LoadBalancer.Ingress, ingress) {
 		return nil
 	}
+	// A merge patch of the ingress alone: the cached Service may be older
+	// than a write of an earlier reconcile, which an update would conflict
+	// with, costing a retry.
+	base := client.MergeFrom(svc.DeepCopy())
 	svc.Status.LoadBalancer.Ingress = slices.Clone(ingress)
-	if err := guest.Status().Update(ctx, svc); err != nil && !apierrors.IsNotFound(err) {
+	if err := guest.Status().Patch(ctx, svc, base); err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("failed to write the VIP into guest Service %s: %w", klog.KObj(svc), err)
 	}
 	log.Info("Guest Service served", "ingress", ingress[0].IP)
