@@ -73,6 +73,9 @@ type pendingReload struct {
 	base, desired map[string]Proxy
 	marker        int64
 	reported      time.Time
+	// earlier are the commits this one superseded before they were
+	// confirmed, oldest first (see confirmEarlier).
+	earlier []earlierCommit
 }
 
 // refusal is a proxy HAProxy refused, left out until it changes or until;
@@ -141,6 +144,7 @@ func (a *Applier) Apply(ctx context.Context, desired map[string]Proxy) (Result, 
 	case a.pending == nil:
 		a.pending = &pendingReload{base: base}
 	}
+	a.pending.supersede()
 	a.pending.id, a.pending.desired, a.pending.marker, a.pending.reported = id, copyProxies(desired), marker, time.Time{}
 	if id == "" {
 		// Reloaded inline, or the API keeps no reload record to wait for.
@@ -175,6 +179,9 @@ func (a *Applier) checkPending(ctx context.Context) error {
 	p := a.pending
 	if p == nil {
 		return nil
+	}
+	if err := a.confirmEarlier(ctx, p); err != nil {
+		return err
 	}
 	if p.reported.IsZero() {
 		failed, done, err := a.reloadStatus(ctx, p.id)

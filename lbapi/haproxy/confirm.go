@@ -34,7 +34,9 @@ import (
 //     exactly the committed servers at their addresses.
 //
 // A commit the running process does not show within ConfirmTimeout of its
-// reload being reported done failed to load.
+// reload being reported done failed to load. A commit that a newer one
+// superseded before it was confirmed is confirmed the same way, by its own
+// marker, while the newer one waits for its reload (confirmEarlier).
 
 // markerPrefix names the commit markers: empty backends lb__commit_<N>,
 // where N is the configuration version the commit made. ProxyName never
@@ -173,6 +175,62 @@ func (a *Applier) notLive(ctx context.Context, marker int64, desired map[string]
 		what = "its configuration (commit marker " + markerName(marker) + ")"
 	}
 	return fmt.Errorf("%w: HAProxy's running process does not run %s: it did not load the configuration committed for it (its reload was not reported failed)", dataplane.ErrInvalid, what)
+}
+
+// earlierCommit is a commit a later one superseded before it was
+// confirmed: the marker the running process shows once it runs it, and
+// what it asked for.
+type earlierCommit struct {
+	marker  int64
+	desired map[string]Proxy
+}
+
+// supersede remembers p's commit, about to be replaced by a newer one, as
+// an earlier commit, when the running process can show it (it has a
+// marker).
+func (p *pendingReload) supersede() {
+	if p.marker != 0 {
+		p.earlier = append(p.earlier, earlierCommit{marker: p.marker, desired: p.desired})
+	}
+}
+
+// confirmEarlier confirms the latest earlier commit of p that the running
+// process runs (its marker and its proxies), and forgets it and those
+// before it: a commit reloaded while a newer one waits for the next
+// reload serves its VIPs now rather than with the newer one. What it asked
+// for is then what serves, the base a failure of the newer commits is
+// settled from. Only the latest commit can fail the pending state; an
+// earlier one not shown yet waits, as the newer one vouches for it once it
+// runs.
+func (a *Applier) confirmEarlier(ctx context.Context, p *pendingReload) error {
+	if len(p.earlier) == 0 {
+		return nil
+	}
+	r, err := a.running(ctx)
+	if err != nil || r == nil {
+		return err // without stats, the latest commit's reload says it all
+	}
+	for i := len(p.earlier) - 1; i >= 0; i-- {
+		e := p.earlier[i]
+		if !r.markers[e.marker] || !r.servesAll(e.desired) {
+			continue
+		}
+		commitConfirmationsTotal.WithLabelValues("live").Inc()
+		a.confirmed, p.base = copyProxies(e.desired), copyProxies(e.desired)
+		p.earlier = p.earlier[i+1:]
+		return nil
+	}
+	return nil
+}
+
+// servesAll says whether the running process runs every proxy of desired.
+func (r *runningProcess) servesAll(desired map[string]Proxy) bool {
+	for _, p := range desired {
+		if !r.serves(p) {
+			return false
+		}
+	}
+	return true
 }
 
 // Confirm looks, without waiting, at the unconfirmed commit as the next

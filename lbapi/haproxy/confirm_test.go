@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/haproxytech/client-native/v6/models"
+
 	"github.com/open-supervisor/supervisor/lbapi/dataplane/fake"
 	"github.com/open-supervisor/supervisor/lbapi/haproxy"
 )
@@ -250,5 +252,98 @@ func TestApplierRetriesARefusalInACommitOfItsOwn(t *testing.T) {
 	}
 	if got := names(dp.Loaded().Frontends); got != "lb_a,lb_c" {
 		t.Fatalf("HAProxy must run lb_a and lb_c, runs %q", got)
+	}
+}
+
+// lateReports is a Data Plane API whose reloads ran after lbapi last
+// looked at them: while hide is set it reports each one in progress,
+// whatever HAProxy's running process already runs.
+type lateReports struct {
+	*fake.DataPlane
+	hide bool
+}
+
+func (l *lateReports) Reload(ctx context.Context, id string) (*models.Reload, error) {
+	r, err := l.DataPlane.Reload(ctx, id)
+	if err == nil && l.hide {
+		r.Status = models.ReloadStatusInProgress
+	}
+	return r, err
+}
+
+// A commit reloaded while a newer one waits for the next reload serves
+// now: its proxies are confirmed as soon as the running process shows
+// them, not with the newer commit; the newer commit's proxy only once it
+// runs too.
+func TestApplierConfirmsACommitALaterOneSuperseded(t *testing.T) {
+	ctx := context.Background()
+	dp := &lateReports{DataPlane: &fake.DataPlane{}, hide: true}
+	ap := &haproxy.Applier{Client: dp, ConfirmTimeout: time.Hour}
+	first := twoProxies()
+	if _, err := ap.Apply(ctx, first); err != nil { // HAProxy runs it at once
+		t.Fatal(err)
+	}
+	dp.HoldReloads = true // the second commit waits for the next reload
+	second := twoProxies()
+	second["lb_c"] = proxy("lb_c", "127.30.0.3", 80, server("vm-a", "10.0.0.1", 8080))
+	if _, err := ap.Apply(ctx, second); err != nil {
+		t.Fatal(err)
+	}
+	pending, err := ap.Confirm(ctx)
+	if err != nil || !pending {
+		t.Fatalf("the second commit's reload is still to come: pending %v, %v", pending, err)
+	}
+	if !ap.Loaded(first["lb_a"]) || !ap.Loaded(first["lb_b"]) {
+		t.Fatal("the first commit runs: its proxies must be confirmed without waiting for the second's reload")
+	}
+	if ap.Loaded(second["lb_c"]) {
+		t.Fatal("lb_c was confirmed before HAProxy ran it")
+	}
+
+	dp.hide = false
+	dp.FinishReloads()
+	if pending, err := ap.Confirm(ctx); err != nil || pending {
+		t.Fatalf("the second commit runs: pending %v, %v", pending, err)
+	}
+	if !ap.Loaded(second["lb_c"]) {
+		t.Fatal("lb_c must be confirmed once HAProxy runs it")
+	}
+}
+
+// A newer commit that never loads is settled from what the running process
+// runs, the earlier commit it superseded included: only its own proxy at
+// fault is refused.
+func TestApplierSettlesASupersedingCommitFromTheEarlierOne(t *testing.T) {
+	ctx := context.Background()
+	sq := &squatter{addr: "127.30.0.3:80"} // lb_c's VIP:port
+	dp := &lateReports{DataPlane: &fake.DataPlane{SignalReloads: true, Load: sq.load}, hide: true}
+	ap := &haproxy.Applier{Client: dp, Dial: sq.dial, ConfirmTimeout: time.Nanosecond, RetryRejected: time.Hour}
+	desired := twoProxies()
+	if _, err := ap.Apply(ctx, desired); err != nil {
+		t.Fatal(err)
+	}
+	dp.HoldReloads = true
+	desired["lb_c"] = proxy("lb_c", "127.30.0.3", 80, server("vm-a", "10.0.0.1", 8080))
+	if _, err := ap.Apply(ctx, desired); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ap.Confirm(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !ap.Loaded(desired["lb_a"]) || !ap.Loaded(desired["lb_b"]) {
+		t.Fatal("the first commit runs: lb_a and lb_b must be confirmed")
+	}
+	dp.hide = false
+	dp.FinishReloads() // reported succeeded; lb_c's bind fails
+	dp.HoldReloads = false
+	res := settle(t, ap, desired)
+	if names(res.Rejected) != "lb_c" || !strings.Contains(res.Rejected["lb_c"].Error(), "held by another process") {
+		t.Fatalf("want lb_c refused for its held VIP:port, got %v", res.Rejected)
+	}
+	if !ap.Loaded(desired["lb_a"]) || !ap.Loaded(desired["lb_b"]) || ap.Loaded(desired["lb_c"]) {
+		t.Fatal("want lb_a and lb_b confirmed, lb_c not")
+	}
+	if got := names(dp.Loaded().Frontends); got != "lb_a,lb_b" {
+		t.Fatalf("HAProxy must run lb_a and lb_b, runs %q", got)
 	}
 }
