@@ -717,6 +717,10 @@ func backendModel(p Proxy) *models.Backend {
 	return b
 }
 
+// transitionCheckInterval is how often a server that is down or changing
+// state is health-checked.
+const transitionCheckInterval = 250 * time.Millisecond
+
 func serverModel(s Server, tls bool) *models.Server {
 	m := &models.Server{Name: s.Name, Address: s.Address.String()}
 	if s.Port != 0 {
@@ -727,6 +731,13 @@ func serverModel(s Server, tls bool) *models.Server {
 	m.Weight = ptr.To[int64](100)
 	if s.Check {
 		m.Check = "enabled"
+		// A server that is down, or changing state, is checked every
+		// 250 ms rather than at the steady 2 s: a control plane whose API
+		// server has just become ready is served within half a second
+		// (rise 2) instead of up to 4 s, while its clients (Cluster API's
+		// cluster cache among them) retry against a VIP with no server.
+		m.Downinter = ptr.To(int64(transitionCheckInterval.Milliseconds()))
+		m.Fastinter = ptr.To(int64(transitionCheckInterval.Milliseconds()))
 		if tls {
 			// Guest kube-apiservers' serving certificates are not ours to verify here.
 			m.CheckSsl = "enabled"

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -215,4 +216,41 @@ func TestApplyLeavesOutRejectedProxies(t *testing.T) {
 	if res, err = ap.Apply(ctx, desired); err != nil || len(res.Rejected) != 1 {
 		t.Fatalf("second apply: %v %v", res.Rejected, err)
 	}
+}
+
+// A checked server that is down or changing state is checked every 250 ms,
+// so a backend that comes up (a control plane's API server) is served
+// within two quick checks rather than HAProxy's 2 s interval twice.
+func TestCheckedServersAreRecheckedQuicklyWhileDown(t *testing.T) {
+	a, c := startAppliance(t)
+	ctx := context.Background()
+	down := netip.MustParseAddr("127.30.0.22") // nothing listens there yet
+	vip := netip.MustParseAddr("127.30.0.21")
+	vport := tcptest.FreePort(t)
+	name := haproxy.ProxyName("VirtualMachineService", "ns1", "cp", 6443)
+	ap := &haproxy.Applier{Client: c}
+	desired := map[string]haproxy.Proxy{name: {Name: name, VIP: vip, Port: vport, Servers: []haproxy.Server{
+		{Name: "cp-0", Address: down, Port: vport, Check: true},
+	}}}
+	if _, err := ap.Apply(ctx, desired); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := os.ReadFile(a.ConfigPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var line string
+	for l := range strings.Lines(string(cfg)) {
+		if strings.Contains(l, "server cp-0 ") {
+			line = strings.TrimSpace(l)
+		}
+	}
+	for _, want := range []string{" check", "downinter 250", "fastinter 250"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("the server line HAProxy runs, %q, lacks %q", line, want)
+		}
+	}
+	// The backend comes up: HAProxy serves it once its checks pass.
+	tcptest.Serve(t, netip.AddrPortFrom(down, uint16(vport)).String(), "cp-0")
+	waitFor(t, "the server that came up to be served", func() bool { return answers(vip, vport, 1)["cp-0"] })
 }
