@@ -6,16 +6,21 @@ import (
 	"sync"
 	"time"
 
-	"k8s.io/apimachinery/pkg/util/wait"
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/open-supervisor/supervisor/lbapi/haproxy"
 )
 
 const (
-	// confirmEvery is the pause between two looks at an unconfirmed
-	// commit: its reload's status, then the running process's stats.
-	confirmEvery = 50 * time.Millisecond
+	// confirmEvery is the shortest pause between two looks at an
+	// unconfirmed commit (its reload's status, then the running process's
+	// stats); the pause grows to confirmSlowdown of the time waited so far,
+	// up to confirmEveryAtMost, so an appliance that reloads every 30 s is
+	// asked about 90 times a commit rather than 600, and one that reloads
+	// every second is still looked at within about 65 ms of its reload.
+	confirmEvery       = 50 * time.Millisecond
+	confirmSlowdown    = 20
+	confirmEveryAtMost = time.Second
 	// confirmFor bounds one watch; a commit still unconfirmed then wakes
 	// the sync, which watches it again.
 	confirmFor = haproxy.ReloadTimeout
@@ -89,15 +94,12 @@ func (c *confirmer) stop() {
 // idle waits until no watch runs (for tests).
 func (c *confirmer) idle() { c.running.Wait() }
 
-// run looks at the commit every c.every until nothing awaits
-// confirmation, then wakes the sync. A look that fails (the appliance is
-// away) wakes it too: the sync reports the failure and watches again.
+// run looks at the commit until nothing awaits confirmation, then wakes
+// the sync. A look that fails (the appliance is away) wakes it too: the
+// sync reports the failure and watches again.
 func (c *confirmer) run(ctx context.Context, w *watch) {
 	defer w.stop()
-	err := wait.PollUntilContextCancel(ctx, c.every, true, func(ctx context.Context) (bool, error) {
-		pending, err := w.applier.Confirm(ctx)
-		return !pending, err
-	})
+	err := c.look(ctx, w.applier)
 	c.mu.Lock()
 	current := c.current == w
 	if current {
@@ -111,4 +113,30 @@ func (c *confirmer) run(ctx context.Context, w *watch) {
 		ctrl.LoggerFrom(ctx).Info("Looking at HAProxy's last commit failed, the next sync looks again", "reason", err.Error())
 	}
 	c.wake()
+}
+
+// look asks a about its commit until nothing awaits confirmation, a look
+// fails or ctx ends; see confirmEvery for the pauses.
+func (c *confirmer) look(ctx context.Context, a committer) error {
+	start := time.Now()
+	for {
+		pending, err := a.Confirm(ctx)
+		if err != nil || !pending {
+			return err
+		}
+		t := time.NewTimer(confirmPause(c.every, time.Since(start)))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// confirmPause is the pause before the next look at a commit waited for
+// since waited: every at first, then confirmSlowdown of the wait, at most
+// confirmEveryAtMost (or every, when that is longer).
+func confirmPause(every, waited time.Duration) time.Duration {
+	return min(max(every, waited/confirmSlowdown), max(every, confirmEveryAtMost))
 }

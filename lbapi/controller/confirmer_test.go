@@ -77,3 +77,27 @@ func TestConfirmerEndsOnFailureOrWhenStopped(t *testing.T) {
 		t.Fatalf("a stopped watch woke the sync %d times", n)
 	}
 }
+
+// A commit is looked at often while its reload is due soon, and less and
+// less while it waits: an appliance reloading once a second is looked at
+// within 65 ms of its reload, one reloading every 30 s (the vSphere
+// appliance) is asked about a commit fewer than 100 times, not 600.
+func TestConfirmerLooksLessOftenTheLongerACommitWaits(t *testing.T) {
+	looksUntil := func(reload time.Duration) (looks int, late time.Duration) {
+		waited := time.Duration(0)
+		for waited < reload {
+			waited += confirmPause(confirmEvery, waited)
+			looks++
+		}
+		return looks, waited - reload
+	}
+	if _, late := looksUntil(1300 * time.Millisecond); late > 65*time.Millisecond {
+		t.Errorf("a reload 1.3 s after the commit is seen %s late, want at most 65 ms", late)
+	}
+	if looks, _ := looksUntil(30 * time.Second); looks >= 100 {
+		t.Errorf("a reload 30 s after the commit costs %d looks, want fewer than 100", looks)
+	}
+	if got := confirmPause(confirmEvery, time.Hour); got != confirmEveryAtMost {
+		t.Errorf("the pause grows to %s, want at most %s", got, confirmEveryAtMost)
+	}
+}
