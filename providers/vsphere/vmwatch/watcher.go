@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"sync"
 	"time"
 
@@ -507,7 +508,11 @@ func (w *Watcher) drop(refs []types.ManagedObjectReference) []string {
 }
 
 // apply folds state updates into VMs the cache holds and returns the
-// instance UUIDs touched and the VMs whose config.changeVersion moved.
+// instance UUIDs of the VMs whose state the updates changed and the VMs
+// whose config.changeVersion moved. An update that repeats what the cache
+// holds changes nothing and wakes no one: vcsim reports every VM of the
+// list view again, in full, whenever the list changes, which during a
+// burst of clones woke every VM's reconciler once per joining batch.
 // Updates for VMs it does not hold are dropped: a VM is held from its join
 // read until it leaves the view or is forgotten, and a late update must
 // not bring back a VM that was destroyed. Leaves are the membership
@@ -521,17 +526,43 @@ func (w *Watcher) apply(updates []types.ObjectUpdate) (changed []string, reconfi
 		if !ok || u.Kind == types.ObjectUpdateKindLeave {
 			continue
 		}
-		before := ""
-		if vm.Config != nil {
-			before = vm.Config.ChangeVersion
-		}
+		before := stateOf(vm)
 		mo.ApplyPropertyChange(vm, u.ChangeSet)
-		if vm.Config != nil && vm.Config.ChangeVersion != before && before != "" {
+		after := stateOf(vm)
+		if after.changeVersion != before.changeVersion && before.changeVersion != "" {
 			reconfigured = append(reconfigured, u.Obj)
 		}
-		changed = append(changed, w.index(vm)...)
+		if !reflect.DeepEqual(before, after) {
+			changed = append(changed, w.index(vm)...)
+		}
 	}
 	return changed, reconfigured
+}
+
+// state is a copy of what the state poll follows of a VM (stateProperties).
+type state struct {
+	changeVersion string
+	powerState    types.VirtualMachinePowerState
+	host          types.ManagedObjectReference
+	ipAddress     string
+	net           []types.GuestNicInfo
+}
+
+// stateOf copies vm's followed state. Applying a change replaces a
+// property's value, never edits the one held, so the copy of guest.net
+// may share its elements.
+func stateOf(vm *mo.VirtualMachine) state {
+	s := state{powerState: vm.Runtime.PowerState}
+	if vm.Config != nil {
+		s.changeVersion = vm.Config.ChangeVersion
+	}
+	if vm.Runtime.Host != nil {
+		s.host = *vm.Runtime.Host
+	}
+	if vm.Guest != nil {
+		s.ipAddress, s.net = vm.Guest.IpAddress, vm.Guest.Net
+	}
+	return s
 }
 
 // Observe records state the caller just set in vCenter (a finished

@@ -191,6 +191,47 @@ func TestAStateLeaveIsNotALeave(t *testing.T) {
 	}
 }
 
+// TestARepeatedReportWakesNoOne: vcsim reports every VM of the list view
+// again, in full, whenever the list changes (a batch of clones joined);
+// only a report that changes what the cache holds tells the VM's owner.
+func TestARepeatedReportWakesNoOne(t *testing.T) {
+	w := newTestWatcher()
+	w.join([]types.ObjectContent{joined("vm-1", "uuid-1", "1"), joined("vm-2", "uuid-2", "1")})
+	nic := types.GuestNicInfo{MacAddress: "00:50:56:00:00:01", IpAddress: []string{"10.0.0.5"}}
+	changed, _ := w.apply([]types.ObjectUpdate{
+		stateUpdate("vm-1", set("runtime.powerState", types.VirtualMachinePowerStatePoweredOn)),
+		stateUpdate("vm-2", set("guest.ipAddress", "10.0.0.5"), set("guest.net", []types.GuestNicInfo{nic})),
+	})
+	if !slices.Equal(changed, []string{"uuid-1", "uuid-2"}) {
+		t.Fatalf("changes are reported: changed %v", changed)
+	}
+	again := func(id string, changes ...types.PropertyChange) types.ObjectUpdate {
+		return types.ObjectUpdate{Kind: types.ObjectUpdateKindEnter, Obj: vmRef(id), ChangeSet: changes}
+	}
+	changed, reconfigured := w.apply([]types.ObjectUpdate{
+		again("vm-1", set("config.changeVersion", "1"), set("runtime.powerState", types.VirtualMachinePowerStatePoweredOn)),
+		again("vm-2", set("config.changeVersion", "1"), set("runtime.powerState", types.VirtualMachinePowerStatePoweredOff),
+			set("guest.ipAddress", "10.0.0.5"), set("guest.net", []types.GuestNicInfo{nic})),
+	})
+	if len(changed) != 0 || len(reconfigured) != 0 {
+		t.Errorf("a report of what is held woke %v, reread %v", changed, reconfigured)
+	}
+	// A change to any followed property still wakes: a second address on
+	// the NIC, a move to another host.
+	nic2 := nic
+	nic2.IpAddress = []string{"10.0.0.5", "fe80::1"}
+	changed, _ = w.apply([]types.ObjectUpdate{
+		again("vm-1", set("runtime.host", types.ManagedObjectReference{Type: "HostSystem", Value: "host-2"})),
+		again("vm-2", set("guest.ipAddress", "10.0.0.5"), set("guest.net", []types.GuestNicInfo{nic2})),
+	})
+	if !slices.Equal(changed, []string{"uuid-1", "uuid-2"}) {
+		t.Errorf("changed %v, want both", changed)
+	}
+	if got, _ := w.Get("uuid-2"); len(got.Net) != 1 || len(got.Net[0].IpAddress) != 2 {
+		t.Errorf("the new address is held: %+v", got.Net)
+	}
+}
+
 func TestAMovedChangeVersionRereadsTheConfig(t *testing.T) {
 	w := newTestWatcher()
 	w.join([]types.ObjectContent{joined("vm-1", "uuid-1", "1"), joined("vm-2", "uuid-2", "1")})
