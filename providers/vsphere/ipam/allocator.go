@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"slices"
 	"sort"
+	"sync"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -26,6 +27,23 @@ type Allocator struct {
 	// Reader reads allocations uncached, so an allocation made a moment ago
 	// by this or another process is always seen.
 	Reader client.Reader
+
+	// mu guards what concurrent Ensure calls of this process must know of
+	// each other: an Ensure's list of the network misses the addresses
+	// recorded after it began, so it skips those (and those being
+	// recorded) rather than try them. Without this every reconcile of a
+	// burst picked the same lowest free address and all but one retried,
+	// address by address: 100 VMs made some 2000 refused creates, which
+	// held the burst's clones back by seconds.
+	mu sync.Mutex
+	// seq counts the creates this process finished; running counts the
+	// Ensure calls under way by the seq when they began.
+	seq     int64
+	running map[int64]int
+	// recent are the addresses recorded by network, with the seq their
+	// create finished at (0 while it runs), kept while an Ensure that
+	// began before may be running.
+	recent map[string]map[netip.Addr]int64
 }
 
 // Owner is who an address is allocated to.
@@ -38,6 +56,8 @@ func (a *Allocator) Ensure(ctx context.Context, network *vspherev1.WorkloadNetwo
 	if err != nil {
 		return netip.Addr{}, fmt.Errorf("WorkloadNetwork %s spec.addressRanges: %w", network.Name, err)
 	}
+	began := a.begin()
+	defer a.end(began)
 	if addr, ok, err := a.owned(ctx, network.Name, owner.UID); err != nil || ok {
 		return addr, err
 	}
@@ -56,7 +76,7 @@ func (a *Allocator) Ensure(ctx context.Context, network *vspherev1.WorkloadNetwo
 		taken[gw] = true
 	}
 	for {
-		addr, ok := iprange.FirstFree(ranges, func(x netip.Addr) bool { return taken[x] })
+		addr, ok := a.pick(network.Name, ranges, taken, began)
 		if !ok {
 			return netip.Addr{}, fmt.Errorf("network %s: %w", network.Name, ErrExhausted)
 		}
@@ -70,6 +90,7 @@ func (a *Allocator) Ensure(ctx context.Context, network *vspherev1.WorkloadNetwo
 			},
 			Spec: vspherev1.IPAddressAllocationSpec{Network: network.Name, Address: addr.String(), Owner: owner},
 		})
+		a.recorded(network.Name, addr, err == nil || apierrors.IsAlreadyExists(err))
 		switch {
 		case err == nil:
 			return addr, nil
@@ -79,6 +100,75 @@ func (a *Allocator) Ensure(ctx context.Context, network *vspherev1.WorkloadNetwo
 			return netip.Addr{}, fmt.Errorf("failed to record allocation of %s on network %s: %w", addr, network.Name, err)
 		}
 	}
+}
+
+// begin registers an Ensure before it lists the network; end unregisters
+// it and forgets the recorded addresses no running Ensure can have missed.
+func (a *Allocator) begin() int64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.running == nil {
+		a.running = map[int64]int{}
+		a.recent = map[string]map[netip.Addr]int64{}
+	}
+	a.running[a.seq]++
+	return a.seq
+}
+
+func (a *Allocator) end(began int64) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.running[began]--; a.running[began] == 0 {
+		delete(a.running, began)
+	}
+	oldest := a.seq
+	for s := range a.running {
+		oldest = min(oldest, s)
+	}
+	for _, addrs := range a.recent {
+		for addr, s := range addrs {
+			if s != 0 && s <= oldest {
+				delete(addrs, addr)
+			}
+		}
+	}
+}
+
+// pick takes the lowest address free by taken (the Ensure's list) that
+// this process is not recording and did not record after the Ensure
+// began, and marks it as being recorded. The API server's name uniqueness
+// still decides between processes.
+func (a *Allocator) pick(network string, ranges []iprange.Range, taken map[netip.Addr]bool, began int64) (netip.Addr, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	recent := a.recent[network]
+	addr, ok := iprange.FirstFree(ranges, func(x netip.Addr) bool {
+		s, recorded := recent[x]
+		return taken[x] || (recorded && (s == 0 || s > began))
+	})
+	if !ok {
+		return netip.Addr{}, false
+	}
+	if recent == nil {
+		recent = map[netip.Addr]int64{}
+		a.recent[network] = recent
+	}
+	recent[addr] = 0
+	return addr, true
+}
+
+// recorded ends pick's mark: an address whose allocation now exists (ours,
+// or another's that got it first) is recent; one whose create failed
+// otherwise is not.
+func (a *Allocator) recorded(network string, addr netip.Addr, exists bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !exists {
+		delete(a.recent[network], addr)
+		return
+	}
+	a.seq++
+	a.recent[network][addr] = a.seq
 }
 
 // owned returns the owner's existing address; if racing reconciles left it

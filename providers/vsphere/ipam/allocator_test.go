@@ -3,13 +3,17 @@ package ipam
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
@@ -221,5 +225,67 @@ func TestEnsureSkipsAnAddressTakenMeanwhile(t *testing.T) {
 func TestAllocationName(t *testing.T) {
 	if got := AllocationName("primary", netip.MustParseAddr("10.0.0.2")); got != "primary.10.0.0.2" {
 		t.Errorf("got %q", got)
+	}
+}
+
+// TestConcurrentEnsuresPickDistinctAddresses: reconciles of a burst that
+// all listed the network before any of them recorded an address still
+// take one address each at the first try, instead of all trying the
+// lowest free one and retrying address by address.
+func TestConcurrentEnsuresPickDistinctAddresses(t *testing.T) {
+	ctx := context.Background()
+	const n = 8
+	var listed sync.WaitGroup
+	listed.Add(n)
+	var mu sync.Mutex
+	creates, refused := 0, 0
+	c := newFakeClient(t, &interceptor.Funcs{
+		List: func(ctx context.Context, c client.WithWatch, list client.ObjectList, opts ...client.ListOption) error {
+			err := c.List(ctx, list, opts...)
+			var o client.ListOptions
+			o.ApplyOptions(opts)
+			if !o.LabelSelector.Matches(labels.Set{vspherev1.AllocationNetworkLabel: "primary"}) {
+				return err // the owner's allocations
+			}
+			// Every Ensure has the same picture of the network.
+			listed.Done()
+			listed.Wait()
+			return err
+		},
+		Create: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
+			err := c.Create(ctx, obj, opts...)
+			mu.Lock()
+			creates++
+			if apierrors.IsAlreadyExists(err) {
+				refused++
+			}
+			mu.Unlock()
+			return err
+		},
+	})
+	a := &Allocator{Client: c, Reader: c}
+	nw := network("primary", "10.0.0.2-10.0.0.99")
+	var wg sync.WaitGroup
+	got := make([]string, n)
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() {
+			addr, err := a.Ensure(ctx, nw, owner(fmt.Sprint(i)))
+			got[i], errs[i] = addr.String(), err
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(got)
+	if len(slices.Compact(slices.Clone(got))) != n {
+		t.Errorf("owners share addresses: %v", got)
+	}
+	if creates != n || refused != 0 {
+		t.Errorf("%d creates, %d of them refused as taken; want %d, none refused", creates, refused, n)
+	}
+	if want := []string{"10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.0.5", "10.0.0.6", "10.0.0.7", "10.0.0.8", "10.0.0.9"}; !slices.Equal(got, want) {
+		t.Errorf("got %v, want the lowest %d", got, n)
 	}
 }
