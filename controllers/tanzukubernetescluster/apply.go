@@ -9,12 +9,14 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/klog/v2"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	addonsv1 "sigs.k8s.io/cluster-api/api/addons/v1beta2"
 	controlplanev1 "sigs.k8s.io/cluster-api/api/controlplane/kubeadm/v1beta2"
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
+	"sigs.k8s.io/cluster-api/util/conditions"
 
 	runv1alpha3 "github.com/open-supervisor/supervisor/api/run/v1alpha3"
 )
@@ -35,7 +37,7 @@ func (r *Reconciler) applyObjects(ctx context.Context, tkc *runv1alpha3.TanzuKub
 	if err := ensure(ctx, r, tkc, o.VSphereCluster, nil); err != nil {
 		return err
 	}
-	if err := ensure(ctx, r, tkc, o.ControlPlane, updateControlPlane); err != nil {
+	if err := r.ensureControlPlane(ctx, tkc, o.ControlPlane); err != nil {
 		return err
 	}
 	for _, md := range o.MachineDeployments {
@@ -53,6 +55,45 @@ func (r *Reconciler) applyObjects(ctx context.Context, tkc *runv1alpha3.TanzuKub
 	return ensure(ctx, r, tkc, o.CNI, func(cur, want *addonsv1.ClusterResourceSet) {
 		cur.Spec.Resources, cur.Spec.Strategy = want.Spec.Resources, want.Spec.Strategy
 	})
+}
+
+// ensureControlPlane ensures the KubeadmControlPlane, asking for a single
+// machine until the first control plane is initialized and healthy.
+// KubeadmControlPlane joins the others only then anyway, but each time it
+// looks earlier its preflight check fails and holds the next look back
+// 5 s, so a cluster asking for 3 from the start waited up to two such
+// rounds after its first control plane was up. Once it asks for more than
+// one it is never lowered again: a control plane that turns unhealthy
+// later keeps its count.
+func (r *Reconciler) ensureControlPlane(ctx context.Context, tkc *runv1alpha3.TanzuKubernetesCluster, want *controlplanev1.KubeadmControlPlane) error {
+	cur := &controlplanev1.KubeadmControlPlane{}
+	switch err := r.Client.Get(ctx, client.ObjectKeyFromObject(want), cur); {
+	case apierrors.IsNotFound(err):
+		cur = nil
+	case err != nil:
+		return fmt.Errorf("failed to get KubeadmControlPlane %s: %w", klog.KObj(want), err)
+	}
+	apply := want.DeepCopy()
+	apply.Spec.Replicas = ptr.To(controlPlaneReplicas(cur, ptr.Deref(want.Spec.Replicas, 1)))
+	return ensure(ctx, r, tkc, apply, updateControlPlane)
+}
+
+// controlPlaneReplicas is the count to ask of the KubeadmControlPlane cur
+// (nil: not created yet) for a control plane of want machines.
+func controlPlaneReplicas(cur *controlplanev1.KubeadmControlPlane, want int32) int32 {
+	if want <= 1 || (cur != nil && (ptr.Deref(cur.Spec.Replicas, 0) > 1 || firstControlPlaneUp(cur))) {
+		return want
+	}
+	return 1
+}
+
+// firstControlPlaneUp says whether kcp's control plane is initialized and
+// its components and etcd healthy: what its preflight check asks before
+// another control plane joins.
+func firstControlPlaneUp(kcp *controlplanev1.KubeadmControlPlane) bool {
+	return ptr.Deref(kcp.Status.Initialization.ControlPlaneInitialized, false) &&
+		conditions.IsTrue(kcp, controlplanev1.KubeadmControlPlaneControlPlaneComponentsHealthyCondition) &&
+		conditions.IsTrue(kcp, controlplanev1.KubeadmControlPlaneEtcdClusterHealthyCondition)
 }
 
 // updateControlPlane sets what a user may change: scale, release (version

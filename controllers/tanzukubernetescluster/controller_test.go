@@ -73,12 +73,21 @@ func TestSeedCluster(t *testing.T) {
 	// Cluster API v1.14 writes kubeadm configuration for v1.22 and later
 	// only: older releases are given to it as v1.22.0, and their nodes'
 	// version rides in an annotation.
-	if ptr.Deref(kcp.Spec.Replicas, 0) != 3 || kcp.Spec.Version != "v1.22.0" ||
+	// One control-plane machine is asked for until the first is up (no
+	// Cluster API controller runs here: its status is written below).
+	if ptr.Deref(kcp.Spec.Replicas, 0) != 1 || kcp.Spec.Version != "v1.22.0" ||
 		kcp.Annotations[ReleaseVersionAnnotation] != "v1.18.19+vmware.1-tkg.1.17af790" ||
 		kcp.Spec.MachineTemplate.ObjectMeta.Annotations[NodeVersionAnnotation] != "v1.18.19" {
 		t.Errorf("KubeadmControlPlane replicas %v, version %q, annotations %v", kcp.Spec.Replicas, kcp.Spec.Version, kcp.Annotations)
 	}
 	assertMachineTemplate(t, hub, kcp.Spec.MachineTemplate.Spec.InfrastructureRef, seededImage(release118))
+	firstControlPlaneIsUp(t, kcp)
+	wait.For(t, 90*time.Second, "the KubeadmControlPlane to ask for the seed's 3 machines once the first is up", func() (bool, error) {
+		if _, err := get(ns, "tkc01-control-plane", kcp); err != nil {
+			return false, err
+		}
+		return ptr.Deref(kcp.Spec.Replicas, 0) == 3, fmt.Errorf("replicas %d", ptr.Deref(kcp.Spec.Replicas, 0))
+	})
 
 	md := &clusterv1.MachineDeployment{}
 	wait.For(t, 90*time.Second, "the workers' MachineDeployment", func() (bool, error) { return get(ns, "tkc01-workers", md) })
@@ -269,4 +278,19 @@ func waitAllGone(t *testing.T, ns, name string) {
 		}
 		return true, nil
 	})
+}
+
+// firstControlPlaneIsUp writes what KubeadmControlPlane reports once its
+// first machine is initialized and healthy.
+func firstControlPlaneIsUp(t *testing.T, kcp *controlplanev1.KubeadmControlPlane) {
+	t.Helper()
+	before := kcp.DeepCopy()
+	kcp.Status.Initialization.ControlPlaneInitialized = ptr.To(true)
+	now := metav1.Now()
+	for _, c := range []string{controlplanev1.KubeadmControlPlaneControlPlaneComponentsHealthyCondition, controlplanev1.KubeadmControlPlaneEtcdClusterHealthyCondition} {
+		meta.SetStatusCondition(&kcp.Status.Conditions, metav1.Condition{Type: c, Status: metav1.ConditionTrue, Reason: "Healthy", LastTransitionTime: now})
+	}
+	if err := testClient.Status().Patch(context.Background(), kcp, client.MergeFrom(before)); err != nil {
+		t.Fatal(err)
+	}
 }
