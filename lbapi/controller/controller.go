@@ -60,6 +60,12 @@ type Reconciler struct {
 	// again (a failed reload can be the appliance's state, not the
 	// Service's); 30 s when zero.
 	RetryRejected time.Duration
+	// ResyncInterval is how soon a sync that converged looks again whether
+	// the appliance still holds lbapi's configuration: one GET of its
+	// configuration version while it does. An appliance that came back
+	// empty (restarted, or replaced) is programmed again without waiting
+	// for a Service to change; 10 s when zero.
+	ResyncInterval time.Duration
 	// ConfirmTimeout is how long after a reload was reported done HAProxy's
 	// running process may take to show the commit (stats/native) before
 	// the commit counts as failed; 10 s when zero.
@@ -111,6 +117,9 @@ func (r *Reconciler) setDefaults() {
 		}
 		if r.ProbeTimeout == 0 {
 			r.ProbeTimeout = 3 * time.Second
+		}
+		if r.ResyncInterval == 0 {
+			r.ResyncInterval = 10 * time.Second
 		}
 		if r.dialAPI == nil {
 			r.dialAPI = detectAPI
@@ -272,14 +281,16 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, s *scope) (ctrl.Result
 		return ctrl.Result{}, fmt.Errorf("failed to program HAProxy through %s: %w", be.server, err)
 	}
 	rejected := r.reject(res.Rejected, owners)
-	notAnswering := r.publish(ctx, s.serve, alloc.vips, rejected, be.applier)
+	notAnswering, checking := r.publish(ctx, s.serve, alloc.vips, rejected, be.applier)
 	setLoadBalancerStatus(s.lb, observation{be: be, inUse: alloc.inUse, free: alloc.free})
 
 	// Genuine waits, not errors: for HAProxy to run the commit, for a VIP
 	// to answer, for a refused configuration's retry. The commit's
 	// confirmation and VIPs whose check is still running wake the sync
 	// themselves.
-	if be.applier.Pending() {
+	// Read before the watch starts: it may confirm the commit at once.
+	pending := be.applier.Pending()
+	if pending {
 		r.confirmer.watch(ctx, be.applier)
 	}
 	switch {
@@ -287,6 +298,8 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, s *scope) (ctrl.Result
 		return ctrl.Result{RequeueAfter: retryNotAnswering}, nil
 	case len(rejected) > 0:
 		return ctrl.Result{RequeueAfter: r.RetryRejected}, nil
+	case pending || checking:
+		return ctrl.Result{}, nil // the end of the wait wakes the sync
 	}
-	return ctrl.Result{}, nil
+	return ctrl.Result{RequeueAfter: r.ResyncInterval}, nil
 }

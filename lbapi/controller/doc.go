@@ -20,6 +20,10 @@
 // off the sync's worker, which stays free to commit the next changes: the
 // confirmer (confirmer.go) watches the commit until HAProxy runs it, the
 // prober (probe.go) checks the VIPs, and each wakes the sync when it knows.
+// A sync that converged runs again after ResyncInterval (10 s): one GET of
+// the appliance's configuration version while nothing changed, and an
+// appliance that came back without lbapi's configuration is programmed
+// again without waiting for a Service to change.
 //
 // It owns the LoadBalancer's status, and on the Services it serves
 // status.loadBalancer.ingress and the LoadBalancerReady condition; it must

@@ -170,8 +170,9 @@ type loadedChecker interface {
 // publish writes the VIP of every Service that newly serves: once HAProxy
 // loaded its proxies and its VIP accepts connections. The check of the VIP
 // runs off this worker; until it finished the Service waits and the prober
-// wakes the sync. It says whether a VIP did not answer in time.
-func (r *Reconciler) publish(ctx context.Context, serve []*lbService, vips map[string]netip.Addr, rejected map[string]bool, applier loadedChecker) (notAnswering bool) {
+// wakes the sync. It says whether a VIP did not answer in time, and
+// whether a check still runs.
+func (r *Reconciler) publish(ctx context.Context, serve []*lbService, vips map[string]netip.Addr, rejected map[string]bool, applier loadedChecker) (notAnswering, waiting bool) {
 	checking := map[string]bool{}
 	for _, s := range serve {
 		vip, ok := vips[s.key]
@@ -188,11 +189,12 @@ func (r *Reconciler) publish(ctx context.Context, serve []*lbService, vips map[s
 			markNotAnswering(s, addr)
 			notAnswering = true
 		case probePending:
+			waiting = true
 			ctrl.LoggerFrom(ctx).V(4).Info("Waiting for the VIP to accept connections", "service", s.key, "address", addr)
 		}
 	}
 	r.prober.retain(checking)
-	return notAnswering
+	return notAnswering, waiting
 }
 
 func allLoaded(applier loadedChecker, proxies []haproxy.Proxy) bool {

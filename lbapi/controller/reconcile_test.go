@@ -158,8 +158,8 @@ func TestSyncPublishesAVIPOnceItAnswers(t *testing.T) {
 	}
 
 	<-e.r.wake // the check finished
-	if res, err := e.sync(); err != nil || res.RequeueAfter != 0 {
-		t.Fatalf("third sync: %+v %v", res, err)
+	if res, err := e.sync(); err != nil || res.RequeueAfter != e.r.ResyncInterval {
+		t.Fatalf("third sync: converged, it looks again after the resync interval: %+v %v", res, err)
 	}
 	svc := e.vmService("web")
 	if len(svc.Status.LoadBalancer.Ingress) != 1 || svc.Status.LoadBalancer.Ingress[0].IP != "127.30.0.1" {
@@ -406,5 +406,34 @@ func TestSyncIsWokenWhenHAProxyRunsTheCommit(t *testing.T) {
 	}
 	if svc := e.vmService("web"); len(svc.Status.LoadBalancer.Ingress) != 1 || svc.Status.LoadBalancer.Ingress[0].IP != "127.30.0.1" {
 		t.Fatalf("want the VIP in status once HAProxy runs it and it answers, got %+v", svc.Status.LoadBalancer)
+	}
+}
+
+// An appliance that comes back without lbapi's configuration is
+// programmed again by the resync of a converged sync, with no Service
+// change to wake it, and the Service keeps its VIP.
+func TestResyncProgramsAnApplianceThatCameBackEmpty(t *testing.T) {
+	e := newEnv(t, vm("vm-a", "10.0.0.1"), newVMService("web", 80))
+	e.dial.open["127.30.0.1:80"] = true
+	e.syncUntilChecking()
+	<-e.r.wake // the check finished
+	res, err := e.sync()
+	if err != nil || res.RequeueAfter != e.r.ResyncInterval {
+		t.Fatalf("converged sync: want a resync after %s, got %+v %v", e.r.ResyncInterval, res, err)
+	}
+	name := haproxy.ProxyName("VirtualMachineService", "ns1", "web", 80)
+	if e.dp.Loaded().Frontends[name] == nil {
+		t.Fatal("HAProxy must serve web before the restart")
+	}
+
+	e.dp.Restart()
+	if _, err := e.sync(); err != nil { // the resync
+		t.Fatal(err)
+	}
+	if b := e.dp.Committed().Binds[name]["vip"]; b == nil || b.Address != "127.30.0.1" {
+		t.Fatalf("the resync must program web again on its VIP, binds %+v", e.dp.Committed().Binds[name])
+	}
+	if svc := e.vmService("web"); len(svc.Status.LoadBalancer.Ingress) != 1 || svc.Status.LoadBalancer.Ingress[0].IP != "127.30.0.1" {
+		t.Fatalf("web must keep its VIP, status %+v", svc.Status.LoadBalancer)
 	}
 }

@@ -104,15 +104,12 @@ func loadBalancerFaults(s *scenario) {
 	r.killHAProxy()
 	r.restartAppliance()
 	s.fault(1, "HAProxy master SIGKILLed, appliance restarted")
-	if full() {
-		// Nothing changed in Kubernetes: lbapi has to notice by itself that
-		// the appliance lost its proxies. Known not to (no resync once a
-		// sync converged), so only the full form waits for it.
-		if err := wait.Poll(ctx, wait.Interval, harnessTimeout, "the VIPs back before any Service changes", func() (bool, error) {
-			return tcptest.Reach(r.addr(second["svc-1"])) == "vm", nil
-		}); err != nil {
-			s.violate("the VIPs stayed dark after the appliance came back empty until a Service changed: lbapi does not notice an appliance that lost its proxies (%v)", err)
-		}
+	// Nothing changed in Kubernetes: lbapi has to notice by itself that the
+	// appliance lost its proxies (its resync of a converged sync).
+	if err := wait.Poll(ctx, wait.Interval, harnessTimeout, "the VIPs back before any Service changes", func() (bool, error) {
+		return tcptest.Reach(r.addr(second["svc-1"])) == "vm", nil
+	}); err != nil {
+		s.violate("the VIPs stayed dark after the appliance came back empty until a Service changed: lbapi does not notice an appliance that lost its proxies (%v)", err)
 	}
 	r.delete("svc-1")
 	r.vmService(fmt.Sprintf("svc-%d", services+1))

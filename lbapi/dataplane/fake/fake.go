@@ -103,6 +103,17 @@ func (d *DataPlane) Loaded() Config {
 	return d.loaded.clone()
 }
 
+// Restart is the appliance coming back without its configuration (a new
+// appliance at the same address): empty, at version 1, no transaction or
+// reload left. The calls counted so far stay.
+func (d *DataPlane) Restart() {
+	_ = d.lock(context.Background(), "Restart")
+	defer d.mu.Unlock()
+	d.version = 1
+	d.committed, d.loaded = emptyConfig(), emptyConfig()
+	d.txs, d.reloads, d.held = map[string]*transaction{}, map[string]*models.Reload{}, nil
+}
+
 // FinishReloads completes the reloads HoldReloads kept in progress; they
 // load the configuration committed now, as one coalesced reload would.
 func (d *DataPlane) FinishReloads() {
