@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -38,6 +37,7 @@ import (
 	"github.com/open-supervisor/supervisor/embedded/vcsim"
 	"github.com/open-supervisor/supervisor/lbapi/appliance"
 	"github.com/open-supervisor/supervisor/providers/vsphere/virtualmachine"
+	"github.com/open-supervisor/supervisor/test/harness"
 	"github.com/open-supervisor/supervisor/test/tcptest"
 	"github.com/open-supervisor/supervisor/test/wait"
 )
@@ -107,7 +107,7 @@ func startKillStack(t *testing.T) *killStack {
 		}
 		_ = os.RemoveAll(dir)
 	})
-	s.binary = supervisorBinary(t)
+	s.binary = harness.SupervisorBinary(t)
 
 	// An API server of its own: the harness's runs Cluster API in the test
 	// process, and here Cluster API must die with the manager.
@@ -524,21 +524,4 @@ func randomSecret(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// supervisorBinary is $SUPERVISOR_BINARY, or the repository's main package
-// built for this test (as test/install builds it).
-func supervisorBinary(t *testing.T) string {
-	t.Helper()
-	if b := os.Getenv("SUPERVISOR_BINARY"); b != "" {
-		return b
-	}
-	_, self, _, _ := runtime.Caller(0)
-	out := filepath.Join(t.TempDir(), "supervisor")
-	build := exec.Command("go", "build", "-o", out, ".")
-	build.Dir = filepath.Join(filepath.Dir(self), "..", "..")
-	if b, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, b)
-	}
-	return out
 }

@@ -38,6 +38,7 @@ import (
 	"github.com/open-supervisor/supervisor/embedded/vcsim"
 	"github.com/open-supervisor/supervisor/internal/webhookcerts"
 	"github.com/open-supervisor/supervisor/providers/vsphere/virtualmachine"
+	"github.com/open-supervisor/supervisor/test/harness"
 	"github.com/open-supervisor/supervisor/test/tcptest"
 	"github.com/open-supervisor/supervisor/test/wait"
 )
@@ -59,7 +60,7 @@ func TestProductionInstallConverts(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	binary := supervisorBinary(t)
+	binary := harness.SupervisorBinary(t)
 
 	assets, err := kube.FindAssets()
 	if err != nil {
@@ -444,23 +445,6 @@ func serviceAccountKubeconfig(ctx context.Context, t *testing.T, host string, ca
 		t.Fatal(err)
 	}
 	return path
-}
-
-// supervisorBinary is $SUPERVISOR_BINARY, or the repository's main package
-// built for this test.
-func supervisorBinary(t *testing.T) string {
-	t.Helper()
-	if b := os.Getenv("SUPERVISOR_BINARY"); b != "" {
-		return b
-	}
-	_, self, _, _ := runtime.Caller(0)
-	out := filepath.Join(t.TempDir(), "supervisor")
-	build := exec.Command("go", "build", "-o", out, ".")
-	build.Dir = filepath.Join(filepath.Dir(self), "..", "..")
-	if b, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, b)
-	}
-	return out
 }
 
 // seedTKC is templates/samples/tkc-v1alpha1.yaml, unchanged.
