@@ -161,9 +161,16 @@ func BenchmarkProvision100VMs(b *testing.B) {
 		b.Fatal(err)
 	}
 
-	// Wait until all report PoweredOn and an IPv4 address.
+	// Wait until all report PoweredOn and an IPv4 address, noting when
+	// each VM passed each stage on its way.
 	readyAt := map[string]time.Duration{}
+	stageAt := map[string]map[string]time.Duration{}
+	for _, s := range stages {
+		stageAt[s.name] = map[string]time.Duration{}
+	}
 	ips := map[string]string{}
+	reconcilesBefore := testmetrics.Sum(b, "controller_runtime_reconcile_total", map[string]string{"controller": "virtualmachine"})
+	requestsBefore := apiRequests(b)
 	var list vmopv1.VirtualMachineList
 	if err := wait.Poll(ctx, pollInterval, time.Until(start.Add(readyTimeout)), fmt.Sprintf("%d VMs PoweredOn with an IP", benchVMs), func() (bool, error) {
 		if err := h.Client.List(ctx, &list, client.InNamespace(h.Namespace)); err != nil {
@@ -172,6 +179,11 @@ func BenchmarkProvision100VMs(b *testing.B) {
 		now := time.Since(start)
 		for i := range list.Items {
 			vm := &list.Items[i]
+			for _, s := range stages {
+				if _, seen := stageAt[s.name][vm.Name]; !seen && s.reached(vm) {
+					stageAt[s.name][vm.Name] = now
+				}
+			}
 			if _, seen := readyAt[vm.Name]; seen || !isReady(vm) {
 				continue
 			}
@@ -190,6 +202,10 @@ func BenchmarkProvision100VMs(b *testing.B) {
 	after := snapshot(b, loginsBefore)
 	b.Logf("provisioning: %s, %d SOAP calls (%.2f per VM), %d sessions opened: %v", provision.Round(time.Millisecond),
 		after.total-before.total, float64(after.total-before.total)/benchVMs, after.sessions-before.sessions, sortedCalls(minus(after.calls, before.calls)))
+	reconciles := int64(testmetrics.Sum(b, "controller_runtime_reconcile_total", map[string]string{"controller": "virtualmachine"}) - reconcilesBefore)
+	requests := minus(apiRequests(b), requestsBefore)
+	b.Logf("provisioning: stages per VM (p50 / max): %s; %d reconciles; API server requests of the process (the benchmark's own polling included): %v",
+		stageSummary(stageAt), reconciles, sortedCalls(requests))
 
 	// Sanity: one VM in vCenter per VirtualMachine, distinct addresses
 	// (errors: the measurement is wrong without them), and the VM watch
@@ -244,6 +260,9 @@ func BenchmarkProvision100VMs(b *testing.B) {
 		provision:       provision,
 		createPhase:     created.Sub(start),
 		readyAt:         readyAt,
+		stageAt:         stageAt,
+		reconciles:      reconciles,
+		apiRequests:     requests,
 		startupCalls:    before.total,
 		startupSessions: before.sessions,
 		calls:           minus(after.calls, before.calls),
@@ -495,6 +514,12 @@ type result struct {
 	provision       time.Duration
 	createPhase     time.Duration
 	readyAt         map[string]time.Duration
+	// stageAt is when each VM was first seen past each of stages.
+	stageAt map[string]map[string]time.Duration
+	// reconciles are the VM service's reconciles while provisioning;
+	// apiRequests the process's API server requests by method.
+	reconciles  int64
+	apiRequests map[string]int64
 	startupCalls    int64
 	startupSessions int64
 	calls           map[string]int64
@@ -534,9 +559,43 @@ func (r result) idlePolling() int64 {
 	return n
 }
 
-func (r result) percentile(p float64) time.Duration {
-	ds := make([]time.Duration, 0, len(r.readyAt))
-	for _, d := range r.readyAt {
+func (r result) percentile(p float64) time.Duration { return percentile(r.readyAt, p) }
+
+// stages are the steps a VM's status shows on its way to ready, in order.
+var stages = []struct {
+	name    string
+	reached func(vm *vmopv1.VirtualMachine) bool
+}{
+	{"clone asked", func(vm *vmopv1.VirtualMachine) bool {
+		return vm.Status.UniqueID != "" || (vm.Status.TaskRef != "" && !strings.HasPrefix(vm.Status.TaskRef, "claim/"))
+	}},
+	{"in vCenter", func(vm *vmopv1.VirtualMachine) bool { return vm.Status.UniqueID != "" }},
+	{"powered on", func(vm *vmopv1.VirtualMachine) bool { return vm.Status.PowerState == vmopv1.VirtualMachinePowerStateOn }},
+	{"ready", isReady},
+}
+
+// stageSummary is each stage's p50 and max time from the first create.
+func stageSummary(stageAt map[string]map[string]time.Duration) string {
+	var parts []string
+	for _, s := range stages {
+		parts = append(parts, fmt.Sprintf("%s %s / %s", s.name, seconds(percentile(stageAt[s.name], 0.5)), seconds(percentile(stageAt[s.name], 1))))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// apiRequests are the process's API server requests by method
+// (client-go's rest_client_requests_total).
+func apiRequests(b *testing.B) map[string]int64 {
+	out := map[string]int64{}
+	for method, n := range testmetrics.By(b, "rest_client_requests_total", nil, "method") {
+		out[method] = int64(n)
+	}
+	return out
+}
+
+func percentile(at map[string]time.Duration, p float64) time.Duration {
+	ds := make([]time.Duration, 0, len(at))
+	for _, d := range at {
 		ds = append(ds, d)
 	}
 	slices.Sort(ds)
@@ -588,6 +647,8 @@ func (r result) markdown() string {
 	p("| Idle SOAP calls per VM per minute | %.3f (raw: %d calls in %s, %d of them the shared long polls) | 0 per-VM polling | %s |",
 		r.idlePerVMPerMin(), idle, idleWindow, idle-r.idlePolling(), met(idleOK))
 	p("| Time to ready per VM, p50 / p95 / max | %s / %s / %s | – | – |", seconds(r.percentile(0.5)), seconds(r.percentile(0.95)), seconds(r.percentile(1)))
+	p("| Time from the first create to each stage of a VM's status, p50 / max | %s | – | – |", stageSummary(r.stageAt))
+	p("| VM service reconciles while provisioning; API server requests of the process by method (the benchmark's own polling included) | %d; %s | – | – |", r.reconciles, joinCalls(r.apiRequests))
 	p("| Peak RSS (VmHWM), whole test process | %.0f MiB | – | – |", float64(r.peakRSS)/(1<<20))
 	p("| Manager start-up before provisioning (inventory, image sync, VM watch) | %d SOAP calls, %d logins | – | – |", r.startupCalls, r.startupSessions)
 	p("| Checks when all were ready: VMs in vCenter / distinct IPs | %d / %d | %d each | %s |",
