@@ -511,15 +511,15 @@ func peakRSS(b *testing.B) int64 {
 }
 
 type result struct {
-	provision       time.Duration
-	createPhase     time.Duration
-	readyAt         map[string]time.Duration
+	provision   time.Duration
+	createPhase time.Duration
+	readyAt     map[string]time.Duration
 	// stageAt is when each VM was first seen past each of stages.
 	stageAt map[string]map[string]time.Duration
 	// reconciles are the VM service's reconciles while provisioning;
 	// apiRequests the process's API server requests by method.
-	reconciles  int64
-	apiRequests map[string]int64
+	reconciles      int64
+	apiRequests     map[string]int64
 	startupCalls    int64
 	startupSessions int64
 	calls           map[string]int64
