@@ -271,7 +271,7 @@ func setupWebhooks(mgr ctrl.Manager) error {
 		Complete(); err != nil {
 		return fmt.Errorf("LoadBalancer webhook: %w", err)
 	}
-	if err := tanzukubernetescluster.SetupWebhooks(mgr, &tanzukubernetescluster.ClientLookups{Reader: mgr.GetAPIReader()}); err != nil {
+	if err := tanzukubernetescluster.SetupWebhooks(mgr, &tanzukubernetescluster.ClientLookups{Reader: mgr.GetClient()}, &tanzukubernetescluster.ClientLookups{Reader: mgr.GetAPIReader()}); err != nil {
 		return fmt.Errorf("TanzuKubernetesCluster webhooks: %w", err)
 	}
 	if err := infrastructure.SetupWebhooks(mgr); err != nil {

@@ -34,8 +34,8 @@ const storageQuotaSuffix = ".storageclass.storage.k8s.io/requests.storage"
 
 // ClientLookups answers rules.Lookups from the API server.
 type ClientLookups struct {
-	// Reader is best uncached (the manager's APIReader): webhooks are
-	// called rarely and should not start informers for what they read.
+	// Reader is the manager's cached client, or its APIReader for facts
+	// that must be current (see Webhook.Fresh).
 	Reader client.Reader
 	// Extra are further ranges guest clusters must not overlap, such as
 	// the management network; the workload networks and load-balancer VIP

@@ -34,7 +34,7 @@ func TestMain(m *testing.M) {
 			if _, err := clusterapi.Setup(ctx, mgr, clusterapi.Options{}); err != nil {
 				return err
 			}
-			if err := SetupWebhooks(mgr, &ClientLookups{Reader: mgr.GetAPIReader()}); err != nil {
+			if err := SetupWebhooks(mgr, &ClientLookups{Reader: mgr.GetClient()}, &ClientLookups{Reader: mgr.GetAPIReader()}); err != nil {
 				return err
 			}
 			// The VM classes the namespaces get go through the VM service's webhooks.

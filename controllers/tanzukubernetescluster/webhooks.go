@@ -30,18 +30,21 @@ import (
 // SetupWebhooks registers the defaulting and validating webhooks of every
 // TanzuKubernetesCluster version, and the conversion endpoint (/convert)
 // the CRD's Webhook conversion strategy must point at.
-func SetupWebhooks(mgr ctrl.Manager, lookups rules.Lookups) error {
-	v1 := &Webhook[*runv1alpha1.TanzuKubernetesCluster]{Lookups: lookups,
+//
+// lookups answer from the manager's cache; fresh from the API server, and
+// are asked only when the cached facts would refuse an object.
+func SetupWebhooks(mgr ctrl.Manager, lookups, fresh rules.Lookups) error {
+	v1 := &Webhook[*runv1alpha1.TanzuKubernetesCluster]{Lookups: lookups, Fresh: fresh,
 		DefaultFunc: func(c *runv1alpha1.TanzuKubernetesCluster, f rules.Facts) error { c.Default(f); return nil },
 		CreateFunc:  (*runv1alpha1.TanzuKubernetesCluster).ValidateCreate,
 		UpdateFunc:  (*runv1alpha1.TanzuKubernetesCluster).ValidateUpdate,
 	}
-	v2 := &Webhook[*runv1alpha2.TanzuKubernetesCluster]{Lookups: lookups,
+	v2 := &Webhook[*runv1alpha2.TanzuKubernetesCluster]{Lookups: lookups, Fresh: fresh,
 		DefaultFunc: (*runv1alpha2.TanzuKubernetesCluster).Default,
 		CreateFunc:  (*runv1alpha2.TanzuKubernetesCluster).ValidateCreate,
 		UpdateFunc:  (*runv1alpha2.TanzuKubernetesCluster).ValidateUpdate,
 	}
-	v3 := &Webhook[*runv1alpha3.TanzuKubernetesCluster]{Lookups: lookups,
+	v3 := &Webhook[*runv1alpha3.TanzuKubernetesCluster]{Lookups: lookups, Fresh: fresh,
 		DefaultFunc: func(c *runv1alpha3.TanzuKubernetesCluster, f rules.Facts) error { c.Default(f); return nil },
 		CreateFunc:  (*runv1alpha3.TanzuKubernetesCluster).ValidateCreate,
 		UpdateFunc:  (*runv1alpha3.TanzuKubernetesCluster).ValidateUpdate,
@@ -62,7 +65,14 @@ func SetupWebhooks(mgr ctrl.Manager, lookups rules.Lookups) error {
 // controller-runtime's typed admission.Defaulter and admission.Validator,
 // gathering the facts they check against first.
 type Webhook[T client.Object] struct {
-	Lookups     rules.Lookups
+	// Lookups gather the facts, best from the manager's cache: the
+	// controller's own writes call the webhooks too, and a webhook that
+	// lists from a busy API server can miss the API server's deadline.
+	Lookups rules.Lookups
+	// Fresh, if set, gathers the facts again when Lookups' would refuse
+	// an object: a class, release or network created a moment ago may not
+	// be in the cache yet, and a refusal must not rest on a lagging cache.
+	Fresh       rules.Lookups
 	DefaultFunc func(T, rules.Facts) error
 	CreateFunc  func(T, rules.Facts) field.ErrorList
 	UpdateFunc  func(T, T, rules.Facts) field.ErrorList
@@ -75,7 +85,13 @@ var (
 
 // Default implements admission.Defaulter.
 func (w *Webhook[T]) Default(ctx context.Context, obj T) error {
-	f, err := w.facts(ctx, obj)
+	f, err := w.facts(ctx, obj, func(f rules.Facts) field.ErrorList {
+		defaulted := obj.DeepCopyObject().(T)
+		if err := w.DefaultFunc(defaulted, f); err != nil {
+			return field.ErrorList{field.InternalError(nil, err)}
+		}
+		return w.CreateFunc(defaulted, f)
+	})
 	if err != nil {
 		return err
 	}
@@ -84,7 +100,7 @@ func (w *Webhook[T]) Default(ctx context.Context, obj T) error {
 
 // ValidateCreate implements admission.Validator.
 func (w *Webhook[T]) ValidateCreate(ctx context.Context, obj T) (admission.Warnings, error) {
-	f, err := w.facts(ctx, obj)
+	f, err := w.facts(ctx, obj, func(f rules.Facts) field.ErrorList { return w.CreateFunc(obj, f) })
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +112,7 @@ func (w *Webhook[T]) ValidateUpdate(ctx context.Context, oldObj, newObj T) (admi
 	if !newObj.GetDeletionTimestamp().IsZero() {
 		return nil, nil // finalizers must be removable even if the rules changed
 	}
-	f, err := w.facts(ctx, newObj)
+	f, err := w.facts(ctx, newObj, func(f rules.Facts) field.ErrorList { return w.UpdateFunc(newObj, oldObj, f) })
 	if err != nil {
 		return nil, err
 	}
@@ -108,12 +124,18 @@ func (w *Webhook[T]) ValidateDelete(context.Context, T) (admission.Warnings, err
 	return nil, nil
 }
 
-func (w *Webhook[T]) facts(ctx context.Context, obj T) (rules.Facts, error) {
+// facts are the facts obj is checked against: Lookups', or Fresh's when
+// Lookups' would make refuses report errors.
+func (w *Webhook[T]) facts(ctx context.Context, obj T, refuses func(rules.Facts) field.ErrorList) (rules.Facts, error) {
 	ns := obj.GetNamespace()
 	if req, err := admission.RequestFromContext(ctx); ns == "" && err == nil {
 		ns = req.Namespace // a manifest without namespace, before the API server fills it in
 	}
-	return rules.Gather(ctx, w.Lookups, ns)
+	f, err := rules.Gather(ctx, w.Lookups, ns)
+	if err != nil || w.Fresh == nil || len(refuses(f)) == 0 {
+		return f, err
+	}
+	return rules.Gather(ctx, w.Fresh, ns)
 }
 
 func invalid(obj client.Object, errs field.ErrorList) error {
