@@ -66,16 +66,14 @@ func (r *Reconciler) applyObjects(ctx context.Context, tkc *runv1alpha3.TanzuKub
 // one it is never lowered again: a control plane that turns unhealthy
 // later keeps its count.
 func (r *Reconciler) ensureControlPlane(ctx context.Context, tkc *runv1alpha3.TanzuKubernetesCluster, want *controlplanev1.KubeadmControlPlane) error {
-	cur := &controlplanev1.KubeadmControlPlane{}
-	switch err := r.Client.Get(ctx, client.ObjectKeyFromObject(want), cur); {
-	case apierrors.IsNotFound(err):
-		cur = nil
-	case err != nil:
-		return fmt.Errorf("failed to get KubeadmControlPlane %s: %w", klog.KObj(want), err)
-	}
-	apply := want.DeepCopy()
-	apply.Spec.Replicas = ptr.To(controlPlaneReplicas(cur, ptr.Deref(want.Spec.Replicas, 1)))
-	return ensure(ctx, r, tkc, apply, updateControlPlane)
+	count := ptr.Deref(want.Spec.Replicas, 1)
+	create := want.DeepCopy()
+	create.Spec.Replicas = ptr.To(controlPlaneReplicas(nil, count))
+	return ensure(ctx, r, tkc, create, func(cur, w *controlplanev1.KubeadmControlPlane) {
+		replicas := controlPlaneReplicas(cur, count) // before cur changes
+		updateControlPlane(cur, w)
+		cur.Spec.Replicas = ptr.To(replicas)
+	})
 }
 
 // controlPlaneReplicas is the count to ask of the KubeadmControlPlane cur

@@ -34,11 +34,7 @@ import (
 // lookups answer from the manager's cache; fresh from the API server, and
 // are asked only when the cached facts would refuse an object.
 func SetupWebhooks(mgr ctrl.Manager, lookups, fresh rules.Lookups) error {
-	v1 := &Webhook[*runv1alpha1.TanzuKubernetesCluster]{Lookups: lookups, Fresh: fresh,
-		DefaultFunc: func(c *runv1alpha1.TanzuKubernetesCluster, f rules.Facts) error { c.Default(f); return nil },
-		CreateFunc:  (*runv1alpha1.TanzuKubernetesCluster).ValidateCreate,
-		UpdateFunc:  (*runv1alpha1.TanzuKubernetesCluster).ValidateUpdate,
-	}
+	v1 := newV1alpha1Webhook(lookups, fresh)
 	v2 := &Webhook[*runv1alpha2.TanzuKubernetesCluster]{Lookups: lookups, Fresh: fresh,
 		DefaultFunc: (*runv1alpha2.TanzuKubernetesCluster).Default,
 		CreateFunc:  (*runv1alpha2.TanzuKubernetesCluster).ValidateCreate,
@@ -59,6 +55,15 @@ func SetupWebhooks(mgr ctrl.Manager, lookups, fresh rules.Lookups) error {
 		return fmt.Errorf("failed to set up the v1alpha3 TanzuKubernetesCluster webhooks: %w", err)
 	}
 	return nil
+}
+
+// newV1alpha1Webhook is the v1alpha1 TanzuKubernetesCluster webhook.
+func newV1alpha1Webhook(lookups, fresh rules.Lookups) *Webhook[*runv1alpha1.TanzuKubernetesCluster] {
+	return &Webhook[*runv1alpha1.TanzuKubernetesCluster]{Lookups: lookups, Fresh: fresh,
+		DefaultFunc: func(c *runv1alpha1.TanzuKubernetesCluster, f rules.Facts) error { c.Default(f); return nil },
+		CreateFunc:  (*runv1alpha1.TanzuKubernetesCluster).ValidateCreate,
+		UpdateFunc:  (*runv1alpha1.TanzuKubernetesCluster).ValidateUpdate,
+	}
 }
 
 // Webhook adapts one version's pure Default and Validate functions to

@@ -49,11 +49,7 @@ func TestWebhookOverClientLookups(t *testing.T) {
 		t.Fatalf("facts = %+v", f)
 	}
 
-	w := &Webhook[*runv1alpha1.TanzuKubernetesCluster]{Lookups: lookups,
-		DefaultFunc: func(c *runv1alpha1.TanzuKubernetesCluster, f rules.Facts) error { c.Default(f); return nil },
-		CreateFunc:  (*runv1alpha1.TanzuKubernetesCluster).ValidateCreate,
-		UpdateFunc:  (*runv1alpha1.TanzuKubernetesCluster).ValidateUpdate,
-	}
+	w := newV1alpha1Webhook(lookups, nil)
 	c := &runv1alpha1.TanzuKubernetesCluster{
 		ObjectMeta: metav1.ObjectMeta{Name: "tkc01", Namespace: "ns1"},
 		Spec: runv1alpha1.TanzuKubernetesClusterSpec{
@@ -114,11 +110,7 @@ func TestWebhookRefusesOnlyOnFreshFacts(t *testing.T) {
 	}
 	cached := &countingLookups{Lookups: objects("guaranteed-small")} // best-effort-large not seen yet
 	fresh := &countingLookups{Lookups: objects("guaranteed-small", "best-effort-large")}
-	w := &Webhook[*runv1alpha1.TanzuKubernetesCluster]{Lookups: cached, Fresh: fresh,
-		DefaultFunc: func(c *runv1alpha1.TanzuKubernetesCluster, f rules.Facts) error { c.Default(f); return nil },
-		CreateFunc:  (*runv1alpha1.TanzuKubernetesCluster).ValidateCreate,
-		UpdateFunc:  (*runv1alpha1.TanzuKubernetesCluster).ValidateUpdate,
-	}
+	w := newV1alpha1Webhook(cached, fresh)
 	cluster := func(workers string) *runv1alpha1.TanzuKubernetesCluster {
 		c := &runv1alpha1.TanzuKubernetesCluster{
 			ObjectMeta: metav1.ObjectMeta{Name: "tkc01", Namespace: "ns1"},
