@@ -284,22 +284,24 @@ func (r *Reconciler) reconcileInFlightClone(ctx context.Context, vm *vmopv1.Virt
 	if !done {
 		return ctrl.Result{RequeueAfter: taskPollInterval}, nil // vCenter is still cloning
 	}
-	vm.Status.TaskRef = ""
 	if taskErr == nil {
 		// Finished before the watch reported the VM: take it from the
-		// task's result rather than look again and, finding none, clone
-		// it a second time.
+		// task's result. The task stays in status.taskRef until the watch
+		// holds the VM (stillCloning then clears it): meanwhile the watch
+		// answers that no such VM exists, and a reconcile that no longer
+		// knew of the task would clone it a second time.
 		found, ok, err := r.vcenter.ClonedVM(ctx, ref, string(vm.UID))
 		if err != nil {
-			vm.Status.TaskRef = ref
 			return ctrl.Result{}, err
 		}
 		if !ok {
 			// Destroyed since: the next look clones it again.
+			vm.Status.TaskRef = ""
 			return ctrl.Result{RequeueAfter: taskPollInterval}, nil
 		}
 		return r.reconcileExisting(ctx, vm, found)
 	}
+	vm.Status.TaskRef = ""
 	if fault.Is(taskErr, &types.DuplicateName{}) {
 		// Not ours (no VM has our UUID): someone else's VM holds the name.
 		return ctrl.Result{}, badInput(vmopv1.VirtualMachineConditionCreated, vmopv1.VirtualMachineDuplicateNameReason,

@@ -42,6 +42,9 @@ type fakeVCenter struct {
 
 	// findErr and cloneErr, when set, are what FindVM and Clone return.
 	findErr, cloneErr error
+	// unwatched are VMs (by instance UUID) the watch has not reported yet:
+	// FindVM does not find them, a clone task's result does.
+	unwatched map[string]bool
 }
 
 // faultError is a failed task's error as govmomi reports it: fault.Is
@@ -162,14 +165,20 @@ func (f *fakeVCenter) FindVM(_ context.Context, uuid string) (vmwatch.VM, bool, 
 		return vmwatch.VM{}, false, f.findErr
 	}
 	vm, ok := f.vms[uuid]
-	if !ok {
+	if !ok || f.unwatched[uuid] {
 		return vmwatch.VM{}, false, nil
 	}
 	return *vm, true, nil
 }
 
-func (f *fakeVCenter) ClonedVM(ctx context.Context, _ string, uuid string) (vmwatch.VM, bool, error) {
-	return f.FindVM(ctx, uuid)
+func (f *fakeVCenter) ClonedVM(_ context.Context, _ string, uuid string) (vmwatch.VM, bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	vm, ok := f.vms[uuid]
+	if !ok {
+		return vmwatch.VM{}, false, nil
+	}
+	return *vm, true, nil
 }
 
 func (f *fakeVCenter) TaskState(_ context.Context, ref string) (bool, error, error) {

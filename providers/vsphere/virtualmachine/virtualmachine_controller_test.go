@@ -275,6 +275,39 @@ func guestinfoValue(t *testing.T, extra []types.BaseOptionValue, key string) str
 	return ""
 }
 
+// A clone that ends before the watch reports its VM is taken from the
+// task's result, and its task stays recorded until the watch holds the VM:
+// a reconcile meanwhile finds no VM through the watch and, without the
+// task, would clone the VM a second time.
+func TestCloneDoneBeforeTheWatchSeesItIsNotClonedAgain(t *testing.T) {
+	e := newReconcilerEnv(t, webVM(), nil)
+	e.mustReconcile() // finalizer
+	e.mustReconcile() // clone
+	task := e.vc.clones[0].task
+	e.vc.unwatched = map[string]bool{testUID: true}
+	e.vc.finishTask(task, nil)
+
+	for range 3 {
+		e.mustReconcile()
+	}
+	if calls := e.vc.recorded(); !slices.Equal(calls, []string{"Clone web"}) {
+		t.Fatalf("while the watch lags, the VM must not be cloned again: calls %v", calls)
+	}
+	vm := e.get()
+	if vm.Status.TaskRef != task || vm.Status.UniqueID == "" {
+		t.Fatalf("the VM is reported from the task's result and the task kept: taskRef %q, uniqueID %q", vm.Status.TaskRef, vm.Status.UniqueID)
+	}
+	wantCondition(t, vm, vmopv1.VirtualMachineConditionCreated, metav1.ConditionTrue, vmopv1.VirtualMachineReadyReason)
+
+	e.vc.mu.Lock()
+	e.vc.unwatched = nil
+	e.vc.mu.Unlock()
+	e.mustReconcile()
+	if vm := e.get(); vm.Status.TaskRef != "" {
+		t.Errorf("once the watch holds the VM the task is done with: taskRef %q", vm.Status.TaskRef)
+	}
+}
+
 func TestBadInputClonesNothing(t *testing.T) {
 	vm := webVM()
 	vm.Spec.ClassName = "huge"
