@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -67,8 +68,10 @@ func TestRestartDuringCloneMakesOneVM(t *testing.T) {
 		if err := h.Client.Get(ctx, client.ObjectKeyFromObject(vm), got); err != nil {
 			return false, err
 		}
-		if got.Status.TaskRef == "" {
-			return false, fmt.Errorf("clone not started")
+		// Before its clone task, a reconcile records a claim ("claim/…"):
+		// the crash must come after vCenter took the clone.
+		if ref := got.Status.TaskRef; ref == "" || strings.HasPrefix(ref, "claim/") {
+			return false, fmt.Errorf("clone not started: taskRef %q", ref)
 		}
 		return true, nil
 	})

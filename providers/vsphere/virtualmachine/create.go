@@ -16,8 +16,10 @@ import (
 	"k8s.io/klog/v2"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
+	"github.com/open-supervisor/supervisor/providers/vsphere/vmwatch"
 )
 
 // createVM resolves the inputs, takes an address and starts the clone.
@@ -44,17 +46,27 @@ func (r *Reconciler) createVM(ctx context.Context, vm *vmopv1.VirtualMachine) (c
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	won, err := r.claimClone(ctx, vm)
+	claim, err := r.claimClone(ctx, vm)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	if !won {
+	if claim == "" {
 		// Not an error: another reconcile (a second manager) is cloning
 		// this VM, and the next look finds its task or its VM.
 		log.V(4).Info("Waiting for another reconcile's clone of this VM")
 		return ctrl.Result{RequeueAfter: taskPollInterval}, nil
 	}
 	if err := r.startClone(ctx, vm, plan, nw, folder, spec); err != nil {
+		if refusedByVCenter(err) {
+			// vCenter answered no: nothing is cloning, and the next
+			// reconcile need not wait out the claim to try again. (After
+			// an error without vCenter's answer the clone may have
+			// started; the claim then stands until its VM shows up or it
+			// lapses.)
+			if rerr := r.releaseClaim(ctx, vm, claim); rerr != nil {
+				log.Error(rerr, "Could not take back the clone's claim; it lapses in time", "lapsesAfter", claimTTL)
+			}
+		}
 		return ctrl.Result{}, err
 	}
 	// A wait on the clone task vCenter is running; the watch usually
@@ -129,23 +141,37 @@ func (r *Reconciler) planClone(ctx context.Context, vm *vmopv1.VirtualMachine) (
 // claimClone tells, through the API server, that this reconcile is about
 // to clone, before vCenter is asked: the status write carries the
 // resourceVersion we read, so of two reconciles racing (two managers, no
-// leader election) exactly one wins; the other gets false. The folder's name
+// leader election) exactly one wins the claim; the other gets "". The folder's name
 // uniqueness would stop the loser in a real vCenter, but not in every
 // simulator, and a claim costs vCenter nothing. The claim is written from a
 // copy, so that vm keeps its other status as the reconcile changed it, and
 // vm takes the claim's resourceVersion, so that the reconcile's final
 // status write is guarded against any change after the claim.
-func (r *Reconciler) claimClone(ctx context.Context, vm *vmopv1.VirtualMachine) (bool, error) {
+func (r *Reconciler) claimClone(ctx context.Context, vm *vmopv1.VirtualMachine) (claim string, err error) {
 	claimed := vm.DeepCopy()
 	claimed.Status.TaskRef = newClaim(r.identity())
 	if err := r.Client.Status().Update(ctx, claimed); err != nil {
 		if apierrors.IsConflict(err) {
-			return false, nil
+			return "", nil
 		}
-		return false, fmt.Errorf("failed to claim the clone of VirtualMachine %s: %w", klog.KObj(vm), err)
+		return "", fmt.Errorf("failed to claim the clone of VirtualMachine %s: %w", klog.KObj(vm), err)
 	}
 	vm.ResourceVersion = claimed.ResourceVersion
-	return true, nil
+	return claimed.Status.TaskRef, nil
+}
+
+// releaseClaim takes back a claim whose clone vCenter refused. Like the
+// claim, it is written from a copy and only if nothing changed since.
+func (r *Reconciler) releaseClaim(ctx context.Context, vm *vmopv1.VirtualMachine, claim string) error {
+	released := vm.DeepCopy()
+	released.Status.TaskRef = ""
+	claimed := released.DeepCopy()
+	claimed.Status.TaskRef = claim
+	if err := r.Client.Status().Patch(ctx, released, client.MergeFromWithOptions(claimed, client.MergeFromWithOptimisticLock{})); err != nil {
+		return fmt.Errorf("failed to release the clone claim of VirtualMachine %s: %w", klog.KObj(vm), err)
+	}
+	vm.ResourceVersion = released.ResourceVersion
+	return nil
 }
 
 // startClone asks vCenter to clone and records the task, so the next
@@ -313,9 +339,11 @@ func (r *Reconciler) reconcileInFlightClone(ctx context.Context, vm *vmopv1.Virt
 }
 
 // stillCloning says whether vCenter is still cloning the VM that was found.
-// Once it is done, status.taskRef is cleared; a claim is over as soon as
-// the claimed VM exists.
-func (r *Reconciler) stillCloning(ctx context.Context, vm *vmopv1.VirtualMachine) (bool, error) {
+// Once it is done, found is read again (the watch may have read it while
+// vCenter was still making it, without the disks the clone gave it) and
+// status.taskRef is cleared; a claim is over as soon as the claimed VM
+// exists.
+func (r *Reconciler) stillCloning(ctx context.Context, vm *vmopv1.VirtualMachine, found *vmwatch.VM) (bool, error) {
 	if vm.Status.TaskRef == "" {
 		return false, nil
 	}
@@ -328,6 +356,15 @@ func (r *Reconciler) stillCloning(ctx context.Context, vm *vmopv1.VirtualMachine
 			return true, nil
 		}
 	}
+	refreshed, ok, err := r.vcenter.RefreshVM(ctx, *found)
+	if err != nil {
+		return false, err
+	}
+	if !ok {
+		// Destroyed since: look again once the watch has seen it go.
+		return true, nil
+	}
+	*found = refreshed
 	vm.Status.TaskRef = ""
 	return false, nil
 }

@@ -2,12 +2,14 @@ package virtualmachine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/vmware/govmomi/fault"
 	"github.com/vmware/govmomi/object"
 	"github.com/vmware/govmomi/property"
 	"github.com/vmware/govmomi/vim25/mo"
+	"github.com/vmware/govmomi/vim25/soap"
 	"github.com/vmware/govmomi/vim25/types"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -35,6 +37,10 @@ type VCenter interface {
 	// the watch has not reported yet is not taken for none and cloned
 	// again. ok is false if the VM is gone.
 	ClonedVM(ctx context.Context, taskRef, instanceUUID string) (vm vmwatch.VM, ok bool, err error)
+	// RefreshVM rereads the config (devices, sizes, reservations) of a VM
+	// whose clone has just ended: the watch may have read it while vCenter
+	// was still making it. ok is false if the VM is gone.
+	RefreshVM(ctx context.Context, vm vmwatch.VM) (refreshed vmwatch.VM, ok bool, err error)
 	// TaskState reads a task once. A task vCenter no longer knows is done;
 	// taskErr is the failure of a task that is done.
 	TaskState(ctx context.Context, ref string) (done bool, taskErr error, err error)
@@ -154,7 +160,7 @@ func (v *govmomiVCenter) findInVCenter(ctx context.Context, uuid string) (vmwatc
 
 func (v *govmomiVCenter) ClonedVM(ctx context.Context, taskRef, uuid string) (vmwatch.VM, bool, error) {
 	if found, ok := v.watcher.Get(uuid); ok {
-		return found, true, nil
+		return v.RefreshVM(ctx, found)
 	}
 	c := v.inv.Session.Client
 	var task mo.Task
@@ -170,11 +176,43 @@ func (v *govmomiVCenter) ClonedVM(ctx context.Context, taskRef, uuid string) (vm
 	if !ok {
 		return v.findInVCenter(ctx, uuid)
 	}
+	// The watch may hold the VM under another instance UUID: the one
+	// vCenter gave it before the clone's own.
+	if found, held, err := v.watcher.Refresh(ctx, ref); err != nil || held {
+		return found, held, err
+	}
 	found, err := vmwatch.Read(ctx, c, ref)
 	if isGone(err) {
 		return vmwatch.VM{}, false, nil
 	}
 	return found, err == nil, err
+}
+
+func (v *govmomiVCenter) RefreshVM(ctx context.Context, vm vmwatch.VM) (vmwatch.VM, bool, error) {
+	found, held, err := v.watcher.Refresh(ctx, vm.Ref)
+	if isGone(err) {
+		return vmwatch.VM{}, false, nil
+	}
+	if err != nil || held {
+		return found, held, err
+	}
+	// Left the watch since (destroyed, or the watch is starting over).
+	found, err = vmwatch.Read(ctx, v.inv.Session.Client, vm.Ref)
+	if isGone(err) {
+		return vmwatch.VM{}, false, nil
+	}
+	return found, err == nil, err
+}
+
+// refusedByVCenter says whether err carries vCenter's answer (a SOAP
+// fault) rather than a failure to hear one.
+func refusedByVCenter(err error) bool {
+	for ; err != nil; err = errors.Unwrap(err) {
+		if soap.IsSoapFault(err) || soap.IsVimFault(err) {
+			return true
+		}
+	}
+	return false
 }
 
 func isGone(err error) bool {

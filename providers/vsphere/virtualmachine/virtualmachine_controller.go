@@ -310,7 +310,7 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, vm *vmopv1.VirtualMach
 		}
 		return r.createVM(ctx, vm)
 	}
-	cloning, err := r.stillCloning(ctx, vm)
+	cloning, err := r.stillCloning(ctx, vm, &found)
 	if err != nil {
 		return ctrl.Result{}, err
 	}

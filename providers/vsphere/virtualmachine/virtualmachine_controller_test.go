@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vmware/govmomi/vim25/soap"
 	"github.com/vmware/govmomi/vim25/types"
 	storagev1 "k8s.io/api/storage/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -15,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/cluster-api/util/conditions"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -305,6 +307,73 @@ func TestCloneDoneBeforeTheWatchSeesItIsNotClonedAgain(t *testing.T) {
 	e.mustReconcile()
 	if vm := e.get(); vm.Status.TaskRef != "" {
 		t.Errorf("once the watch holds the VM the task is done with: taskRef %q", vm.Status.TaskRef)
+	}
+}
+
+// The watch may read a clone's VM while vCenter is still making it (vcsim
+// lists it before it has its disks, and does not move config.changeVersion
+// for them). Once the clone ends the VM is read again: its boot disk is
+// grown, not reported missing.
+func TestVMReadMidCloneIsReadAgainOnceTheCloneEnds(t *testing.T) {
+	vm := webVM()
+	vm.Spec.Advanced = &vmopv1.VirtualMachineAdvancedSpec{BootDiskCapacity: ptr.To(resource.MustParse("20Gi"))}
+	e := newReconcilerEnv(t, vm, nil)
+	e.mustReconcile() // finalizer
+	e.mustReconcile() // clone
+	e.vc.finishTask(e.vc.clones[0].task, nil)
+	e.vc.mu.Lock()
+	made := e.vc.vms[testUID]
+	e.vc.readMidClone = map[string]vmwatch.VM{testUID: *made}
+	made.Devices = []types.BaseVirtualDevice{&types.VirtualDisk{VirtualDevice: types.VirtualDevice{Key: 2000}, CapacityInKB: 10 << 20}}
+	e.vc.mu.Unlock()
+
+	e.mustReconcile()
+	got := e.get()
+	if c := conditions.Get(got, vmopv1.VirtualMachineConditionStorageReady); c == nil || c.Status != metav1.ConditionTrue {
+		t.Errorf("the clone's boot disk is found once the clone ended: %+v", c)
+	}
+	if calls := e.vc.recorded(); !slices.Equal(calls, []string{"Clone web", "Reconfigure " + made.Ref.Value}) {
+		t.Fatalf("want the boot disk grown, got calls %v", calls)
+	}
+	if got.Status.TaskRef != "" {
+		t.Errorf("the clone is over: taskRef %q", got.Status.TaskRef)
+	}
+}
+
+// A clone vCenter refuses leaves no claim behind: the next reconcile
+// clones again at once instead of waiting the claim out. A clone whose
+// request got no answer may have started: its claim stands.
+func TestRefusedCloneReleasesItsClaim(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		err       error
+		wantClaim bool
+	}{
+		{"refused", soap.WrapSoapFault(&soap.Fault{Code: "ServerFaultCode", String: "not now"}), false},
+		{"no answer", errors.New("connection reset by peer"), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newReconcilerEnv(t, webVM(), nil)
+			e.mustReconcile() // finalizer
+			e.vc.cloneErr = tc.err
+			if _, err := e.reconcile(); err == nil {
+				t.Fatal("a failed clone is an error")
+			}
+			ref := e.get().Status.TaskRef
+			if _, claim := claimTime(ref); claim != tc.wantClaim {
+				t.Fatalf("claim left in status: %v, want %v (taskRef %q)", claim, tc.wantClaim, ref)
+			}
+			wantCondition(t, e.get(), vmopv1.VirtualMachineConditionCreated, metav1.ConditionFalse, vmopv1.VirtualMachineCloneFailedReason)
+			e.vc.cloneErr = nil
+			e.mustReconcile()
+			wantClones := 2
+			if tc.wantClaim {
+				wantClones = 1 // the claim is waited out
+			}
+			if calls := e.vc.recorded(); len(calls) != wantClones {
+				t.Errorf("want %d clone requests, got %v", wantClones, calls)
+			}
+		})
 	}
 }
 

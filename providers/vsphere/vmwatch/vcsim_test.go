@@ -204,3 +204,44 @@ func mustRef(t *testing.T, w *vmwatch.Watcher, uuid string) types.ManagedObjectR
 	}
 	return vm.Ref
 }
+
+// TestRefreshRereadsWhatChangedWithoutAChangeVersion: vcsim lists a clone
+// before it gives it its instance UUID and devices, and does not move
+// config.changeVersion when it does, so the watch can hold a clone as it
+// was half made. Refresh reads it again: the VM is then held under its own
+// instance UUID, with its disks, and no longer under the one it had first.
+func TestRefreshRereadsWhatChangedWithoutAChangeVersion(t *testing.T) {
+	s := startSim(t)
+	ctx := context.Background()
+	if err := s.clone(ctx, "half-made", uuidOf(1)); err != nil {
+		t.Fatal(err)
+	}
+	w := s.startWatcher(t)
+	ref := mustRef(t, w, uuidOf(1))
+	held, _ := w.Get(uuidOf(1))
+
+	// What the clone does after listing the VM, as vcsim does it: in place.
+	simVM := s.model.Map().Get(ref).(*simulator.VirtualMachine)
+	disk := &types.VirtualDisk{VirtualDevice: types.VirtualDevice{Key: 2999}, CapacityInKB: 1 << 20}
+	s.model.Service.Context.WithLock(simVM, func() {
+		simVM.Config.InstanceUuid = uuidOf(2)
+		simVM.Config.Hardware.Device = append(simVM.Config.Hardware.Device, disk)
+	})
+
+	got, ok, err := w.Refresh(ctx, ref)
+	if err != nil || !ok {
+		t.Fatalf("refresh: held %v, err %v", ok, err)
+	}
+	if got.InstanceUUID != uuidOf(2) || len(got.Devices) != len(held.Devices)+1 {
+		t.Errorf("refreshed VM: instance UUID %s, %d devices; want %s, %d", got.InstanceUUID, len(got.Devices), uuidOf(2), len(held.Devices)+1)
+	}
+	if vm, ok := w.Get(uuidOf(2)); !ok || vm.Ref != ref {
+		t.Errorf("the VM is held under its new instance UUID: %v %+v", ok, vm.Ref)
+	}
+	if _, ok := w.Get(uuidOf(1)); ok {
+		t.Error("the VM is no longer held under the instance UUID it had first")
+	}
+	if _, ok, err := w.Refresh(ctx, types.ManagedObjectReference{Type: "VirtualMachine", Value: "vm-none"}); ok || err != nil {
+		t.Errorf("a VM the watch does not hold is not refreshed: held %v, err %v", ok, err)
+	}
+}

@@ -471,11 +471,40 @@ func (w *Watcher) merge(contents []types.ObjectContent) []string {
 	var changed []string
 	for _, oc := range contents {
 		if vm, ok := w.vms[oc.Obj]; ok && len(oc.PropSet) > 0 {
+			w.unindex(vm)
 			mo.ApplyPropertyChange(vm, changes(oc.PropSet))
 			changed = append(changed, w.index(vm)...)
 		}
 	}
 	return changed
+}
+
+// Refresh rereads the config of a VM the watch holds and returns the VM as
+// the watch now holds it; ok is false if the watch does not hold it. The
+// config is otherwise reread only when config.changeVersion moves, and a
+// VM read as it joined may have been caught while vCenter was still
+// creating it: vcsim lists a clone before it gives it its instance UUID
+// and devices, and does not move changeVersion for them. A reconciler
+// calls this once the clone's task has ended.
+func (w *Watcher) Refresh(ctx context.Context, ref types.ManagedObjectReference) (VM, bool, error) {
+	w.mu.RLock()
+	_, held := w.vms[ref]
+	w.mu.RUnlock()
+	if !held {
+		return VM{}, false, nil
+	}
+	contents, err := read(ctx, w.client, []types.ManagedObjectReference{ref}, configProperties)
+	if err != nil {
+		return VM{}, false, fmt.Errorf("failed to reread VM %s: %w", ref.Value, err)
+	}
+	w.merge(contents)
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	vm, ok := w.vms[ref]
+	if !ok {
+		return VM{}, false, nil
+	}
+	return snapshot(vm), true, nil
 }
 
 // index keys vm by its instance UUID; w.mu is held.
@@ -485,6 +514,13 @@ func (w *Watcher) index(vm *mo.VirtualMachine) []string {
 	}
 	w.byUUID[vm.Config.InstanceUuid] = vm.Self
 	return []string{vm.Config.InstanceUuid}
+}
+
+// unindex drops vm's key before its instance UUID may change; w.mu is held.
+func (w *Watcher) unindex(vm *mo.VirtualMachine) {
+	if vm.Config != nil && w.byUUID[vm.Config.InstanceUuid] == vm.Self {
+		delete(w.byUUID, vm.Config.InstanceUuid)
+	}
 }
 
 // drop forgets VMs that left the view and returns their instance UUIDs.
