@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -34,27 +35,66 @@ func (r *Reconciler) applyObjects(ctx context.Context, tkc *runv1alpha3.TanzuKub
 			return err
 		}
 	}
-	if err := ensure(ctx, r, tkc, o.VSphereCluster, nil); err != nil {
+	if _, err := ensure(ctx, r, tkc, o.VSphereCluster, nil); err != nil {
 		return err
 	}
 	if err := r.ensureControlPlane(ctx, tkc, o.ControlPlane); err != nil {
 		return err
 	}
 	for _, md := range o.MachineDeployments {
-		if err := ensure(ctx, r, tkc, md, updateMachineDeployment); err != nil {
+		if _, err := ensure(ctx, r, tkc, md, updateMachineDeployment); err != nil {
 			return err
 		}
 	}
 	// The Cluster last: Cluster API starts on it once its references exist.
-	if err := ensure(ctx, r, tkc, o.Cluster, nil); err != nil {
+	if err := r.ensureCluster(ctx, tkc, o.Cluster); err != nil {
 		return err
 	}
-	if err := ensure(ctx, r, tkc, o.CNIConfigMap, func(cur, want *corev1.ConfigMap) { cur.Data = want.Data }); err != nil {
+	if _, err := ensure(ctx, r, tkc, o.CNIConfigMap, func(cur, want *corev1.ConfigMap) { cur.Data = want.Data }); err != nil {
 		return err
 	}
-	return ensure(ctx, r, tkc, o.CNI, func(cur, want *addonsv1.ClusterResourceSet) {
+	_, err := ensure(ctx, r, tkc, o.CNI, func(cur, want *addonsv1.ClusterResourceSet) {
 		cur.Spec.Resources, cur.Spec.Strategy = want.Spec.Resources, want.Spec.Strategy
 	})
+	return err
+}
+
+// ensureCluster ensures the Cluster and, when it creates it, does the
+// bookkeeping Cluster API's controllers start with: a Cluster is created
+// with Cluster API's finalizer on, and the Cluster and its control plane
+// get their Paused condition as Cluster API computes it. Each controller
+// otherwise spends a whole reconcile on each of these, and Cluster API lets
+// one object be reconciled at most once a second: the first control-plane
+// machine waited about 4 s for them. The finalizer is the one Cluster API
+// would add (its controller removes it on delete, as always); the
+// condition is the one it would set.
+func (r *Reconciler) ensureCluster(ctx context.Context, tkc *runv1alpha3.TanzuKubernetesCluster, want *clusterv1.Cluster) error {
+	create := want.DeepCopy()
+	controllerutil.AddFinalizer(create, clusterv1.ClusterFinalizer)
+	created, err := ensure(ctx, r, tkc, create, nil)
+	if err != nil || !created {
+		return err
+	}
+	return r.markNotPaused(ctx, create)
+}
+
+// markNotPaused gives an object just created, unpaused, the Paused
+// condition Cluster API's controllers set first (paused.EnsurePausedCondition
+// computes the same). It patches the object the create returned, guarded by
+// its resourceVersion: the cache may not hold it yet, and a controller that
+// wrote first has set the condition itself.
+func (r *Reconciler) markNotPaused(ctx context.Context, obj interface {
+	client.Object
+	conditions.Setter
+}) error {
+	base := obj.DeepCopyObject().(client.Object)
+	conditions.Set(obj, metav1.Condition{Type: clusterv1.PausedCondition, Status: metav1.ConditionFalse,
+		Reason: clusterv1.NotPausedReason, ObservedGeneration: obj.GetGeneration()})
+	err := r.Client.Status().Patch(ctx, obj, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{}))
+	if err != nil && !apierrors.IsConflict(err) {
+		return fmt.Errorf("failed to set the Paused condition of %T %s: %w", obj, klog.KObj(obj), err)
+	}
+	return nil
 }
 
 // ensureControlPlane ensures the KubeadmControlPlane, asking for a single
@@ -69,11 +109,19 @@ func (r *Reconciler) ensureControlPlane(ctx context.Context, tkc *runv1alpha3.Ta
 	count := ptr.Deref(want.Spec.Replicas, 1)
 	create := want.DeepCopy()
 	create.Spec.Replicas = ptr.To(controlPlaneReplicas(nil, count))
-	return ensure(ctx, r, tkc, create, func(cur, w *controlplanev1.KubeadmControlPlane) {
+	created, err := ensure(ctx, r, tkc, create, func(cur, w *controlplanev1.KubeadmControlPlane) {
 		replicas := controlPlaneReplicas(cur, count) // before cur changes
 		updateControlPlane(cur, w)
 		cur.Spec.Replicas = ptr.To(replicas)
 	})
+	if err != nil || !created {
+		return err
+	}
+	// As for the Cluster (ensureCluster), but not the finalizer: the
+	// KubeadmControlPlane controller adds it only once the Cluster owns the
+	// control plane, and a control plane it cannot reach through its
+	// Cluster could not let go of it. (The Cluster is created unpaused.)
+	return r.markNotPaused(ctx, create)
 }
 
 // controlPlaneReplicas is the count to ask of the KubeadmControlPlane cur
@@ -131,43 +179,45 @@ func updateMachineDeployment(cur, want *clusterv1.MachineDeployment) {
 // labels and annotations are merged, tkc is made its controller, and update
 // (if any) copies the mutable fields. Cluster API's webhooks default the
 // rest, which is why the existing object is patched, never replaced.
-func ensure[T client.Object](ctx context.Context, r *Reconciler, tkc *runv1alpha3.TanzuKubernetesCluster, want T, update func(cur, want T)) error {
+// created says whether want was created (and now holds what the API server
+// returned).
+func ensure[T client.Object](ctx context.Context, r *Reconciler, tkc *runv1alpha3.TanzuKubernetesCluster, want T, update func(cur, want T)) (created bool, err error) {
 	kind := reflect.TypeOf(want).Elem().Name()
 	if err := controllerutil.SetControllerReference(tkc, want, r.Client.Scheme()); err != nil {
-		return fmt.Errorf("failed to own %s %s: %w", kind, klog.KObj(want), err)
+		return false, fmt.Errorf("failed to own %s %s: %w", kind, klog.KObj(want), err)
 	}
 	cur := reflect.New(reflect.TypeOf(want).Elem()).Interface().(T)
-	err := r.Client.Get(ctx, client.ObjectKeyFromObject(want), cur)
+	err = r.Client.Get(ctx, client.ObjectKeyFromObject(want), cur)
 	switch {
 	case apierrors.IsNotFound(err):
 		if err := r.Client.Create(ctx, want); err != nil {
-			return fmt.Errorf("failed to create %s %s: %w", kind, klog.KObj(want), err)
+			return false, fmt.Errorf("failed to create %s %s: %w", kind, klog.KObj(want), err)
 		}
 		r.event(tkc, corev1.EventTypeNormal, "Created", "Create", "Created %s %s", kind, want.GetName())
-		return nil
+		return true, nil
 	case err != nil:
-		return fmt.Errorf("failed to get %s %s: %w", kind, klog.KObj(want), err)
+		return false, fmt.Errorf("failed to get %s %s: %w", kind, klog.KObj(want), err)
 	}
 	if !cur.GetDeletionTimestamp().IsZero() {
-		return fmt.Errorf("%s %s is being deleted; waiting to create it again", kind, klog.KObj(want))
+		return false, fmt.Errorf("%s %s is being deleted; waiting to create it again", kind, klog.KObj(want))
 	}
 	before := cur.DeepCopyObject().(T)
 	cur.SetLabels(merged(cur.GetLabels(), want.GetLabels()))
 	cur.SetAnnotations(merged(cur.GetAnnotations(), want.GetAnnotations()))
 	if err := controllerutil.SetControllerReference(tkc, cur, r.Client.Scheme()); err != nil {
-		return fmt.Errorf("failed to own %s %s: %w", kind, klog.KObj(want), err)
+		return false, fmt.Errorf("failed to own %s %s: %w", kind, klog.KObj(want), err)
 	}
 	if update != nil {
 		update(cur, want)
 	}
 	if equality.Semantic.DeepEqual(before, cur) {
-		return nil
+		return false, nil
 	}
 	if err := r.Client.Patch(ctx, cur, client.MergeFrom(before)); err != nil {
-		return fmt.Errorf("failed to patch %s %s: %w", kind, klog.KObj(want), err)
+		return false, fmt.Errorf("failed to patch %s %s: %w", kind, klog.KObj(want), err)
 	}
 	r.event(tkc, corev1.EventTypeNormal, "Updated", "Update", "Updated %s %s", kind, want.GetName())
-	return nil
+	return false, nil
 }
 
 // createOnce creates an immutable object, owned by tkc, unless it exists.

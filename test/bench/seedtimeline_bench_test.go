@@ -66,6 +66,8 @@ func timeline(ctx context.Context, c client.Client, ns string, start time.Time, 
 		{Group: "bootstrap.cluster.x-k8s.io", Version: "v1beta2", Kind: "KubeadmConfigList"},
 		{Group: "vmoperator.vmware.com", Version: "v1alpha2", Kind: "VirtualMachineList"},
 		{Group: "vmoperator.vmware.com", Version: "v1alpha2", Kind: "VirtualMachineServiceList"},
+		{Group: "vmware.infrastructure.cluster.x-k8s.io", Version: "v1beta2", Kind: "VSphereClusterList"},
+		{Group: "vmware.infrastructure.cluster.x-k8s.io", Version: "v1beta2", Kind: "VSphereMachineList"},
 	}
 	seen := map[string]string{}
 	for ctx.Err() == nil {
@@ -95,6 +97,14 @@ func timeline(ctx context.Context, c client.Client, ns string, start time.Time, 
 // summarize is what the timeline shows of an object.
 func summarize(o unstructured.Unstructured) string {
 	var parts []string
+	// Owners and finalizers: Cluster API's controllers wait for each
+	// other's (a Machine's finalizer, a KubeadmConfig's owner).
+	if n := len(o.GetOwnerReferences()); n > 0 {
+		parts = append(parts, fmt.Sprintf("owners=%d", n))
+	}
+	if n := len(o.GetFinalizers()); n > 0 {
+		parts = append(parts, fmt.Sprintf("finalizers=%d", n))
+	}
 	if p, ok, _ := unstructured.NestedString(o.Object, "status", "phase"); ok {
 		parts = append(parts, "phase="+p)
 	}
