@@ -208,8 +208,9 @@ func mustRef(t *testing.T, w *vmwatch.Watcher, uuid string) types.ManagedObjectR
 // TestRefreshRereadsWhatChangedWithoutAChangeVersion: vcsim lists a clone
 // before it gives it its instance UUID and devices, and does not move
 // config.changeVersion when it does, so the watch can hold a clone as it
-// was half made. Refresh reads it again: the VM is then held under its own
-// instance UUID, with its disks, and no longer under the one it had first.
+// was half made (and, at times, without the address its guest reported).
+// Refresh reads it again: the VM is then held under its own instance UUID,
+// with its disks and address, and no longer under the UUID it had first.
 func TestRefreshRereadsWhatChangedWithoutAChangeVersion(t *testing.T) {
 	s := startSim(t)
 	ctx := context.Background()
@@ -226,14 +227,16 @@ func TestRefreshRereadsWhatChangedWithoutAChangeVersion(t *testing.T) {
 	s.model.Service.Context.WithLock(simVM, func() {
 		simVM.Config.InstanceUuid = uuidOf(2)
 		simVM.Config.Hardware.Device = append(simVM.Config.Hardware.Device, disk)
+		simVM.Guest.IpAddress = "10.0.0.9"
 	})
 
 	got, ok, err := w.Refresh(ctx, ref)
 	if err != nil || !ok {
 		t.Fatalf("refresh: held %v, err %v", ok, err)
 	}
-	if got.InstanceUUID != uuidOf(2) || len(got.Devices) != len(held.Devices)+1 {
-		t.Errorf("refreshed VM: instance UUID %s, %d devices; want %s, %d", got.InstanceUUID, len(got.Devices), uuidOf(2), len(held.Devices)+1)
+	if got.InstanceUUID != uuidOf(2) || len(got.Devices) != len(held.Devices)+1 || got.IPAddress != "10.0.0.9" {
+		t.Errorf("refreshed VM: instance UUID %s, %d devices, address %q; want %s, %d, 10.0.0.9",
+			got.InstanceUUID, len(got.Devices), got.IPAddress, uuidOf(2), len(held.Devices)+1)
 	}
 	if vm, ok := w.Get(uuidOf(2)); !ok || vm.Ref != ref {
 		t.Errorf("the VM is held under its new instance UUID: %v %+v", ok, vm.Ref)

@@ -479,13 +479,16 @@ func (w *Watcher) merge(contents []types.ObjectContent) []string {
 	return changed
 }
 
-// Refresh rereads the config of a VM the watch holds and returns the VM as
-// the watch now holds it; ok is false if the watch does not hold it. The
-// config is otherwise reread only when config.changeVersion moves, and a
-// VM read as it joined may have been caught while vCenter was still
-// creating it: vcsim lists a clone before it gives it its instance UUID
-// and devices, and does not move changeVersion for them. A reconciler
-// calls this once the clone's task has ended.
+// Refresh rereads a VM the watch holds and returns the VM as the watch now
+// holds it; ok is false if the watch does not hold it. A reconciler calls
+// this once the VM's clone task has ended, because a VM read as it joined
+// may have been caught while vCenter was still creating it, and vcsim does
+// not always report what followed: it lists a clone before it gives it its
+// instance UUID and devices and moves no config.changeVersion for them (the
+// config is otherwise reread only when changeVersion moves), and the state
+// poll can miss the power-on and address of a VM that was added to the
+// list view while it was being powered on (the benchmark of 100 VMs saw a
+// few stay "poweredOff" or without an address in the watch for 20 s).
 func (w *Watcher) Refresh(ctx context.Context, ref types.ManagedObjectReference) (VM, bool, error) {
 	w.mu.RLock()
 	_, held := w.vms[ref]
@@ -493,7 +496,7 @@ func (w *Watcher) Refresh(ctx context.Context, ref types.ManagedObjectReference)
 	if !held {
 		return VM{}, false, nil
 	}
-	contents, err := read(ctx, w.client, []types.ManagedObjectReference{ref}, configProperties)
+	contents, err := read(ctx, w.client, []types.ManagedObjectReference{ref}, watchedProperties)
 	if err != nil {
 		return VM{}, false, fmt.Errorf("failed to reread VM %s: %w", ref.Value, err)
 	}
