@@ -141,9 +141,9 @@ func (r *Reconciler) planClone(ctx context.Context, vm *vmopv1.VirtualMachine) (
 // claimClone tells, through the API server, that this reconcile is about
 // to clone, before vCenter is asked: the status write carries the
 // resourceVersion we read, so of two reconciles racing (two managers, no
-// leader election) exactly one wins the claim; the other gets "". The folder's name
-// uniqueness would stop the loser in a real vCenter, but not in every
-// simulator, and a claim costs vCenter nothing. The claim is written from a
+// leader election) exactly one wins the claim; the other gets "". The
+// folder's name uniqueness would stop the loser in a real vCenter, but not
+// in every simulator, and a claim costs vCenter nothing. The claim is written from a
 // copy, so that vm keeps its other status as the reconcile changed it, and
 // vm takes the claim's resourceVersion, so that the reconcile's final
 // status write is guarded against any change after the claim.
