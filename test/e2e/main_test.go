@@ -110,8 +110,10 @@ func start(dir string) (stop func(), err error) {
 	case <-ready:
 	case <-time.After(3 * time.Minute):
 		stop()
+		// Its last lines are the shutdown's, which say nothing of why.
 		b, _ := os.ReadFile(supervisor.log)
-		return nil, fmt.Errorf("the supervisor did not get ready in 3 minutes:\n%s", lastLines(string(b), 40))
+		printFailureLog(string(b))
+		return nil, fmt.Errorf("the supervisor did not get ready in 3 minutes (its errors and its log before the stop are above)")
 	}
 	cfg, err := clientcmd.BuildConfigFromFlags("", filepath.Join(supervisor.dir, "kubeconfig"))
 	if err != nil {

@@ -45,10 +45,11 @@ type fakeVCenter struct {
 	// unwatched are VMs (by instance UUID) the watch has not reported yet:
 	// FindVM does not find them, a clone task's result does.
 	unwatched map[string]bool
-	// readMidClone are VMs (by instance UUID) as the watch read them while
-	// vCenter was still making them: FindVM returns this copy until
-	// RefreshVM reads the VM again.
-	readMidClone map[string]vmwatch.VM
+	// staleInWatch are VMs (by instance UUID) as a watch holds them that
+	// missed vCenter's later changes (read while vCenter was still making
+	// them, or an update lost): FindVM returns this copy until RefreshVM
+	// reads the VM again.
+	staleInWatch map[string]vmwatch.VM
 }
 
 // faultError is a failed task's error as govmomi reports it: fault.Is
@@ -172,7 +173,7 @@ func (f *fakeVCenter) FindVM(_ context.Context, uuid string) (vmwatch.VM, bool, 
 	if !ok || f.unwatched[uuid] {
 		return vmwatch.VM{}, false, nil
 	}
-	if stale, ok := f.readMidClone[uuid]; ok {
+	if stale, ok := f.staleInWatch[uuid]; ok {
 		return stale, true, nil
 	}
 	return *vm, true, nil
@@ -181,7 +182,7 @@ func (f *fakeVCenter) FindVM(_ context.Context, uuid string) (vmwatch.VM, bool, 
 func (f *fakeVCenter) RefreshVM(_ context.Context, vm vmwatch.VM) (vmwatch.VM, bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	delete(f.readMidClone, vm.InstanceUUID)
+	delete(f.staleInWatch, vm.InstanceUUID)
 	found, ok := f.vms[vm.InstanceUUID]
 	if !ok {
 		return vmwatch.VM{}, false, nil

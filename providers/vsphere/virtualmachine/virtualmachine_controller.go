@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	apitypes "k8s.io/apimachinery/pkg/types"
 	kerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/apimachinery/pkg/util/uuid"
@@ -55,6 +56,17 @@ const cloningPollInterval = taskPollInterval / 10
 // watchSyncInterval is how soon a reconcile that came before the VM watch
 // held every VM tries again.
 const watchSyncInterval = 200 * time.Millisecond
+
+// doubtTheWatchAfter is how long a VM may wait for its power state or its
+// address, as the watch reports them, before the VM is read from vCenter
+// (RefreshVM) on each look: a watch can miss an update (vcsim loses some
+// that race a VM's addition to the state poll), and a VM waiting on one
+// would otherwise wait for good. While it waits, it is looked at again
+// after as long as it has waited, from this up to recheckAtMost.
+const (
+	doubtTheWatchAfter = 10 * time.Second
+	recheckAtMost      = 5 * time.Minute
+)
 
 // inputRetryInterval is how soon a VM with bad input is looked at again, in
 // case what it refers to appears (no vCenter call is made meanwhile).
@@ -325,7 +337,31 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, vm *vmopv1.VirtualMach
 		setReadyCondition(vm, true)
 		return ctrl.Result{RequeueAfter: cloningPollInterval}, nil
 	}
-	return r.reconcileExisting(ctx, vm, found)
+	if waited, waiting := waitingOnTheWatch(vm); waiting && waited >= doubtTheWatchAfter {
+		refreshed, ok, err := r.vcenter.RefreshVM(ctx, found)
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		if ok {
+			found = refreshed
+		}
+	}
+	res, err := r.reconcileExisting(ctx, vm, found)
+	if waited, waiting := waitingOnTheWatch(vm); err == nil && waiting && res.RequeueAfter == 0 {
+		res.RequeueAfter = min(max(waited, doubtTheWatchAfter), recheckAtMost)
+	}
+	return res, err
+}
+
+// waitingOnTheWatch says whether vm waits for a power state or an address
+// that the watch reports, and since when it has not been Ready.
+func waitingOnTheWatch(vm *vmopv1.VirtualMachine) (time.Duration, bool) {
+	c := conditions.Get(vm, vmopv1.VirtualMachineConditionReady)
+	if c == nil || c.Status != metav1.ConditionFalse ||
+		(c.Reason != vmopv1.VirtualMachinePowerStateChangingReason && c.Reason != vmopv1.VirtualMachineWaitingForIPReason) {
+		return 0, false
+	}
+	return time.Since(c.LastTransitionTime.Time), true
 }
 
 // reconcileDelete destroys the VM and releases its addresses; the finalizer

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vmware/govmomi/vim25/soap"
 	"github.com/vmware/govmomi/vim25/types"
@@ -323,7 +324,7 @@ func TestVMReadMidCloneIsReadAgainOnceTheCloneEnds(t *testing.T) {
 	e.vc.finishTask(e.vc.clones[0].task, nil)
 	e.vc.mu.Lock()
 	made := e.vc.vms[testUID]
-	e.vc.readMidClone = map[string]vmwatch.VM{testUID: *made}
+	e.vc.staleInWatch = map[string]vmwatch.VM{testUID: *made}
 	made.Devices = []types.BaseVirtualDevice{&types.VirtualDisk{VirtualDevice: types.VirtualDevice{Key: 2000}, CapacityInKB: 10 << 20}}
 	e.vc.mu.Unlock()
 
@@ -647,5 +648,47 @@ func TestVMSeenBeforeItsCloneEndsIsNotReady(t *testing.T) {
 	}
 	if calls := e.vc.recorded(); len(calls) != 1 {
 		t.Errorf("nothing is done to a VM vCenter is still cloning (its power-on is part of the clone): %v", calls)
+	}
+}
+
+// A watch can miss an update (vcsim loses some), and a VM waiting for its
+// address would then wait for good: once it has waited doubtTheWatchAfter,
+// each look reads it from vCenter, and it is looked at again meanwhile.
+func TestAVMWaitingLongOnTheWatchIsReadFromVCenter(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		waited    time.Duration
+		wantReady bool
+	}{
+		{"waited a moment: the watch is trusted", 2 * time.Second, false},
+		{"waited long: vCenter is asked", 20 * time.Second, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := existingVM(t, func(vm *vmopv1.VirtualMachine, _ *vmwatch.VM) {
+				vm.Status.PowerState = vmopv1.VirtualMachinePowerStateOn
+				vm.Status.Conditions = []metav1.Condition{{Type: vmopv1.VirtualMachineConditionReady, Status: metav1.ConditionFalse,
+					Reason: vmopv1.VirtualMachineWaitingForIPReason, LastTransitionTime: metav1.NewTime(time.Now().Add(-tc.waited))}}
+			})
+			e.vc.mu.Lock()
+			stale := *e.vc.vms[testUID]
+			stale.IPAddress = "" // the address the watch never reported
+			e.vc.staleInWatch = map[string]vmwatch.VM{testUID: stale}
+			e.vc.mu.Unlock()
+
+			res := e.mustReconcile()
+			got := e.get()
+			if ready := conditions.IsTrue(got, vmopv1.VirtualMachineConditionReady); ready != tc.wantReady {
+				t.Fatalf("Ready %v, want %v: %+v", ready, tc.wantReady, conditions.Get(got, vmopv1.VirtualMachineConditionReady))
+			}
+			if tc.wantReady {
+				if got.Status.Network == nil || got.Status.Network.PrimaryIP4 != "10.0.0.2" {
+					t.Errorf("the address read from vCenter is reported: %+v", got.Status.Network)
+				}
+				return
+			}
+			if res.RequeueAfter != doubtTheWatchAfter {
+				t.Errorf("a VM waiting on the watch is looked at again after %s, got %+v", doubtTheWatchAfter, res)
+			}
+		})
 	}
 }
