@@ -22,6 +22,7 @@ import (
 	"github.com/open-supervisor/supervisor/api"
 	"github.com/open-supervisor/supervisor/embedded"
 	"github.com/open-supervisor/supervisor/internal/webhookcerts"
+	lbcontroller "github.com/open-supervisor/supervisor/lbapi/controller"
 	"github.com/open-supervisor/supervisor/manager"
 	"github.com/open-supervisor/supervisor/providers/clusterapi"
 	"github.com/open-supervisor/supervisor/providers/vsphere"
@@ -42,6 +43,7 @@ type options struct {
 	embedded                                                     bool
 	stateDir, assetsDir                                          string
 	loadBalancer                                                 string
+	haproxyReloadEvery                                           time.Duration
 	bootDelay                                                    time.Duration
 	clusterRetry                                                 time.Duration
 	guestPorts                                                   string
@@ -85,6 +87,7 @@ func main() {
 	flag.Float64Var(&o.kubeAPIQPS, "kube-api-qps", clusterapi.ClientQPS+20, "requests per second to the Kubernetes API, for all controllers together (Cluster API's three mains' defaults and 20 for the supervisor's own)")
 	flag.IntVar(&o.kubeAPIBurst, "kube-api-burst", clusterapi.ClientBurst+30, "burst of requests to the Kubernetes API above --kube-api-qps")
 	flag.StringVar(&o.loadBalancer, "load-balancer", "", "LoadBalancer serving Service VIPs (default: the only one)")
+	flag.DurationVar(&o.haproxyReloadEvery, "haproxy-reload-every", lbcontroller.DefaultReloadEvery, "lbapi reloads HAProxy with each commit (force_reload), at most this often, so a VIP serves in a reload's time instead of after the appliance's reload delay (30s on the vSphere appliance); 0 leaves the reloads to the appliance")
 	flag.DurationVar(&o.clusterRetry, "cluster-connection-retry-interval", 0, "how long Cluster API waits after a failed first connection to a guest cluster (0: Cluster API's 30s, for real guests; the embedded stack's simulated guests use 1s; set it when this manager runs against simulated guests outside --embedded)")
 	flag.BoolVar(&o.embedded, "embedded", false, "start vcsim, etcd and kube-apiserver in-process and use them")
 	flag.StringVar(&o.stateDir, "state-dir", ".supervisor", "embedded mode: where the kubeconfig and env file go")
@@ -244,6 +247,7 @@ func (o options) managerOptions(sessions *session.Cache) (manager.Options, error
 		},
 		Infrastructure:          infrastructure.Options{MachineConcurrency: o.concurrency},
 		LoadBalancer:            o.loadBalancer,
+		HAProxyReloadEvery:      o.haproxyReloadEvery,
 		ConnectionRetryInterval: o.clusterRetry,
 	}
 	if o.embedded {

@@ -90,6 +90,10 @@ type Options struct {
 	// RetryRejected is how soon lbapi retries a configuration HAProxy
 	// rejected (lbapi's default when zero).
 	RetryRejected time.Duration
+	// HAProxyReloadEvery, when non-zero, has lbapi reload HAProxy with
+	// each commit, at most once per HAProxyReloadEvery, instead of waiting
+	// for the appliance's reload delay (lbcontroller.Reconciler.ReloadEvery).
+	HAProxyReloadEvery time.Duration
 	// WorkloadManagement configures VSphereNamespaces and Supervisors.
 	WorkloadManagement WorkloadManagementOptions
 	// Login configures the login service.
@@ -223,7 +227,7 @@ func (s *Supervisor) setup(ctx context.Context, mgr ctrl.Manager, part Part, o O
 	case LoadBalancers:
 		s.LoadBalancers = &lbcontroller.Reconciler{
 			Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder("lbapi"),
-			LoadBalancer: o.LoadBalancer, RetryRejected: o.RetryRejected,
+			LoadBalancer: o.LoadBalancer, RetryRejected: o.RetryRejected, ReloadEvery: o.HAProxyReloadEvery,
 		}
 		return s.LoadBalancers.SetupWithManager(mgr)
 	case Guests:

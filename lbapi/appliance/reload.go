@@ -72,12 +72,23 @@ func (a *Appliance) scheduleReload() string {
 }
 
 // reloadNow reloads inline (force_reload) and returns once HAProxy has
-// finished loading, whether it took the configuration or not.
+// finished loading. A configuration HAProxy refused is an error, which the
+// Data Plane API answers with 500 after the commit, as it does when its
+// reload command fails; with ReportSignalSent the signal's delivery is
+// the outcome, as there.
 func (a *Appliance) reloadNow() error {
 	a.mu.Lock()
 	r := a.newReload()
 	a.mu.Unlock()
-	return a.run(r)
+	if err := a.run(r); err != nil {
+		return err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if r.Status == models.ReloadStatusFailed {
+		return fmt.Errorf("failed to reload haproxy: %s", r.Response)
+	}
+	return nil
 }
 
 func (a *Appliance) reloadLoop() {

@@ -38,6 +38,11 @@ const (
 	// that time, as when outages were retried on a fixed 2 s.
 	retryErrorsFrom  = 250 * time.Millisecond
 	retryErrorsEvery = 2 * time.Second
+
+	// DefaultReloadEvery is the supervisor's ReloadEvery: HAProxy reloads
+	// for lbapi at most once a second, the shortest reload delay the Data
+	// Plane API takes.
+	DefaultReloadEvery = time.Second
 )
 
 var syncKey = reconcile.Request{NamespacedName: types.NamespacedName{Name: "lbapi-sync"}}
@@ -70,6 +75,11 @@ type Reconciler struct {
 	// running process may take to show the commit (stats/native) before
 	// the commit counts as failed; 10 s when zero.
 	ConfirmTimeout time.Duration
+	// ReloadEvery, when non-zero, has lbapi reload HAProxy with each commit
+	// (force_reload=true) and commit at most once per ReloadEvery, rather
+	// than wait for the appliance's reload delay; see
+	// haproxy.Applier.ReloadEvery. Zero leaves reloads to the appliance.
+	ReloadEvery time.Duration
 
 	defaults sync.Once
 	// wake carries the prober's "a check finished" and the confirmer's
@@ -293,13 +303,20 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, s *scope) (ctrl.Result
 	if pending {
 		r.confirmer.watch(ctx, be.applier)
 	}
+	var result ctrl.Result
 	switch {
 	case notAnswering:
-		return ctrl.Result{RequeueAfter: retryNotAnswering}, nil
+		result.RequeueAfter = retryNotAnswering
 	case len(rejected) > 0:
-		return ctrl.Result{RequeueAfter: r.RetryRejected}, nil
+		result.RequeueAfter = r.RetryRejected
 	case pending || checking:
-		return ctrl.Result{}, nil // the end of the wait wakes the sync
+		// The end of the wait wakes the sync.
+	default:
+		result.RequeueAfter = r.ResyncInterval
 	}
-	return ctrl.Result{RequeueAfter: r.ResyncInterval}, nil
+	if res.RetryAfter > 0 && (result.RequeueAfter == 0 || res.RetryAfter < result.RequeueAfter) {
+		// Changes wait for the next commit (ReloadEvery).
+		result.RequeueAfter = res.RetryAfter
+	}
+	return result, nil
 }

@@ -98,7 +98,7 @@ func (r *Reconciler) connect(ctx context.Context, lb *lbv1.LoadBalancer) (*backe
 			continue
 		}
 		r.dropBackend()
-		r.backend = &backend{identity: identity, applier: &haproxy.Applier{Client: api, RetryRejected: r.RetryRejected, ConfirmTimeout: r.ConfirmTimeout, Dial: r.dialVIP}, apiVersion: v, server: url}
+		r.backend = &backend{identity: identity, applier: &haproxy.Applier{Client: api, RetryRejected: r.RetryRejected, ConfirmTimeout: r.ConfirmTimeout, ReloadEvery: r.ReloadEvery, Dial: r.dialVIP}, apiVersion: v, server: url}
 		return r.backend, nil
 	}
 	return nil, errors.Join(errs...)

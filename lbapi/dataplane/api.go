@@ -25,6 +25,11 @@ type API interface {
 	// returns the ID of the reload that loads it ("" when there is none to
 	// wait for).
 	CommitReload(ctx context.Context, tid string) (string, error)
+	// CommitForced commits a transaction and reloads HAProxy before it
+	// answers (force_reload=true). An error other than ErrOutdated or
+	// ErrInvalid may come after the commit was made, when the reload
+	// failed: the version tells.
+	CommitForced(ctx context.Context, tid string) error
 	// DeleteTransaction drops a transaction.
 	DeleteTransaction(ctx context.Context, tid string) error
 	// Reload says how a reload went: in_progress, succeeded or failed (with

@@ -92,6 +92,16 @@ func (c *Client) CommitReload(ctx context.Context, id string) (string, error) {
 	return h.Get("Reload-ID"), nil
 }
 
+// CommitForced commits a transaction and has the server reload HAProxy
+// before it answers (force_reload=true): no reload is left to wait for.
+// The Data Plane API commits first and reloads after, so an error other
+// than ErrOutdated or ErrInvalid may come with the commit made (a reload
+// command that failed answers 500); the configuration's version tells.
+func (c *Client) CommitForced(ctx context.Context, id string) error {
+	_, err := c.do(ctx, http.MethodPut, "/transactions/"+id, url.Values{"force_reload": {"true"}}, nil, nil)
+	return err
+}
+
 // Reload returns a reload's status: in_progress, succeeded or failed (with
 // HAProxy's message as Response).
 func (c *Client) Reload(ctx context.Context, id string) (*models.Reload, error) {

@@ -46,6 +46,16 @@ type Applier struct {
 	// Dial tells whether an address accepts TCP connections (to find a
 	// VIP:port another process holds); a net.Dialer's when nil.
 	Dial func(ctx context.Context, addr string) error
+	// ReloadEvery, when non-zero, has the applier reload HAProxy itself
+	// instead of leaving it to the appliance's reload delay (30 s on the
+	// vSphere appliance): each commit reloads before it answers
+	// (force_reload=true), and a change that comes within ReloadEvery of
+	// the last commit waits out the rest of it (Result.RetryAfter) and goes
+	// with whatever else came meanwhile. HAProxy still reloads at most once
+	// per ReloadEvery for lbapi's changes, but a lone change is served in
+	// a reload's time rather than in up to a reload delay. Zero leaves the
+	// reloads to the appliance's schedule.
+	ReloadEvery time.Duration
 
 	mu           sync.Mutex
 	known        map[string]Proxy
@@ -59,6 +69,9 @@ type Applier struct {
 	confirmed map[string]Proxy
 	// Transactions counts committed transactions (benchmarks read it).
 	Transactions int
+	// lastForced is when the last commit with an inline reload was asked
+	// for (see ReloadEvery).
+	lastForced time.Time
 }
 
 // pendingReload is committed configuration not yet confirmed live: base is
@@ -94,6 +107,10 @@ type Result struct {
 	// Rejected are proxies HAProxy refused (by name, with its reason); the
 	// rest of the batch was applied without them.
 	Rejected map[string]error
+	// RetryAfter is how long the changes wait before Apply commits them,
+	// when they came within ReloadEvery of the last commit; zero when
+	// they were committed.
+	RetryAfter time.Duration
 }
 
 // Apply makes HAProxy serve exactly desired (for owned proxies) in one
@@ -120,6 +137,10 @@ func (a *Applier) Apply(ctx context.Context, desired map[string]Proxy) (Result, 
 		desired = a.withoutRefused(ctx, base, desired, res.Rejected, true)
 	} else {
 		desired = withoutRetries
+	}
+	if wait := a.reloadWait(); wait > 0 && !Plan(base, desired).Empty() {
+		res.RetryAfter = wait
+		return res, nil
 	}
 	id, marker, ch, err := a.commit(ctx, desired)
 	res.Changes = ch
@@ -479,7 +500,19 @@ func (a *Applier) commit(ctx context.Context, desired map[string]Proxy) (string,
 				err = a.writeMarker(ctx, tid, marker, len(desired) > 0)
 			}
 			if err == nil {
-				reloadID, err = a.Client.CommitReload(ctx, tid)
+				if a.ReloadEvery > 0 {
+					err = a.commitForced(ctx, tid, version)
+				} else {
+					reloadID, err = a.Client.CommitReload(ctx, tid)
+				}
+			}
+			var notLoaded *committedNotLoaded
+			if errors.As(err, &notLoaded) {
+				// HAProxy's file holds the batch, its workers do not.
+				a.Transactions++
+				transactionsTotal.Inc()
+				a.known = nil
+				return "", 0, ch, err
 			}
 			if err != nil {
 				_ = a.Client.DeleteTransaction(context.WithoutCancel(ctx), tid)
@@ -506,6 +539,43 @@ func (a *Applier) commit(ctx context.Context, desired map[string]Proxy) (string,
 		return reloadID, marker, ch, nil
 	}
 	return "", 0, Changes{}, fmt.Errorf("gave up after %d attempts, the configuration kept changing: %w", maxAttempts, lastErr)
+}
+
+// reloadWait is how long a commit must wait for ReloadEvery to pass since
+// the last one; zero when it may go now (or when reloads are scheduled).
+func (a *Applier) reloadWait() time.Duration {
+	if a.ReloadEvery <= 0 || a.lastForced.IsZero() {
+		return 0
+	}
+	return max(0, time.Until(a.lastForced.Add(a.ReloadEvery)))
+}
+
+// committedNotLoaded is a commit the Data Plane API made whose inline
+// reload failed: ErrInvalid with the API's message, for settle.
+type committedNotLoaded struct{ err error }
+
+func (e *committedNotLoaded) Error() string { return e.err.Error() }
+func (e *committedNotLoaded) Unwrap() error { return e.err }
+
+// commitForced commits tid, begun on version, with an inline reload. The
+// Data Plane API commits before it reloads, so a failure other than the
+// commit's own (outdated, refused by haproxy -c) is the reload's when the
+// version moved: committedNotLoaded.
+func (a *Applier) commitForced(ctx context.Context, tid string, version int64) error {
+	a.lastForced = time.Now()
+	err := a.Client.CommitForced(ctx, tid)
+	switch {
+	case err == nil:
+		reloadsTotal.WithLabelValues("succeeded").Inc()
+		return nil
+	case errors.Is(err, dataplane.ErrOutdated), errors.Is(err, dataplane.ErrConflict), errors.Is(err, dataplane.ErrInvalid):
+		return err
+	}
+	if now, verr := a.Client.Version(ctx); verr != nil || now != version+1 {
+		return err // not committed, or not known to be
+	}
+	reloadsTotal.WithLabelValues("failed").Inc()
+	return &committedNotLoaded{err: fmt.Errorf("%w: HAProxy failed to load the configuration (forced reload): %w", dataplane.ErrInvalid, err)}
 }
 
 // writeMarker replaces the commit marker in a transaction: an empty backend

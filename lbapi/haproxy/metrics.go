@@ -13,7 +13,7 @@ var (
 	})
 	reloadsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "supervisor_haproxy_reloads_total",
-		Help: "HAProxy reloads the applier waited for, by result: succeeded, failed, or unrecorded (the API keeps no record of it).",
+		Help: "HAProxy reloads the applier waited for, by result: succeeded, failed, or unrecorded (the API keeps no record of it). A forced reload (force_reload=true) counts when its commit answers.",
 	}, []string{"result"})
 	commitConfirmationsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "supervisor_haproxy_commit_confirmations_total",

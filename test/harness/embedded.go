@@ -14,6 +14,7 @@ import (
 
 	"github.com/open-supervisor/supervisor/api"
 	"github.com/open-supervisor/supervisor/embedded"
+	lbcontroller "github.com/open-supervisor/supervisor/lbapi/controller"
 	"github.com/open-supervisor/supervisor/manager"
 	"github.com/open-supervisor/supervisor/providers/clusterapi"
 	"github.com/open-supervisor/supervisor/providers/vsphere"
@@ -66,7 +67,7 @@ func StartEmbedded(t tb.TB, opts embedded.Options) *Embedded {
 		stack.Stop()
 		t.Fatal(err)
 	}
-	if _, err := stack.Setup(ctx, mgr, manager.Options{VSphere: vsphere.Options{Sessions: session.NewCache(), Concurrency: 32}}); err != nil {
+	if _, err := stack.Setup(ctx, mgr, manager.Options{VSphere: vsphere.Options{Sessions: session.NewCache(), Concurrency: 32}, HAProxyReloadEvery: lbcontroller.DefaultReloadEvery}); err != nil {
 		cancel()
 		stack.Stop()
 		t.Fatal(err)

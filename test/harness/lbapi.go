@@ -37,6 +37,7 @@ type LB struct {
 	// Username and Password of the Data Plane API.
 	Username, Password string
 	stop               func()
+	reloadEvery        time.Duration
 }
 
 // LBOptions tune StartLB.
@@ -51,6 +52,10 @@ type LBOptions struct {
 	// them (default) or, as the real Data Plane API with a signal reload,
 	// always succeeded (appliance.ReportSignalSent).
 	ReloadReport appliance.ReloadReport
+	// ReloadEvery, when non-zero, has lbapi reload HAProxy itself with each
+	// commit (force_reload), at most this often; zero leaves the reloads to
+	// the appliance's ReloadDelay.
+	ReloadEvery time.Duration
 }
 
 // StartLB starts an appliance serving its API over TLS, describes it in a
@@ -68,7 +73,7 @@ func (h *Harness) StartLB(o LBOptions) *LB {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := &LB{h: h, Username: "lbapi", Password: "s3cret-" + h.Namespace}
+	l := &LB{h: h, Username: "lbapi", Password: "s3cret-" + h.Namespace, reloadEvery: o.ReloadEvery}
 	l.App, err = appliance.Start(ctx, appliance.Options{Dir: dir, Username: l.Username, Password: l.Password, CertFile: cert, KeyFile: key,
 		ReloadDelay: o.ReloadDelay, APIVersion: o.APIVersion, ReloadReport: o.ReloadReport})
 	if err != nil {
@@ -123,6 +128,7 @@ func (l *LB) StartController() {
 	}
 	sup, err := manager.Setup(context.Background(), mgr, manager.Options{
 		Parts: []manager.Part{manager.LoadBalancers}, LoadBalancer: l.Object.Name, RetryRejected: 2 * time.Second,
+		HAProxyReloadEvery: l.reloadEvery,
 	})
 	if err != nil {
 		t.Fatal(err)

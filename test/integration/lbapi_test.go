@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -477,6 +478,19 @@ func TestUnreportedFailedReloadCostsOnlyItsService(t *testing.T) {
 	if after := metrics.Value(t, "supervisor_haproxy_commit_confirmations_total", map[string]string{"result": "not_live"}); after <= before {
 		t.Errorf("want the commit that never went live counted in supervisor_haproxy_commit_confirmations_total{result=not_live}, stayed at %v", after)
 	}
+}
+
+// The same when lbapi reloads HAProxy itself with each commit
+// (force_reload, as the supervisor does by default): the appliance answers
+// the failed reload with a 500 after the commit.
+func TestFailedForcedReloadCostsOnlyItsService(t *testing.T) {
+	failedReloadCostsOnlyItsService(t, harness.LBOptions{ReloadReport: appliance.ReportLoadOutcome, ReloadEvery: 200 * time.Millisecond}, "cannot bind socket")
+}
+
+// And when the appliance answers the failed forced reload as succeeded,
+// as the real Data Plane API with a signal reload does.
+func TestUnreportedFailedForcedReloadCostsOnlyItsService(t *testing.T) {
+	failedReloadCostsOnlyItsService(t, harness.LBOptions{ReloadReport: appliance.ReportSignalSent, ReloadEvery: 200 * time.Millisecond}, "did not load")
 }
 
 func failedReloadCostsOnlyItsService(t *testing.T, opts harness.LBOptions, reason string) {

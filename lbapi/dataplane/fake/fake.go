@@ -156,20 +156,9 @@ func (d *DataPlane) CommitReload(ctx context.Context, tid string) (string, error
 		return "", err
 	}
 	defer d.mu.Unlock()
-	t, err := d.tx(tid)
-	if err != nil {
+	if err := d.commit(tid); err != nil {
 		return "", err
 	}
-	if t.version != d.version {
-		return "", fmt.Errorf("%w: transaction %s is outdated and cannot be committed", dataplane.ErrOutdated, tid)
-	}
-	if err := d.check(t.cfg); err != nil {
-		t.failed = true
-		return "", fmt.Errorf("%w: validation error: %w", dataplane.ErrInvalid, err)
-	}
-	delete(d.txs, tid)
-	d.committed = t.cfg
-	d.version++
 	if d.NoReloadRecords {
 		d.load()
 		return "", nil
@@ -183,6 +172,43 @@ func (d *DataPlane) CommitReload(ctx context.Context, tid string) (string, error
 		d.finish(id)
 	}
 	return id, nil
+}
+
+// CommitForced implements dataplane.API: the reload happens before the
+// answer, and a load that failed answers an error after the commit (as
+// the Data Plane API's 500), unless SignalReloads.
+func (d *DataPlane) CommitForced(ctx context.Context, tid string) error {
+	if err := d.lock(ctx, "CommitForced"); err != nil {
+		d.mu.Unlock()
+		return err
+	}
+	defer d.mu.Unlock()
+	if err := d.commit(tid); err != nil {
+		return err
+	}
+	if err := d.load(); err != nil && !d.SignalReloads {
+		return fmt.Errorf("data plane API answered 500: failed to reload haproxy: %w", err)
+	}
+	return nil
+}
+
+// commit makes transaction tid the configuration; d.mu is held.
+func (d *DataPlane) commit(tid string) error {
+	t, err := d.tx(tid)
+	if err != nil {
+		return err
+	}
+	if t.version != d.version {
+		return fmt.Errorf("%w: transaction %s is outdated and cannot be committed", dataplane.ErrOutdated, tid)
+	}
+	if err := d.check(t.cfg); err != nil {
+		t.failed = true
+		return fmt.Errorf("%w: validation error: %w", dataplane.ErrInvalid, err)
+	}
+	delete(d.txs, tid)
+	d.committed = t.cfg
+	d.version++
+	return nil
 }
 
 // DeleteTransaction implements dataplane.API.
