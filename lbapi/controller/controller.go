@@ -38,6 +38,10 @@ const (
 	// that time, as when outages were retried on a fixed 2 s.
 	retryErrorsFrom  = 250 * time.Millisecond
 	retryErrorsEvery = 2 * time.Second
+	// maxBatchWaits bounds a batch: changes that keep coming (VMs
+	// reporting during a cluster's creation) are synced at least every
+	// maxBatchWaits batch windows.
+	maxBatchWaits = 4
 
 	// DefaultReloadEvery is the supervisor's ReloadEvery: HAProxy reloads
 	// for lbapi at most once a second, the shortest reload delay the Data
@@ -56,7 +60,9 @@ type Reconciler struct {
 	Recorder events.EventRecorder
 	// LoadBalancer names the LoadBalancer to serve; empty serves the only one.
 	LoadBalancer string
-	// BatchWindow gathers the changes of a burst into one sync; 100 ms when zero.
+	// BatchWindow gathers the changes of a burst into one sync: the sync
+	// runs once no change came for BatchWindow, at most maxBatchWaits
+	// windows after the burst's first change; 100 ms when zero.
 	BatchWindow time.Duration
 	// ProbeTimeout bounds the wait for a new VIP to accept connections; 3 s
 	// when zero.
@@ -82,6 +88,7 @@ type Reconciler struct {
 	ReloadEvery time.Duration
 
 	defaults sync.Once
+	batcher  *batcher
 	// wake carries the prober's "a check finished" and the confirmer's
 	// "HAProxy runs the commit" to the sync's queue.
 	wake      chan event.GenericEvent
@@ -142,6 +149,7 @@ func (r *Reconciler) setDefaults() {
 			default:
 			}
 		}
+		r.batcher = &batcher{window: r.BatchWindow, maxWait: maxBatchWaits * r.BatchWindow}
 		r.prober = newProber(r.ProbeTimeout, r.dialVIP, wake)
 		r.confirmer = newConfirmer(confirmEvery, wake)
 	})
@@ -178,10 +186,10 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Complete(r)
 }
 
-// enqueueSync adds the shared key after the batch window; the queue keeps
-// one pending entry however many events arrive meanwhile.
+// enqueueSync adds the shared key once the burst of changes paused (see
+// batcher); the queue keeps one pending entry however many events arrive.
 func (r *Reconciler) enqueueSync() handler.EventHandler {
-	add := func(q workqueue.TypedRateLimitingInterface[reconcile.Request]) { q.AddAfter(syncKey, r.BatchWindow) }
+	add := r.batcher.add
 	return handler.Funcs{
 		CreateFunc: func(_ context.Context, _ event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
 			add(q)
