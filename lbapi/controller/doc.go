@@ -5,9 +5,10 @@
 // from the HAProxy appliance a LoadBalancer object describes, and holds the
 // LoadBalancer validating webhook.
 //
-// Every change enqueues one shared key after a short batch window, so the
-// changes of a burst are handled together, in one Data Plane API
-// transaction. A sync runs in phases (controller.go, phases.go): connect,
+// Every change enqueues one shared key once changes paused for a short
+// batch window (batcher.go), so the changes of a burst are handled
+// together, in one Data Plane API transaction, whose commit reloads HAProxy
+// at once (force_reload) at most once per ReloadEvery. A sync runs in phases (controller.go, phases.go): connect,
 // collect, allocate (rebuilt from the Services' status before anything new
 // is handed out, so a restart never moves a VIP), program, publish; its
 // status changes are computed by pure functions (status.go) and written by

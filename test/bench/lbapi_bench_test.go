@@ -17,6 +17,7 @@ import (
 
 	lbv1 "github.com/open-supervisor/supervisor/api/lbapi/v1alpha1"
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
+	lbcontroller "github.com/open-supervisor/supervisor/lbapi/controller"
 	"github.com/open-supervisor/supervisor/test/harness"
 	"github.com/open-supervisor/supervisor/test/tcptest"
 	"github.com/open-supervisor/supervisor/test/wait"
@@ -62,7 +63,7 @@ func BenchmarkLBAPI1000Services(b *testing.B) {
 	}
 	h := harness.New(b, harness.Options{})
 	ctx := context.Background()
-	lb := h.StartLB(harness.LBOptions{ReloadDelay: lbReloadDelay, Ranges: []lbv1.AddressRange{{CIDR: "127.46.0.0/20"}}})
+	lb := h.StartLB(harness.LBOptions{ReloadDelay: lbReloadDelay, ReloadEvery: lbcontroller.DefaultReloadEvery, Ranges: []lbv1.AddressRange{{CIDR: "127.46.0.0/20"}}})
 	port := tcptest.FreePort(b)
 	tcptest.Serve(b, fmt.Sprintf("%s:%d", lbBackendIP, port), "vm")
 	vm := &vmopv1.VirtualMachine{ObjectMeta: metav1.ObjectMeta{Namespace: h.Namespace, Name: "backend", Labels: map[string]string{"app": "bench"}}}
@@ -191,12 +192,12 @@ func (r lbResult) markdown() string {
 - Date: %s
 - Machine: %d CPUs, %s%s
 - Command: `+"`make bench`"+`, benchmark `+"`BenchmarkLBAPI1000Services`"+`
-- Scenario: real kube-apiserver + etcd; the appliance (HAProxy %s behind the project's Data Plane API v3 endpoint over TLS, reload delay %s); lbapi configured from a LoadBalancer object; %d VirtualMachineServices created by %d concurrent clients, each selecting one VM whose IP is a loopback listener; "serving" = the VIP is in status, which lbapi writes only after a TCP connect through it succeeded.
+- Scenario: real kube-apiserver + etcd; the appliance (HAProxy %s behind the project's Data Plane API v3 endpoint over TLS, reload delay %s); lbapi configured from a LoadBalancer object, reloading HAProxy with each commit (force_reload) at most once per %s, the supervisor's default; %d VirtualMachineServices created by %d concurrent clients, each selecting one VM whose IP is a loopback listener; "serving" = the VIP is in status, which lbapi writes only after a TCP connect through it succeeded.
 
 | Measure | Measured | Goal | Met |
 |---|---|---|---|
 | First create to all %d VIPs serving | %s (creates took %s) | within %s | %s |
-| HAProxy reloads for the burst: done / outcome read by lbapi (failed) | %d / %d (%d); %d transactions | at most one per batch window | %s |
+| HAProxy reloads for the burst: done / outcome read by lbapi (failed) | %d / %d (%d); %d transactions | at most one per transaction | %s |
 | Data Plane API requests per Service | %.2f (%d requests) | – | – |
 | Single-Service convergence, create → VIP answers, p50 / p90 / p99 (%d samples) | %s / %s / %s | p99 under %s | %s |
 | Distinct VIPs / VIPs answering afterwards | %d / %d | %d each | %s |
@@ -205,11 +206,11 @@ func (r lbResult) markdown() string {
 Notes:
 
 - Peak RSS is the whole test process: lbapi's manager, the appliance's API server and client-native (in-process), an idle vcsim and the test client. HAProxy, kube-apiserver and etcd are separate processes.
-- Reloads, transactions and Data Plane API requests are the manager's `+"`/metrics`"+` (`+"`supervisor_haproxy_reloads_total`"+`, `+"`supervisor_haproxy_transactions_total`"+`, `+"`supervisor_lbapi_dataplane_requests_total`"+`), read before and after the burst. A reload's outcome is read only for the latest commit, so lbapi reads fewer reloads than HAProxy does; the reloads done are the appliance's count (it coalesces every commit inside one reload delay into one reload, as the Data Plane API does), for which `+"`/metrics`"+` has no counter yet.
-- Single-Service convergence is bounded by the reload delay: a commit waits for the appliance's next reload tick (at most 1 s), and lbapi waits for the appliance to report that reload before it takes the next change, so a change that arrives while the previous reload is being confirmed can miss one tick.
+- Reloads, transactions and Data Plane API requests are the manager's `+"`/metrics`"+` (`+"`supervisor_haproxy_reloads_total`"+`, `+"`supervisor_haproxy_transactions_total`"+`, `+"`supervisor_lbapi_dataplane_requests_total`"+`), read before and after the burst. A reload's outcome is read only for the latest commit, so lbapi reads fewer reloads than HAProxy does; the reloads done are the appliance's count (it coalesces every commit inside one reload delay into one reload, as the Data Plane API does), for which `+"`/metrics`"+` has no counter yet. With lbapi's forced reloads each transaction is one reload.
+- Single-Service convergence: lbapi's batch window (the sync runs once changes paused for 100 ms), one transaction whose commit reloads HAProxy before it answers, the running process's stats read back, and a TCP connect through the VIP. A change within a second of the previous commit waits for the rest of that second.
 `,
 		lbServices, time.Now().UTC().Format("2006-01-02 15:04 UTC"), runtime.NumCPU(), runtime.Version(), cpuModel(),
-		haproxyVersion(), lbReloadDelay, lbServices, createWorkers,
+		haproxyVersion(), lbReloadDelay, lbcontroller.DefaultReloadEvery, lbServices, createWorkers,
 		lbServices, seconds(r.allServing), seconds(r.createPhase), seconds(goalAllServing), met(r.allServing <= goalAllServing),
 		r.applianceReloads, r.reloads, r.failedReloads, r.transactions, met(r.applianceReloads <= r.transactions),
 		float64(r.requests)/lbServices, r.requests,
