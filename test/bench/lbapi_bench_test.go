@@ -113,9 +113,14 @@ func BenchmarkLBAPI1000Services(b *testing.B) {
 	}
 
 	// One Service at a time: create → its VIP answers. Each asks for a VIP
-	// so the clock can watch the address before lbapi writes status.
+	// so the clock can watch the address before lbapi writes status. Each
+	// is a lone change, as a user's: it comes a reload interval after the
+	// previous one answered, so it does not wait for that one's commit.
 	lb.StartController()
 	for i := range lbSamples {
+		if i > 0 {
+			time.Sleep(lbcontroller.DefaultReloadEvery)
+		}
 		vip := fmt.Sprintf("127.46.15.%d", 10+i)
 		t0 := time.Now()
 		if err := h.Client.Create(ctx, benchService(h, fmt.Sprintf("single-%02d", i), vip, port)); err != nil {
@@ -207,7 +212,7 @@ Notes:
 
 - Peak RSS is the whole test process: lbapi's manager, the appliance's API server and client-native (in-process), an idle vcsim and the test client. HAProxy, kube-apiserver and etcd are separate processes.
 - Reloads, transactions and Data Plane API requests are the manager's `+"`/metrics`"+` (`+"`supervisor_haproxy_reloads_total`"+`, `+"`supervisor_haproxy_transactions_total`"+`, `+"`supervisor_lbapi_dataplane_requests_total`"+`), read before and after the burst. A reload's outcome is read only for the latest commit, so lbapi reads fewer reloads than HAProxy does; the reloads done are the appliance's count (it coalesces every commit inside one reload delay into one reload, as the Data Plane API does), for which `+"`/metrics`"+` has no counter yet. With lbapi's forced reloads each transaction is one reload.
-- Single-Service convergence: lbapi's batch window (the sync runs once changes paused for 100 ms), one transaction whose commit reloads HAProxy before it answers, the running process's stats read back, and a TCP connect through the VIP. A change within a second of the previous commit waits for the rest of that second.
+- Single-Service convergence: lbapi's batch window (the sync runs once changes paused for 100 ms), one transaction whose commit reloads HAProxy before it answers, the running process's stats read back, and a TCP connect through the VIP. The samples are lone changes, a second apart; a change within a second of the previous commit would wait for the rest of that second.
 `,
 		lbServices, time.Now().UTC().Format("2006-01-02 15:04 UTC"), runtime.NumCPU(), runtime.Version(), cpuModel(),
 		haproxyVersion(), lbReloadDelay, lbcontroller.DefaultReloadEvery, lbServices, createWorkers,
