@@ -32,8 +32,15 @@ import (
 // the CRD's Webhook conversion strategy must point at.
 //
 // lookups answer from the manager's cache; fresh from the API server, and
-// are asked only when the cached facts would refuse an object.
+// are asked only when the cached facts would refuse an object. The cache
+// watches what lookups read from the manager's start.
 func SetupWebhooks(mgr ctrl.Manager, lookups, fresh rules.Lookups) error {
+	for _, obj := range lookupObjects() {
+		// Before the manager starts this only registers the informer.
+		if _, err := mgr.GetCache().GetInformer(context.Background(), obj); err != nil {
+			return fmt.Errorf("failed to watch %T for the TanzuKubernetesCluster webhooks: %w", obj, err)
+		}
+	}
 	v1 := newV1alpha1Webhook(lookups, fresh)
 	v2 := &Webhook[*runv1alpha2.TanzuKubernetesCluster]{Lookups: lookups, Fresh: fresh,
 		DefaultFunc: (*runv1alpha2.TanzuKubernetesCluster).Default,

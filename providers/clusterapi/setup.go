@@ -82,6 +82,9 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) (clustercache.Cl
 	if err := setupKubeadm(ctx, mgr, clusterCache, secretClient, opts); err != nil {
 		return nil, err
 	}
+	if err := setupPrimers(mgr, opts.WatchFilterValue); err != nil {
+		return nil, err
+	}
 	if err := setupWebhooks(mgr, clusterCache); err != nil {
 		return nil, err
 	}
