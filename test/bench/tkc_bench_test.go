@@ -64,7 +64,9 @@ func BenchmarkTKC(b *testing.B) {
 		}
 		small = append(small, u)
 	}
+	requestsBefore := apiServerRequests(b)
 	many := runTKCs(b, h, small)
+	cpu, requests := cpuSeconds(), topRequests(requestsBefore, apiServerRequests(b), 6)
 	whole, whileClusters := readFigures(b).minus(start), readFigures(b).minus(beforeClusters)
 	rss := peakRSS(b)
 	perClusterInProcess := (currentRSS() - rssBefore) / (manyTKCs + 1)
@@ -94,21 +96,24 @@ func BenchmarkTKC(b *testing.B) {
 | Peak RSS (VmHWM), whole test process | %d MiB | – | – |
 | Memory per guest cluster: its kube-apiserver and kube-controller-manager (PSS), average / largest of %d | %d / %d MiB | under 200 MiB | %s |
 | Test-process growth per cluster (its simulated kubelets, kube-proxies and etcd members, with Cluster API's and the managers' caches) | %d MiB | – | – |
+| CPU-seconds used from the start until all %d clusters ran, by process (/proc: user + system) | %s | – | – |
+| Shared kube-apiserver requests while the %d clusters were created, the six most frequent (its `+"`apiserver_request_total`"+`: verb, resource, code) | %s | – | – |
 
 Notes:
 
 - The whole test process holds the supervisor's managers (Cluster API, VM service, infrastructure, TKC, lbapi, simulated guests), vcsim and the test client; kube-apiserver, etcd, HAProxy and each guest's kube-apiserver and kube-controller-manager are separate processes.
 - Memory per guest cluster is measured while all 21 run: the proportional set size of its two processes (the binaries' shared pages split among all guests), plus, for the goal, the test process's growth per cluster, an upper bound for what a guest costs in-process. The guests' data is in the shared etcd (one etcd process for all: a second etcd per guest would add a process and its memory for a few hundred keys).
 - vCenter calls and sessions are the manager's `+"`/metrics`"+` (`+"`supervisor_vcenter_calls_total`"+` of every method and result; `+"`supervisor_vcenter_logins_total`"+` and `+"`supervisor_vcenter_rest_logins_total`"+`, new sessions and re-logins), read before and after each phase.
-- Where the seed's time goes (a timeline of its objects polled every 50 ms): about 8 s from the TKC to the first control-plane Machine, Cluster API's first rounds (under its ReconcilerRateLimiting each object is reconciled at most once a second); about 16 s more until KubeadmControlPlane lets the second control plane join, as its preflight check fails until the first node and the cluster's initialization are recorded and looks again 5 s after each failure; then about 6 s per join, a joining Machine reaching its node within one 5 s retry.
-- 20 clusters at once are bound by the two cores: kube-apiserver takes about one, mostly decoding, patching and encoding custom-resource status writes, and in the test process vcsim's property collector takes about a quarter (it re-serializes every watched VM for every change of any object). Cluster API's controllers run with its mains' client limits (60 QPS): without them, caches lagged behind the writes, optimistically locked Machine status patches conflicted by the thousand, and runs took anywhere from 96 s to 246 s.
+- Where the seed's time goes (` + "`bench/seed-timeline.txt`" + `, its objects polled every 50 ms): about 3 s from the TKC to the first control-plane Machine, Cluster API's first rounds (under its ReconcilerRateLimiting each object is reconciled at most once a second; the primers in providers/clusterapi write the Paused conditions and the control plane's finalizer those rounds began with); 2 s from each control-plane Machine to its VM; about 5.5 s from the first VM powered on to its Machine running, mostly the simulated guest starting its kube-apiserver; then KubeadmControlPlane joins the other two one at a time, each about 6 s after the previous one: its preflight check fails while the new machine is provisioning and holds its next look back 5 s (an even count, which would let it wait without failing, is refused for stacked etcd).
+- 20 clusters at once are bound by the two cores (CPU-seconds above: the run's time on two cores is twice its wall time). The shared kube-apiserver's load is mostly Cluster API's status writes, and each guest's kube-apiserver costs a few CPU-seconds to start and serve: 60 s for 20 clusters leaves 120 CPU-seconds for everything, about what the guests' API servers alone use. Cluster API's controllers run with its mains' client limits (60 QPS): without them, caches lagged behind the writes, optimistically locked Machine status patches conflicted by the thousand, and runs took anywhere from 96 s to 246 s.
 `,
 		manyTKCs, time.Now().UTC().Format("2006-01-02 15:04 UTC"), runtime.NumCPU(), runtime.Version(), cpuModel(), manyTKCs,
 		seconds(seedPhase.wall), seedPhase.vms, seconds(goalSeedTKC), met(seedPhase.wall <= goalSeedTKC),
 		manyTKCs, seconds(many.wall), many.vms, seconds(many.firstRunning), seconds(goalManyTKCs), met(many.wall <= goalManyTKCs),
 		manyTKCs, seedPhase.calls/float64(max(seedPhase.vms, 1)), many.calls/float64(max(many.vms, 1)),
 		whole.logins(), whole.soapLogins, whole.restLogins, whileClusters.logins(), met(whole.logins() <= 1),
-		rss>>20, len(mem), memAvg>>20, memMax>>20, met(len(mem) > 0 && memMax+perClusterInProcess <= 200<<20), perClusterInProcess>>20)
+		rss>>20, len(mem), memAvg>>20, memMax>>20, met(len(mem) > 0 && memMax+perClusterInProcess <= 200<<20), perClusterInProcess>>20,
+		manyTKCs+1, formatCPU(cpu), manyTKCs, requests)
 	path, err := writeSection(tkcSection, section)
 	if err != nil {
 		b.Fatal(err)
