@@ -70,18 +70,8 @@ func TestPausedPrimerLeavesPausedAndChangedObjectsAlone(t *testing.T) {
 			machine("annotated", "running", map[string]string{clusterv1.PausedAnnotation: ""}),
 			machine("no-cluster", "missing", nil)).
 		WithStatusSubresource(&clusterv1.Machine{}).Build()
-	// The primer reads what a stale cache would give it for "stale".
-	stale := machine("stale", "running", nil)
-	if err := c.Create(ctx, stale); err != nil {
-		t.Fatal(err)
-	}
-	staleRead := stale.DeepCopy()
-	stale.Labels = map[string]string{"changed": "by someone else"}
-	if err := c.Update(ctx, stale); err != nil {
-		t.Fatal(err)
-	}
 	r := &pausedPrimer[*clusterv1.Machine]{
-		client:  staleReader{Client: c, stale: staleRead},
+		client:  staleReader{Client: c, stale: createThenChange(t, c, machine("stale", "running", nil))},
 		newObj:  func() *clusterv1.Machine { return &clusterv1.Machine{} },
 		cluster: func(m *clusterv1.Machine) string { return m.Spec.ClusterName },
 	}
@@ -107,6 +97,22 @@ func TestPausedPrimerLeavesPausedAndChangedObjectsAlone(t *testing.T) {
 			t.Errorf("the change the primer had not seen was lost: labels %v", m.Labels)
 		}
 	}
+}
+
+// createThenChange creates obj, then changes it as someone else would,
+// and returns it as it was created: what a lagging cache still holds.
+func createThenChange(t *testing.T, c client.Client, obj client.Object) client.Object {
+	t.Helper()
+	ctx := context.Background()
+	if err := c.Create(ctx, obj); err != nil {
+		t.Fatal(err)
+	}
+	created := obj.DeepCopyObject().(client.Object)
+	obj.SetLabels(map[string]string{"changed": "by someone else"})
+	if err := c.Update(ctx, obj); err != nil {
+		t.Fatal(err)
+	}
+	return created
 }
 
 // staleReader answers Gets of one object with an old copy, as a lagging
@@ -143,16 +149,7 @@ func TestFinalizerPrimerAddsTheFinalizerOnceTheClusterOwnsTheControlPlane(t *tes
 	}
 	c := fake.NewClientBuilder().WithScheme(api.NewScheme()).
 		WithObjects(kcp("owned", notACluster, owner), kcp("not-yet", notACluster)).Build()
-	stale := kcp("stale", owner)
-	if err := c.Create(ctx, stale); err != nil {
-		t.Fatal(err)
-	}
-	staleRead := stale.DeepCopy()
-	stale.Labels = map[string]string{"changed": "by someone else"}
-	if err := c.Update(ctx, stale); err != nil {
-		t.Fatal(err)
-	}
-	r := &finalizerPrimer{client: staleReader{Client: c, stale: staleRead}}
+	r := &finalizerPrimer{client: staleReader{Client: c, stale: createThenChange(t, c, kcp("stale", owner))}}
 	for name, want := range map[string]bool{"owned": true, "not-yet": false, "stale": false} {
 		if _, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: client.ObjectKey{Namespace: ns, Name: name}}); err != nil {
 			t.Fatalf("reconcile %s: %v", name, err)
