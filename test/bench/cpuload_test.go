@@ -6,15 +6,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+	"github.com/prometheus/procfs"
 	"k8s.io/client-go/rest"
 
 	"github.com/open-supervisor/supervisor/test/harness"
@@ -24,57 +23,37 @@ import (
 // process and by each kind of process it started (the shared
 // kube-apiserver, the guests' kube-apiservers, etcd, kube-controller-manager,
 // HAProxy), in seconds. Processes that already exited are not counted.
-func cpuSeconds() map[string]float64 {
-	out := map[string]float64{"test process": procCPU("/proc/self/stat")}
-	self := strconv.Itoa(os.Getpid())
-	procs, _ := filepath.Glob("/proc/[0-9]*/stat")
+func cpuSeconds(b *testing.B) map[string]float64 {
+	self, err := procfs.Self()
+	if err != nil {
+		b.Fatal(err)
+	}
+	stat, err := self.Stat()
+	if err != nil {
+		b.Fatal(err)
+	}
+	out := map[string]float64{"test process": stat.CPUTime()}
+	procs, err := procfs.AllProcs()
+	if err != nil {
+		b.Fatal(err)
+	}
 	for _, p := range procs {
-		fields := statFields(p)
-		if len(fields) < 13 || fields[1] != self {
+		stat, err := p.Stat()
+		if err != nil || stat.PPID != self.PID {
+			continue // exited meanwhile, or not ours
+		}
+		args, err := p.CmdLine()
+		if err != nil || len(args) == 0 {
 			continue
 		}
-		cmdline, err := os.ReadFile(filepath.Join(filepath.Dir(p), "cmdline"))
-		if err != nil {
-			continue
-		}
-		args := strings.Split(string(cmdline), "\x00")
 		kind := filepath.Base(args[0])
-		if kind == "kube-apiserver" && guestPrefix.Match(cmdline) {
-			kind = "guests' kube-apiserver"
-		} else if kind == "kube-controller-manager" && guestPrefix.Match(cmdline) {
-			kind = "guests' kube-controller-manager"
+		guest := guestPrefix.MatchString(strings.Join(args, " "))
+		if guest && (kind == "kube-apiserver" || kind == "kube-controller-manager") {
+			kind = "guests' " + kind
 		}
-		out[kind] += procCPU(p)
+		out[kind] += stat.CPUTime()
 	}
 	return out
-}
-
-// statFields are the fields of a /proc/<pid>/stat file after the command
-// name (which may hold spaces): fields[1] is the parent's pid, fields[11]
-// utime and fields[12] stime (proc(5) numbers them 4, 14 and 15).
-func statFields(path string) []string {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return nil
-	}
-	return strings.Fields(s[i+1:])
-}
-
-// procCPU reads utime + stime of a /proc/<pid>/stat file, in seconds
-// (clock ticks of 1/100 s, as on every Linux this runs on).
-func procCPU(path string) float64 {
-	f := statFields(path)
-	if len(f) < 13 {
-		return 0
-	}
-	ut, _ := strconv.ParseFloat(f[11], 64)
-	st, _ := strconv.ParseFloat(f[12], 64)
-	return (ut + st) / 100
 }
 
 // formatCPU lists kinds by CPU time, largest first.

@@ -66,7 +66,7 @@ func BenchmarkTKC(b *testing.B) {
 	}
 	requestsBefore := apiServerRequests(b)
 	many := runTKCs(b, h, small)
-	cpu, requests := cpuSeconds(), topRequests(requestsBefore, apiServerRequests(b), 6)
+	cpu, requests := cpuSeconds(b), topRequests(requestsBefore, apiServerRequests(b), 6)
 	whole, whileClusters := readFigures(b).minus(start), readFigures(b).minus(beforeClusters)
 	rss := peakRSS(b)
 	perClusterInProcess := (currentRSS() - rssBefore) / (manyTKCs + 1)
