@@ -325,7 +325,14 @@ func (r *Reconciler) reconcileInFlightClone(ctx context.Context, vm *vmopv1.Virt
 			vm.Status.TaskRef = ""
 			return ctrl.Result{RequeueAfter: taskPollInterval}, nil
 		}
-		return r.reconcileExisting(ctx, vm, found)
+		res, err := r.reconcileExisting(ctx, vm, found)
+		if err == nil && res.RequeueAfter == 0 {
+			// The watch's report of the VM may have come in before this
+			// status was written, its reconcile then read the old status:
+			// look again rather than wait for the VM's next change.
+			res.RequeueAfter = taskPollInterval
+		}
+		return res, err
 	}
 	vm.Status.TaskRef = ""
 	if fault.Is(taskErr, &types.DuplicateName{}) {
