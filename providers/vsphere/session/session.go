@@ -134,12 +134,22 @@ func (c *Cache) Logout(ctx context.Context) {
 	}
 }
 
+// maxIdleConnsPerVCenter is how many connections to vCenter a session
+// keeps open between calls: about as many as calls run at once (the VM
+// service reconciles 32 VMs at a time).
+const maxIdleConnsPerVCenter = 64
+
 func newSession(ctx context.Context, p Params, stats *Stats) (*Session, error) {
 	u, err := p.URL()
 	if err != nil {
 		return nil, err
 	}
 	sc := soap.NewClient(u, p.Insecure)
+	// govmomi's transport keeps Go's default of 2 idle connections per
+	// host: with reconcilers calling at once, every other call dialed a new
+	// TLS connection (100 VMs at once: 15 % of the process's CPU went to
+	// handshakes with vCenter).
+	sc.DefaultTransport().MaxIdleConnsPerHost = maxIdleConnsPerVCenter
 	if p.CAFile != "" {
 		if err := sc.SetRootCAs(p.CAFile); err != nil {
 			return nil, fmt.Errorf("failed to load vCenter CA bundle %s: %w", p.CAFile, err)

@@ -6,11 +6,15 @@ import (
 	"crypto/sha1"
 	"crypto/tls"
 	"fmt"
+	"net/http/httptrace"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/go-logr/logr/funcr"
 	"github.com/vmware/govmomi/simulator"
+	"github.com/vmware/govmomi/vim25/methods"
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/open-supervisor/supervisor/providers/vsphere/session"
@@ -105,4 +109,56 @@ func thumbprint(s *simulator.Server) string {
 		fmt.Fprintf(&b, "%02X", x)
 	}
 	return b.String()
+}
+
+// Reconcilers call vCenter many at a time: the session keeps those
+// connections open for the next burst instead of a TLS handshake per call.
+func TestConcurrentCallsReuseTheirConnections(t *testing.T) {
+	s, ca := startVCSim(t)
+	p := params(s)
+	p.CAFile = ca
+	sess, err := session.NewCache().Get(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const calls = 16
+	burst := func() (dialed int) {
+		var (
+			mu      sync.Mutex
+			busy    int
+			allBusy = make(chan struct{})
+		)
+		// Each call holds its connection until all of them hold one, so
+		// the burst needs calls connections at once.
+		ctx := httptrace.WithClientTrace(context.Background(), &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) {
+			mu.Lock()
+			if !info.Reused {
+				dialed++
+			}
+			if busy++; busy == calls {
+				close(allBusy)
+			}
+			mu.Unlock()
+			select {
+			case <-allBusy:
+			case <-time.After(10 * time.Second):
+			}
+		}})
+		var wg sync.WaitGroup
+		for range calls {
+			wg.Go(func() {
+				if _, err := methods.GetCurrentTime(ctx, sess.Client); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		return dialed
+	}
+	if n := burst(); n < calls-1 {
+		t.Fatalf("the first burst should have needed about %d connections, dialed %d", calls, n)
+	}
+	if n := burst(); n != 0 {
+		t.Errorf("the second burst dialed %d new connections to vCenter; want the first burst's reused", n)
+	}
 }
