@@ -56,8 +56,25 @@ func cpuSeconds(b *testing.B) map[string]float64 {
 	return out
 }
 
-// formatCPU lists kinds by CPU time, largest first.
-func formatCPU(cpu map[string]float64) string {
+// minusCPU is the CPU-seconds used between two readings, by kind.
+func minusCPU(after, before map[string]float64) map[string]float64 {
+	out := map[string]float64{}
+	for k, v := range after {
+		out[k] = v - before[k]
+	}
+	return out
+}
+
+func sumCPU(cpu map[string]float64) float64 {
+	var n float64
+	for _, v := range cpu {
+		n += v
+	}
+	return n
+}
+
+// formatCPU lists kinds by CPU time, largest first, with the given decimals.
+func formatCPU(cpu map[string]float64, decimals int) string {
 	kinds := make([]string, 0, len(cpu))
 	for k := range cpu {
 		kinds = append(kinds, k)
@@ -65,7 +82,7 @@ func formatCPU(cpu map[string]float64) string {
 	sort.Slice(kinds, func(i, j int) bool { return cpu[kinds[i]] > cpu[kinds[j]] })
 	var parts []string
 	for _, k := range kinds {
-		parts = append(parts, fmt.Sprintf("%s %.0f", k, cpu[k]))
+		parts = append(parts, fmt.Sprintf("%s %.*f", k, decimals, cpu[k]))
 	}
 	return strings.Join(parts, ", ")
 }

@@ -113,7 +113,7 @@ Notes:
 		manyTKCs, seedPhase.calls/float64(max(seedPhase.vms, 1)), many.calls/float64(max(many.vms, 1)),
 		whole.logins(), whole.soapLogins, whole.restLogins, whileClusters.logins(), met(whole.logins() <= 1),
 		rss>>20, len(mem), memAvg>>20, memMax>>20, met(len(mem) > 0 && memMax+perClusterInProcess <= 200<<20), perClusterInProcess>>20,
-		manyTKCs+1, formatCPU(cpu), manyTKCs, requests)
+		manyTKCs+1, formatCPU(cpu, 0), manyTKCs, requests)
 	path, err := writeSection(tkcSection, section)
 	if err != nil {
 		b.Fatal(err)
