@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 
 	vspherev1 "github.com/open-supervisor/supervisor/api/vsphere/v1alpha1"
+	"github.com/open-supervisor/supervisor/internal/retry"
 	"github.com/open-supervisor/supervisor/server/wcp"
 )
 
@@ -76,8 +77,13 @@ func (w *withSystemNamespace) NeedLeaderElection() bool { return false }
 
 func (w *withSystemNamespace) Start(ctx context.Context) error {
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: vspherev1.SupervisorSystemNamespace}}
-	if err := w.client.Create(ctx, ns); err != nil && !apierrors.IsAlreadyExists(err) {
-		return fmt.Errorf("failed to create namespace %s: %w", ns.Name, err)
+	if err := retry.UntilDone(ctx, "create the supervisor's system namespace", func(ctx context.Context) error {
+		if err := w.client.Create(ctx, ns.DeepCopy()); err != nil && !apierrors.IsAlreadyExists(err) {
+			return fmt.Errorf("failed to create namespace %s: %w", ns.Name, err)
+		}
+		return nil
+	}); err != nil {
+		return nil // stopped meanwhile
 	}
 	return w.next.Start(ctx)
 }

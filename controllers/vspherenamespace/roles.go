@@ -8,6 +8,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	"github.com/open-supervisor/supervisor/internal/retry"
 )
 
 // Kubernetes' edit and view ClusterRoles cover only its own kinds; these
@@ -69,8 +71,12 @@ type RoleSeeder struct {
 // +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterroles,verbs=get;list;watch;create;update;patch;escalate
 // +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterrolebindings,verbs=get;list;watch;create;update;patch
 
-// Start applies the ClusterRoles (manager.Runnable).
+// Start applies the ClusterRoles (manager.Runnable), retrying until it can.
 func (s *RoleSeeder) Start(ctx context.Context) error {
+	return retry.UntilDone(ctx, "seed the namespace ClusterRoles", s.apply)
+}
+
+func (s *RoleSeeder) apply(ctx context.Context) error {
 	for _, want := range namespaceRoles() {
 		role := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: want.Name}}
 		_, err := controllerutil.CreateOrUpdate(ctx, s.Client, role, func() error {

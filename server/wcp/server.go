@@ -16,6 +16,7 @@ import (
 
 	vspherev1 "github.com/open-supervisor/supervisor/api/vsphere/v1alpha1"
 	"github.com/open-supervisor/supervisor/internal/httpmetrics"
+	"github.com/open-supervisor/supervisor/internal/retry"
 )
 
 // DefaultAdministratorsGroup is vCenter's administrators group: its members
@@ -165,8 +166,8 @@ func (r *serving) NeedLeaderElection() bool { return false }
 
 func (r *serving) Start(ctx context.Context) error {
 	log := ctrl.LoggerFrom(ctx).WithValues("addr", r.srv.Addr)
-	if err := r.keys.Ensure(ctx); err != nil {
-		return fmt.Errorf("failed to make sure the login service's signing keys exist: %w", err)
+	if err := retry.UntilDone(ctx, "make sure the login service's signing keys exist", r.keys.Ensure); err != nil {
+		return nil // stopped meanwhile
 	}
 	ln := r.ln
 	if ln == nil {

@@ -72,17 +72,20 @@ func StartEmbedded(t tb.TB, opts embedded.Options) *Embedded {
 		stack.Stop()
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
+	// stopped closes once the manager has returned, with its error in
+	// startErr: both the wait below and the cleanup read it.
+	stopped := make(chan struct{})
+	var startErr error
+	go func() { startErr = mgr.Start(ctx); close(stopped) }()
 	t.Cleanup(func() {
 		cancel()
-		<-done
+		<-stopped
 		stack.Stop()
 	})
 	select {
 	case <-stack.Ready():
-	case err := <-done:
-		t.Fatalf("the manager stopped: %v", err)
+	case <-stopped:
+		t.Fatalf("the manager stopped: %v", startErr)
 	case <-time.After(5 * time.Minute):
 		t.Fatal("the embedded supervisor was not ready in 5 minutes")
 	}
