@@ -9,11 +9,12 @@
 // copied from the Cluster API module into config/ by `make manifests`) and
 // knows nothing of vCenter or TanzuKubernetesClusters.
 //
-// Beside the providers run small primers (primers.go): they do at once the
-// bookkeeping Cluster API's controllers would spend their first
+// Beside the providers run small primers (primers.go, ownership.go): they do
+// at once the bookkeeping Cluster API's controllers would spend their first
 // rate-limited reconciles on (a new Machine's or KubeadmConfig's Paused
-// condition, a KubeadmControlPlane's finalizer once its Cluster owns it),
-// writing exactly what those controllers would.
+// condition, a Machine's bootstrap config and infrastructure machine handed
+// to it once it has its finalizer, a KubeadmControlPlane's finalizer once
+// its Cluster owns it), writing exactly what those controllers would.
 //
 // Cluster API keeps process-wide state: feature gates, the conversion
 // webhooks' apiVersion getters, controller and informer names. So a process

@@ -131,11 +131,13 @@ func notPausedCondition(cluster *clusterv1.Cluster, obj metav1.Object) (c metav1
 // +kubebuilder:rbac:groups=controlplane.cluster.x-k8s.io,resources=kubeadmcontrolplanes,verbs=get;list;watch;patch
 // +kubebuilder:rbac:groups=cluster.x-k8s.io,resources=machines,verbs=get;list;watch
 // +kubebuilder:rbac:groups=cluster.x-k8s.io,resources=machines/status,verbs=get;update;patch
-// +kubebuilder:rbac:groups=bootstrap.cluster.x-k8s.io,resources=kubeadmconfigs,verbs=get;list;watch
+// +kubebuilder:rbac:groups=bootstrap.cluster.x-k8s.io,resources=kubeadmconfigs,verbs=get;list;watch;patch
+// +kubebuilder:rbac:groups=vmware.infrastructure.cluster.x-k8s.io,resources=vspheremachines,verbs=get;list;watch;patch
 // +kubebuilder:rbac:groups=bootstrap.cluster.x-k8s.io,resources=kubeadmconfigs/status,verbs=get;update;patch
 
 // setupPrimers registers the primers: the Paused condition of Machines and
-// KubeadmConfigs, the finalizer of KubeadmControlPlanes.
+// KubeadmConfigs, the hand-over of a Machine's objects to it, the finalizer
+// of KubeadmControlPlanes.
 func setupPrimers(mgr ctrl.Manager, watchFilterValue string) error {
 	machines := &pausedPrimer[*clusterv1.Machine]{
 		client:  mgr.GetClient(),
@@ -154,6 +156,9 @@ func setupPrimers(mgr ctrl.Manager, watchFilterValue string) error {
 	}
 	if err := configs.setupWithManager(mgr, "kubeadmconfig-paused-condition", watchFilterValue); err != nil {
 		return fmt.Errorf("failed to set up the KubeadmConfig Paused condition controller: %w", err)
+	}
+	if err := (&ownershipPrimer{client: mgr.GetClient()}).setupWithManager(mgr, watchFilterValue); err != nil {
+		return fmt.Errorf("failed to set up the Machine ownership controller: %w", err)
 	}
 	if err := (&finalizerPrimer{client: mgr.GetClient()}).setupWithManager(mgr, watchFilterValue); err != nil {
 		return fmt.Errorf("failed to set up the KubeadmControlPlane finalizer controller: %w", err)
