@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
@@ -52,14 +53,26 @@ func (r *ownershipPrimer) setupWithManager(mgr ctrl.Manager, watchFilterValue st
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("machine-ownership").
 		For(&clusterv1.Machine{}, builder.WithPredicates(
-			predicate.NewPredicateFuncs(func(o client.Object) bool {
-				m, ok := o.(*clusterv1.Machine)
-				return ok && readyForOwnership(m)
-			}),
+			// Only when a Machine turns ready for it (or is first seen so):
+			// the primer saves time only then, and a Machine's many status
+			// updates afterwards need nothing of it.
+			predicate.Funcs{
+				CreateFunc: func(e event.CreateEvent) bool { return isReadyForOwnership(e.Object) },
+				UpdateFunc: func(e event.UpdateEvent) bool {
+					return isReadyForOwnership(e.ObjectNew) && !isReadyForOwnership(e.ObjectOld)
+				},
+				DeleteFunc:  func(event.DeleteEvent) bool { return false },
+				GenericFunc: func(event.GenericEvent) bool { return false },
+			},
 			predicates.ResourceHasFilterLabel(mgr.GetScheme(), log, watchFilterValue),
 		)).
 		WithOptions(controller.Options{MaxConcurrentReconciles: 10}).
 		Complete(r)
+}
+
+func isReadyForOwnership(o client.Object) bool {
+	m, ok := o.(*clusterv1.Machine)
+	return ok && readyForOwnership(m)
 }
 
 // readyForOwnership: a Machine Cluster API has started on (its finalizer is
