@@ -11,9 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -21,7 +19,6 @@ import (
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
 	"sigs.k8s.io/cluster-api/controllers/external"
 	"sigs.k8s.io/cluster-api/util/annotations"
-	"sigs.k8s.io/cluster-api/util/predicates"
 )
 
 // ownershipPrimer hands a new Machine its bootstrap config and its
@@ -49,25 +46,17 @@ type ownershipPrimer struct {
 }
 
 func (r *ownershipPrimer) setupWithManager(mgr ctrl.Manager, watchFilterValue string) error {
-	log := mgr.GetLogger().WithValues("controller", "machine-ownership")
-	return ctrl.NewControllerManagedBy(mgr).
-		Named("machine-ownership").
-		For(&clusterv1.Machine{}, builder.WithPredicates(
-			// Only when a Machine turns ready for it (or is first seen so):
-			// the primer saves time only then, and a Machine's many status
-			// updates afterwards need nothing of it.
-			predicate.Funcs{
-				CreateFunc: func(e event.CreateEvent) bool { return isReadyForOwnership(e.Object) },
-				UpdateFunc: func(e event.UpdateEvent) bool {
-					return isReadyForOwnership(e.ObjectNew) && !isReadyForOwnership(e.ObjectOld)
-				},
-				DeleteFunc:  func(event.DeleteEvent) bool { return false },
-				GenericFunc: func(event.GenericEvent) bool { return false },
-			},
-			predicates.ResourceHasFilterLabel(mgr.GetScheme(), log, watchFilterValue),
-		)).
-		WithOptions(controller.Options{MaxConcurrentReconciles: 10}).
-		Complete(r)
+	// Only when a Machine turns ready for it (or is first seen so): the
+	// primer saves time only then, and a Machine's many status updates
+	// afterwards need nothing of it.
+	return setupPrimer(mgr, "machine-ownership", &clusterv1.Machine{}, predicate.Funcs{
+		CreateFunc: func(e event.CreateEvent) bool { return isReadyForOwnership(e.Object) },
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			return isReadyForOwnership(e.ObjectNew) && !isReadyForOwnership(e.ObjectOld)
+		},
+		DeleteFunc:  func(event.DeleteEvent) bool { return false },
+		GenericFunc: func(event.GenericEvent) bool { return false },
+	}, watchFilterValue, r)
 }
 
 func isReadyForOwnership(o client.Object) bool {

@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	bootstrapv1 "sigs.k8s.io/cluster-api/api/bootstrap/kubeadm/v1beta2"
 	controlplanev1 "sigs.k8s.io/cluster-api/api/controlplane/kubeadm/v1beta2"
@@ -53,16 +54,19 @@ type pausedPrimer[T interface {
 }
 
 func (r *pausedPrimer[T]) setupWithManager(mgr ctrl.Manager, name, watchFilterValue string) error {
+	return setupPrimer(mgr, name, r.newObj(), predicate.NewPredicateFuncs(func(o client.Object) bool {
+		obj, ok := o.(T)
+		return ok && needsPausedCondition(obj)
+	}), watchFilterValue, r)
+}
+
+// setupPrimer registers a primer: a small controller named name, for the
+// events of obj's kind that pass pred and carry the watch filter label.
+func setupPrimer(mgr ctrl.Manager, name string, obj client.Object, pred predicate.Predicate, watchFilterValue string, r reconcile.Reconciler) error {
 	log := mgr.GetLogger().WithValues("controller", name)
 	return ctrl.NewControllerManagedBy(mgr).
 		Named(name).
-		For(r.newObj(), builder.WithPredicates(
-			predicate.NewPredicateFuncs(func(o client.Object) bool {
-				obj, ok := o.(T)
-				return ok && needsPausedCondition(obj)
-			}),
-			predicates.ResourceHasFilterLabel(mgr.GetScheme(), log, watchFilterValue),
-		)).
+		For(obj, builder.WithPredicates(pred, predicates.ResourceHasFilterLabel(mgr.GetScheme(), log, watchFilterValue))).
 		WithOptions(controller.Options{MaxConcurrentReconciles: 10}).
 		Complete(r)
 }
@@ -176,15 +180,8 @@ type finalizerPrimer struct {
 }
 
 func (r *finalizerPrimer) setupWithManager(mgr ctrl.Manager, watchFilterValue string) error {
-	log := mgr.GetLogger().WithValues("controller", "kubeadmcontrolplane-finalizer")
-	return ctrl.NewControllerManagedBy(mgr).
-		Named("kubeadmcontrolplane-finalizer").
-		For(&controlplanev1.KubeadmControlPlane{}, builder.WithPredicates(
-			predicate.NewPredicateFuncs(needsFinalizer),
-			predicates.ResourceHasFilterLabel(mgr.GetScheme(), log, watchFilterValue),
-		)).
-		WithOptions(controller.Options{MaxConcurrentReconciles: 10}).
-		Complete(r)
+	return setupPrimer(mgr, "kubeadmcontrolplane-finalizer", &controlplanev1.KubeadmControlPlane{},
+		predicate.NewPredicateFuncs(needsFinalizer), watchFilterValue, r)
 }
 
 // needsFinalizer: a control plane its Cluster owns, without the finalizer,
