@@ -36,6 +36,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/tools/cache"
+	watchtools "k8s.io/client-go/tools/watch"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
@@ -139,16 +141,23 @@ func BenchmarkProvision100VMs(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	openWatch := func(resourceVersion string) (watch.Interface, error) {
-		return watchClient.Watch(ctx, &vmopv1.VirtualMachineList{}, client.InNamespace(h.Namespace),
-			&client.ListOptions{Raw: &metav1.ListOptions{ResourceVersion: resourceVersion}})
+	vmWatcher := &cache.ListWatch{WatchFuncWithContext: func(ctx context.Context, options metav1.ListOptions) (watch.Interface, error) {
+		return watchClient.Watch(ctx, &vmopv1.VirtualMachineList{}, client.InNamespace(h.Namespace), &client.ListOptions{Raw: &options})
+	}}
+	// The watch starts where this (empty) list ends.
+	var none vmopv1.VirtualMachineList
+	if err := watchClient.List(ctx, &none, client.InNamespace(h.Namespace)); err != nil {
+		b.Fatal(err)
 	}
 
 	cpuBefore, serverBefore := cpuSeconds(b), apiServerRequests(b)
 	b.ResetTimer()
 	b.StartTimer()
 	start := time.Now()
-	seen := followVMs(openWatch, start)
+	seen, err := followVMs(vmWatcher, none.ResourceVersion, start)
+	if err != nil {
+		b.Fatal(err)
+	}
 	// Create every VM as fast as the API server takes them.
 	work := make(chan string)
 	var (
@@ -580,11 +589,17 @@ type vmProgress struct {
 	halt    context.CancelFunc
 }
 
-// followVMs watches the VMs until every one is ready, noting each VM's
-// stages. A watch the API server ends (it drops a watcher that falls
-// behind a burst) is opened again from the last version seen.
-func followVMs(open func(resourceVersion string) (watch.Interface, error), start time.Time) *vmProgress {
+// followVMs watches the VMs from resourceVersion on until every one is
+// ready, noting each VM's stages. client-go's RetryWatcher opens the watch
+// again from the last version seen when the API server ends it (it drops
+// a watcher that falls behind a burst).
+func followVMs(w cache.WatcherWithContext, resourceVersion string, start time.Time) (*vmProgress, error) {
 	ctx, halt := context.WithCancel(context.Background())
+	rw, err := watchtools.NewRetryWatcherWithContext(ctx, resourceVersion, w)
+	if err != nil {
+		halt()
+		return nil, err
+	}
 	f := &vmProgress{
 		start: start, latest: map[string]*vmopv1.VirtualMachine{}, readyAt: map[string]time.Duration{},
 		stageAt: map[string]map[string]time.Duration{}, stopped: make(chan struct{}), halt: halt,
@@ -594,46 +609,33 @@ func followVMs(open func(resourceVersion string) (watch.Interface, error), start
 	}
 	go func() {
 		defer close(f.stopped)
-		resourceVersion := ""
-		for ctx.Err() == nil {
-			w, err := open(resourceVersion)
-			if err != nil {
-				f.err = err
-				return
-			}
-			if f.follow(ctx, w, &resourceVersion) {
-				return
-			}
-		}
+		defer rw.Stop()
+		f.follow(ctx, rw.ResultChan())
 	}()
-	return f
+	return f, nil
 }
 
-// follow reads w until it ends; done says whether to stop following.
-func (f *vmProgress) follow(ctx context.Context, w watch.Interface, resourceVersion *string) (done bool) {
-	defer w.Stop()
+// follow reads events until every VM is ready, the watch fails or ctx ends.
+func (f *vmProgress) follow(ctx context.Context, events <-chan watch.Event) {
 	for {
 		select {
 		case <-ctx.Done():
-			return true
-		case ev, open := <-w.ResultChan():
+			return
+		case ev, open := <-events:
 			if !open {
-				return false
+				f.err = errors.New("the VM watch ended")
+				return
 			}
 			if ev.Type == watch.Error {
 				f.err = apierrors.FromObject(ev.Object)
-				return true
+				return
 			}
 			vm, ok := ev.Object.(*vmopv1.VirtualMachine)
-			if !ok {
-				continue
-			}
-			*resourceVersion = vm.ResourceVersion
-			if ev.Type == watch.Deleted {
+			if !ok || ev.Type == watch.Deleted {
 				continue
 			}
 			if f.saw(vm, time.Since(f.start)); len(f.readyAt) == benchVMs {
-				return true
+				return
 			}
 		}
 	}
