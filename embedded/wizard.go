@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -133,6 +134,22 @@ func (s *Stack) EnableWorkloadManagement(ctx context.Context) (string, error) {
 	classes := []string{}
 	for _, c := range namespace.DefaultClasses("") {
 		classes = append(classes, c.Name)
+	}
+	// The default VM classes are created in the background once Workload
+	// Management runs, and a namespace naming one that is not there yet is
+	// refused: wait until vCenter lists them all, as an admin would see.
+	if err := waitFor(ctx, func() bool {
+		var listed []vapi.VMClassInfo
+		if _, err := w.call(ctx, http.MethodGet, "/api/vcenter/namespace-management/virtual-machine-classes", nil, &listed, nil); err != nil {
+			return false
+		}
+		have := map[string]bool{}
+		for _, c := range listed {
+			have[c.ID] = true
+		}
+		return !slices.ContainsFunc(classes, func(name string) bool { return !have[name] })
+	}); err != nil {
+		return "", err
 	}
 	user, domain, _ := strings.Cut(s.sim.Username, "@")
 	ns := map[string]any{
