@@ -71,14 +71,14 @@ func (s *Stack) trustLogin(ctx context.Context) error {
 	// One login (each counts against the user's rate limit), then as many
 	// questions to the API server as it takes.
 	var token string
-	if err := waitFor(ctx, func() bool {
+	if err := waitFor(ctx, "a login at /wcp/login", func() error {
 		var err error
 		token, err = s.adminToken(ctx, hc)
-		return err == nil
+		return err
 	}); err != nil {
 		return err
 	}
-	return waitFor(ctx, func() bool { return s.tokenAccepted(ctx, token) == nil })
+	return waitFor(ctx, "the API server to accept the login's token", func() error { return s.tokenAccepted(ctx, token) })
 }
 
 // adminToken logs in as the simulator's administrator.

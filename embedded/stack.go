@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/util/wait"
 	apiserverv1 "k8s.io/apiserver/pkg/apis/apiserver/v1"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -333,7 +335,7 @@ func (s *Stack) addToManager(mgr ctrl.Manager) error {
 		return fmt.Errorf("failed to set up the simulated guests: %w", err)
 	}
 	return mgr.Add(ctrlRunnable(func(ctx context.Context) error {
-		if err := waitFor(ctx, func() bool { return mgr.GetWebhookServer().StartedChecker()(nil) == nil }); err != nil {
+		if err := waitFor(ctx, "the webhook server", func() error { return mgr.GetWebhookServer().StartedChecker()(nil) }); err != nil {
 			return nil //nolint:nilerr // shutting down
 		}
 		endpoint, err := s.EnableWorkloadManagement(ctx)
@@ -365,21 +367,41 @@ func (s *Stack) addToManager(mgr ctrl.Manager) error {
 // waitReady waits for the default classes in ns1, the published images and
 // the load balancer's Data Plane API.
 func (s *Stack) waitReady(ctx context.Context, c client.Client) error {
-	return waitFor(ctx, func() bool {
+	return waitFor(ctx, "the namespace's VM classes, the images, the load balancer and the releases", func() error {
 		var classes vmopv1.VirtualMachineClassList
+		if err := c.List(ctx, &classes, client.InNamespace(fixtures.Namespace)); err != nil {
+			return err
+		}
+		if len(classes.Items) < 16 {
+			return fmt.Errorf("%d of 16 VM classes in namespace %s", len(classes.Items), fixtures.Namespace)
+		}
 		var images vmopv1.ClusterVirtualMachineImageList
+		if err := c.List(ctx, &images); err != nil {
+			return err
+		}
+		if len(images.Items) == 0 {
+			return errors.New("no ClusterVirtualMachineImage yet")
+		}
 		lb := &lbv1.LoadBalancer{}
+		if err := c.Get(ctx, client.ObjectKey{Name: embeddedLoadBalancer}, lb); err != nil {
+			return err
+		}
+		if !meta.IsStatusConditionTrue(lb.Status.Conditions, lbv1.ConditionDataPlaneAPIReachable) {
+			return fmt.Errorf("LoadBalancer %s: Data Plane API not reachable yet", embeddedLoadBalancer)
+		}
 		var releases runv1.TanzuKubernetesReleaseList
-		return c.List(ctx, &classes, client.InNamespace(fixtures.Namespace)) == nil && len(classes.Items) >= 16 &&
-			c.List(ctx, &images) == nil && len(images.Items) > 0 &&
-			c.Get(ctx, client.ObjectKey{Name: embeddedLoadBalancer}, lb) == nil &&
-			meta.IsStatusConditionTrue(lb.Status.Conditions, lbv1.ConditionDataPlaneAPIReachable) &&
-			c.List(ctx, &releases) == nil && allReady(releases.Items)
+		if err := c.List(ctx, &releases); err != nil {
+			return err
+		}
+		if ready := readyReleases(releases.Items); ready < len(templates.Releases) {
+			return fmt.Errorf("%d of %d TanzuKubernetesReleases Ready", ready, len(templates.Releases))
+		}
+		return nil
 	})
 }
 
-// allReady says whether every shipped release is published and Ready.
-func allReady(releases []runv1.TanzuKubernetesRelease) bool {
+// readyReleases counts the published releases that are Ready.
+func readyReleases(releases []runv1.TanzuKubernetesRelease) int {
 	ready := 0
 	for _, r := range releases {
 		for _, c := range r.Status.Conditions {
@@ -388,18 +410,35 @@ func allReady(releases []runv1.TanzuKubernetesRelease) bool {
 			}
 		}
 	}
-	return ready >= len(templates.Releases)
+	return ready
 }
 
-func waitFor(ctx context.Context, ok func() bool) error {
-	for !ok() {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(200 * time.Millisecond):
+// waitLogEvery is how often a wait of the embedded stack's start says what it
+// still waits for.
+const waitLogEvery = 10 * time.Second
+
+// waitFor polls check until it returns nil. Every waitLogEvery it logs what it
+// waits for and check's latest answer, so a start that hangs says where.
+func waitFor(ctx context.Context, what string, check func() error) error {
+	return pollLogged(ctx, what, waitLogEvery, check)
+}
+
+func pollLogged(ctx context.Context, what string, logEvery time.Duration, check func() error) error {
+	log := ctrl.LoggerFrom(ctx).WithName("embedded")
+	start := time.Now()
+	logged := start
+	var last error
+	err := wait.PollUntilContextCancel(ctx, 200*time.Millisecond, true, func(context.Context) (bool, error) {
+		if last = check(); last != nil && time.Since(logged) >= logEvery {
+			logged = time.Now()
+			log.Info("Still waiting", "for", what, "after", time.Since(start).Round(time.Second), "reason", last.Error())
 		}
+		return last == nil, nil
+	})
+	if err != nil && last != nil {
+		return fmt.Errorf("stopped waiting for %s: %w (last: %w)", what, err, last)
 	}
-	return nil
+	return err
 }
 
 // writeEnv writes the shell environment for kubectl and govc.

@@ -122,9 +122,14 @@ func (s *Stack) EnableWorkloadManagement(ctx context.Context) (string, error) {
 		return "", err
 	}
 	var info vapi.ClusterInfo
-	if err := waitFor(ctx, func() bool {
-		_, err := w.call(ctx, http.MethodGet, "/api/vcenter/namespace-management/clusters/"+inv.cluster, nil, &info, nil)
-		return err == nil && info.ConfigStatus == vspherev1.ConfigStatusRunning
+	if err := waitFor(ctx, "Workload Management to run", func() error {
+		if _, err := w.call(ctx, http.MethodGet, "/api/vcenter/namespace-management/clusters/"+inv.cluster, nil, &info, nil); err != nil {
+			return err
+		}
+		if info.ConfigStatus != vspherev1.ConfigStatusRunning {
+			return fmt.Errorf("config_status %s", info.ConfigStatus)
+		}
+		return nil
 	}); err != nil {
 		return "", err
 	}
@@ -138,16 +143,19 @@ func (s *Stack) EnableWorkloadManagement(ctx context.Context) (string, error) {
 	// The default VM classes are created in the background once Workload
 	// Management runs, and a namespace naming one that is not there yet is
 	// refused: wait until vCenter lists them all, as an admin would see.
-	if err := waitFor(ctx, func() bool {
+	if err := waitFor(ctx, "vCenter to list the default VM classes", func() error {
 		var listed []vapi.VMClassInfo
 		if _, err := w.call(ctx, http.MethodGet, "/api/vcenter/namespace-management/virtual-machine-classes", nil, &listed, nil); err != nil {
-			return false
+			return err
 		}
 		have := map[string]bool{}
 		for _, c := range listed {
 			have[c.ID] = true
 		}
-		return !slices.ContainsFunc(classes, func(name string) bool { return !have[name] })
+		if i := slices.IndexFunc(classes, func(name string) bool { return !have[name] }); i >= 0 {
+			return fmt.Errorf("VM class %q not listed yet", classes[i])
+		}
+		return nil
 	}); err != nil {
 		return "", err
 	}
