@@ -8,9 +8,11 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/selection"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	ctrlcache "sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
 	capicontrollerutil "sigs.k8s.io/cluster-api/util/controller"
@@ -40,6 +42,9 @@ var newInformerOnce sync.Once
 //   - Unstructured objects (infrastructure and bootstrap objects Cluster API
 //     knows only by contract) are read from the cache.
 //   - The cache resyncs every 10m unless opts say otherwise.
+//   - Controllers use client-go's rate-limited work queue unless opts say
+//     otherwise (see ControllerDefaults); Cluster API's own controllers ask
+//     for the priority queue one by one, as their rate limiting needs it.
 //
 // KubeadmControlPlane's and the bootstrap provider's other presets (blanked
 // worker Machines, only control-plane KubeadmConfigs, blanked MachineSets) are
@@ -67,6 +72,8 @@ func ManagerOptions(opts ctrl.Options) (ctrl.Options, error) {
 			opts.Cache.NewInformer = capicontrollerutil.NewInformerFunc(opts.Scheme, informerName)
 		})
 	}
+
+	opts.Controller = ControllerDefaults(opts.Controller)
 
 	cacheOpts := client.CacheOptions{}
 	if opts.Client.Cache != nil {
@@ -99,4 +106,19 @@ func clusterSecrets() ctrlcache.ByObject {
 			return in, nil
 		},
 	}
+}
+
+// ControllerDefaults returns c with the supervisor's own controllers on
+// client-go's rate-limited work queue rather than controller-runtime's
+// priority queue, unless c chooses. In controller-runtime v0.24.1 the
+// priority queue can hang its controller's shutdown: a ready item is handed
+// to a worker that already left on shutdown, and the send blocks forever
+// holding the lock every finishing worker needs, so the manager runs out of
+// its grace period (controller-runtime issue 3538, fixed by pull request
+// 3540 in a release that needs Kubernetes 0.37 libraries).
+func ControllerDefaults(c config.Controller) config.Controller {
+	if c.UsePriorityQueue == nil {
+		c.UsePriorityQueue = ptr.To(false)
+	}
+	return c
 }

@@ -109,8 +109,9 @@ func setFeatureGates(overrides map[string]bool) error {
 }
 
 // concurrency returns controller options for n workers. The priority queue is
-// set per controller, not in the manager's defaults, so the supervisor's own
-// controllers keep theirs; Cluster API's rate limiting requires it.
+// set per controller: Cluster API's rate limiting requires it, while the
+// manager's default (ControllerDefaults) keeps the supervisor's own
+// controllers off it.
 func concurrency(n int) controller.Options {
 	return controller.Options{
 		MaxConcurrentReconciles: n,

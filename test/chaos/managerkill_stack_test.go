@@ -36,6 +36,7 @@ import (
 	"github.com/open-supervisor/supervisor/embedded/kube"
 	"github.com/open-supervisor/supervisor/embedded/vcsim"
 	"github.com/open-supervisor/supervisor/lbapi/appliance"
+	"github.com/open-supervisor/supervisor/providers/clusterapi"
 	"github.com/open-supervisor/supervisor/providers/vsphere/virtualmachine"
 	"github.com/open-supervisor/supervisor/test/harness"
 	"github.com/open-supervisor/supervisor/test/tcptest"
@@ -204,7 +205,7 @@ func (s *killStack) startGuests(ctx context.Context) {
 	t := s.t
 	mgr, err := ctrl.NewManager(s.env.Config, ctrl.Options{
 		Scheme: api.NewScheme(), Metrics: metricsserver.Options{BindAddress: "0"}, HealthProbeBindAddress: "0",
-		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
+		Controller: clusterapi.ControllerDefaults(config.Controller{SkipNameValidation: ptr.To(true)}),
 		Cache:      cache.Options{DefaultNamespaces: map[string]cache.Config{killNamespace: {}}},
 	})
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
+	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -24,6 +25,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/open-supervisor/supervisor/api"
+	runv1alpha3 "github.com/open-supervisor/supervisor/api/run/v1alpha3"
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
 	vspherev1 "github.com/open-supervisor/supervisor/api/vsphere/v1alpha1"
 	"github.com/open-supervisor/supervisor/controllers/namespace"
@@ -50,8 +52,12 @@ var (
 )
 
 // Main starts the shared kube-apiserver for a test binary; call it from TestMain.
+// SUPERVISOR_TEST_LOG=1 shows the managers' logs, =5 with their V(5) lines
+// (each reconcile and its result).
 func Main(m tb.M) {
-	if os.Getenv("SUPERVISOR_TEST_LOG") != "" {
+	if os.Getenv("SUPERVISOR_TEST_LOG") == "5" {
+		ctrl.SetLogger(zap.New(zap.UseDevMode(true), zap.Level(zapcore.Level(-5)), func(o *zap.Options) { o.TimeEncoder = zapcore.RFC3339NanoTimeEncoder }))
+	} else if os.Getenv("SUPERVISOR_TEST_LOG") != "" {
 		ctrl.SetLogger(zap.New(zap.UseDevMode(true), func(o *zap.Options) { o.TimeEncoder = zapcore.RFC3339NanoTimeEncoder }))
 	} else {
 		ctrl.SetLogger(logr.Discard())
@@ -223,7 +229,7 @@ func (h *Harness) startGuests() {
 	t := h.T
 	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
 		Scheme: scheme, Metrics: metricsserver.Options{BindAddress: "0"},
-		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
+		Controller: clusterapi.ControllerDefaults(config.Controller{SkipNameValidation: ptr.To(true)}),
 		Cache:      cache.Options{DefaultNamespaces: map[string]cache.Config{h.Namespace: {}}},
 	})
 	if err != nil {
@@ -269,7 +275,7 @@ func (h *Harness) StartManager(sessions *session.Cache) *Manager {
 	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
 		Scheme:     scheme,
 		Metrics:    metricsserver.Options{BindAddress: "0"},
-		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
+		Controller: clusterapi.ControllerDefaults(config.Controller{SkipNameValidation: ptr.To(true)}),
 		Cache: cache.Options{
 			DefaultNamespaces: map[string]cache.Config{h.Namespace: {}},
 		},
@@ -300,10 +306,11 @@ func (h *Harness) StartManager(sessions *session.Cache) *Manager {
 	go func() {
 		defer close(m.done)
 		if err := mgr.Start(ctx); err != nil {
-			t.Errorf("manager: %v", err)
+			t.Errorf("manager: %v; goroutines:\n%s", err, managerStacks())
 		}
 	}()
 	t.Cleanup(func() {
+		h.deleteClusters()
 		h.deleteVMs()
 		m.Stop()
 	})
@@ -321,12 +328,42 @@ func (h *Harness) StartManager(sessions *session.Cache) *Manager {
 		if err := h.Client.List(context.Background(), &classes, client.InNamespace(h.Namespace)); err != nil {
 			return false, err
 		}
-		if len(classes.Items) < 16 {
-			return false, fmt.Errorf("%d classes", len(classes.Items))
+		if want := len(namespace.DefaultClasses("")); len(classes.Items) < want {
+			return false, fmt.Errorf("%d of %d classes", len(classes.Items), want)
 		}
 		return true, nil
 	})
 	return m
+}
+
+// ClusterDeleteTimeout is how long the harness's cleanup waits for a
+// test's guest clusters to be deleted: Cluster API drains and deletes their
+// Machines before their VMs go.
+const ClusterDeleteTimeout = 3 * time.Minute
+
+// deleteClusters deletes the test's TanzuKubernetesClusters and Cluster
+// API Clusters and waits for them to go. It runs before deleteVMs: a VM
+// deleted while its Machine lives is cloned again by its VSphereMachine.
+func (h *Harness) deleteClusters() {
+	ctx := context.Background()
+	_ = h.Client.DeleteAllOf(ctx, &runv1alpha3.TanzuKubernetesCluster{}, client.InNamespace(h.Namespace))
+	_ = h.Client.DeleteAllOf(ctx, &clusterv1.Cluster{}, client.InNamespace(h.Namespace))
+	if err := wait.Poll(ctx, wait.Interval, ClusterDeleteTimeout, "the test's clusters to be deleted", func() (bool, error) {
+		var tkcs runv1alpha3.TanzuKubernetesClusterList
+		if err := h.Client.List(ctx, &tkcs, client.InNamespace(h.Namespace)); err != nil {
+			return false, err
+		}
+		var clusters clusterv1.ClusterList
+		if err := h.Client.List(ctx, &clusters, client.InNamespace(h.Namespace)); err != nil {
+			return false, err
+		}
+		if len(tkcs.Items)+len(clusters.Items) > 0 {
+			return false, fmt.Errorf("%d TanzuKubernetesClusters and %d Clusters left", len(tkcs.Items), len(clusters.Items))
+		}
+		return true, nil
+	}); err != nil {
+		h.T.Logf("cleanup: %v", err)
+	}
 }
 
 // deleteVMs deletes the test's VMs and waits up to Timeout for their

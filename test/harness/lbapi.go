@@ -21,6 +21,7 @@ import (
 	"github.com/open-supervisor/supervisor/lbapi/appliance"
 	"github.com/open-supervisor/supervisor/lbapi/controller"
 	"github.com/open-supervisor/supervisor/manager"
+	"github.com/open-supervisor/supervisor/providers/clusterapi"
 )
 
 // LB is a test's HAProxy appliance, its LoadBalancer object and a manager
@@ -120,7 +121,7 @@ func (l *LB) StartController() {
 	t.Helper()
 	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
 		Scheme: scheme, Metrics: metricsserver.Options{BindAddress: "0"},
-		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
+		Controller: clusterapi.ControllerDefaults(config.Controller{SkipNameValidation: ptr.To(true)}),
 		Cache:      cache.Options{DefaultNamespaces: map[string]cache.Config{l.h.Namespace: {}}},
 	})
 	if err != nil {

@@ -81,27 +81,28 @@ func waitReady(h *harness.Harness, vm *vmopv1.VirtualMachine) *vmopv1.VirtualMac
 // vcVMs returns the VMs in vCenter named name in the test's namespace folder.
 func vcVMs(t *testing.T, h *harness.Harness, name string) []mo.VirtualMachine {
 	t.Helper()
-	ctx := context.Background()
-	c := h.Sim.Client.Client
-	finder := find.NewFinder(c, true)
-	dc, err := finder.Datacenter(ctx, "DC0")
-	if err != nil {
+	refs := vcVMRefs(h, name)
+	var out []mo.VirtualMachine
+	if err := property.DefaultCollector(h.Sim.Client.Client).Retrieve(context.Background(), refs, []string{"name", "config", "runtime", "guest", "network"}, &out); err != nil {
 		t.Fatal(err)
 	}
-	finder.SetDatacenter(dc)
+	return out
+}
+
+// vcVMRefs returns the references of the VMs in vCenter named name (a
+// pattern) in the test's namespace folder.
+func vcVMRefs(h *harness.Harness, name string) []types.ManagedObjectReference {
+	ctx := context.Background()
+	finder := find.NewFinder(h.Sim.Client.Client, true)
 	list, err := finder.VirtualMachineList(ctx, "/DC0/vm/Namespaces/"+h.Namespace+"/"+name)
 	if err != nil {
-		return nil
+		return nil // none found
 	}
 	refs := make([]types.ManagedObjectReference, 0, len(list))
 	for _, vm := range list {
 		refs = append(refs, vm.Reference())
 	}
-	var out []mo.VirtualMachine
-	if err := property.DefaultCollector(c).Retrieve(ctx, refs, []string{"name", "config", "runtime", "guest", "network"}, &out); err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return refs
 }
 
 // allVMsWithUUID counts VMs anywhere in vCenter with the instance UUID.

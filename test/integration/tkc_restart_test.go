@@ -18,7 +18,7 @@ import (
 
 // A supervisor manager restarted while the seed TKC is being created
 // resumes it: the cluster reaches running with exactly its six VMs in
-// vCenter, none cloned twice.
+// vCenter, none cloned twice; deleting it then leaves no VM behind.
 func TestTKCSurvivesManagerRestartMidCreate(t *testing.T) {
 	h := harness.New(t, harness.Options{GuestClusters: true})
 	ctx := context.Background()
@@ -61,4 +61,17 @@ func TestTKCSurvivesManagerRestartMidCreate(t *testing.T) {
 	if inVCenter := len(vcVMs(t, h, seed.GetName()+"-*")); inVCenter != 6 {
 		t.Errorf("want 6 VMs in vCenter, got %d", inVCenter)
 	}
+
+	if err := h.Client.Delete(ctx, seed); err != nil {
+		t.Fatal(err)
+	}
+	wait.For(t, harness.ClusterDeleteTimeout, "the seed TKC's VMs deleted, in vCenter too", func() (bool, error) {
+		if n := vmCount(); n > 0 {
+			return false, fmt.Errorf("%d VirtualMachines left", n)
+		}
+		if n := len(vcVMRefs(h, seed.GetName()+"-*")); n > 0 {
+			return false, fmt.Errorf("%d VMs left in vCenter", n)
+		}
+		return true, nil
+	})
 }
