@@ -30,6 +30,7 @@ import (
 	lbv1 "github.com/open-supervisor/supervisor/api/lbapi/v1alpha1"
 	runv1 "github.com/open-supervisor/supervisor/api/run/v1alpha3"
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
+	"github.com/open-supervisor/supervisor/controllers/namespace"
 	"github.com/open-supervisor/supervisor/embedded/fixtures"
 	"github.com/open-supervisor/supervisor/embedded/guestsim"
 	"github.com/open-supervisor/supervisor/embedded/kube"
@@ -372,8 +373,8 @@ func (s *Stack) waitReady(ctx context.Context, c client.Client) error {
 		if err := c.List(ctx, &classes, client.InNamespace(fixtures.Namespace)); err != nil {
 			return err
 		}
-		if len(classes.Items) < 16 {
-			return fmt.Errorf("%d of 16 VM classes in namespace %s", len(classes.Items), fixtures.Namespace)
+		if want := len(namespace.DefaultClasses("")); len(classes.Items) < want {
+			return fmt.Errorf("%d of %d VM classes in namespace %s", len(classes.Items), want, fixtures.Namespace)
 		}
 		var images vmopv1.ClusterVirtualMachineImageList
 		if err := c.List(ctx, &images); err != nil {
