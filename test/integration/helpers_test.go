@@ -82,6 +82,9 @@ func waitReady(h *harness.Harness, vm *vmopv1.VirtualMachine) *vmopv1.VirtualMac
 func vcVMs(t *testing.T, h *harness.Harness, name string) []mo.VirtualMachine {
 	t.Helper()
 	refs := vcVMRefs(h, name)
+	if len(refs) == 0 {
+		return nil
+	}
 	var out []mo.VirtualMachine
 	if err := property.DefaultCollector(h.Sim.Client.Client).Retrieve(context.Background(), refs, []string{"name", "config", "runtime", "guest", "network"}, &out); err != nil {
 		t.Fatal(err)
