@@ -177,6 +177,11 @@ func (s *Simulator) build(ctx context.Context, opts Options) error {
 	if err := sc.SetRootCAs(s.CAFile); err != nil {
 		return err
 	}
+	// The simulated guests boot every VM of a burst at once through this
+	// client: with net/http's default of 2 idle connections, all but two of
+	// those calls dialed (and vcsim, in the same process, accepted) a new
+	// TLS connection.
+	sc.DefaultTransport().MaxIdleConnsPerHost = 64
 	c, err := vim25.NewClient(ctx, sc)
 	if err != nil {
 		return fmt.Errorf("failed to connect to vcsim: %w", err)

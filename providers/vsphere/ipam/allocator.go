@@ -20,12 +20,20 @@ import (
 // ErrExhausted means every address of the network is allocated.
 var ErrExhausted = errors.New("no free address")
 
-// Allocator records allocations in the Kubernetes API.
+// Allocator records allocations in the Kubernetes API. The API server's
+// name uniqueness (an allocation is named after its network and address)
+// is what keeps two owners off one address, in one process or several; the
+// reads only choose which address to try.
 type Allocator struct {
-	// Client writes allocations.
+	// Client writes allocations and reads them from the manager's cache,
+	// which may lag: a network's picture from it costs the API server
+	// nothing, and an address it shows free that is taken is refused at
+	// create and the next one tried.
 	Client client.Client
-	// Reader reads allocations uncached, so an allocation made a moment ago
-	// by this or another process is always seen.
+	// Reader reads allocations uncached, where a stale answer would be
+	// wrong rather than slow: the owner's own allocations (a repeated
+	// Ensure must find the one it made a moment ago) and a network the
+	// cache shows full.
 	Reader client.Reader
 
 	// mu guards what concurrent Ensure calls of this process must know of
@@ -62,21 +70,22 @@ func (a *Allocator) Ensure(ctx context.Context, network *vspherev1.WorkloadNetwo
 		return addr, err
 	}
 
-	var all vspherev1.IPAddressAllocationList
-	if err := a.Reader.List(ctx, &all, client.MatchingLabels{vspherev1.AllocationNetworkLabel: network.Name}); err != nil {
-		return netip.Addr{}, fmt.Errorf("failed to list allocations of network %s: %w", network.Name, err)
+	taken, err := a.taken(ctx, a.Client, network)
+	if err != nil {
+		return netip.Addr{}, err
 	}
-	taken := map[netip.Addr]bool{}
-	for _, al := range all.Items {
-		if addr, err := netip.ParseAddr(al.Spec.Address); err == nil {
-			taken[addr] = true
-		}
-	}
-	if gw, err := netip.ParseAddr(network.Spec.Gateway); err == nil {
-		taken[gw] = true
-	}
+	confirmed := false
 	for {
 		addr, ok := a.pick(network.Name, ranges, taken, began)
+		if !ok && !confirmed {
+			// The cache may still hold allocations freed since: only the
+			// API server itself may say the network is full.
+			if taken, err = a.taken(ctx, a.Reader, network); err != nil {
+				return netip.Addr{}, err
+			}
+			confirmed = true
+			continue
+		}
 		if !ok {
 			return netip.Addr{}, fmt.Errorf("network %s: %w", network.Name, ErrExhausted)
 		}
@@ -100,6 +109,24 @@ func (a *Allocator) Ensure(ctx context.Context, network *vspherev1.WorkloadNetwo
 			return netip.Addr{}, fmt.Errorf("failed to record allocation of %s on network %s: %w", addr, network.Name, err)
 		}
 	}
+}
+
+// taken reads the network's allocated addresses, and its gateway, through r.
+func (a *Allocator) taken(ctx context.Context, r client.Reader, network *vspherev1.WorkloadNetwork) (map[netip.Addr]bool, error) {
+	var all vspherev1.IPAddressAllocationList
+	if err := r.List(ctx, &all, client.MatchingLabels{vspherev1.AllocationNetworkLabel: network.Name}); err != nil {
+		return nil, fmt.Errorf("failed to list allocations of network %s: %w", network.Name, err)
+	}
+	taken := map[netip.Addr]bool{}
+	for _, al := range all.Items {
+		if addr, err := netip.ParseAddr(al.Spec.Address); err == nil {
+			taken[addr] = true
+		}
+	}
+	if gw, err := netip.ParseAddr(network.Spec.Gateway); err == nil {
+		taken[gw] = true
+	}
+	return taken, nil
 }
 
 // begin registers an Ensure before it lists the network; end unregisters
@@ -194,7 +221,7 @@ func (a *Allocator) owned(ctx context.Context, network, ownerUID string) (netip.
 	}
 	for i := range mine.Items {
 		if i != keep {
-			if err := a.Client.Delete(ctx, &mine.Items[i]); client.IgnoreNotFound(err) != nil {
+			if err := a.delete(ctx, &mine.Items[i]); err != nil {
 				return netip.Addr{}, false, fmt.Errorf("failed to release duplicate allocation %s: %w", mine.Items[i].Name, err)
 			}
 		}
@@ -221,11 +248,22 @@ func (a *Allocator) deleteAllBut(ctx context.Context, allocs []vspherev1.IPAddre
 		if allocs[i].Spec.Address == keep.String() {
 			continue
 		}
-		if err := a.Client.Delete(ctx, &allocs[i]); client.IgnoreNotFound(err) != nil {
+		if err := a.delete(ctx, &allocs[i]); err != nil {
 			return fmt.Errorf("failed to release allocation %s: %w", allocs[i].Name, err)
 		}
 	}
 	return nil
+}
+
+// delete deletes the allocation it was given and no other: read from a
+// cache, its name may since have been freed and taken by another owner,
+// whose allocation (another UID) the precondition keeps.
+func (a *Allocator) delete(ctx context.Context, al *vspherev1.IPAddressAllocation) error {
+	err := a.Client.Delete(ctx, al, client.Preconditions{UID: &al.UID})
+	if apierrors.IsNotFound(err) || apierrors.IsConflict(err) {
+		return nil
+	}
+	return err
 }
 
 // ownerAllocations lists the owner's allocations on the network, uncached.
@@ -244,10 +282,12 @@ func (a *Allocator) ownerAllocations(ctx context.Context, network, ownerUID stri
 // of inUse, the address its VM has. A reconcile that lost the race to
 // clone may have allocated after the winner released the others
 // (ReleaseOthers); any later reconcile of the running VM frees that one.
-// Nothing is freed unless inUse is one of the owner's allocations.
+// Nothing is freed unless inUse is one of the owner's allocations. It is
+// called on every reconcile of a VM, so it reads the cache: an allocation
+// the cache has not caught up with is freed by a later reconcile.
 func (a *Allocator) KeepOnly(ctx context.Context, ownerUID string, inUse netip.Addr) error {
 	var mine vspherev1.IPAddressAllocationList
-	if err := a.Reader.List(ctx, &mine, client.MatchingLabels{vspherev1.AllocationOwnerUIDLabel: ownerUID}); err != nil {
+	if err := a.Client.List(ctx, &mine, client.MatchingLabels{vspherev1.AllocationOwnerUIDLabel: ownerUID}); err != nil {
 		return fmt.Errorf("failed to list allocations of %s: %w", ownerUID, err)
 	}
 	if len(mine.Items) < 2 || !slices.ContainsFunc(mine.Items, func(al vspherev1.IPAddressAllocation) bool { return al.Spec.Address == inUse.String() }) {

@@ -289,3 +289,57 @@ func TestConcurrentEnsuresPickDistinctAddresses(t *testing.T) {
 		t.Errorf("got %v, want the lowest %d", got, n)
 	}
 }
+
+// The manager's cache may still hold allocations freed a moment ago: a
+// network it shows full is asked about again, uncached, before a VM is
+// told there is no free address.
+func TestEnsureAsksTheAPIServerBeforeRefusingAFullNetwork(t *testing.T) {
+	ctx := context.Background()
+	c := newFakeClient(t, nil)
+	nw := network("primary", "10.0.0.1-10.0.0.3")
+	a := &Allocator{Client: c, Reader: c}
+	for _, uid := range []string{"a", "b"} {
+		if _, err := a.Ensure(ctx, nw, owner(uid)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var full vspherev1.IPAddressAllocationList
+	if err := c.List(ctx, &full); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Release(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	a = &Allocator{Client: staleLists{Client: c, lists: &full}, Reader: c}
+	got, err := a.Ensure(ctx, nw, owner("c"))
+	if err != nil || got.String() != "10.0.0.2" {
+		t.Fatalf("want the freed 10.0.0.2, got %s, %v", got, err)
+	}
+	if _, err := a.Ensure(ctx, nw, owner("d")); !errors.Is(err, ErrExhausted) {
+		t.Errorf("a network full by the API server too is ErrExhausted, got %v", err)
+	}
+}
+
+// A cache that has not caught up with the allocations made before it was
+// read shows taken addresses free: their creates are refused and the next
+// address is tried, so owners never share one.
+func TestEnsureFromALaggingCache(t *testing.T) {
+	ctx := context.Background()
+	c := newFakeClient(t, nil)
+	nw := network("primary", "10.0.0.2-10.0.0.9")
+	var empty vspherev1.IPAddressAllocationList
+	for _, uid := range []string{"x", "y", "z"} {
+		if _, err := (&Allocator{Client: c, Reader: c}).Ensure(ctx, nw, owner(uid)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a := &Allocator{Client: staleLists{Client: c, lists: &empty}, Reader: c}
+	got, err := a.Ensure(ctx, nw, owner("a"))
+	if err != nil || got.String() != "10.0.0.5" {
+		t.Fatalf("want 10.0.0.5, the lowest the API server has free, got %s, %v", got, err)
+	}
+	want := map[string][]string{"a": {"10.0.0.5"}, "x": {"10.0.0.2"}, "y": {"10.0.0.3"}, "z": {"10.0.0.4"}}
+	if h := held(t, c, "primary"); !reflect.DeepEqual(h, want) {
+		t.Errorf("held %v, want %v", h, want)
+	}
+}
