@@ -29,10 +29,12 @@ import (
 // cluster-name label.
 //
 // Why: the Machine controller adds its finalizer in its first reconcile and
-// hands the objects over only in its second, a second later (Cluster API's
-// ReconcilerRateLimiting). Until then neither the kubeadm bootstrap provider
-// nor the infrastructure provider has a Machine to work for, so every
-// Machine's bootstrap data, and its VM, waited about a second more; the
+// hands the objects over only in its second: a second later when Cluster
+// API's ReconcilerRateLimiting gate is on (its default; the supervisor
+// turns it off, featureGates), and otherwise once the first one's write has
+// come back through its cache. Until then neither the kubeadm bootstrap
+// provider nor the infrastructure provider has a Machine to work for, so
+// every Machine's bootstrap data, and its VM, waited that much more; the
 // seed cluster's three control planes join one after the other, so it
 // stood three times on its path.
 //

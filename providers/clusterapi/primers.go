@@ -29,9 +29,10 @@ import (
 // Paused condition (False, NotPaused) as soon as it is created, the value
 // Cluster API's paused.EnsurePausedCondition computes for it.
 //
-// Why: Cluster API reconciles one object at most once a second
-// (ReconcilerRateLimiting), and its controllers spend a reconcile on that
-// condition before any work. The first reconcile of a KubeadmControlPlane's
+// Why: Cluster API's controllers spend a reconcile on that condition before
+// any work, and with its ReconcilerRateLimiting gate on (Cluster API's
+// default; the supervisor turns it off, featureGates) each object is
+// reconciled at most once a second. The first reconcile of a KubeadmControlPlane's
 // Machine adds the Machine finalizer, so its real work came 2 s after its
 // creation; a KubeadmConfig's first reconcile finds no Machine owner yet, so
 // its bootstrap data came a second after the owner was set. Both stood three

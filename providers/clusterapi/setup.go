@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/sets"
@@ -91,14 +92,9 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) (clustercache.Cl
 	return clusterCache, nil
 }
 
-// setFeatureGates turns ClusterTopology on (TanzuKubernetesClusters become
-// topology Clusters), then applies overrides.
+// setFeatureGates sets Cluster API's feature gates: featureGates(overrides).
 func setFeatureGates(overrides map[string]bool) error {
-	gates := map[string]bool{string(feature.ClusterTopology): true}
-	for k, v := range overrides {
-		gates[k] = v
-	}
-	if err := feature.MutableGates.SetFromMap(gates); err != nil {
+	if err := feature.MutableGates.SetFromMap(featureGates(overrides)); err != nil {
 		return fmt.Errorf("failed to set Cluster API feature gates: %w", err)
 	}
 	if feature.Gates.Enabled(feature.RuntimeSDK) || feature.Gates.Enabled(feature.InPlaceUpdates) {
@@ -106,6 +102,27 @@ func setFeatureGates(overrides map[string]bool) error {
 			"their RuntimeClient is built in an internal Cluster API package")
 	}
 	return nil
+}
+
+// featureGates are the gates the supervisor sets, then overrides:
+//   - ClusterTopology on: TanzuKubernetesClusters become topology Clusters.
+//   - ReconcilerRateLimiting off (beta, on by default since Cluster API
+//     1.13): it reconciles each object at most once a second, and lets
+//     KubeadmControlPlane hold its next reconcile back 5 s after a failed
+//     preflight check, which no event shortens. Each control plane that
+//     joins fails that check while it provisions, so the seed cluster's
+//     three control planes waited out the hold twice, and every step of a
+//     cluster waited for the second to pass. Without it the seed cluster ran
+//     in 15.9 s instead of 22 to 25 s, and twenty clusters at once used less
+//     of the API server (193 CPU-seconds against 231; 961 refused Machine
+//     status patches against 2485), as Cluster API ran before 1.13.
+func featureGates(overrides map[string]bool) map[string]bool {
+	gates := map[string]bool{
+		string(feature.ClusterTopology):        true,
+		string(feature.ReconcilerRateLimiting): false,
+	}
+	maps.Copy(gates, overrides)
+	return gates
 }
 
 // concurrency returns controller options for n workers. The priority queue is

@@ -2,6 +2,7 @@ package clusterapi
 
 import (
 	"context"
+	"maps"
 	"testing"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	controlplanev1 "sigs.k8s.io/cluster-api/api/controlplane/kubeadm/v1beta2"
 	clusterv1beta1 "sigs.k8s.io/cluster-api/api/core/v1beta1"
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
+	"sigs.k8s.io/cluster-api/feature"
 )
 
 const kubernetesVersion = "v1.35.0"
@@ -188,4 +190,21 @@ func hasCause(err error, field string) bool {
 		}
 	}
 	return false
+}
+
+// The supervisor runs Cluster API without its per-object rate limiting
+// (KubeadmControlPlane's 5 s hold after a failed preflight check stood
+// twice on the seed cluster's path); an operator may turn it back on.
+func TestFeatureGates(t *testing.T) {
+	if feature.Gates.Enabled(feature.ReconcilerRateLimiting) {
+		t.Error("after Setup with the default options, ReconcilerRateLimiting is on; want off")
+	}
+	if !feature.Gates.Enabled(feature.ClusterTopology) {
+		t.Error("after Setup with the default options, ClusterTopology is off; want on")
+	}
+	gates := featureGates(map[string]bool{string(feature.ReconcilerRateLimiting): true, string(feature.MachinePool): false})
+	want := map[string]bool{string(feature.ClusterTopology): true, string(feature.ReconcilerRateLimiting): true, string(feature.MachinePool): false}
+	if !maps.Equal(gates, want) {
+		t.Errorf("featureGates with overrides = %v, want %v", gates, want)
+	}
 }
