@@ -32,10 +32,11 @@ import (
 // Why: Cluster API's controllers spend a reconcile on that condition before
 // any work, and with its ReconcilerRateLimiting gate on (Cluster API's
 // default; the supervisor turns it off, featureGates) each object is
-// reconciled at most once a second. The first reconcile of a KubeadmControlPlane's
-// Machine adds the Machine finalizer, so its real work came 2 s after its
-// creation; a KubeadmConfig's first reconcile finds no Machine owner yet, so
-// its bootstrap data came a second after the owner was set. Both stood three
+// reconciled at most once a second. The first reconcile of a
+// KubeadmControlPlane's Machine adds the Machine finalizer, so its real work
+// came 2 s after its creation; a KubeadmConfig's first reconcile finds no
+// Machine owner yet, so its bootstrap data came a second after the owner was
+// set. Both stood three
 // times in a row on the seed cluster's path (its three control planes join
 // one after the other). With the condition already there, the Machine works
 // on its second reconcile and the KubeadmConfig on the one its owner wakes.

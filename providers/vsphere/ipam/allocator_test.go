@@ -310,7 +310,7 @@ func TestEnsureAsksTheAPIServerBeforeRefusingAFullNetwork(t *testing.T) {
 	if err := a.Release(ctx, "a"); err != nil {
 		t.Fatal(err)
 	}
-	a = &Allocator{Client: staleLists{Client: c, lists: &full}, Reader: c}
+	a = &Allocator{Client: lagging(c, &full), Reader: c}
 	got, err := a.Ensure(ctx, nw, owner("c"))
 	if err != nil || got.String() != "10.0.0.2" {
 		t.Fatalf("want the freed 10.0.0.2, got %s, %v", got, err)
@@ -333,7 +333,7 @@ func TestEnsureFromALaggingCache(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	a := &Allocator{Client: staleLists{Client: c, lists: &empty}, Reader: c}
+	a := &Allocator{Client: lagging(c, &empty), Reader: c}
 	got, err := a.Ensure(ctx, nw, owner("a"))
 	if err != nil || got.String() != "10.0.0.5" {
 		t.Fatalf("want 10.0.0.5, the lowest the API server has free, got %s, %v", got, err)
@@ -342,4 +342,15 @@ func TestEnsureFromALaggingCache(t *testing.T) {
 	if h := held(t, c, "primary"); !reflect.DeepEqual(h, want) {
 		t.Errorf("held %v, want %v", h, want)
 	}
+}
+
+// lagging is c whose lists answer an earlier picture, as a cache that has
+// not caught up does; its writes are c's.
+func lagging(c client.Client, earlier *vspherev1.IPAddressAllocationList) client.Client {
+	return interceptor.NewClient(c.(client.WithWatch), interceptor.Funcs{
+		List: func(_ context.Context, _ client.WithWatch, list client.ObjectList, _ ...client.ListOption) error {
+			earlier.DeepCopyInto(list.(*vspherev1.IPAddressAllocationList))
+			return nil
+		},
+	})
 }
