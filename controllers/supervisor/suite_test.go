@@ -9,8 +9,10 @@ import (
 
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	lbv1 "github.com/open-supervisor/supervisor/api/lbapi/v1alpha1"
+	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
 	"github.com/open-supervisor/supervisor/controllers/vmservice"
 	"github.com/open-supervisor/supervisor/controllers/vspherenamespace"
 	lbcontroller "github.com/open-supervisor/supervisor/lbapi/controller"
@@ -37,7 +39,8 @@ const timeout = 60 * time.Second
 // TestMain starts kube-apiserver, etcd and kube-controller-manager and one
 // manager with lbapi's LoadBalancer webhook, the VSphereNamespace and the
 // Supervisor controllers. lbapi itself does not run: tests write the
-// LoadBalancer's and the Service's status as lbapi would.
+// LoadBalancer's and the Service's status as lbapi would. Nor does the VM
+// service: tests write the VMs' status, and a stand-in lets deleted VMs go.
 func TestMain(m *testing.M) {
 	os.Exit(envtest.RunSuite(m, envtest.SuiteOptions{
 		Setup: func(ctx context.Context, s *envtest.Suite) error {
@@ -48,6 +51,10 @@ func TestMain(m *testing.M) {
 			}
 			// Control-plane VMs and VM classes go through the VM service's webhooks.
 			if err := vmservice.SetupWebhooks(mgr); err != nil {
+				return err
+			}
+			if err := ctrl.NewControllerManagedBy(mgr).Named("vm-delete-stand-in").For(&vmopv1.VirtualMachine{}).
+				Complete(&vmDeleteStandIn{Client: mgr.GetClient()}); err != nil {
 				return err
 			}
 			if err := (&vspherenamespace.Reconciler{Client: mgr.GetClient(), Policies: testPolicies, DatastoreURL: testDatastoreURL}).SetupWithManager(mgr); err != nil {
@@ -65,6 +72,25 @@ func TestMain(m *testing.M) {
 			return nil
 		},
 	}))
+}
+
+// vmDeleteStandIn lets a deleted VirtualMachine go, as the VM service
+// would once its VM is gone from vCenter. The VM service does not run
+// here; its webhook gives every VirtualMachine its finalizer at create.
+type vmDeleteStandIn struct {
+	client.Client
+}
+
+func (r *vmDeleteStandIn) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	vm := &vmopv1.VirtualMachine{}
+	if err := r.Get(ctx, req.NamespacedName, vm); err != nil || vm.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	base := vm.DeepCopy()
+	if controllerutil.RemoveFinalizer(vm, vmopv1.VirtualMachineFinalizer) {
+		return ctrl.Result{}, client.IgnoreNotFound(r.Patch(ctx, vm, client.MergeFrom(base)))
+	}
+	return ctrl.Result{}, nil
 }
 
 type fakePolicies struct {

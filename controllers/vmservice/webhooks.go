@@ -8,11 +8,13 @@ import (
 	"strconv"
 	"time"
 
+	admissionv1 "k8s.io/api/admission/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	vmopv1alpha1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha1"
@@ -61,17 +63,25 @@ func SetupWebhooks(mgr ctrl.Manager) error {
 }
 
 // VirtualMachineDefaulter writes the time in place of nextRestartTime
-// "now", as vm-operator does, so that each request is one restart.
+// "now", as vm-operator does, so that each request is one restart, and
+// gives a new VirtualMachine the VM service's finalizer.
 type VirtualMachineDefaulter struct {
 	Now func() time.Time
 }
 
 var _ admission.Defaulter[*vmopv1.VirtualMachine] = &VirtualMachineDefaulter{}
 
-// Default replaces nextRestartTime "now" with the current time.
-func (d *VirtualMachineDefaulter) Default(_ context.Context, vm *vmopv1.VirtualMachine) error {
+// Default replaces nextRestartTime "now" with the current time, and on
+// create adds the finalizer. Set here, it comes with the create rather
+// than as the reconciler's second write of every new VM, which cost the
+// API server a request, two webhook calls and a conversion, and woke a
+// second reconcile before the clone could start.
+func (d *VirtualMachineDefaulter) Default(ctx context.Context, vm *vmopv1.VirtualMachine) error {
 	if vm.Spec.NextRestartTime == nextRestartNow {
 		vm.Spec.NextRestartTime = d.Now().UTC().Format(time.RFC3339Nano)
+	}
+	if req, err := admission.RequestFromContext(ctx); err == nil && req.Operation == admissionv1.Create {
+		controllerutil.AddFinalizer(vm, vmopv1.VirtualMachineFinalizer)
 	}
 	return nil
 }

@@ -6,10 +6,13 @@ import (
 	"testing"
 	"time"
 
+	admissionv1 "k8s.io/api/admission/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	vmopv1alpha1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha1"
 	vmopv1 "github.com/open-supervisor/supervisor/api/vmoperator/v1alpha2"
@@ -113,6 +116,23 @@ func TestDefaultRestartNow(t *testing.T) {
 	}
 	if vm.Spec.NextRestartTime != "2026-12-04T05:00:00Z" {
 		t.Fatalf("nextRestartTime = %q", vm.Spec.NextRestartTime)
+	}
+}
+
+func TestDefaultAddsTheFinalizerOnCreateOnly(t *testing.T) {
+	d := &VirtualMachineDefaulter{Now: time.Now}
+	for op, want := range map[admissionv1.Operation]bool{admissionv1.Create: true, admissionv1.Update: false} {
+		ctx := admission.NewContextWithRequest(context.Background(), admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{Operation: op}})
+		vm := &vmopv1.VirtualMachine{}
+		if err := d.Default(ctx, vm); err != nil {
+			t.Fatal(err)
+		}
+		if got := controllerutil.ContainsFinalizer(vm, vmopv1.VirtualMachineFinalizer); got != want {
+			t.Errorf("%s: finalizer added = %v, want %v", op, got, want)
+		}
+		if err := d.Default(ctx, vm); err != nil || len(vm.Finalizers) > 1 {
+			t.Errorf("%s: defaulting twice gave finalizers %v (%v)", op, vm.Finalizers, err)
+		}
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -55,6 +56,11 @@ func applySample(t *testing.T, h *harness.Harness, file string) *unstructured.Un
 		}
 		if err := h.Client.Create(context.Background(), obj, client.FieldValidation("Strict")); err != nil {
 			t.Fatalf("%s: %s %s refused: %v", file, obj.GetKind(), obj.GetName(), err)
+		}
+		if obj.GetKind() == "VirtualMachine" && !slices.Contains(obj.GetFinalizers(), vmopv1.VirtualMachineFinalizer) {
+			// The create's answer, written before any reconcile: the
+			// defaulting webhook gives the finalizer in every version.
+			t.Errorf("%s: VirtualMachine %s created without the finalizer %s: %v", file, obj.GetName(), vmopv1.VirtualMachineFinalizer, obj.GetFinalizers())
 		}
 	}
 	if vm == nil {

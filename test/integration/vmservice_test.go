@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -20,7 +21,11 @@ func TestCreateAndDeleteVM(t *testing.T) {
 	m := h.StartManager(nil)
 	ctx := context.Background()
 
-	vm := waitReady(h, newVM(t, h, "node-0", "guaranteed-small"))
+	created := newVM(t, h, "node-0", "guaranteed-small")
+	if !slices.Contains(created.Finalizers, vmopv1.VirtualMachineFinalizer) {
+		t.Errorf("the create's answer has no finalizer %s: %v", vmopv1.VirtualMachineFinalizer, created.Finalizers)
+	}
+	vm := waitReady(h, created)
 
 	vms := vcVMs(t, h, "node-0")
 	if len(vms) != 1 {

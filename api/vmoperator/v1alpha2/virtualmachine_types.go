@@ -6,6 +6,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
+// VirtualMachineFinalizer keeps a VirtualMachine until the VM service has
+// deleted its VM in vCenter and released its addresses.
+const VirtualMachineFinalizer = "vmoperator.vmware.com/virtual-machine"
+
 // VirtualMachinePowerState is the power state of a VirtualMachine.
 // +kubebuilder:validation:Enum=PoweredOn;PoweredOff;Suspended
 type VirtualMachinePowerState string

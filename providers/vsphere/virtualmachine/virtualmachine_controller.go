@@ -36,8 +36,9 @@ import (
 )
 
 // Finalizer keeps a VirtualMachine until its VM is gone from vCenter and its
-// address released.
-const Finalizer = "vmoperator.vmware.com/virtual-machine"
+// address released. The defaulting webhook sets it at create; the
+// reconciler adds it to a VirtualMachine that came without it.
+const Finalizer = vmopv1.VirtualMachineFinalizer
 
 // uidIndex indexes VirtualMachines by UID, which is their VM's instance UUID.
 const uidIndex = "metadata.uid"
