@@ -164,8 +164,12 @@ func createCluster(ctx context.Context, t *testing.T, ns, name, cpIP string, wor
 			t.Fatalf("failed to create %T %s: %v", o, name, err)
 		}
 	}
+	// A merge patch, not an update: Cluster API's Cluster controller may
+	// already have patched the VSphereCluster (owner reference, labels), and
+	// the provider owns the status alone.
+	base := vsc.DeepCopy()
 	vsc.Status.Initialization.Provisioned = ptr.To(true)
-	must(t, testClient.Status().Update(ctx, vsc))
+	must(t, testClient.Status().Patch(ctx, vsc, client.MergeFrom(base)))
 }
 
 // waitForMachine returns the one Machine of ns matching sel once it exists.
