@@ -138,8 +138,9 @@ func TestVIPRefusalsExhaustionAndTypeChange(t *testing.T) {
 	e.vm("vm", map[string]string{"app": "web"}, "127.41.1.2")
 
 	odd := e.vmService("wants-odd-ip", nil, port, port)
+	oddBase := odd.DeepCopy()
 	odd.Spec.LoadBalancerIP = "10.1.2.3"
-	if err := h.Client.Update(ctx, odd); err != nil {
+	if err := h.Client.Patch(ctx, odd, client.MergeFrom(oddBase)); err != nil { // lbapi may have written its status already
 		t.Fatal(err)
 	}
 	e.waitCondition(odd, metav1.ConditionFalse, lbv1.ReasonVIPUnavailable, "spec.loadBalancerIP")
@@ -151,8 +152,9 @@ func TestVIPRefusalsExhaustionAndTypeChange(t *testing.T) {
 	a := e.vmService("a", map[string]string{"app": "web"}, port, port)
 	vipA := e.waitVIP(a)
 	taken := e.vmService("wants-a", map[string]string{"app": "web"}, port+1, port)
+	takenBase := taken.DeepCopy()
 	taken.Spec.LoadBalancerIP = vipA
-	if err := h.Client.Update(ctx, taken); err != nil {
+	if err := h.Client.Patch(ctx, taken, client.MergeFrom(takenBase)); err != nil { // lbapi may have written its status already
 		t.Fatal(err)
 	}
 	e.waitCondition(taken, metav1.ConditionFalse, lbv1.ReasonVIPUnavailable, "already in use")
