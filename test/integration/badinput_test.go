@@ -120,8 +120,11 @@ func TestBadInputCreatesNothing(t *testing.T) {
 	if err := h.Client.Get(ctx, client.ObjectKey{Namespace: h.Namespace, Name: "unknown-class"}, fixed); err != nil {
 		t.Fatal(err)
 	}
+	base := fixed.DeepCopy()
 	fixed.Spec.ClassName = "best-effort-xsmall"
-	if err := h.Client.Update(ctx, fixed); err != nil {
+	// A patch, not an update: the VM service may write the refused VM's
+	// status again meanwhile.
+	if err := h.Client.Patch(ctx, fixed, client.MergeFrom(base)); err != nil {
 		t.Fatal(err)
 	}
 	waitReady(h, fixed)

@@ -112,8 +112,11 @@ func TestRestartKeepsVMAndAddress(t *testing.T) {
 			after.Status.UniqueID, after.Status.Network.PrimaryIP4)
 	}
 	// The new manager owns the VM: powering it off through the API works.
+	base := after.DeepCopy()
 	after.Spec.PowerState = vmopv1.VirtualMachinePowerStateOff
-	if err := h.Client.Update(context.Background(), after); err != nil {
+	// A patch, not an update: the new manager may still be writing the
+	// VM's status.
+	if err := h.Client.Patch(context.Background(), after, client.MergeFrom(base)); err != nil {
 		t.Fatal(err)
 	}
 	wait.For(t, harness.Timeout, "the restarted manager to power the VM off", func() (bool, error) {

@@ -75,8 +75,9 @@ func TestVirtualMachineServiceVIPForwards(t *testing.T) {
 	})
 
 	// A VM leaves the selector: traffic goes only to the other.
+	cp1Base := cp1.DeepCopy()
 	cp1.Labels = map[string]string{"role": "retired"}
-	if err := h.Client.Update(ctx, cp1); err != nil {
+	if err := h.Client.Patch(ctx, cp1, client.MergeFrom(cp1Base)); err != nil { // the VM service may be writing its status
 		t.Fatal(err)
 	}
 	wait.For(t, harness.Timeout, "traffic to follow the selector", func() (bool, error) {
@@ -173,8 +174,9 @@ func TestVIPRefusalsExhaustionAndTypeChange(t *testing.T) {
 	if err := h.Client.Get(ctx, client.ObjectKeyFromObject(b), b); err != nil {
 		t.Fatal(err)
 	}
+	bBase := b.DeepCopy()
 	b.Spec.Type = vmopv1.VirtualMachineServiceTypeClusterIP
-	if err := h.Client.Update(ctx, b); err != nil {
+	if err := h.Client.Patch(ctx, b, client.MergeFrom(bBase)); err != nil { // lbapi may be writing its status
 		t.Fatal(err)
 	}
 	if got := e.waitVIP(c); got != vipB {

@@ -130,8 +130,11 @@ func TestVMVolumes(t *testing.T) {
 	if err := h.Client.Get(ctx, client.ObjectKeyFromObject(vm), vm); err != nil {
 		t.Fatal(err)
 	}
+	// Patches, not updates: the VM service writes the VM's status while
+	// its volumes attach.
+	base := vm.DeepCopy()
 	vm.Spec.Volumes[0], vm.Spec.Volumes[1] = vm.Spec.Volumes[1], vm.Spec.Volumes[0]
-	if err := h.Client.Update(ctx, vm); err != nil {
+	if err := h.Client.Patch(ctx, vm, client.MergeFrom(base)); err != nil {
 		t.Fatal(err)
 	}
 	wait.For(t, harness.Timeout, "status.volumes reordered", func() (bool, error) {
@@ -153,8 +156,9 @@ func TestVMVolumes(t *testing.T) {
 	if err := h.Client.Get(ctx, client.ObjectKeyFromObject(vm), vm); err != nil {
 		t.Fatal(err)
 	}
+	base = vm.DeepCopy()
 	vm.Spec.Volumes = append(vm.Spec.Volumes, claimVolume("scratch", "db-scratch"))
-	if err := h.Client.Update(ctx, vm); err != nil {
+	if err := h.Client.Patch(ctx, vm, client.MergeFrom(base)); err != nil {
 		t.Fatal(err)
 	}
 	after := waitVolumes(h, vm, 3)
@@ -223,8 +227,11 @@ func TestVMVolumeBadInput(t *testing.T) {
 
 	// A volume added to the running VM naming a missing claim is reported
 	// on the volume; the VM keeps running with its other disk.
+	// A patch, not an update: the VM service may still be writing the VM's
+	// status.
+	base := vm.DeepCopy()
 	vm.Spec.Volumes = append(vm.Spec.Volumes, claimVolume("more", "web-more"))
-	if err := h.Client.Update(ctx, vm); err != nil {
+	if err := h.Client.Patch(ctx, vm, client.MergeFrom(base)); err != nil {
 		t.Fatal(err)
 	}
 	const msg = `spec.volumes[1].persistentVolumeClaim.claimName: PersistentVolumeClaim "web-more" does not exist`
