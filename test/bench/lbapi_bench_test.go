@@ -61,6 +61,7 @@ func BenchmarkLBAPI1000Services(b *testing.B) {
 	if b.N > 1 {
 		b.Skip("one run is the whole scenario; use -benchtime 1x")
 	}
+	resetPeakRSS(b)
 	h := harness.New(b, harness.Options{})
 	ctx := context.Background()
 	lb := h.StartLB(harness.LBOptions{ReloadDelay: lbReloadDelay, ReloadEvery: lbcontroller.DefaultReloadEvery, Ranges: []lbv1.AddressRange{{CIDR: "127.46.0.0/20"}}})
