@@ -12,6 +12,7 @@ import (
 	"github.com/vmware/govmomi/property"
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/open-supervisor/supervisor/providers/vsphere/session"
 )
@@ -54,6 +55,43 @@ type Inventory struct {
 	imageLocks map[string]*sync.Mutex
 	backings   map[string]types.BaseVirtualDeviceBackingInfo
 	cpuMhz     int64
+
+	// lookups makes concurrent misses of one cache entry share one
+	// lookup: a burst of reconciles (100 VMs created at once) missed the
+	// empty caches together and each asked vCenter, up to 1.5 extra calls
+	// per VM, the more the slower vCenter answered.
+	lookups singleflight.Group
+}
+
+// lookup returns the cached value, or runs fetch (which fills the cache)
+// once for all concurrent callers with the same key. The caller that starts
+// it lends its context to the others.
+func lookup[T any](inv *Inventory, key string, cached func() (T, bool), fetch func() (T, error)) (T, error) {
+	if v, ok := cached(); ok {
+		return v, nil
+	}
+	v, err, _ := inv.lookups.Do(key, func() (any, error) {
+		// A lookup that ended since the check above filled the cache.
+		if v, ok := cached(); ok {
+			return v, nil
+		}
+		return fetch()
+	})
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return v.(T), nil
+}
+
+// entry reads one entry of a cache map (never replaced, only added to).
+func entry[K comparable, V any](inv *Inventory, m map[K]V, k K) func() (V, bool) {
+	return func() (V, bool) {
+		inv.mu.Lock()
+		defer inv.mu.Unlock()
+		v, ok := m[k]
+		return v, ok
+	}
 }
 
 // New returns an inventory over a session; lookups start on first use.
@@ -116,20 +154,16 @@ func (inv *Inventory) init(ctx context.Context) error {
 
 // NamespaceFolder returns the VM folder of a namespace, creating it once.
 func (inv *Inventory) NamespaceFolder(ctx context.Context, namespace string) (*object.Folder, error) {
-	inv.mu.Lock()
-	f, ok := inv.nsFolders[namespace]
-	inv.mu.Unlock()
-	if ok {
+	return lookup(inv, "folder/"+namespace, entry(inv, inv.nsFolders, namespace), func() (*object.Folder, error) {
+		f, err := ensureFolder(ctx, inv.Root, namespace)
+		if err != nil {
+			return nil, err
+		}
+		inv.mu.Lock()
+		inv.nsFolders[namespace] = f
+		inv.mu.Unlock()
 		return f, nil
-	}
-	f, err := ensureFolder(ctx, inv.Root, namespace)
-	if err != nil {
-		return nil, err
-	}
-	inv.mu.Lock()
-	inv.nsFolders[namespace] = f
-	inv.mu.Unlock()
-	return f, nil
+	})
 }
 
 // ensureFolder finds or creates a child folder; a concurrent creator's
@@ -157,79 +191,81 @@ func ensureFolder(ctx context.Context, parent *object.Folder, name string) (*obj
 
 // HostName returns the name of a host, looked up once per host.
 func (inv *Inventory) HostName(ctx context.Context, ref types.ManagedObjectReference) (string, error) {
-	inv.mu.Lock()
-	name, ok := inv.hostNames[ref]
-	inv.mu.Unlock()
-	if ok {
-		return name, nil
-	}
-	var host mo.HostSystem
-	if err := property.DefaultCollector(inv.Session.Client).RetrieveOne(ctx, ref, []string{"name"}, &host); err != nil {
-		return "", fmt.Errorf("failed to get the name of host %s: %w", ref.Value, err)
-	}
-	inv.mu.Lock()
-	inv.hostNames[ref] = host.Name
-	inv.mu.Unlock()
-	return host.Name, nil
+	return lookup(inv, "host/"+ref.Value, entry(inv, inv.hostNames, ref), func() (string, error) {
+		var host mo.HostSystem
+		if err := property.DefaultCollector(inv.Session.Client).RetrieveOne(ctx, ref, []string{"name"}, &host); err != nil {
+			return "", fmt.Errorf("failed to get the name of host %s: %w", ref.Value, err)
+		}
+		inv.mu.Lock()
+		inv.hostNames[ref] = host.Name
+		inv.mu.Unlock()
+		return host.Name, nil
+	})
 }
 
 // DatastoreName returns the name of a datastore, looked up once per datastore.
 func (inv *Inventory) DatastoreName(ctx context.Context, ref types.ManagedObjectReference) (string, error) {
-	inv.mu.Lock()
-	name, ok := inv.dsNames[ref]
-	inv.mu.Unlock()
-	if ok {
-		return name, nil
-	}
-	var ds mo.Datastore
-	if err := property.DefaultCollector(inv.Session.Client).RetrieveOne(ctx, ref, []string{"name"}, &ds); err != nil {
-		return "", fmt.Errorf("failed to read the name of datastore %s: %w", ref.Value, err)
-	}
-	inv.mu.Lock()
-	inv.dsNames[ref] = ds.Name
-	inv.mu.Unlock()
-	return ds.Name, nil
+	return lookup(inv, "datastore-name/"+ref.Value, entry(inv, inv.dsNames, ref), func() (string, error) {
+		var ds mo.Datastore
+		if err := property.DefaultCollector(inv.Session.Client).RetrieveOne(ctx, ref, []string{"name"}, &ds); err != nil {
+			return "", fmt.Errorf("failed to read the name of datastore %s: %w", ref.Value, err)
+		}
+		inv.mu.Lock()
+		inv.dsNames[ref] = ds.Name
+		inv.mu.Unlock()
+		return ds.Name, nil
+	})
 }
 
 // Network returns the portgroup with the given name.
 func (inv *Inventory) Network(ctx context.Context, name string) (object.NetworkReference, error) {
-	inv.mu.Lock()
-	n, ok := inv.networks[name]
-	inv.mu.Unlock()
-	if ok {
-		return n, nil
-	}
-	finder := find.NewFinder(inv.Session.Client, false).SetDatacenter(inv.Datacenter)
-	n, err := finder.Network(ctx, name)
-	if err != nil {
-		var nf *find.NotFoundError
-		if errors.As(err, &nf) {
-			return nil, fmt.Errorf("portgroup %q: %w", name, ErrNotFound)
+	return lookup(inv, "network/"+name, entry(inv, inv.networks, name), func() (object.NetworkReference, error) {
+		finder := find.NewFinder(inv.Session.Client, false).SetDatacenter(inv.Datacenter)
+		n, err := finder.Network(ctx, name)
+		if err != nil {
+			var nf *find.NotFoundError
+			if errors.As(err, &nf) {
+				return nil, fmt.Errorf("portgroup %q: %w", name, ErrNotFound)
+			}
+			return nil, fmt.Errorf("failed to find portgroup %q: %w", name, err)
 		}
-		return nil, fmt.Errorf("failed to find portgroup %q: %w", name, err)
-	}
-	inv.mu.Lock()
-	inv.networks[name] = n
-	inv.mu.Unlock()
-	return n, nil
+		inv.mu.Lock()
+		inv.networks[name] = n
+		inv.mu.Unlock()
+		return n, nil
+	})
 }
 
 // DatastoreByURL returns the datastore whose summary.url is url (the
 // datastoreURL parameter of a vSphere StorageClass).
 func (inv *Inventory) DatastoreByURL(ctx context.Context, url string) (types.ManagedObjectReference, error) {
 	// A miss re-lists: the datastore may have been added since the list was
-	// taken. Misses are bad input, retried slowly, so this stays rare.
-	inv.mu.Lock()
-	ref, ok := inv.datastores[url]
-	inv.mu.Unlock()
-	if ok {
+	// taken. Misses are bad input, retried slowly, so this stays rare. One
+	// list answers every URL, so concurrent misses share it.
+	cached := func() (map[string]types.ManagedObjectReference, bool) {
+		inv.mu.Lock()
+		defer inv.mu.Unlock()
+		_, ok := inv.datastores[url]
+		return inv.datastores, ok
+	}
+	byURL, err := lookup(inv, "datastores", cached, func() (map[string]types.ManagedObjectReference, error) {
+		return inv.listDatastores(ctx)
+	})
+	if err != nil {
+		return types.ManagedObjectReference{}, err
+	}
+	if ref, ok := byURL[url]; ok {
 		return ref, nil
 	}
+	return types.ManagedObjectReference{}, fmt.Errorf("datastore with URL %q: %w", url, ErrNotFound)
+}
 
+// listDatastores reads every datastore's summary.url and caches the list.
+func (inv *Inventory) listDatastores(ctx context.Context) (map[string]types.ManagedObjectReference, error) {
 	finder := find.NewFinder(inv.Session.Client, false).SetDatacenter(inv.Datacenter)
 	list, err := finder.DatastoreList(ctx, "*")
 	if err != nil {
-		return types.ManagedObjectReference{}, fmt.Errorf("failed to list datastores: %w", err)
+		return nil, fmt.Errorf("failed to list datastores: %w", err)
 	}
 	refs := make([]types.ManagedObjectReference, 0, len(list))
 	for _, ds := range list {
@@ -237,7 +273,7 @@ func (inv *Inventory) DatastoreByURL(ctx context.Context, url string) (types.Man
 	}
 	var dss []mo.Datastore
 	if err := property.DefaultCollector(inv.Session.Client).Retrieve(ctx, refs, []string{"summary.url"}, &dss); err != nil {
-		return types.ManagedObjectReference{}, fmt.Errorf("failed to read datastore URLs: %w", err)
+		return nil, fmt.Errorf("failed to read datastore URLs: %w", err)
 	}
 	byURL := map[string]types.ManagedObjectReference{}
 	for _, ds := range dss {
@@ -246,43 +282,41 @@ func (inv *Inventory) DatastoreByURL(ctx context.Context, url string) (types.Man
 	inv.mu.Lock()
 	inv.datastores = byURL
 	inv.mu.Unlock()
-	if ref, ok := byURL[url]; ok {
-		return ref, nil
-	}
-	return types.ManagedObjectReference{}, fmt.Errorf("datastore with URL %q: %w", url, ErrNotFound)
+	return byURL, nil
 }
 
 // NetworkBacking returns the NIC backing for the named portgroup.
 func (inv *Inventory) NetworkBacking(ctx context.Context, name string) (types.BaseVirtualDeviceBackingInfo, error) {
-	inv.mu.Lock()
-	b, ok := inv.backings[name]
-	inv.mu.Unlock()
-	if ok {
+	return lookup(inv, "backing/"+name, entry(inv, inv.backings, name), func() (types.BaseVirtualDeviceBackingInfo, error) {
+		n, err := inv.Network(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		b, err := n.EthernetCardBackingInfo(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("failed to get the NIC backing of portgroup %q: %w", name, err)
+		}
+		inv.mu.Lock()
+		inv.backings[name] = b
+		inv.mu.Unlock()
 		return b, nil
-	}
-	n, err := inv.Network(ctx, name)
-	if err != nil {
-		return nil, err
-	}
-	b, err = n.EthernetCardBackingInfo(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("failed to get the NIC backing of portgroup %q: %w", name, err)
-	}
-	inv.mu.Lock()
-	inv.backings[name] = b
-	inv.mu.Unlock()
-	return b, nil
+	})
 }
 
 // MinHostCPUMhz is the clock of the slowest host of the cluster; a vCPU
 // reservation is expressed in it, as vm-operator does.
 func (inv *Inventory) MinHostCPUMhz(ctx context.Context) (int64, error) {
-	inv.mu.Lock()
-	mhz := inv.cpuMhz
-	inv.mu.Unlock()
-	if mhz > 0 {
-		return mhz, nil
+	cached := func() (int64, bool) {
+		inv.mu.Lock()
+		defer inv.mu.Unlock()
+		return inv.cpuMhz, inv.cpuMhz > 0
 	}
+	return lookup(inv, "cpu-mhz", cached, func() (int64, error) { return inv.readMinHostCPUMhz(ctx) })
+}
+
+// readMinHostCPUMhz reads the cluster's hosts' clocks and caches the slowest.
+func (inv *Inventory) readMinHostCPUMhz(ctx context.Context) (int64, error) {
+	var mhz int64
 	pc := property.DefaultCollector(inv.Session.Client)
 	var pool mo.ResourcePool
 	if err := pc.RetrieveOne(ctx, inv.Pool.Reference(), []string{"owner"}, &pool); err != nil {
