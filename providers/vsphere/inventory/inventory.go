@@ -191,29 +191,25 @@ func ensureFolder(ctx context.Context, parent *object.Folder, name string) (*obj
 
 // HostName returns the name of a host, looked up once per host.
 func (inv *Inventory) HostName(ctx context.Context, ref types.ManagedObjectReference) (string, error) {
-	return lookup(inv, "host/"+ref.Value, entry(inv, inv.hostNames, ref), func() (string, error) {
-		var host mo.HostSystem
-		if err := property.DefaultCollector(inv.Session.Client).RetrieveOne(ctx, ref, []string{"name"}, &host); err != nil {
-			return "", fmt.Errorf("failed to get the name of host %s: %w", ref.Value, err)
-		}
-		inv.mu.Lock()
-		inv.hostNames[ref] = host.Name
-		inv.mu.Unlock()
-		return host.Name, nil
-	})
+	return inv.objectName(ctx, "host", inv.hostNames, ref)
 }
 
 // DatastoreName returns the name of a datastore, looked up once per datastore.
 func (inv *Inventory) DatastoreName(ctx context.Context, ref types.ManagedObjectReference) (string, error) {
-	return lookup(inv, "datastore-name/"+ref.Value, entry(inv, inv.dsNames, ref), func() (string, error) {
-		var ds mo.Datastore
-		if err := property.DefaultCollector(inv.Session.Client).RetrieveOne(ctx, ref, []string{"name"}, &ds); err != nil {
-			return "", fmt.Errorf("failed to read the name of datastore %s: %w", ref.Value, err)
+	return inv.objectName(ctx, "datastore", inv.dsNames, ref)
+}
+
+// objectName reads a managed object's name once and caches it in names.
+func (inv *Inventory) objectName(ctx context.Context, kind string, names map[types.ManagedObjectReference]string, ref types.ManagedObjectReference) (string, error) {
+	return lookup(inv, kind+"-name/"+ref.Value, entry(inv, names, ref), func() (string, error) {
+		var obj mo.ManagedEntity
+		if err := property.DefaultCollector(inv.Session.Client).RetrieveOne(ctx, ref, []string{"name"}, &obj); err != nil {
+			return "", fmt.Errorf("failed to read the name of %s %s: %w", kind, ref.Value, err)
 		}
 		inv.mu.Lock()
-		inv.dsNames[ref] = ds.Name
+		names[ref] = obj.Name
 		inv.mu.Unlock()
-		return ds.Name, nil
+		return obj.Name, nil
 	})
 }
 

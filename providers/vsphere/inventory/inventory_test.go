@@ -1,17 +1,16 @@
-package inventory
+package inventory_test
 
 import (
 	"context"
-	"crypto/tls"
+	"fmt"
 	"maps"
 	"sync"
 	"testing"
 
 	"github.com/vmware/govmomi/find"
-	"github.com/vmware/govmomi/property"
-	"github.com/vmware/govmomi/simulator"
-	"github.com/vmware/govmomi/vim25/mo"
 
+	"github.com/open-supervisor/supervisor/embedded/vcsim"
+	"github.com/open-supervisor/supervisor/providers/vsphere/inventory"
 	"github.com/open-supervisor/supervisor/providers/vsphere/session"
 )
 
@@ -20,46 +19,47 @@ import (
 // no more than a single caller does.
 func TestConcurrentMissesShareOneLookup(t *testing.T) {
 	ctx := context.Background()
-	m := simulator.VPX()
-	if err := m.Create(); err != nil {
-		t.Fatal(err)
-	}
-	m.Service.TLS = new(tls.Config)
-	srv := m.Service.NewServer()
-	t.Cleanup(func() { srv.Close(); m.Remove() })
-	ca, err := srv.CertificateFile()
+	sim, err := vcsim.Start(ctx, vcsim.Options{NodeImages: []string{}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	pw, _ := srv.URL.User.Password()
-	u := *srv.URL
-	u.User = nil
+	t.Cleanup(sim.Stop)
 	cache := session.NewCache()
-	s, err := cache.Get(ctx, session.Params{Server: u.String(), Username: srv.URL.User.Username(), Password: pw, CAFile: ca})
+	s, err := cache.Get(ctx, session.Params{Server: sim.URL.String(), Username: sim.Username, Password: sim.Password, CAFile: sim.CAFile})
 	if err != nil {
-		t.Fatal(err)
-	}
-	ds, err := find.NewFinder(s.Client).DefaultDatastore(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var dsProps mo.Datastore
-	if err := property.DefaultCollector(s.Client).RetrieveOne(ctx, ds.Reference(), []string{"summary.url"}, &dsProps); err != nil {
 		t.Fatal(err)
 	}
 
-	// What each caller asks for while provisioning a VM.
-	lookUp := func(inv *Inventory, folder string) error {
+	finder := find.NewFinder(sim.Client.Client, true)
+	dc, err := finder.Datacenter(ctx, vcsim.Datacenter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hosts, err := finder.SetDatacenter(dc).HostSystemList(ctx, "*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	host := hosts[0]
+
+	// What each caller asks for while provisioning a VM and reporting it.
+	lookUp := func(inv *inventory.Inventory, folder string) error {
 		if _, err := inv.NamespaceFolder(ctx, folder); err != nil {
 			return err
 		}
-		if _, err := inv.NetworkBacking(ctx, "DC0_DVPG0"); err != nil {
+		if _, err := inv.NetworkBacking(ctx, vcsim.WorkloadPortGroup); err != nil {
 			return err
 		}
-		if _, err := inv.DatastoreByURL(ctx, dsProps.Summary.Url); err != nil {
+		ds, err := inv.DatastoreByURL(ctx, sim.DatastoreURL)
+		if err != nil {
 			return err
 		}
-		_, err := inv.MinHostCPUMhz(ctx)
+		if name, err := inv.DatastoreName(ctx, ds); err != nil || name == "" {
+			return fmt.Errorf("datastore %s: name %q, %w", ds.Value, name, err)
+		}
+		if name, err := inv.HostName(ctx, host.Reference()); err != nil || name != host.Name() {
+			return fmt.Errorf("host %s: name %q, want %q, %w", host.Reference().Value, name, host.Name(), err)
+		}
+		_, err = inv.MinHostCPUMhz(ctx)
 		return err
 	}
 	calls := func(do func()) int64 {
@@ -71,8 +71,8 @@ func TestConcurrentMissesShareOneLookup(t *testing.T) {
 		}
 		return n
 	}
-	newInventory := func() *Inventory {
-		inv := New(s, Config{})
+	newInventory := func() *inventory.Inventory {
+		inv := inventory.New(s, inventory.Config{})
 		if err := inv.Init(ctx); err != nil {
 			t.Fatal(err)
 		}
