@@ -58,8 +58,8 @@ type Inventory struct {
 
 	// lookups makes concurrent misses of one cache entry share one
 	// lookup: a burst of reconciles (100 VMs created at once) missed the
-	// empty caches together and each asked vCenter, up to 1.5 extra calls
-	// per VM, the more the slower vCenter answered.
+	// empty caches together and each asked vCenter, which made the SOAP
+	// calls per VM vary from 4.8 to 8.4 between runs.
 	lookups singleflight.Group
 }
 
@@ -84,14 +84,25 @@ func lookup[T any](inv *Inventory, key string, cached func() (T, bool), fetch fu
 	return v.(T), nil
 }
 
-// entry reads one entry of a cache map (never replaced, only added to).
-func entry[K comparable, V any](inv *Inventory, m map[K]V, k K) func() (V, bool) {
-	return func() (V, bool) {
+// lookupIn is lookup for an entry of a cache map (never replaced, only
+// added to): fetch's value is stored at k.
+func lookupIn[K comparable, V any](inv *Inventory, key string, m map[K]V, k K, fetch func() (V, error)) (V, error) {
+	cached := func() (V, bool) {
 		inv.mu.Lock()
 		defer inv.mu.Unlock()
 		v, ok := m[k]
 		return v, ok
 	}
+	return lookup(inv, key, cached, func() (V, error) {
+		v, err := fetch()
+		if err != nil {
+			return v, err
+		}
+		inv.mu.Lock()
+		m[k] = v
+		inv.mu.Unlock()
+		return v, nil
+	})
 }
 
 // New returns an inventory over a session; lookups start on first use.
@@ -154,15 +165,8 @@ func (inv *Inventory) init(ctx context.Context) error {
 
 // NamespaceFolder returns the VM folder of a namespace, creating it once.
 func (inv *Inventory) NamespaceFolder(ctx context.Context, namespace string) (*object.Folder, error) {
-	return lookup(inv, "folder/"+namespace, entry(inv, inv.nsFolders, namespace), func() (*object.Folder, error) {
-		f, err := ensureFolder(ctx, inv.Root, namespace)
-		if err != nil {
-			return nil, err
-		}
-		inv.mu.Lock()
-		inv.nsFolders[namespace] = f
-		inv.mu.Unlock()
-		return f, nil
+	return lookupIn(inv, "folder/"+namespace, inv.nsFolders, namespace, func() (*object.Folder, error) {
+		return ensureFolder(ctx, inv.Root, namespace)
 	})
 }
 
@@ -201,21 +205,18 @@ func (inv *Inventory) DatastoreName(ctx context.Context, ref types.ManagedObject
 
 // objectName reads a managed object's name once and caches it in names.
 func (inv *Inventory) objectName(ctx context.Context, kind string, names map[types.ManagedObjectReference]string, ref types.ManagedObjectReference) (string, error) {
-	return lookup(inv, kind+"-name/"+ref.Value, entry(inv, names, ref), func() (string, error) {
+	return lookupIn(inv, kind+"-name/"+ref.Value, names, ref, func() (string, error) {
 		var obj mo.ManagedEntity
 		if err := property.DefaultCollector(inv.Session.Client).RetrieveOne(ctx, ref, []string{"name"}, &obj); err != nil {
 			return "", fmt.Errorf("failed to read the name of %s %s: %w", kind, ref.Value, err)
 		}
-		inv.mu.Lock()
-		names[ref] = obj.Name
-		inv.mu.Unlock()
 		return obj.Name, nil
 	})
 }
 
 // Network returns the portgroup with the given name.
 func (inv *Inventory) Network(ctx context.Context, name string) (object.NetworkReference, error) {
-	return lookup(inv, "network/"+name, entry(inv, inv.networks, name), func() (object.NetworkReference, error) {
+	return lookupIn(inv, "network/"+name, inv.networks, name, func() (object.NetworkReference, error) {
 		finder := find.NewFinder(inv.Session.Client, false).SetDatacenter(inv.Datacenter)
 		n, err := finder.Network(ctx, name)
 		if err != nil {
@@ -225,9 +226,6 @@ func (inv *Inventory) Network(ctx context.Context, name string) (object.NetworkR
 			}
 			return nil, fmt.Errorf("failed to find portgroup %q: %w", name, err)
 		}
-		inv.mu.Lock()
-		inv.networks[name] = n
-		inv.mu.Unlock()
 		return n, nil
 	})
 }
@@ -283,7 +281,7 @@ func (inv *Inventory) listDatastores(ctx context.Context) (map[string]types.Mana
 
 // NetworkBacking returns the NIC backing for the named portgroup.
 func (inv *Inventory) NetworkBacking(ctx context.Context, name string) (types.BaseVirtualDeviceBackingInfo, error) {
-	return lookup(inv, "backing/"+name, entry(inv, inv.backings, name), func() (types.BaseVirtualDeviceBackingInfo, error) {
+	return lookupIn(inv, "backing/"+name, inv.backings, name, func() (types.BaseVirtualDeviceBackingInfo, error) {
 		n, err := inv.Network(ctx, name)
 		if err != nil {
 			return nil, err
@@ -292,9 +290,6 @@ func (inv *Inventory) NetworkBacking(ctx context.Context, name string) (types.Ba
 		if err != nil {
 			return nil, fmt.Errorf("failed to get the NIC backing of portgroup %q: %w", name, err)
 		}
-		inv.mu.Lock()
-		inv.backings[name] = b
-		inv.mu.Unlock()
 		return b, nil
 	})
 }
